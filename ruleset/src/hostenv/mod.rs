@@ -8,6 +8,49 @@
 
 use std::net::IpAddr;
 
+mod netdb;
+pub mod regress;
+mod routes;
+pub mod system;
+
+pub use regress::RegressHost;
+pub use system::{SystemHost, SystemHostError};
+
+/// The environment variable that picks the host profile.
+pub const PROFILE_VAR: &str = "PFD_HOST_PROFILE";
+
+/// Names `PFD_HOST_PROFILE` accepts.
+pub const PROFILES: &[&str] = &["system", "openbsd-regress"];
+
+/// Why no host environment could be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// The operator asked for a profile that does not exist.
+    #[error("unknown host profile \"{0}\" in PFD_HOST_PROFILE: valid profiles are system, openbsd-regress")]
+    Unknown(String),
+    /// The real machine could not be read.
+    #[error(transparent)]
+    System(#[from] SystemHostError),
+}
+
+/// The host environment selected by `PFD_HOST_PROFILE`: `openbsd-regress`
+/// for the machine the conformance corpus was made on, `system` (or
+/// unset) for the machine we run on.
+pub fn from_env() -> Result<Box<dyn HostEnv>, ProfileError> {
+    let value = std::env::var_os(PROFILE_VAR);
+    from_profile(value.as_ref().map(|v| v.to_string_lossy()).as_deref())
+}
+
+/// As [`from_env`], with the profile name given (`None` means unset).
+pub fn from_profile(name: Option<&str>) -> Result<Box<dyn HostEnv>, ProfileError> {
+    match name {
+        None | Some("system") => Ok(Box::new(SystemHost::new()?)),
+        Some("openbsd-regress") => Ok(Box::new(RegressHost::new())),
+        Some(other) => Err(ProfileError::Unknown(other.to_string())),
+    }
+}
+
 /// One address of an interface, as `getifaddrs(3)` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IfAddress {
@@ -48,13 +91,27 @@ pub trait HostEnv {
     /// `getprotobynumber`: the protocol's official name.
     fn protocol_name(&self, number: u8) -> Option<String>;
 
+    /// Every address of every interface in the order `getifaddrs` lists
+    /// them, which is the order pfctl walks them (`iftab`). Linux lists
+    /// all IPv4 addresses before all IPv6 ones, so this can interleave
+    /// interfaces; the default keeps each interface's addresses together.
+    fn address_list(&self) -> Vec<(&Interface, &IfAddress)> {
+        self.interfaces()
+            .iter()
+            .flat_map(|i| i.addrs.iter().map(move |a| (i, a)))
+            .collect()
+    }
+
     fn interface(&self, name: &str) -> Option<&Interface> {
         self.interfaces().iter().find(|i| i.name == name)
     }
     /// Members of interface group `group`, or `None` if no such group.
     fn group_members(&self, group: &str) -> Option<Vec<&Interface>> {
-        let m: Vec<&Interface> =
-            self.interfaces().iter().filter(|i| i.groups.iter().any(|g| g == group)).collect();
+        let m: Vec<&Interface> = self
+            .interfaces()
+            .iter()
+            .filter(|i| i.groups.iter().any(|g| g == group))
+            .collect();
         if m.is_empty() {
             None
         } else {
