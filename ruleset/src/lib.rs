@@ -3,4 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod host;
 pub mod hostenv;
