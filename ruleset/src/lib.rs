@@ -5,3 +5,4 @@
 pub mod addr;
 pub mod host;
 pub mod hostenv;
+pub mod print_addr;
