@@ -6,3 +6,4 @@ pub mod addr;
 pub mod host;
 pub mod hostenv;
 pub mod print_addr;
+pub mod table;
