@@ -1,1 +1,5 @@
+//! The pfd daemon's management side: the pfctl and ifctl command lines,
+//! the control socket, and booting from an etc directory.
 #![forbid(unsafe_code)]
+
+pub mod offline;

@@ -79,7 +79,11 @@ pub enum AddrWrap {
     /// `(ifname[:mod])[/prefix]`: the interface's addresses, followed
     /// at run time. `prefix` is 128 when none was given; the printer and
     /// the compiler clamp it to the rule's family.
-    DynIf { ifname: String, flags: IfAddrFlags, prefix: u8 },
+    DynIf {
+        ifname: String,
+        flags: IfAddrFlags,
+        prefix: u8,
+    },
     /// `<table>`
     Table { name: String },
     /// `no-route`
@@ -120,7 +124,14 @@ pub struct NodeHost {
 
 impl NodeHost {
     pub fn new(addr: AddrWrap, af: Option<Af>) -> NodeHost {
-        NodeHost { addr, af, not: false, ifname: None, scope_id: 0, weight: 0 }
+        NodeHost {
+            addr,
+            af,
+            not: false,
+            ifname: None,
+            scope_id: 0,
+            weight: 0,
+        }
     }
 }
 

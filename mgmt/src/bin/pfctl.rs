@@ -1,1 +1,111 @@
-fn main() {}
+//! pfctl: control pfd, OpenBSD style. This build works offline (`-n`):
+//! it parses and prints a ruleset exactly as OpenBSD's pfctl does.
+
+use clap::Parser;
+use mgmt::offline::{run, Request};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+ENVIRONMENT:
+  PFD_HOST_PROFILE  Which machine host names, interfaces, users, groups,
+                    services and protocols are looked up on:
+                      system           this Linux machine (the default)
+                      openbsd-regress  the OpenBSD host of OpenBSD's pfctl
+                                       regression suite (lo0 with ::1,
+                                       fe80::1 and 127.0.0.1; lo1000000,
+                                       tun1000000, tun1000001; groups lo
+                                       and tun; localhost; OpenBSD's
+                                       services and protocols)
+
+EXAMPLES:
+  pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
+  pfctl -o none -nv -f - < pf.conf";
+
+/// Parse and print a pf.conf ruleset as OpenBSD's pfctl does.
+#[derive(Parser, Debug)]
+#[command(name = "pfctl", version, about, after_help = AFTER_HELP)]
+struct Args {
+    /// Do not load the rules into pfd, only parse them (required in this build).
+    #[arg(short = 'n')]
+    noaction: bool,
+    /// Print the parsed ruleset; repeat for more detail.
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Ruleset file to read; `-` reads standard input.
+    #[arg(short = 'f', value_name = "FILE")]
+    file: Option<String>,
+    /// Ruleset optimization level: none or basic. pfd prints and loads
+    /// rules in the order written; basic is accepted and reported.
+    #[arg(short = 'o', value_name = "LEVEL")]
+    optimize: Option<String>,
+    /// Define a macro, overriding the file's definition.
+    #[arg(short = 'D', value_name = "MACRO=VALUE")]
+    define: Vec<String>,
+    /// Load the ruleset into this anchor.
+    #[arg(short = 'a', value_name = "ANCHOR", default_value = "")]
+    anchor: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut err = std::io::stderr();
+    let Some(file) = args.file.clone() else {
+        let _ = writeln!(err, "pfctl: nothing to do: give -f FILE (see pfctl --help)");
+        return ExitCode::from(1);
+    };
+    if !args.noaction {
+        let _ = writeln!(
+            err,
+            "pfctl: not supported: loading into a running pfd; use -n to check a ruleset"
+        );
+        return ExitCode::from(1);
+    }
+    match args.optimize.as_deref() {
+        None | Some("none") => {}
+        Some("basic") | Some("profile") => {
+            let _ = writeln!(err, "pfctl: warning: -o {}: rule optimization is not performed; rules are printed in the order written", args.optimize.as_deref().unwrap_or(""));
+        }
+        Some(o) => {
+            let _ = writeln!(err, "pfctl: Unknown optimization '{o}'");
+            return ExitCode::from(1);
+        }
+    }
+    let mut macros = Vec::new();
+    for d in &args.define {
+        match d.rsplit_once('=') {
+            Some((k, v)) => macros.push((k.to_string(), v.to_string())),
+            None => {
+                let _ = writeln!(err, "pfctl: could not parse macro definition {d}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let env = match ruleset::hostenv::from_env() {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(err, "pfctl: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut text = None;
+    if file == "-" {
+        let mut buf = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
+            let _ = writeln!(err, "pfctl: stdin: {e}");
+            return ExitCode::from(1);
+        }
+        text = Some(buf);
+    }
+    let req = Request {
+        file: &file,
+        text,
+        verbose: args.verbose,
+        macros,
+        anchor: args.anchor.clone(),
+    };
+    let out = run(&req, env.as_ref());
+    let _ = err.write_all(out.stderr.as_bytes());
+    let _ = std::io::stdout().write_all(out.stdout.as_bytes());
+    ExitCode::from(out.code as u8)
+}
