@@ -84,7 +84,7 @@ fn openbsd_pfctl_corpus() {
                 let r = pfctl(&dir, &input);
                 let good = r.stdout == exp;
                 (
-                    format!("{stem}"),
+                    stem.to_string(),
                     good,
                     format!("{}{}", r.stderr, diff(&exp, &r.stdout)),
                 )
@@ -97,7 +97,7 @@ fn openbsd_pfctl_corpus() {
                 // inputs are accepted by current pfctl.
                 let good = got == exp;
                 (
-                    format!("{stem}"),
+                    stem.to_string(),
                     good,
                     format!("exit ok: {}\n{}", r.ok, diff(&exp, &got)),
                 )

@@ -415,7 +415,7 @@ impl Lexer {
         Tok::Error
     }
 
-    pub fn next(&mut self) -> Tok {
+    pub fn next_token(&mut self) -> Tok {
         'top: loop {
             let mut buf: Vec<u8> = Vec::new();
             let mut c = self.lgetc();
@@ -605,7 +605,7 @@ mod tests {
         let mut l = Lexer::new("stdin", s.as_bytes().to_vec(), m);
         let mut v = Vec::new();
         loop {
-            let t = l.next();
+            let t = l.next_token();
             if t == Tok::Eof {
                 break;
             }
@@ -662,10 +662,10 @@ mod tests {
     #[test]
     fn undefined_macro_is_an_error() {
         let mut l = Lexer::new("f", b"pass $nope\npass".to_vec(), Macros::default());
-        assert_eq!(l.next(), Tok::Kw("pass"));
-        assert_eq!(l.next(), Tok::Error);
+        assert_eq!(l.next_token(), Tok::Kw("pass"));
+        assert_eq!(l.next_token(), Tok::Error);
         assert_eq!(l.errors, vec!["f:1: macro 'nope' not defined".to_string()]);
-        assert_eq!(l.next(), Tok::Kw("pass"));
+        assert_eq!(l.next_token(), Tok::Kw("pass"));
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn bwspec(s: &mut String, prefix: &str, bw: &Bandwidth) {
         let mut rate = bw.absolute;
         let units = [' ', 'K', 'M', 'G'];
         let mut i = 0;
-        while rate >= 1000 && i <= 3 && rate % 1000 == 0 {
+        while rate >= 1000 && i <= 3 && rate.is_multiple_of(1000) {
             rate /= 1000;
             i += 1;
         }

@@ -127,7 +127,7 @@ impl PoolType {
     pub fn is_dynamic(self) -> bool {
         matches!(
             self,
-            PoolType::RoundRobin | PoolType::Random | PoolType::LeastStates
+            PoolType::RoundRobin | PoolType::Random | PoolType::LeastStates | PoolType::SourceHash
         )
     }
 }

@@ -61,7 +61,7 @@ pub(crate) struct RedirSpec {
 pub(crate) enum StateOpt {
     Max(u32),
     NoSync,
-    SrcTrack(SrcTrack, bool),
+    SrcTrack(SrcTrack),
     MaxSrcStates(u32),
     MaxSrcConn(u32),
     MaxSrcConnRate(u32, u32),
@@ -95,7 +95,6 @@ pub struct FilterOpts {
     pub(crate) rtable: Option<u32>,
     pub(crate) divert: Option<(u8, Option<Vec<NodeHost>>, u16)>,
     pub(crate) scrub: ScrubOpts,
-    pub(crate) scrub_marker: (bool, bool),
     pub(crate) nat: RedirSpec,
     pub(crate) rdr: RedirSpec,
     pub(crate) route: RedirSpec,
@@ -192,7 +191,7 @@ impl<'a> Parser<'a> {
                     }
                     st.no_sync = true;
                 }
-                StateOpt::SrcTrack(t, _) => {
+                StateOpt::SrcTrack(t) => {
                     if srctrack_given {
                         return self.fail("state option 'source-track' multiple definitions");
                     }
@@ -1695,7 +1694,7 @@ impl<'a> Parser<'a> {
                 } else {
                     SrcTrack::None
                 };
-                StateOpt::SrcTrack(t, true)
+                StateOpt::SrcTrack(t)
             }
             Tok::Kw("if-bound") => StateOpt::Statelock(true),
             Tok::Kw("floating") => StateOpt::Statelock(false),
@@ -1967,7 +1966,6 @@ impl<'a> Parser<'a> {
     }
 }
 
-pub(crate) const TH_FIN: u8 = 0x01;
 pub(crate) const TH_SYN: u8 = 0x02;
 pub(crate) const TH_ACK: u8 = 0x10;
 pub(crate) const TCP_FLAGS: &[u8; 8] = b"FSRPAUEW";

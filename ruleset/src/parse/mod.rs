@@ -141,7 +141,7 @@ impl<'a> Parser<'a> {
 
     pub(crate) fn peek(&mut self) -> &Tok {
         if self.tok.is_none() {
-            self.tok = Some(self.lex.next());
+            self.tok = Some(self.lex.next_token());
         }
         self.tok.as_ref().unwrap_or(&Tok::Eof)
     }
@@ -260,10 +260,6 @@ impl<'a> Parser<'a> {
 
     pub(crate) fn raw(&mut self, line: impl Into<String>) {
         self.lex.raw(line);
-    }
-
-    pub(crate) fn env(&self) -> &'a dyn HostEnv {
-        self.env
     }
 
     // ---- statements ----
@@ -387,15 +383,10 @@ impl<'a> Parser<'a> {
         let name = self.string()?;
         self.expect(b'=')?;
         let mut val = self.numberstring()?;
-        loop {
-            match self.peek() {
-                Tok::Num(_) | Tok::Str(_) => {
-                    let s = self.numberstring()?;
-                    val.push(' ');
-                    val.push_str(&s);
-                }
-                _ => break,
-            }
+        while let Tok::Num(_) | Tok::Str(_) = self.peek() {
+            let s = self.numberstring()?;
+            val.push(' ');
+            val.push_str(&s);
         }
         self.at_end()?;
         self.echo.push_str(&format!("{name} = \"{val}\"\n"));
