@@ -271,6 +271,17 @@ fn parser_survives_hostile_input() {
         "$\n",
         "set\n",
         "queue q on lo1000000 bandwidth 5Q default\n",
+        "queue q on lo1000000 bandwidth 5\u{e9}b default\n",
+        "match nat-to 1.2.3.4 source-hash 0x\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\n",
+        &format!("pass from {}1.2.3.4{}\n", "{ ".repeat(100_000), " }".repeat(100_000)),
+        &format!("table <t> {}1.2.3.4{}\n", "{ ".repeat(100_000), " }".repeat(100_000)),
+        &"anchor {\n".repeat(100_000),
+        &format!("a = \"{}\"\n", "x ".repeat(600_000)),
+        &format!(
+            "pass from {{ {} }} to {{ {} }} port {{ 1:2 3:4 5:6 7:8 9:10 11:12 }}\n",
+            (0..200).map(|i| format!("10.0.{}.{}", i / 250, i % 250)).collect::<Vec<_>>().join(" "),
+            (0..1000).map(|i| format!("10.1.{}.{}", i / 250, i % 250)).collect::<Vec<_>>().join(" ")
+        ),
     ] {
         let (p, _) = run(text);
         assert!(p.errors > 0, "no error for {text:?}");

@@ -32,6 +32,9 @@ pub(crate) struct RuleSpec {
 }
 
 const NAT_PORT_LOW: u16 = 50001;
+/// Most rules one statement may expand to. pfctl has no limit; a few lists
+/// multiplied together would otherwise exhaust memory.
+pub(crate) const EXPANSION_MAX: usize = 1_000_000;
 const NAT_PORT_HIGH: u16 = 65535;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -160,6 +163,26 @@ impl<'a> Parser<'a> {
         };
         let uids = or_one(&spec.uids, IdRange::default());
         let gids = or_one(&spec.gids, IdRange::default());
+        let combos = [
+            ifs.len(),
+            protos.len(),
+            icmps.len(),
+            srcs.len(),
+            dsts.len(),
+            sports.len(),
+            dports.len(),
+            oses.len(),
+            uids.len(),
+            gids.len(),
+        ]
+        .iter()
+        .fold(1usize, |a, &n| a.saturating_mul(n));
+        if combos > EXPANSION_MAX {
+            self.error(format!(
+                "rule expands to {combos} rules, more than {EXPANSION_MAX}"
+            ));
+            return 0;
+        }
 
         for (ii, iface) in ifs.iter().enumerate() {
             for (pi, &proto) in protos.iter().enumerate() {

@@ -786,7 +786,22 @@ impl<'a> Parser<'a> {
         if self.eat_kw("any") {
             return Ok(None);
         }
-        if self.eat(b'{') {
+        if self.at(b'{') {
+            if self.list_depth >= super::LIST_DEPTH_MAX {
+                return Err(Abort::Syntax);
+            }
+            self.list_depth += 1;
+            let r = self.ipspec_list();
+            self.list_depth -= 1;
+            return r;
+        }
+        Ok(Some(self.xhost()?))
+    }
+
+    /// `'{' host_list '}'`
+    fn ipspec_list(&mut self) -> R<Option<Vec<NodeHost>>> {
+        {
+            self.expect(b'{')?;
             self.optnl();
             let mut acc: Option<Vec<NodeHost>> = self.ipspec()?;
             let mut any = acc.is_none();
@@ -808,9 +823,8 @@ impl<'a> Parser<'a> {
                     acc = None;
                 }
             }
-            return Ok(if any { None } else { acc });
+            Ok(if any { None } else { acc })
         }
-        Ok(Some(self.xhost()?))
     }
 
     /// `xhost: not host | not no-route | not urpf-failed`
@@ -1814,6 +1828,9 @@ impl<'a> Parser<'a> {
         if let Some(hex) = s.strip_prefix("0x") {
             if s.len() != 34 {
                 return self.fail("hex key must be 128 bits (32 hex digits) long");
+            }
+            if !hex.is_ascii() {
+                return self.fail("invalid hex key");
             }
             let mut k = [0u32; 4];
             for (i, w) in k.iter_mut().enumerate() {

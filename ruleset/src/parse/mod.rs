@@ -82,7 +82,19 @@ pub(crate) struct Parser<'a> {
     auto_tables: u32,
     /// Line of the statement being parsed (for rule provenance).
     stmt_line: u32,
+    /// Depth of nested `{ }` address lists, bounded so hostile input
+    /// cannot exhaust the stack.
+    pub(crate) list_depth: usize,
 }
+
+/// Longest macro value. pfctl has no limit; without one, macros that
+/// double each other exhaust memory.
+const MACRO_MAX: usize = 1 << 20;
+
+/// pfctl's `PFCTL_ANCHOR_STACK_DEPTH`.
+const ANCHOR_DEPTH_MAX: usize = 64;
+/// Nested `{ }` lists deeper than this are refused as a syntax error.
+pub(crate) const LIST_DEPTH_MAX: usize = 64;
 
 pub fn parse(name: &str, text: Vec<u8>, cfg: &ParseConfig<'_>) -> Parsed {
     let mut macros = Macros::default();
@@ -110,6 +122,7 @@ pub fn parse(name: &str, text: Vec<u8>, cfg: &ParseConfig<'_>) -> Parsed {
         brace_anchors: 0,
         auto_tables: 0,
         stmt_line: 1,
+        list_depth: 0,
     };
     p.ruleset_body(false);
     if p.lex.nerrors == 0 && cfg.anchor.is_empty() {
@@ -389,6 +402,11 @@ impl<'a> Parser<'a> {
             val.push_str(&s);
         }
         self.at_end()?;
+        if val.len() > MACRO_MAX {
+            return self.fail(format!(
+                "macro '{name}' value too long, max {MACRO_MAX} bytes"
+            ));
+        }
         self.echo.push_str(&format!("{name} = \"{val}\"\n"));
         if name.chars().skip(1).any(|c| c.is_ascii_whitespace()) {
             return self.fail("macro name cannot contain whitespace");
@@ -452,6 +470,9 @@ impl<'a> Parser<'a> {
             self.bump();
             if !self.at(b'\n') {
                 return Err(Abort::Syntax);
+            }
+            if self.frames.len() >= ANCHOR_DEPTH_MAX {
+                return self.fail("pfa_anchor: anchors too deep");
             }
             self.brace_anchors += 1;
             let holder = format!("_{}", self.brace_anchors);

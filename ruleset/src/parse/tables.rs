@@ -108,8 +108,13 @@ impl<'a> Parser<'a> {
         loop {
             if self.eat(b'{') {
                 self.optnl();
-                let inner = self.table_host_list()?;
-                all.extend(inner);
+                if self.list_depth >= super::LIST_DEPTH_MAX {
+                    return Err(Abort::Syntax);
+                }
+                self.list_depth += 1;
+                let inner = self.table_host_list();
+                self.list_depth -= 1;
+                all.extend(inner?);
             } else {
                 let mut h = self.xhost()?;
                 let w = self.optweight()?;
@@ -328,7 +333,12 @@ impl<'a> Parser<'a> {
                 let (num, unit) = s.split_at(split);
                 let mut bps: f64 = num.parse().unwrap_or(0.0);
                 let unit = match unit {
-                    u if u.len() > 1 && matches!(&u[1..], "Bit" | "B" | "bit" | "b") => &u[..1],
+                    u if u.is_ascii()
+                        && u.len() > 1
+                        && matches!(&u[1..], "Bit" | "B" | "bit" | "b") =>
+                    {
+                        &u[..1]
+                    }
                     u => u,
                 };
                 match unit {
