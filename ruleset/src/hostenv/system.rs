@@ -195,12 +195,19 @@ impl HostEnv for SystemHost {
         self.netdb().service_port(name, proto)
     }
 
+    /// OpenBSD's protocol names come first: pf.conf is written in them
+    /// (`proto carp`, `proto pfsync`, which Linux calls `vrrp` or does not
+    /// name at all); the system's file adds names OpenBSD lacks.
     fn protocol_number(&self, name: &str) -> Option<u8> {
-        self.netdb().protocol_number(name)
+        NetDb::openbsd()
+            .protocol_number(name)
+            .or_else(|| self.netdb().protocol_number(name))
     }
 
     fn protocol_name(&self, number: u8) -> Option<String> {
-        self.netdb().protocol_name(number)
+        NetDb::openbsd()
+            .protocol_name(number)
+            .or_else(|| self.netdb().protocol_name(number))
     }
 }
 
@@ -251,5 +258,22 @@ mod tests {
             Some(&IpAddr::V4(Ipv4Addr::LOCALHOST))
         );
         assert!(h.resolve("10").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod protocol_tests {
+    use super::*;
+
+    /// pf.conf's CARP and pfsync protocols resolve whatever the Linux
+    /// protocols file says (Debian names 112 `vrrp` and has no pfsync).
+    #[test]
+    fn carp_and_pfsync_resolve_on_linux() {
+        let h = SystemHost::new().expect("getifaddrs");
+        assert_eq!(h.protocol_number("carp"), Some(112));
+        assert_eq!(h.protocol_number("pfsync"), Some(240));
+        assert_eq!(h.protocol_name(112).as_deref(), Some("carp"));
+        assert_eq!(h.protocol_name(240).as_deref(), Some("pfsync"));
+        assert_eq!(h.protocol_number("tcp"), Some(6));
     }
 }
