@@ -124,7 +124,9 @@ struct InFile<'a> {
 impl fmt::Display for InFile<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.err {
-            CompileError::Unsupported { line: 0, feature, .. } => {
+            CompileError::Unsupported {
+                line: 0, feature, ..
+            } => {
                 write!(f, "{}: not supported: {feature}", self.file)
             }
             CompileError::Unsupported { line, feature, .. } => {
