@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod compile;
 pub mod host;
 pub mod hostenv;
 pub mod icmp;
