@@ -1,6 +1,7 @@
 //! `pfctl -n`: parse and print a ruleset without a daemon, as OpenBSD's
 //! `pfctl -nvf FILE` does.
 
+use ruleset::compile::compile;
 use ruleset::hostenv::HostEnv;
 use ruleset::lexer::{FileSource, FsSource};
 use ruleset::parse::{parse, ParseConfig, Parsed};
@@ -63,6 +64,13 @@ fn load(
     }
     if req.verbose > 0 {
         out.stdout.push_str(&print::loaded(&p, env));
+    }
+    // pf.conf is valid as OpenBSD reads it; say what pfd itself would
+    // refuse to load, without changing what OpenBSD's pfctl -n reports.
+    if let Err(e) = compile(&p) {
+        out.stderr
+            .push_str("pfctl: warning: pfd will refuse to load this ruleset:\n");
+        out.stderr.push_str(&e.render(name));
     }
     Some(p)
 }

@@ -7,6 +7,15 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
+CHECKING A RULESET:
+  pfctl -n reads pf.conf exactly as OpenBSD's pfctl does: the same syntax,
+  the same expansion, the same output and the same errors (FILE:LINE:
+  message, every error in one run, exit status 1). Features pfd parses but
+  does not enforce (OS fingerprints, divert, route labels, urpf-failed,
+  user/group, received-on, rtable/rdomain other than 0, queues, set
+  prio/queue/delay, prio, max-pkt-rate, af-to, pflow) are listed on stderr
+  as 'not supported'; pfd refuses to load such a ruleset.
+
 ENVIRONMENT:
   PFD_HOST_PROFILE  Which machine host names, interfaces, users, groups,
                     services and protocols are looked up on:
