@@ -67,8 +67,7 @@ fn cases(dir: &Path) -> Vec<(String, String)> {
     v
 }
 
-#[test]
-fn openbsd_pfctl_corpus() {
+fn main() {
     let dir = corpus_dir();
     let mut passed = 0;
     let mut failed: Vec<String> = Vec::new();
