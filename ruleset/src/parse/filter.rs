@@ -147,18 +147,12 @@ impl<'a> Parser<'a> {
         self.at_end()?;
 
         self.filteropts_to_rule(&mut r, &fo, false)?;
-        if (fo.flags.0 != 0 || fo.flags.1 != 0 || fromto.os.is_some())
-            && !protos.is_empty()
-            && !protos.contains(&6)
-        {
-            if fo.flags.0 != 0 || fo.flags.1 != 0 {
-                self.error("flags only apply to tcp");
-            }
-            if fromto.os.is_some() {
-                self.error("OS fingerprinting only apply to tcp");
-            }
-            return Err(Abort::Reported);
-        }
+        self.check_tcp_only(
+            &fo,
+            fromto.os.is_some(),
+            &protos,
+            "OS fingerprinting only apply to tcp",
+        )?;
 
         let (mut keep, mut sopts) = match &fo.keep {
             Some((k, o)) => (*k, o.clone()),
@@ -619,27 +613,12 @@ impl<'a> Parser<'a> {
         if !self.eat_kw("on") {
             return Ok(Vec::new());
         }
-        if self.eat(b'{') {
-            self.optnl();
-            let mut v = Vec::new();
-            loop {
-                let not = self.eat(b'!');
-                let mut i = self.if_item()?;
-                i.not = not;
-                v.push(i);
-                self.optnl();
-                if self.eat(b'}') {
-                    break;
-                }
-                self.comma();
-            }
-            Ok(v)
-        } else {
-            let not = self.eat(b'!');
-            let mut i = self.if_item()?;
+        self.list(|p| {
+            let not = p.eat(b'!');
+            let mut i = p.if_item()?;
             i.not = not;
-            Ok(vec![i])
-        }
+            Ok(i)
+        })
     }
 
     pub(super) fn if_item(&mut self) -> R<NodeIf> {
@@ -690,21 +669,7 @@ impl<'a> Parser<'a> {
         if !self.eat_kw("proto") {
             return Ok(Vec::new());
         }
-        if self.eat(b'{') {
-            self.optnl();
-            let mut v = Vec::new();
-            loop {
-                v.push(self.proto_item()?);
-                self.optnl();
-                if self.eat(b'}') {
-                    break;
-                }
-                self.comma();
-            }
-            Ok(v)
-        } else {
-            Ok(vec![self.proto_item()?])
-        }
+        self.list(|p| p.proto_item())
     }
 
     fn proto_item(&mut self) -> R<u8> {
@@ -740,21 +705,7 @@ impl<'a> Parser<'a> {
             ft.src = self.ipportspec()?;
         }
         if self.eat_kw("os") {
-            let mut v = Vec::new();
-            if self.eat(b'{') {
-                self.optnl();
-                loop {
-                    v.push(self.string()?);
-                    self.optnl();
-                    if self.eat(b'}') {
-                        break;
-                    }
-                    self.comma();
-                }
-            } else {
-                v.push(self.string()?);
-            }
-            ft.os = Some(v);
+            ft.os = Some(self.list(|p| p.string())?);
         }
         if self.eat_kw("to") {
             ft.dst = self.ipportspec()?;
@@ -848,21 +799,7 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn portspec(&mut self) -> R<Vec<NodePort>> {
-        if self.eat(b'{') {
-            self.optnl();
-            let mut v = Vec::new();
-            loop {
-                v.push(self.port_item()?);
-                self.optnl();
-                if self.eat(b'}') {
-                    break;
-                }
-                self.comma();
-            }
-            Ok(v)
-        } else {
-            Ok(vec![self.port_item()?])
-        }
+        self.list(|p| p.port_item())
     }
 
     fn port_item(&mut self) -> R<NodePort> {
@@ -1003,21 +940,7 @@ impl<'a> Parser<'a> {
             Tok::Kw("icmp-type") | Tok::Kw("icmp6-type") => {
                 self.bump();
                 let v6 = t.is_kw("icmp6-type");
-                let list = if self.eat(b'{') {
-                    self.optnl();
-                    let mut v = Vec::new();
-                    loop {
-                        v.push(self.icmp_item(v6)?);
-                        self.optnl();
-                        if self.eat(b'}') {
-                            break;
-                        }
-                        self.comma();
-                    }
-                    v
-                } else {
-                    vec![self.icmp_item(v6)?]
-                };
+                let list = self.list(|p| p.icmp_item(v6))?;
                 if fo.icmp_set {
                     return self.fail("icmp-type cannot be redefined");
                 }
@@ -1469,21 +1392,7 @@ impl<'a> Parser<'a> {
     }
 
     fn ugids(&mut self, user: bool) -> R<Vec<IdRange>> {
-        if self.eat(b'{') {
-            self.optnl();
-            let mut v = Vec::new();
-            loop {
-                v.push(self.ugid_item(user)?);
-                self.optnl();
-                if self.eat(b'}') {
-                    break;
-                }
-                self.comma();
-            }
-            Ok(v)
-        } else {
-            Ok(vec![self.ugid_item(user)?])
-        }
+        self.list(|p| p.ugid_item(user))
     }
 
     fn ugid_item(&mut self, user: bool) -> R<IdRange> {
@@ -1854,20 +1763,7 @@ impl<'a> Parser<'a> {
         self.expect_kw("antispoof")?;
         let (log, quick) = self.logquick()?;
         self.expect_kw("for")?;
-        let mut ifs = Vec::new();
-        if self.eat(b'{') {
-            self.optnl();
-            loop {
-                ifs.push(self.antispoof_if()?);
-                self.optnl();
-                if self.eat(b'}') {
-                    break;
-                }
-                self.comma();
-            }
-        } else {
-            ifs.push(self.antispoof_if()?);
-        }
+        let ifs = self.list(|p| p.antispoof_if())?;
         let af = self.af();
         let mut label = None;
         let mut rtable = None;

@@ -261,6 +261,46 @@ impl<'a> Parser<'a> {
         self.eat(b',');
     }
 
+    /// One item, or `{ item [,] item ... }` with newlines allowed inside:
+    /// the shape of every list in the grammar (`proto`, `port`, `on`, ...).
+    pub(crate) fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Vec<T>> {
+        if !self.eat(b'{') {
+            return Ok(vec![item(self)?]);
+        }
+        self.optnl();
+        let mut v = Vec::new();
+        loop {
+            v.push(item(self)?);
+            self.optnl();
+            if self.eat(b'}') {
+                return Ok(v);
+            }
+            self.comma();
+        }
+    }
+
+    /// `flags` and `os` only apply to TCP; pfctl words the message
+    /// differently for anchors and rules.
+    pub(crate) fn check_tcp_only(
+        &mut self,
+        fo: &FilterOpts,
+        os: bool,
+        protos: &[u8],
+        os_msg: &str,
+    ) -> R<()> {
+        let flags = fo.flags.0 != 0 || fo.flags.1 != 0;
+        if (flags || os) && !protos.is_empty() && !protos.contains(&6) {
+            if flags {
+                self.error("flags only apply to tcp");
+            }
+            if os {
+                self.error(os_msg);
+            }
+            return Err(Abort::Reported);
+        }
+        Ok(())
+    }
+
     pub(crate) fn error(&mut self, msg: impl AsRef<str>) {
         self.lex.error(msg);
     }
@@ -535,18 +575,12 @@ impl<'a> Parser<'a> {
             af,
             ..Rule::default()
         };
-        if (fo.flags.0 != 0 || fo.flags.1 != 0 || fromto.os.is_some())
-            && !protos.is_empty()
-            && !protos.contains(&6)
-        {
-            if fo.flags.0 != 0 || fo.flags.1 != 0 {
-                self.error("flags only apply to tcp");
-            }
-            if fromto.os.is_some() {
-                self.error("OS fingerprinting only applies to tcp");
-            }
-            return Err(Abort::Reported);
-        }
+        self.check_tcp_only(
+            &fo,
+            fromto.os.is_some(),
+            &protos,
+            "OS fingerprinting only applies to tcp",
+        )?;
         self.filteropts_to_rule(&mut r, &fo, true)?;
         if fo.keep.is_some() {
             return self.fail("cannot specify state handling on anchors");
