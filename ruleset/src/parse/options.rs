@@ -103,36 +103,10 @@ impl<'a> Parser<'a> {
                 }
             }
             Tok::Kw("timeout") => {
-                if self.eat(b'{') {
-                    self.optnl();
-                    loop {
-                        self.timeout_spec()?;
-                        self.optnl();
-                        if self.eat(b'}') {
-                            break;
-                        }
-                        self.comma();
-                        self.optnl();
-                    }
-                } else {
-                    self.timeout_spec()?;
-                }
+                self.list(|p| p.timeout_spec())?;
             }
             Tok::Kw("limit") => {
-                if self.eat(b'{') {
-                    self.optnl();
-                    loop {
-                        self.limit_spec()?;
-                        self.optnl();
-                        if self.eat(b'}') {
-                            break;
-                        }
-                        self.comma();
-                        self.optnl();
-                    }
-                } else {
-                    self.limit_spec()?;
-                }
+                self.list(|p| p.limit_spec())?;
             }
             Tok::Kw("loginterface") => {
                 let s = match self.bump() {
