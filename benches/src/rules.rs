@@ -339,7 +339,7 @@ fn gen_addr(rng: &mut Rng, family: Family) -> Addr {
             } else {
                 &["web_srv", "mail_srv", "dns_srv"]
             };
-            Addr::Macro(rng.pick(names))
+            Addr::Macro(names[rng.below(names.len() as u64) as usize])
         }
     }
 }
