@@ -7,7 +7,8 @@
 #
 # 1. builds pfd-benches (gen-rulesets) and pfctl in release,
 # 2. writes pf-10k.conf, nft-10k.nft and table-100k.txt from the fixed seed,
-# 3. runs the criterion benches (parse_10k_rules, table_load_100k, table_lookup),
+# 3. runs the criterion benches (parse_10k_rules, parse_compile_10k_rules,
+#    table_load_100k, table_lookup),
 # 4. in a scratch network namespace it creates and deletes, times
 #    `nft -c -f nft-10k.nft` (check mode: parsed, sent to the kernel's
 #    nf_tables for validation, never committed) and `pfctl -nf pf-10k.conf`,
@@ -101,14 +102,16 @@ if [ -n "$PFCTL" ]; then
     PFCTL_MS=$(median_ms "PFD_HOST_PROFILE=openbsd-regress" "$PFCTL" -nf "$PF_CONF")
 fi
 PARSE_MS=$(criterion_ms ruleset/parse_10k_rules)
+COMPILE_MS=$(criterion_ms ruleset/parse_compile_10k_rules)
 TABLE_MS=$(criterion_ms table/table_load_100k)
 
 echo
 echo "== results (median of $RUNS runs; criterion medians for pfd in-process)"
 printf '%-48s %10.2f ms\n' "pfd parse+expand 10k rules (criterion)" "$PARSE_MS"
+printf '%-48s %10.2f ms\n' "pfd parse+expand+compile 10k rules (criterion)" "$COMPILE_MS"
 printf '%-48s %10.2f ms\n' "pfd table load 100k entries (criterion)" "$TABLE_MS"
 [ -n "$PFCTL_MS" ] && printf '%-48s %10.2f ms\n' "pfctl -nf pf-10k.conf (end to end)" "$PFCTL_MS"
 printf '%-48s %10.2f ms\n' "nft -c -f nft-10k.nft (end to end)" "$NFT_MS"
-printf '%-48s %10.2f x\n' "ratio nft / pfd parse+expand" "$(echo "$NFT_MS / $PARSE_MS" | bc -l)"
+printf '%-48s %10.2f x\n' "ratio nft / pfd parse+expand+compile" "$(echo "$NFT_MS / $COMPILE_MS" | bc -l)"
 [ -n "$PFCTL_MS" ] && printf '%-48s %10.2f x\n' "ratio nft / pfctl end to end" "$(echo "$NFT_MS / $PFCTL_MS" | bc -l)"
 exit 0

@@ -1,5 +1,5 @@
 //! Ruleset load time: pf.conf text in memory to the expanded rule list
-//! (and, once `ruleset::compile` lands, to the flat rule array).
+//! and on to the compiled flat rule array with skip steps.
 //! Figures: BENCHMARKS.md.
 
 use std::time::Duration;
@@ -26,10 +26,21 @@ fn parse_10k_rules(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
-    // compile: add the pending step here, e.g.
-    // g.bench_function("parse_compile_10k_rules", |b| b.iter_batched(|| text.clone(),
-    //     |bytes| black_box(ruleset::compile::compile(&ruleset::parse::parse("pf-10k.conf", bytes, &cfg))),
-    //     BatchSize::LargeInput));
+    // The whole load: text to the flat rule array with skip steps.
+    assert!(
+        ruleset::compile::compile(&check).is_ok(),
+        "generated ruleset does not compile"
+    );
+    g.bench_function("parse_compile_10k_rules", |b| {
+        b.iter_batched(
+            || text.clone(),
+            |bytes| {
+                let p = ruleset::parse::parse("pf-10k.conf", bytes, &cfg);
+                black_box(ruleset::compile::compile(&p).is_ok())
+            },
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 
