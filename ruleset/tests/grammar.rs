@@ -287,3 +287,25 @@ fn parser_survives_hostile_input() {
         assert!(p.errors > 0, "no error for {text:?}");
     }
 }
+
+/// pfctl accepts `binat-to` with no source and prints an inbound half
+/// (`rdr-to any`) it cannot read back (found by fuzz/run.sh); pfd refuses it.
+#[test]
+fn binat_needs_a_specified_source() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/regressions/binat-without-source.conf"
+    ))
+    .unwrap();
+    let (p, _) = run(&text);
+    assert_eq!(
+        errors(&p),
+        vec![
+            "stdin:2: binat-to requires a specified source and redirect address",
+            "stdin:2: skipping rule due to errors",
+            "stdin:2: rule expands to no valid combination",
+        ]
+    );
+    let (p, _) = run("match on em0 from 192.0.2.1 binat-to 198.51.100.1\n");
+    assert_eq!(p.errors, 0, "{:?}", p.stderr);
+}

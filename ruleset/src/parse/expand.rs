@@ -393,7 +393,13 @@ impl<'a> Parser<'a> {
                                                         };
                                                         let nat_ok =
                                                             r.nat.addr.as_ref().is_some_and(ok);
-                                                        if !ok(&r.src.addr) || !nat_ok {
+                                                        // Deliberate deviation: pfctl accepts an
+                                                        // unspecified (`any`) source and prints an
+                                                        // inbound half (`rdr-to any`) that it cannot
+                                                        // read back; we refuse it.
+                                                        let src_ok = ok(&r.src.addr)
+                                                            && !matches!(r.src.addr, AddrWrap::Any);
+                                                        if !src_ok || !nat_ok {
                                                             self.error("binat-to requires a specified source and redirect address");
                                                             error += 1;
                                                         }
