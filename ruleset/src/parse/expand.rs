@@ -130,53 +130,38 @@ impl<'a> Parser<'a> {
 
     /// Returns the number of rules added.
     fn expand_inner(&mut self, r: &mut Rule, spec: &RuleSpec) -> usize {
-        let af = r.af;
-        let dir = r.direction;
-        let label = r.label.clone();
-        let tag = r.tag.clone();
-        let tagged = r.tagged.clone();
-        let flags = (r.flags, r.flagset);
-        let keep = r.keep_state;
-        let mut added = 0;
-        let mut error = 0usize;
-
-        let ifs = or_one(&spec.ifs, empty_if());
-        let protos = or_one(&spec.protos, 0u8);
-        let icmps = or_one(&spec.icmp, NodeIcmp::default());
-        let srcs = spec
-            .src
-            .hosts
-            .clone()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| vec![any_host()]);
-        let dsts = spec
-            .dst
-            .hosts
-            .clone()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| vec![any_host()]);
-        let sports = or_one(&spec.src.ports, PortRange::default());
-        let dports = or_one(&spec.dst.ports, PortRange::default());
-        let oses: Vec<Option<String>> = match &spec.os {
-            Some(v) if !v.is_empty() => v.iter().cloned().map(Some).collect(),
-            _ => vec![None],
+        let saved = Saved {
+            af: r.af,
+            dir: r.direction,
+            label: r.label.clone(),
+            tag: r.tag.clone(),
+            tagged: r.tagged.clone(),
+            flags: (r.flags, r.flagset),
+            keep: r.keep_state,
         };
-        let uids = or_one(&spec.uids, IdRange::default());
-        let gids = or_one(&spec.gids, IdRange::default());
-        let combos = [
-            ifs.len(),
-            protos.len(),
-            icmps.len(),
-            srcs.len(),
-            dsts.len(),
-            sports.len(),
-            dports.len(),
-            oses.len(),
-            uids.len(),
-            gids.len(),
-        ]
-        .iter()
-        .fold(1usize, |a, &n| a.saturating_mul(n));
+        let hosts_or_any = |hosts: &Option<Vec<NodeHost>>| {
+            hosts
+                .clone()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| vec![any_host()])
+        };
+        let lists = Lists {
+            ifs: or_one(&spec.ifs, empty_if()),
+            protos: or_one(&spec.protos, 0u8),
+            icmps: or_one(&spec.icmp, NodeIcmp::default()),
+            srcs: hosts_or_any(&spec.src.hosts),
+            dsts: hosts_or_any(&spec.dst.hosts),
+            sports: or_one(&spec.src.ports, PortRange::default()),
+            dports: or_one(&spec.dst.ports, PortRange::default()),
+            oses: match &spec.os {
+                Some(v) if !v.is_empty() => v.iter().cloned().map(Some).collect(),
+                _ => vec![None],
+            },
+            uids: or_one(&spec.uids, IdRange::default()),
+            gids: or_one(&spec.gids, IdRange::default()),
+        };
+        let lens = lists.lens();
+        let combos = lens.iter().fold(1usize, |a, &n| a.saturating_mul(n));
         if combos > EXPANSION_MAX {
             self.error(format!(
                 "rule expands to {combos} rules, more than {EXPANSION_MAX}"
@@ -184,351 +169,284 @@ impl<'a> Parser<'a> {
             return 0;
         }
 
-        for (ii, iface) in ifs.iter().enumerate() {
-            for (pi, &proto) in protos.iter().enumerate() {
-                for (ci, icmp) in icmps.iter().enumerate() {
-                    for src_host in srcs.iter() {
-                        for (di, dst_host) in dsts.iter().enumerate() {
-                            for (spi, sport) in sports.iter().enumerate() {
-                                for (dpi, dport) in dports.iter().enumerate() {
-                                    for (oi, os) in oses.iter().enumerate() {
-                                        for (ui, uid) in uids.iter().enumerate() {
-                                            for (gi, gid) in gids.iter().enumerate() {
-                                                r.af = af;
-                                                error += self.collapse(
-                                                    r,
-                                                    Which::Rdr,
-                                                    spec.rdr.as_ref(),
-                                                    false,
-                                                );
-                                                error += self.collapse(
-                                                    r,
-                                                    Which::Nat,
-                                                    spec.nat.as_ref(),
-                                                    false,
-                                                );
-                                                error += self.collapse(
-                                                    r,
-                                                    Which::Route,
-                                                    spec.route.as_ref(),
-                                                    true,
-                                                );
-
-                                                if (matches!(
-                                                    src_host.addr,
-                                                    AddrWrap::AddrMask { .. }
-                                                ) && src_host.ifname.is_some())
-                                                    || (matches!(
-                                                        dst_host.addr,
-                                                        AddrWrap::AddrMask { .. }
-                                                    ) && dst_host.ifname.is_some())
-                                                {
-                                                    self.error(
-                                                        "@if syntax not permitted in from or to",
-                                                    );
-                                                    error += 1;
-                                                }
-                                                let if_index = |name: &str| {
-                                                    self.env
-                                                        .interface(name)
-                                                        .map(|i| i.index)
-                                                        .unwrap_or(0)
-                                                };
-                                                let skip = (r.af.is_some()
-                                                    && src_host.af.is_some()
-                                                    && r.af != src_host.af)
-                                                    || (r.af.is_some()
-                                                        && dst_host.af.is_some()
-                                                        && r.af != dst_host.af)
-                                                    || (src_host.af.is_some()
-                                                        && dst_host.af.is_some()
-                                                        && src_host.af != dst_host.af)
-                                                    || (src_host.scope_id != 0
-                                                        && dst_host.scope_id != 0
-                                                        && src_host.scope_id != dst_host.scope_id)
-                                                    || (src_host.scope_id != 0
-                                                        && !iface.ifname.is_empty()
-                                                        && src_host.scope_id
-                                                            != if_index(&iface.ifname))
-                                                    || (dst_host.scope_id != 0
-                                                        && !iface.ifname.is_empty()
-                                                        && dst_host.scope_id
-                                                            != if_index(&iface.ifname));
-                                                if skip {
-                                                    continue;
-                                                }
-                                                if r.af.is_none() {
-                                                    r.af = src_host.af.or(dst_host.af);
-                                                }
-                                                let by_index = |idx: u32| {
-                                                    if idx == 0 {
-                                                        None
-                                                    } else {
-                                                        self.env
-                                                            .interfaces()
-                                                            .iter()
-                                                            .find(|i| i.index == idx)
-                                                            .map(|i| i.name.clone())
-                                                    }
-                                                };
-                                                r.ifname = if !iface.ifname.is_empty() {
-                                                    Some(iface.ifname.clone())
-                                                } else {
-                                                    by_index(src_host.scope_id)
-                                                        .or_else(|| by_index(dst_host.scope_id))
-                                                };
-                                                r.onrdomain = iface.rdomain;
-                                                let ifn = r.ifname.clone().unwrap_or_default();
-                                                r.label = self.expand_label(
-                                                    &label, &ifn, r.af, src_host, sport, dst_host,
-                                                    dport, proto,
-                                                );
-                                                r.tag = self.expand_label(
-                                                    &tag, &ifn, r.af, src_host, sport, dst_host,
-                                                    dport, proto,
-                                                );
-                                                r.tagged = self.expand_label(
-                                                    &tagged, &ifn, r.af, src_host, sport, dst_host,
-                                                    dport, proto,
-                                                );
-
-                                                let sh = if matches!(
-                                                    src_host.addr,
-                                                    AddrWrap::DynIf { .. }
-                                                ) {
-                                                    gen_dynnode(src_host, r.af)
-                                                } else {
-                                                    src_host.clone()
-                                                };
-                                                let dh = if matches!(
-                                                    dst_host.addr,
-                                                    AddrWrap::DynIf { .. }
-                                                ) {
-                                                    gen_dynnode(dst_host, r.af)
-                                                } else {
-                                                    dst_host.clone()
-                                                };
-                                                error += self.check_netmask(&sh, r.af);
-                                                error += self.check_netmask(&dh, r.af);
-
-                                                r.ifnot = iface.not;
-                                                r.proto = proto;
-                                                r.src = RuleAddr {
-                                                    addr: sh.addr.clone(),
-                                                    neg: sh.not,
-                                                    port: *sport,
-                                                };
-                                                r.dst = RuleAddr {
-                                                    addr: dh.addr.clone(),
-                                                    neg: dh.not,
-                                                    port: *dport,
-                                                };
-                                                r.uid = *uid;
-                                                r.gid = *gid;
-                                                r.icmp_type = icmp.ty;
-                                                r.icmp_code = icmp.code;
-                                                r.keep_state = if matches!(
-                                                    keep,
-                                                    KeepState::Modulate | KeepState::Synproxy
-                                                ) && proto != 0
-                                                    && proto != 6
-                                                {
-                                                    KeepState::Keep
-                                                } else {
-                                                    keep
-                                                };
-                                                if proto != 0 && proto != 6 {
-                                                    r.flags = 0;
-                                                    r.flagset = 0;
-                                                } else {
-                                                    r.flags = flags.0;
-                                                    r.flagset = flags.1;
-                                                }
-                                                if icmp.proto != 0 && r.proto != icmp.proto {
-                                                    self.error("icmp-type mismatch");
-                                                    error += 1;
-                                                }
-                                                r.os = os.clone();
-
-                                                let binat = spec
-                                                    .nat
-                                                    .as_ref()
-                                                    .is_some_and(|n| n.rdr.is_some() && n.binat);
-                                                if binat {
-                                                    let src_hosts_one = std::slice::from_ref(&sh);
-                                                    if let Some(t) =
-                                                        src_hosts_one.iter().find_map(|h| match &h
-                                                            .addr
-                                                        {
-                                                            AddrWrap::Table { name } => {
-                                                                Some(name.clone())
-                                                            }
-                                                            _ => None,
-                                                        })
-                                                    {
-                                                        self.error(format!("invalid use of table <{t}> as the source address of a binat-to rule"));
-                                                        error += 1;
-                                                    } else if let Some(i) = src_hosts_one
-                                                        .iter()
-                                                        .find_map(|h| match &h.addr {
-                                                            AddrWrap::DynIf { ifname, .. }
-                                                                if dynif_multiaddr(&h.addr) =>
-                                                            {
-                                                                Some(ifname.clone())
-                                                            }
-                                                            _ => None,
-                                                        })
-                                                    {
-                                                        self.error(format!("invalid use of interface ({i}) as the source address of a binat-to rule"));
-                                                        error += 1;
-                                                    } else {
-                                                        // `any` is an address/mask of zeros in pf.
-                                                        let ok = |a: &AddrWrap| {
-                                                            matches!(
-                                                                a,
-                                                                AddrWrap::AddrMask { .. }
-                                                                    | AddrWrap::DynIf { .. }
-                                                                    | AddrWrap::Any
-                                                            )
-                                                        };
-                                                        let nat_ok =
-                                                            r.nat.addr.as_ref().is_some_and(ok);
-                                                        // Deliberate deviation: pfctl accepts an
-                                                        // unspecified (`any`) source and prints an
-                                                        // inbound half (`rdr-to any`) that it cannot
-                                                        // read back; we refuse it.
-                                                        let src_ok = ok(&r.src.addr)
-                                                            && !matches!(r.src.addr, AddrWrap::Any);
-                                                        if !src_ok || !nat_ok {
-                                                            self.error("binat-to requires a specified source and redirect address");
-                                                            error += 1;
-                                                        }
-                                                    }
-                                                    let nat_addr =
-                                                        r.nat.addr.clone().unwrap_or(AddrWrap::Any);
-                                                    if dynif_multiaddr(&r.src.addr)
-                                                        || dynif_multiaddr(&nat_addr)
-                                                    {
-                                                        self.error("dynamic interfaces must be used with :0 in a binat-to rule");
-                                                        error += 1;
-                                                    }
-                                                    if mask_zero(&r.src.addr, af)
-                                                        || mask_zero(&nat_addr, af)
-                                                    {
-                                                        self.error("source and redir addresess must have a matching network mask in binat-rule");
-                                                        error += 1;
-                                                    }
-                                                    if matches!(nat_addr, AddrWrap::Table { .. }) {
-                                                        self.error("tables cannot be used as the redirect address of a binat-to rule");
-                                                        error += 1;
-                                                    }
-                                                    if r.direction != Direction::InOut {
-                                                        self.error("binat-to cannot be specified with a direction");
-                                                        error += 1;
-                                                    }
-                                                    r.direction = Direction::Out;
-                                                }
-
-                                                error += self.apply_redirspec(
-                                                    r,
-                                                    Which::Nat,
-                                                    spec.nat.as_ref(),
-                                                    dport,
-                                                );
-                                                error += self.apply_redirspec(
-                                                    r,
-                                                    Which::Rdr,
-                                                    spec.rdr.as_ref(),
-                                                    dport,
-                                                );
-                                                error += self.apply_redirspec(
-                                                    r,
-                                                    Which::Route,
-                                                    spec.route.as_ref(),
-                                                    dport,
-                                                );
-
-                                                if self.rule_consistent(r) > 0 || error > 0 {
-                                                    self.error("skipping rule due to errors");
-                                                } else {
-                                                    let mut nr = r.clone();
-                                                    nr.line = self.stmt_line;
-                                                    self.current_rules().push(nr);
-                                                    added += 1;
-                                                }
-                                                r.direction = dir;
-
-                                                if error == 0 && binat {
-                                                    // The inbound half: rdr from the translated address back.
-                                                    let mut rb = r.clone();
-                                                    rb.direction = Direction::In;
-                                                    let mut srch = sh.clone();
-                                                    srch.ifname = None;
-                                                    let dsth = NodeHost::new(
-                                                        r.nat.addr.clone().unwrap_or(AddrWrap::Any),
-                                                        None,
-                                                    );
-                                                    let nat = spec.nat.clone().unwrap_or_default();
-                                                    let mut b = nat.clone();
-                                                    b.binat = false;
-                                                    b.pool.static_port = false;
-                                                    if let Some(rd) = b.rdr.as_mut() {
-                                                        rd.hosts = vec![srch];
-                                                    }
-                                                    // pfctl hands the recursive call its current list nodes, which
-                                                    // still link to the rest of their lists.
-                                                    let tail_hosts = if matches!(
-                                                        dst_host.addr,
-                                                        AddrWrap::DynIf { .. }
-                                                    ) {
-                                                        vec![dh.clone()]
-                                                    } else {
-                                                        dsts[di..].to_vec()
-                                                    };
-                                                    let inner = RuleSpec {
-                                                        ifs: tail_if(&spec.ifs, ii),
-                                                        protos: tail(&spec.protos, pi),
-                                                        src: Side {
-                                                            hosts: Some(tail_hosts),
-                                                            ports: tail(&spec.dst.ports, dpi),
-                                                        },
-                                                        dst: Side {
-                                                            hosts: Some(vec![dsth]),
-                                                            ports: tail(&spec.src.ports, spi),
-                                                        },
-                                                        os: spec.os.as_ref().map(|v| {
-                                                            if v.is_empty() {
-                                                                Vec::new()
-                                                            } else {
-                                                                v[oi..].to_vec()
-                                                            }
-                                                        }),
-                                                        uids: tail(&spec.uids, ui),
-                                                        gids: tail(&spec.gids, gi),
-                                                        icmp: tail(&spec.icmp, ci),
-                                                        nat: None,
-                                                        rdr: Some(b),
-                                                        route: None,
-                                                    };
-                                                    let n = self.expand_inner(&mut rb, &inner);
-                                                    if n == 0 {
-                                                        self.error(
-                                                            "rule expands to no valid combination",
-                                                        );
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        let mut added = 0;
+        let mut error = 0usize;
+        let mut idx = [0usize; LISTS];
+        loop {
+            let c = Combo { idx, lists: &lists };
+            self.expand_combo(r, spec, &saved, &c, &mut added, &mut error);
+            if !odometer_step(&mut idx, &lens) {
+                break;
             }
         }
-        let _ = (dir, label, tag, tagged);
         added
+    }
+
+    /// One combination of [`Self::expand_inner`]: `c.idx` picks one
+    /// element of each list. `error` carries over from earlier
+    /// combinations, as in pfctl: once one combination fails, every later
+    /// one is skipped too.
+    fn expand_combo(
+        &mut self,
+        r: &mut Rule,
+        spec: &RuleSpec,
+        saved: &Saved,
+        c: &Combo<'_>,
+        added: &mut usize,
+        error: &mut usize,
+    ) {
+        let Saved {
+            af,
+            dir,
+            label,
+            tag,
+            tagged,
+            flags,
+            keep,
+        } = saved;
+        let (af, dir, flags, keep) = (*af, *dir, *flags, *keep);
+        let l = c.lists;
+        let iface = &l.ifs[c.idx[0]];
+        let proto = l.protos[c.idx[1]];
+        let icmp = &l.icmps[c.idx[2]];
+        let src_host = &l.srcs[c.idx[3]];
+        let dst_host = &l.dsts[c.idx[4]];
+        let sport = &l.sports[c.idx[5]];
+        let dport = &l.dports[c.idx[6]];
+        let os = &l.oses[c.idx[7]];
+        let uid = &l.uids[c.idx[8]];
+        let gid = &l.gids[c.idx[9]];
+        let dsts = &l.dsts;
+        r.af = af;
+        *error += self.collapse(r, Which::Rdr, spec.rdr.as_ref(), false);
+        *error += self.collapse(r, Which::Nat, spec.nat.as_ref(), false);
+        *error += self.collapse(r, Which::Route, spec.route.as_ref(), true);
+
+        if (matches!(src_host.addr, AddrWrap::AddrMask { .. }) && src_host.ifname.is_some())
+            || (matches!(dst_host.addr, AddrWrap::AddrMask { .. }) && dst_host.ifname.is_some())
+        {
+            self.error("@if syntax not permitted in from or to");
+            *error += 1;
+        }
+        let if_index = |name: &str| self.env.interface(name).map(|i| i.index).unwrap_or(0);
+        let skip = (r.af.is_some() && src_host.af.is_some() && r.af != src_host.af)
+            || (r.af.is_some() && dst_host.af.is_some() && r.af != dst_host.af)
+            || (src_host.af.is_some() && dst_host.af.is_some() && src_host.af != dst_host.af)
+            || (src_host.scope_id != 0
+                && dst_host.scope_id != 0
+                && src_host.scope_id != dst_host.scope_id)
+            || (src_host.scope_id != 0
+                && !iface.ifname.is_empty()
+                && src_host.scope_id != if_index(&iface.ifname))
+            || (dst_host.scope_id != 0
+                && !iface.ifname.is_empty()
+                && dst_host.scope_id != if_index(&iface.ifname));
+        if skip {
+            return;
+        }
+        if r.af.is_none() {
+            r.af = src_host.af.or(dst_host.af);
+        }
+        let by_index = |idx: u32| {
+            if idx == 0 {
+                None
+            } else {
+                self.env
+                    .interfaces()
+                    .iter()
+                    .find(|i| i.index == idx)
+                    .map(|i| i.name.clone())
+            }
+        };
+        r.ifname = if !iface.ifname.is_empty() {
+            Some(iface.ifname.clone())
+        } else {
+            by_index(src_host.scope_id).or_else(|| by_index(dst_host.scope_id))
+        };
+        r.onrdomain = iface.rdomain;
+        let ifn = r.ifname.clone().unwrap_or_default();
+        r.label = self.expand_label(label, &ifn, r.af, src_host, sport, dst_host, dport, proto);
+        r.tag = self.expand_label(tag, &ifn, r.af, src_host, sport, dst_host, dport, proto);
+        r.tagged = self.expand_label(tagged, &ifn, r.af, src_host, sport, dst_host, dport, proto);
+
+        let sh = if matches!(src_host.addr, AddrWrap::DynIf { .. }) {
+            gen_dynnode(src_host, r.af)
+        } else {
+            src_host.clone()
+        };
+        let dh = if matches!(dst_host.addr, AddrWrap::DynIf { .. }) {
+            gen_dynnode(dst_host, r.af)
+        } else {
+            dst_host.clone()
+        };
+        *error += self.check_netmask(&sh, r.af);
+        *error += self.check_netmask(&dh, r.af);
+
+        r.ifnot = iface.not;
+        r.proto = proto;
+        r.src = RuleAddr {
+            addr: sh.addr.clone(),
+            neg: sh.not,
+            port: *sport,
+        };
+        r.dst = RuleAddr {
+            addr: dh.addr.clone(),
+            neg: dh.not,
+            port: *dport,
+        };
+        r.uid = *uid;
+        r.gid = *gid;
+        r.icmp_type = icmp.ty;
+        r.icmp_code = icmp.code;
+        r.keep_state = if matches!(keep, KeepState::Modulate | KeepState::Synproxy)
+            && proto != 0
+            && proto != 6
+        {
+            KeepState::Keep
+        } else {
+            keep
+        };
+        if proto != 0 && proto != 6 {
+            r.flags = 0;
+            r.flagset = 0;
+        } else {
+            r.flags = flags.0;
+            r.flagset = flags.1;
+        }
+        if icmp.proto != 0 && r.proto != icmp.proto {
+            self.error("icmp-type mismatch");
+            *error += 1;
+        }
+        r.os = os.clone();
+
+        let binat = spec
+            .nat
+            .as_ref()
+            .is_some_and(|n| n.rdr.is_some() && n.binat);
+        if binat {
+            let src_hosts_one = std::slice::from_ref(&sh);
+            if let Some(t) = src_hosts_one.iter().find_map(|h| match &h.addr {
+                AddrWrap::Table { name } => Some(name.clone()),
+                _ => None,
+            }) {
+                self.error(format!(
+                    "invalid use of table <{t}> as the source address of a binat-to rule"
+                ));
+                *error += 1;
+            } else if let Some(i) = src_hosts_one.iter().find_map(|h| match &h.addr {
+                AddrWrap::DynIf { ifname, .. } if dynif_multiaddr(&h.addr) => Some(ifname.clone()),
+                _ => None,
+            }) {
+                self.error(format!(
+                    "invalid use of interface ({i}) as the source address of a binat-to rule"
+                ));
+                *error += 1;
+            } else {
+                // `any` is an address/mask of zeros in pf.
+                let ok = |a: &AddrWrap| {
+                    matches!(
+                        a,
+                        AddrWrap::AddrMask { .. } | AddrWrap::DynIf { .. } | AddrWrap::Any
+                    )
+                };
+                let nat_ok = r.nat.addr.as_ref().is_some_and(ok);
+                // Deliberate deviation: pfctl accepts an
+                // unspecified (`any`) source and prints an
+                // inbound half (`rdr-to any`) that it cannot
+                // read back; we refuse it.
+                let src_ok = ok(&r.src.addr) && !matches!(r.src.addr, AddrWrap::Any);
+                if !src_ok || !nat_ok {
+                    self.error("binat-to requires a specified source and redirect address");
+                    *error += 1;
+                }
+            }
+            let nat_addr = r.nat.addr.clone().unwrap_or(AddrWrap::Any);
+            if dynif_multiaddr(&r.src.addr) || dynif_multiaddr(&nat_addr) {
+                self.error("dynamic interfaces must be used with :0 in a binat-to rule");
+                *error += 1;
+            }
+            if mask_zero(&r.src.addr, af) || mask_zero(&nat_addr, af) {
+                self.error(
+                    "source and redir addresess must have a matching network mask in binat-rule",
+                );
+                *error += 1;
+            }
+            if matches!(nat_addr, AddrWrap::Table { .. }) {
+                self.error("tables cannot be used as the redirect address of a binat-to rule");
+                *error += 1;
+            }
+            if r.direction != Direction::InOut {
+                self.error("binat-to cannot be specified with a direction");
+                *error += 1;
+            }
+            r.direction = Direction::Out;
+        }
+
+        *error += self.apply_redirspec(r, Which::Nat, spec.nat.as_ref(), dport);
+        *error += self.apply_redirspec(r, Which::Rdr, spec.rdr.as_ref(), dport);
+        *error += self.apply_redirspec(r, Which::Route, spec.route.as_ref(), dport);
+
+        if self.rule_consistent(r) > 0 || *error > 0 {
+            self.error("skipping rule due to errors");
+        } else {
+            let mut nr = r.clone();
+            nr.line = self.stmt_line;
+            self.current_rules().push(nr);
+            *added += 1;
+        }
+        r.direction = dir;
+
+        if *error == 0 && binat {
+            // The inbound half: rdr from the translated address back.
+            let mut rb = r.clone();
+            rb.direction = Direction::In;
+            let mut srch = sh.clone();
+            srch.ifname = None;
+            let dsth = NodeHost::new(r.nat.addr.clone().unwrap_or(AddrWrap::Any), None);
+            let nat = spec.nat.clone().unwrap_or_default();
+            let mut b = nat.clone();
+            b.binat = false;
+            b.pool.static_port = false;
+            if let Some(rd) = b.rdr.as_mut() {
+                rd.hosts = vec![srch];
+            }
+            // pfctl hands the recursive call its current list nodes, which
+            // still link to the rest of their lists.
+            let tail_hosts = if matches!(dst_host.addr, AddrWrap::DynIf { .. }) {
+                vec![dh.clone()]
+            } else {
+                dsts[c.idx[4]..].to_vec()
+            };
+            let inner = RuleSpec {
+                ifs: tail_if(&spec.ifs, c.idx[0]),
+                protos: tail(&spec.protos, c.idx[1]),
+                src: Side {
+                    hosts: Some(tail_hosts),
+                    ports: tail(&spec.dst.ports, c.idx[6]),
+                },
+                dst: Side {
+                    hosts: Some(vec![dsth]),
+                    ports: tail(&spec.src.ports, c.idx[5]),
+                },
+                os: spec.os.as_ref().map(|v| {
+                    if v.is_empty() {
+                        Vec::new()
+                    } else {
+                        v[c.idx[7]..].to_vec()
+                    }
+                }),
+                uids: tail(&spec.uids, c.idx[8]),
+                gids: tail(&spec.gids, c.idx[9]),
+                icmp: tail(&spec.icmp, c.idx[2]),
+                nat: None,
+                rdr: Some(b),
+                route: None,
+            };
+            let n = self.expand_inner(&mut rb, &inner);
+            if n == 0 {
+                self.error("rule expands to no valid combination");
+            }
+        }
     }
 
     /// pfctl's `collapse_redirspec`: pick the pool's addresses for the
@@ -960,4 +878,70 @@ pub(crate) fn number_rules(rules: &mut [Rule]) {
             }
         }
     }
+}
+
+/// How many lists a statement expands over (see [`Lists`]).
+const LISTS: usize = 10;
+
+/// The lists one statement expands over, in pfctl's loop nesting order:
+/// the last varies fastest, so rules come out in pfctl's order.
+struct Lists {
+    ifs: Vec<NodeIf>,
+    protos: Vec<u8>,
+    icmps: Vec<NodeIcmp>,
+    srcs: Vec<NodeHost>,
+    dsts: Vec<NodeHost>,
+    sports: Vec<PortRange>,
+    dports: Vec<PortRange>,
+    oses: Vec<Option<String>>,
+    uids: Vec<IdRange>,
+    gids: Vec<IdRange>,
+}
+
+impl Lists {
+    fn lens(&self) -> [usize; LISTS] {
+        [
+            self.ifs.len(),
+            self.protos.len(),
+            self.icmps.len(),
+            self.srcs.len(),
+            self.dsts.len(),
+            self.sports.len(),
+            self.dports.len(),
+            self.oses.len(),
+            self.uids.len(),
+            self.gids.len(),
+        ]
+    }
+}
+
+/// One combination: an index into each of the lists.
+struct Combo<'a> {
+    idx: [usize; LISTS],
+    lists: &'a Lists,
+}
+
+/// The rule's fields as the statement set them, before a combination
+/// overwrites them.
+struct Saved {
+    af: Option<Af>,
+    dir: Direction,
+    label: String,
+    tag: String,
+    tagged: String,
+    flags: (u8, u8),
+    keep: KeepState,
+}
+
+/// Advance a mixed-radix counter (the last digit fastest); false once it
+/// wraps past the last combination. Every length is at least one.
+fn odometer_step(idx: &mut [usize; LISTS], lens: &[usize; LISTS]) -> bool {
+    for k in (0..LISTS).rev() {
+        idx[k] += 1;
+        if idx[k] < lens[k] {
+            return true;
+        }
+        idx[k] = 0;
+    }
+    false
 }
