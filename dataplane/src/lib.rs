@@ -1,6 +1,14 @@
 #![forbid(unsafe_code)]
 //! pfd's packet engine: pf's per-packet semantics, runnable without a NIC.
 
+pub mod engine;
+pub mod eval;
+pub mod frag;
+pub mod key;
+pub mod nat;
+pub mod pcap;
 pub mod pdesc;
+pub mod pflog;
 pub mod reason;
+pub mod state;
 pub mod wire;

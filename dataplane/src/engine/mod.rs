@@ -1,0 +1,1 @@
+//! The per-packet pipeline in pf's order (pf's `pf_test`).

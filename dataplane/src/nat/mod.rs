@@ -1,0 +1,1 @@
+//! Address translation: pools, proxy ports, header rewrite.

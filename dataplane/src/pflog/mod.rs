@@ -1,0 +1,1 @@
+//! pflog: DLT_PFLOG (117) records of logged packets.
