@@ -1,5 +1,78 @@
 //! Wire formats: zero-copy views over received bytes (`Packet<T>` with
 //! `new_checked`) and a `Repr` with `parse`/`buffer_len`/`emit` per
 //! header, as smoltcp's `wire` module does.
+//!
+//! The views never panic once `new_checked` has accepted the buffer;
+//! `new_unchecked` is for buffers the caller built itself.
 
+pub mod arp;
 pub mod checksum;
+pub mod ethernet;
+
+pub mod ipv4;
+
+// Each header's tests use a few of the shared frames.
+#[cfg(test)]
+#[allow(dead_code)]
+pub(crate) mod fixtures;
+
+/// Why a buffer is not a valid header of the kind asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The buffer ends before the header (or the length it declares).
+    Truncated,
+    /// A field holds a value the format forbids (version, header length
+    /// shorter than the fixed part, a length smaller than the header).
+    Malformed,
+    /// A well-formed header of a variant this module does not handle
+    /// (ARP for another hardware or protocol type).
+    Unsupported,
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WireError::Truncated => "buffer shorter than the header says",
+            WireError::Malformed => "header field out of range",
+            WireError::Unsupported => "header variant not handled",
+        })
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// Big-endian reads at a fixed offset of a slice already known to be
+/// long enough; a short slice reads as zero rather than panicking, so a
+/// view built with `new_unchecked` over a short buffer returns garbage,
+/// never a crash.
+#[inline]
+pub(crate) fn be16(b: &[u8], off: usize) -> u16 {
+    match b.get(off..off + 2) {
+        Some(s) => u16::from_be_bytes([s[0], s[1]]),
+        None => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn byte(b: &[u8], off: usize) -> u8 {
+    b.get(off).copied().unwrap_or(0)
+}
+
+#[inline]
+pub(crate) fn array<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
+    let mut a = [0u8; N];
+    if let Some(s) = b.get(off..off + N) {
+        a.copy_from_slice(s);
+    }
+    a
+}
+
+/// Writes at a fixed offset; out-of-range writes are dropped (the
+/// buffer was sized by `buffer_len`, so they do not happen in practice).
+#[inline]
+pub(crate) fn put(b: &mut [u8], off: usize, v: &[u8]) {
+    if let Some(s) = b.get_mut(off..off + v.len()) {
+        s.copy_from_slice(v);
+    }
+}
