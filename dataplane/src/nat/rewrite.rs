@@ -438,12 +438,22 @@ mod tests {
 
     #[test]
     fn v4_tcp_nat() {
-        check(&g::V4_TCP, &g::V4_TCP_NAT, Some((a("192.0.2.1"), 50123)), None);
+        check(
+            &g::V4_TCP,
+            &g::V4_TCP_NAT,
+            Some((a("192.0.2.1"), 50123)),
+            None,
+        );
     }
 
     #[test]
     fn v4_udp_rdr() {
-        check(&g::V4_UDP, &g::V4_UDP_NAT, None, Some((a("10.0.0.80"), 5300)));
+        check(
+            &g::V4_UDP,
+            &g::V4_UDP_NAT,
+            None,
+            Some((a("10.0.0.80"), 5300)),
+        );
     }
 
     #[test]
@@ -458,7 +468,12 @@ mod tests {
 
     #[test]
     fn v4_icmp_echo_id_goes_with_the_source_on_a_request() {
-        check(&g::V4_ECHO, &g::V4_ECHO_NAT, Some((a("192.0.2.1"), 0xabcd)), None);
+        check(
+            &g::V4_ECHO,
+            &g::V4_ECHO_NAT,
+            Some((a("192.0.2.1"), 0xabcd)),
+            None,
+        );
     }
 
     #[test]
@@ -474,17 +489,32 @@ mod tests {
 
     #[test]
     fn v6_tcp_nat() {
-        check(&g::V6_TCP, &g::V6_TCP_NAT, Some((a("2001:db8::1"), 61000)), None);
+        check(
+            &g::V6_TCP,
+            &g::V6_TCP_NAT,
+            Some((a("2001:db8::1"), 61000)),
+            None,
+        );
     }
 
     #[test]
     fn v6_udp_rdr() {
-        check(&g::V6_UDP, &g::V6_UDP_NAT, None, Some((a("fd00::80"), 5300)));
+        check(
+            &g::V6_UDP,
+            &g::V6_UDP_NAT,
+            None,
+            Some((a("fd00::80"), 5300)),
+        );
     }
 
     #[test]
     fn v6_icmp_echo_nat() {
-        check(&g::V6_ECHO, &g::V6_ECHO_NAT, Some((a("2001:db8::1"), 0xabcd)), None);
+        check(
+            &g::V6_ECHO,
+            &g::V6_ECHO_NAT,
+            Some((a("2001:db8::1"), 0xabcd)),
+            None,
+        );
     }
 
     #[test]

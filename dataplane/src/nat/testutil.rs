@@ -21,12 +21,26 @@ fn ip_hdr(f: &[u8], ip: usize) -> (Af, u8, u128, u128, usize, usize) {
             let hl = usize::from(f[ip] & 0xf) * 4;
             let s = u128::from(be32(f, ip + 12)) << 96;
             let d = u128::from(be32(f, ip + 16)) << 96;
-            (Af::Inet, f[ip + 9], s, d, ip + hl, usize::from(be16(f, ip + 2)))
+            (
+                Af::Inet,
+                f[ip + 9],
+                s,
+                d,
+                ip + hl,
+                usize::from(be16(f, ip + 2)),
+            )
         }
         6 => {
             let s = u128::from_be_bytes(f[ip + 8..ip + 24].try_into().unwrap());
             let d = u128::from_be_bytes(f[ip + 24..ip + 40].try_into().unwrap());
-            (Af::Inet6, f[ip + 6], s, d, ip + 40, 40 + usize::from(be16(f, ip + 4)))
+            (
+                Af::Inet6,
+                f[ip + 6],
+                s,
+                d,
+                ip + 40,
+                40 + usize::from(be16(f, ip + 4)),
+            )
         }
         v => panic!("IP version {v}"),
     }
