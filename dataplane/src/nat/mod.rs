@@ -1,7 +1,10 @@
 //! Address translation: pools, proxy ports, header rewrite.
 
 mod patch;
+pub mod pool;
 pub mod rewrite;
+pub mod sticky;
+pub mod table;
 
 #[cfg(test)]
 mod golden;
