@@ -2,6 +2,7 @@
 
 mod patch;
 pub mod pool;
+pub mod port;
 pub mod rewrite;
 pub mod sticky;
 pub mod table;
