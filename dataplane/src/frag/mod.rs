@@ -1,1 +1,109 @@
-//! IPv4 and IPv6 fragment reassembly (pf's `pf_norm.c`).
+//! IPv4 and IPv6 fragment reassembly before filtering, as pf's
+//! `pf_norm.c` does it (`pf_reassemble`, `pf_reassemble6`,
+//! `pf_fillup_fragment`, `pf_join_fragment`):
+//!
+//! - fragments are queued per (family, protocol, direction, source,
+//!   destination) and IP id; a packet completes when its queue has no
+//!   holes;
+//! - IPv4 overlaps are trimmed (the data already held wins; a fragment
+//!   wholly covered is dropped), while any IPv6 overlap discards the
+//!   whole datagram (RFC 5722);
+//! - fragments of length 0, non-final fragments not a multiple of 8,
+//!   fragments past 65535, fragments contradicting the known end, and
+//!   IPv4 fragments with DF (unless `no-df`) are `Reason::Fragment`;
+//! - at most 64 fragments per 4 KiB of offset space per packet; beyond
+//!   that the packet is discarded (`Reason::Fragment`);
+//! - `set limit frags` bounds the fragments held: at the limit the
+//!   least recently used packets are flushed down to 90 % first, and
+//!   only a limit of 0 refuses with `Reason::Memory`;
+//! - `set timeout frag` bounds how long a packet may wait, and a packet
+//!   older than `timeout * 200` newer packets of the same node is stale;
+//! - a reassembled packet longer than 65535 bytes is `Reason::Short`.
+//!
+//! The reassembler reads no clock: `now_ns` is passed in.
+
+mod join;
+mod parse;
+mod queue;
+mod reassembler;
+
+#[cfg(test)]
+mod tests;
+
+pub use reassembler::Reassembler;
+
+/// pf's default `set timeout frag`, seconds.
+pub const DEFAULT_TIMEOUT_S: u32 = 60;
+/// pf's default `set limit frags` (`PFFRAG_FRENT_HIWAT`).
+pub const DEFAULT_LIMIT: u32 = 65_536;
+
+/// What [`Reassembler::push`] did with a packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FragResult {
+    /// Not a fragment (or an IPv6 atomic fragment, which RFC 6946 says
+    /// not to reassemble): filter it as it is. It was not modified.
+    NotFragment,
+    /// A fragment, now held; the caller drops its copy, no reason
+    /// counted (pf returns PF_PASS with no packet).
+    Held,
+    /// An IPv4 fragment wholly covered by fragments already held: pf
+    /// drops it without setting a `PFRES_*` reason, so nothing is
+    /// counted.
+    Duplicate,
+    /// The last missing fragment: here is the whole packet, to filter
+    /// in place of the fragment.
+    Complete(Reassembled),
+}
+
+/// A reassembled packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reassembled {
+    /// The IP packet from its IP header on (no link-layer header), with
+    /// the headers of the fragment at offset 0. IPv4: total length set,
+    /// MF and offset cleared, header checksum recomputed. IPv6: fragment
+    /// header removed, its next header moved into the preceding header,
+    /// payload length set.
+    pub packet: Vec<u8>,
+    /// The largest fragment payload seen (pf's `fr_maxlen`), which pf
+    /// uses to refragment IPv6 on output.
+    pub max_frag_len: u16,
+    /// IPv6: length of the unfragmentable part (IPv6 header plus the
+    /// extension headers before the fragment header), pf's `ft_hdrlen`;
+    /// IPv4: the header length.
+    pub hdr_len: u16,
+    /// IPv6: offset of the last extension header before the removed
+    /// fragment header (pf's `ft_extoff`), `None` when the fragment
+    /// header followed the IPv6 header. Always `None` for IPv4.
+    pub ext_off: Option<u16>,
+}
+
+/// Gauges and event counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FragStats {
+    /// Fragments held now (pf's `pf_status.fragments`, what `set limit
+    /// frags` bounds).
+    pub fragments: u32,
+    /// Packets in reassembly now.
+    pub packets: u32,
+    /// Fragments queued while their packet still had holes.
+    pub held: u64,
+    /// Packets reassembled.
+    pub completed: u64,
+    /// Packets discarded by [`Reassembler::purge`] on timeout.
+    pub timed_out: u64,
+    /// Packets discarded as stale (too many newer packets of the same
+    /// source, destination and protocol).
+    pub stale: u64,
+    /// IPv4 fragments dropped as wholly covered, plus IPv6 datagrams
+    /// discarded for an overlap.
+    pub dropped_overlap: u64,
+    /// Packets flushed to make room at the `frags` limit.
+    pub flushed_limit: u64,
+    /// Fragments refused with `Reason::Memory` (a limit of 0).
+    pub dropped_memory: u64,
+    /// Fragments refused as malformed or inconsistent (`Reason::Fragment`
+    /// other than overlaps).
+    pub dropped_bad: u64,
+    /// Reassembled packets over 65535 bytes (`Reason::Short`).
+    pub too_big: u64,
+}

@@ -5,11 +5,18 @@
 //! The views never panic once `new_checked` has accepted the buffer;
 //! `new_unchecked` is for buffers the caller built itself.
 
+use std::net::IpAddr;
+
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
 
+pub mod icmp;
+pub mod icmpv6;
 pub mod ipv4;
+pub mod ipv6;
+pub mod tcp;
+pub mod udp;
 
 // Each header's tests use a few of the shared frames.
 #[cfg(test)]
@@ -55,6 +62,14 @@ pub(crate) fn be16(b: &[u8], off: usize) -> u16 {
 }
 
 #[inline]
+pub(crate) fn be32(b: &[u8], off: usize) -> u32 {
+    match b.get(off..off + 4) {
+        Some(s) => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
+#[inline]
 pub(crate) fn byte(b: &[u8], off: usize) -> u8 {
     b.get(off).copied().unwrap_or(0)
 }
@@ -75,4 +90,23 @@ pub(crate) fn put(b: &mut [u8], off: usize, v: &[u8]) {
     if let Some(s) = b.get_mut(off..off + v.len()) {
         s.copy_from_slice(v);
     }
+}
+
+/// Ones'-complement sum of an upper-layer segment plus its pseudo-header.
+/// A mixed-family address pair sums the segment alone (and so fails).
+pub(crate) fn l4_sum(seg: &[u8], src: IpAddr, dst: IpAddr, proto: u8) -> u16 {
+    let len = seg.len();
+    let ph = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            checksum::pseudo_v4(s.octets(), d.octets(), proto, len.min(0xffff) as u16)
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => checksum::pseudo_v6(
+            s.octets(),
+            d.octets(),
+            proto,
+            len.min(u32::MAX as usize) as u32,
+        ),
+        _ => 0,
+    };
+    checksum::combine(&[ph, checksum::sum(seg)])
 }
