@@ -32,6 +32,8 @@ mod walk;
 mod worker;
 
 #[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 mod tests;
 
 pub use counters::RuleCounters;

@@ -32,10 +32,16 @@ mod tests;
 
 pub use reassembler::Reassembler;
 
+use ruleset::ruleset::{DEFAULT_LIMITS, DEFAULT_TIMEOUTS};
+
+/// Index of `frags` in `set limit` (pf's `PF_LIMIT_FRAGS`).
+pub const LIMIT_FRAGS: usize = 2;
+/// Index of `frag` in `set timeout` (pf's `PFTM_FRAG`).
+pub const PFTM_FRAG: usize = 14;
 /// pf's default `set timeout frag`, seconds.
-pub const DEFAULT_TIMEOUT_S: u32 = 60;
+pub const DEFAULT_TIMEOUT_S: u32 = DEFAULT_TIMEOUTS[PFTM_FRAG];
 /// pf's default `set limit frags` (`PFFRAG_FRENT_HIWAT`).
-pub const DEFAULT_LIMIT: u32 = 65_536;
+pub const DEFAULT_LIMIT: u32 = DEFAULT_LIMITS[LIMIT_FRAGS];
 
 /// What [`Reassembler::push`] did with a packet.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -75,6 +75,13 @@ pub struct Reassembler {
     stats: FragStats,
 }
 
+impl Default for Reassembler {
+    /// pf's defaults: 65536 fragments, 60 seconds.
+    fn default() -> Self {
+        Reassembler::new(super::DEFAULT_LIMIT, super::DEFAULT_TIMEOUT_S)
+    }
+}
+
 impl Reassembler {
     /// `limit` is `set limit frags` (fragments held at once), `timeout_s`
     /// is `set timeout frag`.

@@ -91,6 +91,37 @@ fn assert_v4_checksums(p: &[u8]) {
 }
 
 #[test]
+fn defaults_are_the_rulesets() {
+    assert_eq!(ruleset::ruleset::LIMIT_NAMES[LIMIT_FRAGS], "frags");
+    assert_eq!(ruleset::rule::TIMEOUT_NAMES[PFTM_FRAG], "frag");
+    assert_eq!((DEFAULT_LIMIT, DEFAULT_TIMEOUT_S), (65_536, 60));
+}
+
+#[test]
+fn ipv4_options_come_from_the_first_fragment() {
+    // The first fragment carries a 4-byte option (three NOPs and EOL);
+    // the second none, as senders copy only "copied" options.
+    let pkt = v4_udp(80, 64);
+    let mut first = v4_frag(&pkt, 0, 32, true);
+    first[ETH] = 0x46;
+    first.splice(ETH + 20..ETH + 20, [1, 1, 1, 0]);
+    let tl = u16::from_be_bytes([first[ETH + 2], first[ETH + 3]]) + 4;
+    first[ETH + 2..ETH + 4].copy_from_slice(&tl.to_be_bytes());
+    let mut r = Reassembler::default();
+    assert_eq!(push(&mut r, &first, 0), Ok(FragResult::Held));
+    let c = complete(push(&mut r, &v4_frag(&pkt, 32, 40, false), 0));
+    assert_eq!(c.hdr_len, 24);
+    assert_eq!(c.packet.len(), pkt.len() + 4);
+    assert_eq!(&c.packet[20..24], &[1, 1, 1, 0]);
+    assert_eq!(&c.packet[24..], &pkt[20..]);
+    assert_eq!(
+        u16::from_be_bytes([c.packet[2], c.packet[3]]) as usize,
+        pkt.len() + 4
+    );
+    assert_eq!(checksum::sum(&c.packet[..24]), 0xffff);
+}
+
+#[test]
 fn in_order_v4() {
     let pkt = v4_udp(0x1234, 3000);
     let frags = v4_split(&pkt, 1480);
@@ -667,4 +698,49 @@ proptest! {
         r.purge(u64::MAX);
         prop_assert_eq!(r.stats().fragments, 0);
     }
+}
+
+#[test]
+fn ipv6_header_walk_errors() {
+    let base = |nxt: u8, rest: &[u8]| {
+        let mut f = vec![0u8; ETH];
+        let mut h = vec![0x60, 0, 0, 0, 0, rest.len() as u8, nxt, 64];
+        h.extend_from_slice(&[0x20; 32]);
+        f.extend_from_slice(&h);
+        f.extend_from_slice(rest);
+        f
+    };
+    let mut r = Reassembler::default();
+    // A first fragment followed by a second fragment header.
+    let two = base(
+        FRAGMENT,
+        &[
+            FRAGMENT, 0, 0, 1, 0, 0, 0, 9, // off 0, M
+            UDP, 0, 0, 0, 0, 0, 0, 9, // the second one
+            0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+    );
+    assert_eq!(push(&mut r, &two, 0), Err(Reason::Fragment));
+    // An atomic fragment followed by another fragment header.
+    let atomic_then = base(
+        FRAGMENT,
+        &[
+            FRAGMENT, 0, 0, 0, 0, 0, 0, 9, // off 0, no M: atomic
+            UDP, 0, 0, 9, 0, 0, 0, 9, // a real fragment after it
+            0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+    );
+    assert_eq!(push(&mut r, &atomic_then, 0), Err(Reason::Fragment));
+    // More than 20 extension headers: pf's nested header limit.
+    let mut chain = Vec::new();
+    for _ in 0..21 {
+        chain.extend_from_slice(&[DSTOPTS, 0, 1, 4, 0, 0, 0, 0]);
+    }
+    assert_eq!(
+        push(&mut r, &base(DSTOPTS, &chain), 0),
+        Err(Reason::IpOption)
+    );
+    // Not IP.
+    assert_eq!(push(&mut r, &[0u8; ETH + 40], 0), Err(Reason::Normalize));
+    assert_eq!(r.stats().fragments, 0);
 }

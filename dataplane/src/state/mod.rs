@@ -1,1 +1,55 @@
 //! The state table (pf's `pf_state_tree` and `pf_test_state`).
+//!
+//! A state is reachable by its wire key and its stack key (they differ
+//! under translation); an inbound packet finds it by the wire key, an
+//! outbound one by the stack key, exactly as `pf_find_state` filters.
+//!
+//! # Layout and locking
+//!
+//! The table is `N` shards, each a `Mutex` over a slab of packed states
+//! (136 bytes: two keys packed to 40 bytes each, the stack one boxed and
+//! present only under translation; rule, timeouts and the per-rule count
+//! shared in a profile), a `hashbrown::HashTable<u32>` index of slot
+//! numbers (the key is compared in the slot, so an index entry costs 4
+//! bytes plus a control byte), and a small table of *foreign* entries:
+//! the stack keys of translated states whose two keys hash to different
+//! shards. A key's shard is picked by `StateKey::symmetric_hash`. The
+//! fast path locks one shard (two only when it follows a foreign entry,
+//! one after the other); insertion and removal lock at most two shards
+//! in ascending order.
+//!
+//! Why shared shards and not per-worker tables: a translated flow's two
+//! directions hash to different workers under RSS, and a state must be
+//! found from both, so per-worker ownership would need cross-worker
+//! messages on the packet path. With 64 shards two cores contend on the
+//! same shard about 1/64 of the time.
+//!
+//! # What is not here
+//!
+//! Source tracking (`max-src-*`, `overload`), synproxy and the RST /
+//! challenge ACK pf sends on some mismatches are not implemented: no rule
+//! that asks for them may be loaded against this table.
+
+mod config;
+mod entry;
+mod icmp;
+mod info;
+mod packed;
+mod peer;
+mod purge;
+mod shard;
+mod table;
+mod tcp;
+mod timeout;
+mod track;
+mod tracked;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{NewState, StateConfig};
+pub use info::{StateEvent, StateInfo};
+pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
+pub use table::{StateCounters, StateTable};
+pub use timeout::*;
+pub use tracked::{Rewrite, SeqMod, Side, StateId, Tracked};

@@ -10,8 +10,10 @@ use std::net::IpAddr;
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
+pub mod frame;
 
 pub mod icmp;
+pub mod icmp_map;
 pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;

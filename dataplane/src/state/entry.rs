@@ -1,0 +1,107 @@
+//! One state as the table stores it: packed to stay near 136 bytes, since
+//! a firewall holds millions. The rule, its timeouts and its state count
+//! live once per rule in a [`Profile`](super::timeout::Profile); the
+//! stack key is boxed and only present under translation.
+
+use super::packed::PackedKey;
+use super::peer::Peer;
+use crate::pdesc::Dir;
+
+/// Slot holds a state (otherwise it is on the free list).
+pub(crate) const F_LIVE: u8 = 1;
+/// `keep state (sloppy)`.
+pub(crate) const F_SLOPPY: u8 = 2;
+/// Created by a translating rule.
+pub(crate) const F_TRANSLATED: u8 = 4;
+/// The stack key is indexed in another shard's foreign table.
+pub(crate) const F_FOREIGN: u8 = 8;
+
+/// `if_bound` of a floating state.
+pub(crate) const FLOATING: u32 = u32::MAX;
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub wire: PackedKey,
+    /// `None`: the stack key is the wire key (no translation).
+    pub stack: Option<Box<PackedKey>>,
+    /// The peer that sent the creating packet, and the other one.
+    pub src: Peer,
+    pub dst: Peer,
+    /// [0]: packets in the creating direction, [1]: the other way.
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    /// Seconds on the caller's clock (`now_ns / 1e9`), as pf's uptime.
+    pub creation: u32,
+    /// Last time the state was refreshed (pf's `st->expire`).
+    pub expire: u32,
+    /// Index of the rule profile; the next free slot while vacant.
+    pub profile: u32,
+    /// Interface index of an if-bound state, [`FLOATING`] otherwise.
+    pub if_bound: u32,
+    /// Bumped when the slot is freed: a stale [`StateId`](super::StateId)
+    /// never reaches the slot's next tenant.
+    pub serial: u32,
+    /// `PFTM_*` index of the timeout in force; `PFTM_PURGE` once doomed.
+    pub timeout: u8,
+    pub dir: Dir,
+    pub flags: u8,
+}
+
+impl State {
+    pub(crate) fn vacant(serial: u32, next_free: u32) -> Self {
+        State {
+            wire: PackedKey::pack(&crate::key::StateKey {
+                addr: [0; 2],
+                port: [0; 2],
+                rdomain: 0,
+                af: ruleset::addr::Af::Inet,
+                proto: 0,
+            }),
+            stack: None,
+            src: Peer::default(),
+            dst: Peer::default(),
+            packets: [0; 2],
+            bytes: [0; 2],
+            creation: 0,
+            expire: 0,
+            profile: next_free,
+            if_bound: FLOATING,
+            serial,
+            timeout: 0,
+            dir: Dir::In,
+            flags: 0,
+        }
+    }
+
+    pub(crate) fn live(&self) -> bool {
+        self.flags & F_LIVE != 0
+    }
+
+    /// The state translates between address families (`af-to`).
+    pub(crate) fn afto(&self) -> bool {
+        self.stack
+            .as_ref()
+            .is_some_and(|s| s.af() != self.wire.af())
+    }
+
+    pub(crate) fn stack_key(&self) -> &PackedKey {
+        self.stack.as_deref().unwrap_or(&self.wire)
+    }
+
+    /// Key by role: 0 wire, 1 stack.
+    pub(crate) fn key(&self, role: u32) -> &PackedKey {
+        if role == 0 {
+            &self.wire
+        } else {
+            self.stack_key()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn state_stays_compact() {
+        assert!(std::mem::size_of::<super::State>() <= 136);
+    }
+}

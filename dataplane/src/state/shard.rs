@@ -1,0 +1,140 @@
+//! One lock's worth of the table: a slab of states, the index of the keys
+//! whose hash falls in this shard, and foreign entries for stack keys
+//! whose state lives in another shard (a translated state's two keys hash
+//! apart).
+
+use super::entry::{State, FLOATING, F_LIVE};
+use super::info::StateEvent;
+use super::packed::PackedKey;
+use super::timeout::{Profile, Registry};
+use crate::pdesc::Dir;
+use crossbeam_channel::Sender;
+use hashbrown::HashTable;
+use std::sync::Arc;
+
+const NO_FREE: u32 = u32::MAX;
+
+/// A stack key indexed here whose state lives in shard `home`. It carries
+/// what the lookup filter and the collision check need, so neither has
+/// to lock the home shard while holding this one.
+#[derive(Debug)]
+pub(crate) struct Foreign {
+    pub key: PackedKey,
+    pub home: u32,
+    pub idx: u32,
+    pub serial: u32,
+    pub if_bound: u32,
+    pub dir: Dir,
+    /// The state translates between address families.
+    pub afto: bool,
+}
+
+pub(crate) struct Shard {
+    pub slots: Vec<State>,
+    free: u32,
+    /// Entries are `slot << 1 | role` (role 0 wire key, 1 stack key); a
+    /// state whose keys are equal is indexed once, as role 0.
+    pub local: HashTable<u32>,
+    pub foreign: HashTable<Foreign>,
+    /// The registry's profiles, copied so the hot path reads them under
+    /// this shard's lock alone.
+    pub profiles: Vec<Arc<Profile>>,
+    pub events: Option<Sender<StateEvent>>,
+}
+
+/// pf's `pf_find_state` filter on a key's role: an inbound packet
+/// matches a state by its wire key, an outbound one by its stack key;
+/// under `af-to` only inbound packets match, by either key.
+pub(crate) fn role_ok(st: &State, role: u32, dir: Dir) -> bool {
+    match &st.stack {
+        None => true,
+        Some(sk) if sk.af() != st.wire.af() => dir == Dir::In,
+        Some(_) => (role == 0) == (dir == Dir::In),
+    }
+}
+
+pub(crate) fn bound_ok(if_bound: u32, ifidx: u32) -> bool {
+    if_bound == FLOATING || if_bound == ifidx
+}
+
+impl Shard {
+    pub(crate) fn new() -> Self {
+        Shard {
+            slots: Vec::new(),
+            free: NO_FREE,
+            local: HashTable::new(),
+            foreign: HashTable::new(),
+            profiles: Vec::new(),
+            events: None,
+        }
+    }
+
+    pub(crate) fn ensure_profile(&mut self, id: u32, reg: &Registry) {
+        if id as usize >= self.profiles.len() {
+            self.profiles = reg.snapshot();
+        }
+    }
+
+    /// The live state in slot `idx` if it is still generation `serial`.
+    pub(crate) fn get(&self, idx: u32, serial: u32) -> Option<&State> {
+        self.slots
+            .get(idx as usize)
+            .filter(|s| s.live() && s.serial == serial)
+    }
+
+    /// Store `st`; returns its slot and generation.
+    pub(crate) fn alloc(&mut self, mut st: State) -> (u32, u32) {
+        st.flags |= F_LIVE;
+        if let Some(slot) = self.slots.get_mut(self.free as usize) {
+            let idx = self.free;
+            self.free = slot.profile;
+            st.serial = slot.serial;
+            *slot = st;
+            (idx, st_serial(slot))
+        } else {
+            let idx = self.slots.len() as u32;
+            st.serial = 0;
+            self.slots.push(st);
+            (idx, 0)
+        }
+    }
+
+    pub(crate) fn release(&mut self, idx: u32) {
+        let free = self.free;
+        if let Some(slot) = self.slots.get_mut(idx as usize) {
+            *slot = State::vacant(slot.serial.wrapping_add(1), free);
+            self.free = idx;
+        }
+    }
+
+    pub(crate) fn index(&mut self, hash: u64, entry: u32) {
+        let slots = &self.slots;
+        self.local.insert_unique(hash, entry, |&e| {
+            slots
+                .get((e >> 1) as usize)
+                .map_or(0, |s| s.key(e & 1).hash())
+        });
+    }
+
+    pub(crate) fn unindex(&mut self, hash: u64, entry: u32) {
+        if let Ok(e) = self.local.find_entry(hash, |&e| e == entry) {
+            e.remove();
+        }
+    }
+
+    pub(crate) fn index_foreign(&mut self, hash: u64, f: Foreign) {
+        self.foreign.insert_unique(hash, f, |f| f.key.hash());
+    }
+
+    pub(crate) fn unindex_foreign(&mut self, hash: u64, home: u32, idx: u32, serial: u32) {
+        if let Ok(e) = self.foreign.find_entry(hash, |f| {
+            f.home == home && f.idx == idx && f.serial == serial
+        }) {
+            e.remove();
+        }
+    }
+}
+
+fn st_serial(s: &State) -> u32 {
+    s.serial
+}

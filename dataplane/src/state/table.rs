@@ -1,0 +1,650 @@
+//! The table itself: sharded storage, insertion with pf's collision
+//! rules, lookup, removal and snapshots.
+
+use super::config::{NewState, StateConfig};
+use super::entry::{State, FLOATING, F_FOREIGN, F_SLOPPY, F_TRANSLATED};
+use super::info::{StateEvent, StateInfo};
+use super::packed::PackedKey;
+use super::peer::{tcps, udps, wscale_of, Peer, WSCALE_MASK};
+use super::shard::{bound_ok, role_ok, Foreign, Shard};
+use super::timeout::{self, Registry};
+use super::tracked::StateId;
+use crate::key::StateKey;
+use crate::pdesc::{proto, tcp_flags};
+use crate::reason::Reason;
+use crossbeam_channel::Sender;
+use ruleset::rule::PFTM_MAX;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard};
+
+/// A shard on its own cache line, so two cores locking neighbouring
+/// shards do not share one.
+#[repr(align(64))]
+pub(crate) struct Padded(pub Mutex<Shard>);
+
+/// pf's state table. Shared by all workers (`&self` everywhere).
+pub struct StateTable {
+    pub(crate) timeouts: [u32; PFTM_MAX],
+    pub(crate) limit: u32,
+    pub(crate) shards: Box<[Padded]>,
+    /// pf's `pf_status.states`.
+    pub(crate) count: AtomicU32,
+    pub(crate) registry: Registry,
+    pub(crate) stats: Stats,
+    pub(crate) rng: AtomicU64,
+    pub(crate) purge_cursor: Mutex<(usize, usize)>,
+}
+
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub inserts: AtomicU64,
+    pub removals: AtomicU64,
+    pub limit: AtomicU64,
+    pub rule_limit: AtomicU64,
+    pub collisions: AtomicU64,
+    pub event_drops: AtomicU64,
+}
+
+/// The table's counters (pf's `FCNT_STATE_*` and limit counters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateCounters {
+    pub inserts: u64,
+    pub removals: u64,
+    /// Creations refused by `set limit states` (pf: pool exhausted).
+    pub limit: u64,
+    /// Creations refused by a rule's `max`.
+    pub rule_limit: u64,
+    /// Creations refused by a key collision.
+    pub collisions: u64,
+    /// Events lost because the channel was full.
+    pub event_drops: u64,
+}
+
+/// Seconds on the caller's clock: pf keeps state times in seconds.
+pub(crate) fn secs(now_ns: u64) -> u32 {
+    (now_ns / 1_000_000_000).min(u64::from(u32::MAX)) as u32
+}
+
+impl StateTable {
+    pub fn new(cfg: StateConfig) -> Self {
+        let n = cfg.shards.max(1);
+        StateTable {
+            timeouts: cfg.timeouts,
+            limit: cfg.limit,
+            shards: (0..n).map(|_| Padded(Mutex::new(Shard::new()))).collect(),
+            count: AtomicU32::new(0),
+            registry: Registry::default(),
+            stats: Stats::default(),
+            rng: AtomicU64::new(cfg.seed),
+            purge_cursor: Mutex::new((0, 0)),
+        }
+    }
+
+    pub(crate) fn shard_of(&self, hash: u64) -> usize {
+        ((hash >> 32) as usize) % self.shards.len()
+    }
+
+    pub(crate) fn lock(&self, i: usize) -> MutexGuard<'_, Shard> {
+        self.shards[i % self.shards.len()]
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A non-zero pseudo-random word (splitmix64 over a seeded counter)
+    /// for sequence modulators.
+    pub(crate) fn random(&self) -> u32 {
+        let x = self.rng.fetch_add(0x9e37_79b9_7f4a_7c15, Relaxed);
+        let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (x ^ (x >> 31)) as u32
+    }
+
+    /// Number of states (pf's `pf_status.states`).
+    pub fn len(&self) -> usize {
+        self.count.load(Relaxed) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn counters(&self) -> StateCounters {
+        let s = &self.stats;
+        StateCounters {
+            inserts: s.inserts.load(Relaxed),
+            removals: s.removals.load(Relaxed),
+            limit: s.limit.load(Relaxed),
+            rule_limit: s.rule_limit.load(Relaxed),
+            collisions: s.collisions.load(Relaxed),
+            event_drops: s.event_drops.load(Relaxed),
+        }
+    }
+
+    /// Send state changes to `tx` (pfsync's batcher), or stop with `None`.
+    /// Each shard keeps its own sender, so with none set an event costs
+    /// one branch.
+    pub fn set_events(&self, tx: Option<Sender<StateEvent>>) {
+        for i in 0..self.shards.len() {
+            self.lock(i).events = tx.clone();
+        }
+    }
+
+    pub(crate) fn emit(&self, shard: &Shard, ev: impl FnOnce() -> StateEvent) {
+        if let Some(tx) = &shard.events {
+            if tx.try_send(ev()).is_err() {
+                self.stats.event_drops.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// When the state is due (`pf_state_expires`), in seconds; 0 = now.
+    pub(crate) fn due(&self, shard: &Shard, st: &State) -> u64 {
+        match shard.profiles.get(st.profile as usize) {
+            Some(p) => timeout::expires(
+                st.expire,
+                usize::from(st.timeout),
+                p,
+                &self.timeouts,
+                self.count.load(Relaxed),
+            ),
+            None => 0,
+        }
+    }
+
+    /// Still usable at `now`: not doomed, not past its timeout.
+    pub(crate) fn alive(&self, shard: &Shard, st: &State, now: u32) -> bool {
+        usize::from(st.timeout) < PFTM_MAX && self.due(shard, st) > u64::from(now)
+    }
+
+    pub(crate) fn info_at(&self, shard_idx: usize, shard: &Shard, idx: u32) -> Option<StateInfo> {
+        let st = shard.slots.get(idx as usize).filter(|s| s.live())?;
+        Some(StateInfo {
+            id: StateId {
+                shard: shard_idx as u32,
+                idx,
+                serial: st.serial,
+            },
+            wire: st.wire.unpack(),
+            stack: st.stack_key().unpack(),
+            dir: st.dir,
+            rule: shard
+                .profiles
+                .get(st.profile as usize)
+                .map_or((0, 0), |p| p.rule),
+            if_bound: (st.if_bound != FLOATING).then_some(st.if_bound),
+            src: st.src,
+            dst: st.dst,
+            packets: st.packets,
+            bytes: st.bytes,
+            creation: st.creation,
+            expire: st.expire,
+            expires_at: self.due(shard, st),
+            timeout: st.timeout,
+            sloppy: st.flags & F_SLOPPY != 0,
+            translated: st.flags & F_TRANSLATED != 0,
+        })
+    }
+
+    /// One state's current view (the engine reads a new state's
+    /// sequence modulator here: `src.seqdiff`).
+    pub fn info(&self, id: StateId) -> Option<StateInfo> {
+        let g = self.lock(id.shard as usize);
+        g.get(id.idx, id.serial)?;
+        self.info_at(id.shard as usize, &g, id.idx)
+    }
+
+    /// Every state, for `pfctl -ss` (one shard locked at a time).
+    pub fn states(&self) -> Vec<StateInfo> {
+        let mut out = Vec::with_capacity(self.len());
+        for i in 0..self.shards.len() {
+            let g = self.lock(i);
+            for idx in 0..g.slots.len() as u32 {
+                if let Some(info) = self.info_at(i, &g, idx) {
+                    out.push(info);
+                }
+            }
+        }
+        out
+    }
+
+    /// A state whose wire or stack key is `key`, in either direction
+    /// (pf's `pf_find_state_all` with `PF_INOUT`).
+    pub fn lookup(&self, key: &StateKey) -> Option<StateId> {
+        let pk = PackedKey::pack(key);
+        let h = key.symmetric_hash();
+        let si = self.shard_of(h);
+        let g = self.lock(si);
+        for &e in g.local.iter_hash(h) {
+            if let Some(st) = g.slots.get((e >> 1) as usize) {
+                if st.live() && *st.key(e & 1) == pk {
+                    return Some(StateId {
+                        shard: si as u32,
+                        idx: e >> 1,
+                        serial: st.serial,
+                    });
+                }
+            }
+        }
+        g.foreign
+            .iter_hash(h)
+            .find(|f| f.key == pk)
+            .map(|f| StateId {
+                shard: f.home,
+                idx: f.idx,
+                serial: f.serial,
+            })
+    }
+
+    /// Create a state (pf's `pf_create_state` + `pf_state_insert`).
+    ///
+    /// Refused with `Reason::StateLimit` when the rule's `max` is reached
+    /// and `Reason::Memory` when `set limit states` is: pf's state pool
+    /// has that hard limit and a failed allocation is `PFRES_MEMORY`.
+    /// `Reason::StateInsert` on a key collision; as pf, a colliding TCP
+    /// state whose peers are both closing (`FIN_WAIT_2` or later) is
+    /// removed and replaced, and so is one already expired or doomed.
+    pub fn insert(&self, s: NewState, now_ns: u64) -> Result<StateId, Reason> {
+        let now = secs(now_ns);
+        let (pid, prof) = self.registry.resolve(s.rule, s.timeouts, s.max_states_rule);
+        let max = s.max_states_rule;
+        if prof
+            .states_cur
+            .fetch_update(Relaxed, Relaxed, |c| (max == 0 || c < max).then(|| c + 1))
+            .is_err()
+        {
+            self.stats.rule_limit.fetch_add(1, Relaxed);
+            return Err(Reason::StateLimit);
+        }
+        let limit = self.limit;
+        if self
+            .count
+            .fetch_update(Relaxed, Relaxed, |c| (c < limit).then(|| c + 1))
+            .is_err()
+        {
+            prof.states_cur.fetch_sub(1, Relaxed);
+            self.stats.limit.fetch_add(1, Relaxed);
+            return Err(Reason::Memory);
+        }
+        let r = self
+            .build(&s, now, pid)
+            .and_then(|st| self.attach(st, pid, now));
+        match r {
+            Ok(id) => {
+                self.stats.inserts.fetch_add(1, Relaxed);
+                Ok(id)
+            }
+            Err(e) => {
+                prof.states_cur.fetch_sub(1, Relaxed);
+                self.count.fetch_sub(1, Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// The new state's fields, as `pf_create_state` sets them.
+    fn build(&self, s: &NewState, now: u32, pid: u32) -> Result<State, Reason> {
+        let wire = PackedKey::pack(&s.wire);
+        let stack = (s.stack != s.wire).then(|| Box::new(PackedKey::pack(&s.stack)));
+        let mut flags = 0;
+        if s.sloppy {
+            flags |= F_SLOPPY;
+        }
+        if s.translated {
+            flags |= F_TRANSLATED;
+        }
+        let mut src = Peer::default();
+        let mut dst = Peer::default();
+        let timeout;
+        let pd = &s.pd;
+        match pd.proto {
+            proto::TCP => {
+                let t = pd.tcp.ok_or(if pd.fragment {
+                    Reason::Fragment
+                } else {
+                    Reason::Short
+                })?;
+                let len = u32::from(t.data_len);
+                src.seqlo = t.seq;
+                src.seqhi = t.seq.wrapping_add(len).wrapping_add(1);
+                if t.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN && s.modulate {
+                    src.seqdiff = self.random().wrapping_sub(src.seqlo);
+                    if src.seqdiff == 0 {
+                        src.seqdiff = 1;
+                    }
+                }
+                if t.flags & tcp_flags::SYN != 0 {
+                    src.seqhi = src.seqhi.wrapping_add(1);
+                    src.wscale = wscale_of(&t);
+                }
+                src.max_win = t.win.max(1);
+                let ws = src.wscale & WSCALE_MASK;
+                if ws != 0 {
+                    // the SYN's window is not scaled; store it pre-scaled
+                    // as every later window will be
+                    let win = u32::from(src.max_win) + (1u32 << ws);
+                    src.max_win = ((win - 1) >> ws) as u16;
+                }
+                if t.flags & tcp_flags::FIN != 0 {
+                    src.seqhi = src.seqhi.wrapping_add(1);
+                }
+                dst.seqhi = 1;
+                dst.max_win = 1;
+                src.state = tcps::SYN_SENT;
+                dst.state = tcps::CLOSED;
+                timeout = timeout::PFTM_TCP_FIRST_PACKET;
+            }
+            proto::UDP => {
+                src.state = udps::SINGLE;
+                dst.state = udps::NO_TRAFFIC;
+                timeout = timeout::PFTM_UDP_FIRST_PACKET;
+            }
+            proto::ICMP | proto::ICMPV6 => timeout = timeout::PFTM_ICMP_FIRST_PACKET,
+            _ => {
+                src.state = udps::SINGLE;
+                dst.state = udps::NO_TRAFFIC;
+                timeout = timeout::PFTM_OTHER_FIRST_PACKET;
+            }
+        }
+        Ok(State {
+            wire,
+            stack,
+            src,
+            dst,
+            // pf_test counts the creating packet on its new state
+            packets: [1, 0],
+            bytes: [u64::from(pd.ip_len), 0],
+            creation: now,
+            expire: now,
+            profile: pid,
+            if_bound: s.if_bound.unwrap_or(FLOATING),
+            serial: 0,
+            timeout: timeout as u8,
+            dir: s.dir,
+            flags,
+        })
+    }
+
+    /// pf's `pf_state_key_attach` for both keys, then the insertion.
+    fn attach(&self, st: State, pid: u32, now: u32) -> Result<StateId, Reason> {
+        let wire = st.wire;
+        let stack = st.stack.as_deref().copied();
+        let hw = wire.hash();
+        let home = self.shard_of(hw);
+        let hs = stack.map(|k| k.hash());
+        let si = hs.map(|h| self.shard_of(h));
+        let afto = stack.is_some_and(|k| k.af() != wire.af());
+        let mut st = Some(st);
+        for _ in 0..3 {
+            let mut doomed: Vec<(StateId, bool)> = Vec::new();
+            let two = si.filter(|&s| s != home);
+            let (mut gh, mut gs) = match two {
+                Some(s) if s < home => {
+                    let gs = self.lock(s);
+                    (self.lock(home), Some(gs))
+                }
+                Some(s) => {
+                    let gh = self.lock(home);
+                    (gh, Some(self.lock(s)))
+                }
+                None => (self.lock(home), None),
+            };
+            let Some(new) = st.as_ref() else {
+                break;
+            };
+            let (dir, bound) = (new.dir, new.if_bound);
+            let mut blocked = self.collides(&gh, home, &wire, hw, dir, bound, now, &mut doomed);
+            if let (Some(k), Some(h)) = (stack.as_ref(), hs) {
+                let (g, gi) = match gs.as_deref() {
+                    Some(g) => (g, two.unwrap_or(home)),
+                    None => (&*gh, home),
+                };
+                blocked |= self.collides(g, gi, k, h, dir, bound, now, &mut doomed);
+            }
+            if blocked {
+                self.stats.collisions.fetch_add(1, Relaxed);
+                return Err(Reason::StateInsert);
+            }
+            if !doomed.is_empty() {
+                drop(gs);
+                drop(gh);
+                for (id, check) in doomed {
+                    if check && !self.reusable(id, now) {
+                        self.stats.collisions.fetch_add(1, Relaxed);
+                        return Err(Reason::StateInsert);
+                    }
+                    self.remove(id);
+                }
+                continue;
+            }
+            let Some(mut new) = st.take() else {
+                break;
+            };
+            gh.ensure_profile(pid, &self.registry);
+            if two.is_some() {
+                new.flags |= F_FOREIGN;
+            }
+            let (idx, serial) = gh.alloc(new);
+            gh.index(hw, idx << 1);
+            if let (Some(k), Some(h)) = (stack, hs) {
+                match gs.as_deref_mut() {
+                    Some(g) => g.index_foreign(
+                        h,
+                        Foreign {
+                            key: k,
+                            home: home as u32,
+                            idx,
+                            serial,
+                            if_bound: bound,
+                            dir,
+                            afto,
+                        },
+                    ),
+                    None => gh.index(h, (idx << 1) | 1),
+                }
+            }
+            self.emit(&gh, || {
+                StateEvent::Insert(
+                    self.info_at(home, &gh, idx)
+                        .expect("slot allocated above under this lock"),
+                )
+            });
+            return Ok(StateId {
+                shard: home as u32,
+                idx,
+                serial,
+            });
+        }
+        self.stats.collisions.fetch_add(1, Relaxed);
+        Err(Reason::StateInsert)
+    }
+
+    /// Look for states already on `key` that the new one would collide
+    /// with (same interface binding and same direction, as pf). Those
+    /// that pf would replace go to `doomed`; `true` = a hard collision.
+    #[allow(clippy::too_many_arguments)]
+    fn collides(
+        &self,
+        g: &Shard,
+        gi: usize,
+        key: &PackedKey,
+        h: u64,
+        dir: crate::pdesc::Dir,
+        bound: u32,
+        now: u32,
+        doomed: &mut Vec<(StateId, bool)>,
+    ) -> bool {
+        for &e in g.local.iter_hash(h) {
+            let Some(old) = g.slots.get((e >> 1) as usize) else {
+                continue;
+            };
+            if !old.live() || old.key(e & 1) != key || old.if_bound != bound {
+                continue;
+            }
+            let old_afto = old.stack.as_ref().is_some_and(|s| s.af() != old.wire.af());
+            let same = (old.wire.af() == key.af() && old.dir == dir)
+                || (old_afto && key.af() == old.stack_key().af() && old.dir != dir);
+            if !same {
+                continue;
+            }
+            let id = StateId {
+                shard: gi as u32,
+                idx: e >> 1,
+                serial: old.serial,
+            };
+            if self.replaceable(g, old, now) {
+                doomed.push((id, false));
+            } else {
+                return true;
+            }
+        }
+        for f in g.foreign.iter_hash(h) {
+            if f.key != *key || f.if_bound != bound {
+                continue;
+            }
+            // a foreign entry is always the old state's stack key, whose
+            // wire key has the other family exactly when it translates
+            let same = (!f.afto && f.dir == dir) || (f.afto && f.dir != dir);
+            if same {
+                let id = StateId {
+                    shard: f.home,
+                    idx: f.idx,
+                    serial: f.serial,
+                };
+                doomed.push((id, true));
+            }
+        }
+        false
+    }
+
+    fn replaceable(&self, g: &Shard, old: &State, now: u32) -> bool {
+        (old.wire.proto() == proto::TCP
+            && old.src.state >= tcps::FIN_WAIT_2
+            && old.dst.state >= tcps::FIN_WAIT_2)
+            || !self.alive(g, old, now)
+    }
+
+    fn reusable(&self, id: StateId, now: u32) -> bool {
+        let g = self.lock(id.shard as usize);
+        match g.get(id.idx, id.serial) {
+            Some(old) => self.replaceable(&g, old, now),
+            None => true,
+        }
+    }
+
+    /// Remove a state (pf's `pf_remove_state` + `pf_free_state`).
+    /// `false` if it was already gone.
+    pub fn remove(&self, id: StateId) -> bool {
+        let home = id.shard as usize;
+        let mut g = self.lock(home);
+        let Some(st) = g.get(id.idx, id.serial) else {
+            return false;
+        };
+        if st.flags & F_FOREIGN == 0 {
+            self.unlink(&mut g, home, id.idx, None);
+            return true;
+        }
+        let s = self.shard_of(st.stack_key().hash());
+        if s > home {
+            let mut gs = self.lock(s);
+            self.unlink(&mut g, home, id.idx, Some(&mut gs));
+            return true;
+        }
+        // lock in ascending order: drop ours, take both, look again
+        drop(g);
+        let mut gs = self.lock(s);
+        let mut g = self.lock(home);
+        if g.get(id.idx, id.serial).is_none() {
+            return false;
+        }
+        self.unlink(&mut g, home, id.idx, Some(&mut gs));
+        true
+    }
+
+    /// Unindex and free slot `idx` of shard `g`; `gs` is the shard
+    /// holding its foreign stack entry, if any.
+    pub(crate) fn unlink(&self, g: &mut Shard, home: usize, idx: u32, gs: Option<&mut Shard>) {
+        self.emit(g, || {
+            StateEvent::Delete(
+                self.info_at(home, g, idx)
+                    .expect("caller checked the slot is live"),
+            )
+        });
+        let Some(st) = g.slots.get(idx as usize) else {
+            return;
+        };
+        let (hw, serial, profile) = (st.wire.hash(), st.serial, st.profile);
+        let stack = st.stack.as_ref().map(|k| k.hash());
+        let foreign = st.flags & F_FOREIGN != 0;
+        g.unindex(hw, idx << 1);
+        if let Some(hs) = stack {
+            match (foreign, gs) {
+                (true, Some(gs)) => gs.unindex_foreign(hs, home as u32, idx, serial),
+                _ => g.unindex(hs, (idx << 1) | 1),
+            }
+        }
+        if let Some(p) = g.profiles.get(profile as usize) {
+            p.states_cur.fetch_sub(1, Relaxed);
+        }
+        g.release(idx);
+        self.count.fetch_sub(1, Relaxed);
+        self.stats.removals.fetch_add(1, Relaxed);
+    }
+
+    /// The best live state on `pk` for a packet in `dir` on `ifidx`:
+    /// if-bound states before floating ones, as pf orders its key lists.
+    pub(crate) fn find_local(
+        &self,
+        g: &Shard,
+        h: u64,
+        pk: &PackedKey,
+        dir: crate::pdesc::Dir,
+        ifidx: u32,
+        now: u32,
+    ) -> Option<u32> {
+        let mut floating = None;
+        for &e in g.local.iter_hash(h) {
+            let Some(st) = g.slots.get((e >> 1) as usize) else {
+                continue;
+            };
+            if st.live()
+                && st.key(e & 1) == pk
+                && role_ok(st, e & 1, dir)
+                && bound_ok(st.if_bound, ifidx)
+                && self.alive(g, st, now)
+            {
+                if st.if_bound != FLOATING {
+                    return Some(e >> 1);
+                }
+                floating.get_or_insert(e >> 1);
+            }
+        }
+        floating
+    }
+
+    /// A foreign entry on `pk` a packet in `dir` on `ifidx` may use:
+    /// (home shard, slot, generation).
+    pub(crate) fn find_foreign(
+        g: &Shard,
+        h: u64,
+        pk: &PackedKey,
+        dir: crate::pdesc::Dir,
+        ifidx: u32,
+    ) -> Option<(usize, u32, u32)> {
+        let mut floating = None;
+        for f in g.foreign.iter_hash(h) {
+            let role = if f.afto {
+                dir == crate::pdesc::Dir::In
+            } else {
+                dir == crate::pdesc::Dir::Out
+            };
+            if f.key == *pk && role && bound_ok(f.if_bound, ifidx) {
+                if f.if_bound != FLOATING {
+                    return Some((f.home as usize, f.idx, f.serial));
+                }
+                floating.get_or_insert((f.home as usize, f.idx, f.serial));
+            }
+        }
+        floating
+    }
+}

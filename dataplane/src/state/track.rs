@@ -1,0 +1,271 @@
+//! The per-packet fast path: find the state a packet belongs to and
+//! advance it (pf's `pf_find_state` + `pf_test_state`).
+
+use super::entry::{State, F_SLOPPY};
+use super::info::StateEvent;
+use super::packed::PackedKey;
+use super::peer::{tcps, udps};
+use super::shard::Shard;
+use super::table::{secs, StateTable};
+use super::tcp::{tcp_timeout, track_full, track_sloppy};
+use super::timeout::{self, PFTM_PURGE};
+use super::tracked::{Rewrite, Side, StateId, Tracked};
+use crate::key::{didx, sidx, StateKey};
+use crate::pdesc::{proto, tcp_flags, AddrKey, Dir, Pdesc};
+use crate::reason::Reason;
+use ruleset::addr::Af;
+
+/// ICMP echo request and reply types, v4 and v6.
+const ICMP_ECHO: u8 = 8;
+const ICMP_ECHOREPLY: u8 = 0;
+const ICMP6_ECHO_REQUEST: u8 = 128;
+const ICMP6_ECHO_REPLY: u8 = 129;
+
+/// pf's `PF_REVERSED_KEY`: under `af-to`, a packet of the stack side's
+/// family sees the state's peers swapped.
+pub(crate) fn reversed(st: &State, af: Af) -> bool {
+    st.afto() && st.wire.af() != af
+}
+
+/// The key whose addresses a packet in `dir` must leave with (pf's `nk`).
+pub(crate) fn other_key(st: &State, af: Af, dir: Dir) -> Option<StateKey> {
+    let stack = st.stack.as_deref()?;
+    // key[0] is the wire key, key[1] the stack key
+    let i = if reversed(st, af) {
+        sidx(dir)
+    } else {
+        didx(dir)
+    };
+    Some(if i == 0 {
+        st.wire.unpack()
+    } else {
+        stack.unpack()
+    })
+}
+
+/// The rewrite for a packet with these addresses, if any differs.
+pub(crate) fn rewrite(
+    nk: &StateKey,
+    af: Af,
+    dir: Dir,
+    rdomain: u16,
+    src: (AddrKey, u16),
+    dst: (AddrKey, u16),
+) -> Option<Rewrite> {
+    let afto = af != nk.af;
+    let (s, d) = if afto {
+        (didx(dir), sidx(dir))
+    } else {
+        (sidx(dir), didx(dir))
+    };
+    let rw = Rewrite {
+        src: (nk.addr[s], nk.port[s]),
+        dst: (nk.addr[d], nk.port[d]),
+        af: nk.af,
+        rdomain: nk.rdomain,
+    };
+    (afto || rw.src != src || rw.dst != dst || rw.rdomain != rdomain).then_some(rw)
+}
+
+impl StateTable {
+    /// Run `f` on the state that `key` finds for a packet in `dir` on
+    /// interface `ifidx`, with its shard locked.
+    pub(crate) fn with_state<R>(
+        &self,
+        key: &StateKey,
+        dir: Dir,
+        ifidx: u32,
+        now: u32,
+        f: impl FnOnce(&mut Shard, usize, u32) -> R,
+    ) -> Option<R> {
+        let h = key.symmetric_hash();
+        let pk = PackedKey::pack(key);
+        let si = self.shard_of(h);
+        let mut g = self.lock(si);
+        if let Some(idx) = self.find_local(&g, h, &pk, dir, ifidx, now) {
+            return Some(f(&mut g, si, idx));
+        }
+        if g.foreign.is_empty() {
+            return None;
+        }
+        let (home, idx, serial) = Self::find_foreign(&g, h, &pk, dir, ifidx)?;
+        drop(g);
+        let mut g = self.lock(home);
+        let st = g.get(idx, serial)?;
+        if !self.alive(&g, st, now) {
+            return None;
+        }
+        Some(f(&mut g, home, idx))
+    }
+
+    /// The state fast path. `key` is the packet's key
+    /// ([`StateKey::from_pdesc`]), `ifidx` the interface it is seen on
+    /// (if-bound states match only there), `pkt_len` what the byte
+    /// counters add.
+    ///
+    /// `None`: no state (or one that pf would replace: a SYN on a closed
+    /// TCP state), evaluate the rules. `Some(Err(StateMismatch))`: out of
+    /// window. `Some(Err(Match))`: dropped without a reason as pf does
+    /// (a SYN on an established state, where pf sends a challenge ACK
+    /// that the engine does not; an ICMP echo in the wrong direction).
+    pub fn test(
+        &self,
+        key: &StateKey,
+        pd: &Pdesc,
+        dir: Dir,
+        ifidx: u32,
+        now_ns: u64,
+        pkt_len: u32,
+    ) -> Option<Result<Tracked, Reason>> {
+        let now = secs(now_ns);
+        self.with_state(key, dir, ifidx, now, |g, si, idx| {
+            self.advance(g, si, idx, key, pd, dir, now, pkt_len)
+        })
+        .flatten()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn advance(
+        &self,
+        g: &mut Shard,
+        si: usize,
+        idx: u32,
+        key: &StateKey,
+        pd: &Pdesc,
+        dir: Dir,
+        now: u32,
+        pkt_len: u32,
+    ) -> Option<Result<Tracked, Reason>> {
+        let st = g.slots.get_mut(idx as usize)?;
+        let fwd = dir == st.dir;
+        let mut changed = false;
+        let mut seq = None;
+        match pd.proto {
+            proto::TCP => {
+                let Some(th) = pd.tcp else {
+                    return Some(Err(Reason::Short));
+                };
+                let (src, dst) = if fwd {
+                    (&st.src, &st.dst)
+                } else {
+                    (&st.dst, &st.src)
+                };
+                if th.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN {
+                    if src.state >= tcps::FIN_WAIT_2 && dst.state >= tcps::FIN_WAIT_2 {
+                        // a new connection on an old port pair: doom the
+                        // old state and let the rules create a new one
+                        st.timeout = PFTM_PURGE as u8;
+                        return None;
+                    }
+                    if src.state >= tcps::ESTABLISHED && dst.state >= tcps::ESTABLISHED {
+                        return Some(Err(Reason::Match));
+                    }
+                }
+                let tfwd = fwd != reversed(st, pd.af);
+                let sloppy = st.flags & F_SLOPPY != 0;
+                let State { src, dst, .. } = st;
+                let (s, d) = if tfwd { (src, dst) } else { (dst, src) };
+                let refresh = if sloppy {
+                    changed = track_sloppy(s, d, &th);
+                    true
+                } else {
+                    match track_full(s, d, &th, || self.random()) {
+                        Ok(o) => {
+                            changed = o.changed;
+                            seq = o.seq;
+                            o.refresh
+                        }
+                        Err(r) => return Some(Err(r)),
+                    }
+                };
+                if refresh {
+                    st.expire = now;
+                    st.timeout = tcp_timeout(&st.src, &st.dst) as u8;
+                }
+            }
+            proto::ICMP | proto::ICMPV6 => {
+                let (req, rep) = if pd.proto == proto::ICMP {
+                    (ICMP_ECHO, ICMP_ECHOREPLY)
+                } else {
+                    (ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY)
+                };
+                // pf_icmp_state_lookup: a request travels the state's
+                // way, a reply the other
+                let wrong = match pd.icmp_type {
+                    Some(t) if t == req => !fwd,
+                    Some(t) if t == rep => fwd,
+                    _ => false,
+                };
+                if wrong && !st.afto() {
+                    return Some(Err(Reason::Match));
+                }
+                st.expire = now;
+                st.timeout = timeout::PFTM_ICMP_ERROR_REPLY as u8;
+            }
+            p => {
+                let (single, multiple) = if p == proto::UDP {
+                    (timeout::PFTM_UDP_SINGLE, timeout::PFTM_UDP_MULTIPLE)
+                } else {
+                    (timeout::PFTM_OTHER_SINGLE, timeout::PFTM_OTHER_MULTIPLE)
+                };
+                let State { src, dst, .. } = st;
+                let (s, d) = if fwd { (src, dst) } else { (dst, src) };
+                if s.state < udps::SINGLE {
+                    s.state = udps::SINGLE;
+                    changed = true;
+                }
+                if d.state == udps::SINGLE {
+                    d.state = udps::MULTIPLE;
+                    changed = true;
+                }
+                st.expire = now;
+                st.timeout = if s.state == udps::MULTIPLE && d.state == udps::MULTIPLE {
+                    multiple
+                } else {
+                    single
+                } as u8;
+            }
+        }
+        let di = usize::from(!fwd);
+        st.packets[di] = st.packets[di].wrapping_add(1);
+        st.bytes[di] = st.bytes[di].wrapping_add(u64::from(pkt_len));
+        let translate = other_key(st, pd.af, dir).and_then(|nk| {
+            rewrite(
+                &nk,
+                pd.af,
+                dir,
+                key.rdomain,
+                (pd.src, pd.sport),
+                (pd.dst, pd.dport),
+            )
+        });
+        let serial = st.serial;
+        let profile = st.profile;
+        let side = if fwd != reversed(st, pd.af) {
+            Side::Src
+        } else {
+            Side::Dst
+        };
+        if changed {
+            self.emit(g, || {
+                StateEvent::Update(
+                    self.info_at(si, g, idx)
+                        .expect("slot is live under this lock"),
+                )
+            });
+        }
+        Some(Ok(Tracked {
+            id: StateId {
+                shard: si as u32,
+                idx,
+                serial,
+            },
+            side,
+            rule: g.profiles.get(profile as usize).map_or((0, 0), |p| p.rule),
+            translate,
+            seq,
+            inner: None,
+            inner_seq_sub: 0,
+        }))
+    }
+}

@@ -1,0 +1,66 @@
+//! What a packet that matched a state must have done to it.
+
+use crate::pdesc::AddrKey;
+use ruleset::addr::Af;
+
+/// A state's handle. Stale handles (state gone, slot reused) are
+/// recognised and refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StateId {
+    pub(crate) shard: u32,
+    pub(crate) idx: u32,
+    pub(crate) serial: u32,
+}
+
+impl StateId {
+    /// A 64-bit number unique among live states (for pfsync's state id
+    /// and `pfctl -ss -v`): slot and shard in the low half, the slot's
+    /// generation in the high half.
+    pub fn as_u64(self) -> u64 {
+        (u64::from(self.serial) << 32) | (u64::from(self.idx) << 8) | u64::from(self.shard & 0xff)
+    }
+}
+
+/// Which peer of the state sent the packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The peer that sent the creating packet.
+    Src,
+    Dst,
+}
+
+/// Addresses and ports the packet must carry after this firewall
+/// (pf's `nk->addr[sidx]`/`nk->addr[didx]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rewrite {
+    pub src: (AddrKey, u16),
+    pub dst: (AddrKey, u16),
+    /// Differs from the packet's family under `af-to` (NAT64).
+    pub af: Af,
+    pub rdomain: u16,
+}
+
+/// `modulate state`: add `seq_add` to the TCP sequence number and
+/// subtract `ack_sub` from the acknowledgement number and from every
+/// SACK block edge (pf's `pf_modulate_sack`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeqMod {
+    pub seq_add: u32,
+    pub ack_sub: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tracked {
+    pub id: StateId,
+    pub side: Side,
+    /// The creating rule (its logging, route-to and set options apply).
+    pub rule: (u32, u32),
+    /// For an ICMP error, the outer header's new addresses (ports 0).
+    pub translate: Option<Rewrite>,
+    pub seq: Option<SeqMod>,
+    /// ICMP error only: the quoted packet's new addresses and ports.
+    pub inner: Option<Rewrite>,
+    /// ICMP error only: subtract from the quoted TCP sequence number
+    /// (demodulation).
+    pub inner_seq_sub: u32,
+}
