@@ -102,6 +102,15 @@ pub fn plan(
             let r = (ctx.rand)();
             let naddr = if attempt == 0 {
                 map_addr_sticky(pool, st, af, pd.src, &ctx.env, r)?
+            } else if let (PoolType::Random, CAddr::Net { mask, .. }, Some(f)) =
+                (pool.kind, pool.addr, first)
+            {
+                // pf walks on from its first random pick (`pf_addr_inc`
+                // on the pool counter) until it comes round again.
+                let h = host_mask(af, mask_prefix(af, mask));
+                let l = to_local(af, f);
+                let step = u128::try_from(attempt).unwrap_or(u128::MAX);
+                from_local(af, (l & !h) | (l.wrapping_add(step) & h))
             } else {
                 // pf asks the pool again, without the sticky node, and
                 // the new address replaces it.
@@ -387,6 +396,27 @@ mod tests {
         used.borrow_mut().insert((a("192.0.2.4"), 7001));
         assert_eq!(
             run(&c, 1, &st, &pd, Dir::Out, &free, &[0]),
+            Err(Reason::Translate)
+        );
+    }
+
+    #[test]
+    fn exhausted_random_pool_walks_on_from_its_pick() {
+        let c = compiled(
+            "pass out on em0 from 10.0.0.0/24 to any nat-to 192.0.2.4/30 port 7000 random\n",
+        );
+        let pd = pdesc(&g::V4_TCP);
+        let used = RefCell::new(HashSet::from([a("192.0.2.6"), a("192.0.2.7")]));
+        let free = |k: &StateKey| !used.borrow().contains(&k.addr[1]);
+        let st = states();
+        // Wherever the random pick lands, the walk from it reaches a free
+        // address; with all four taken it comes round and gives up.
+        let p = run(&c, 0, &st, &pd, Dir::Out, &free, &[2]);
+        let first = p.map(|p| p.translation.src);
+        assert!(matches!(first, Ok(Some((x, 7000))) if x == a("192.0.2.4") || x == a("192.0.2.5")));
+        used.borrow_mut().extend([a("192.0.2.4"), a("192.0.2.5")]);
+        assert_eq!(
+            run(&c, 0, &st, &pd, Dir::Out, &free, &[2]),
             Err(Reason::Translate)
         );
     }
