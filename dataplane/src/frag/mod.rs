@@ -91,6 +91,9 @@ pub struct FragStats {
     pub fragments: u32,
     /// Packets in reassembly now.
     pub packets: u32,
+    /// Bytes of fragment data and headers held now. pf bounds only the
+    /// fragment count (`set limit frags`); this shows what that costs.
+    pub bytes: u64,
     /// Fragments queued while their packet still had holes.
     pub held: u64,
     /// Packets reassembled.

@@ -58,6 +58,11 @@ impl Frent {
         self.data.get(self.start..end).unwrap_or_default()
     }
 
+    /// Bytes this fragment keeps allocated.
+    pub fn mem(&self) -> usize {
+        self.data.len() + self.hdr.as_ref().map_or(0, Vec::len)
+    }
+
     fn region(&self) -> usize {
         usize::from(self.off) / (0x10000 / ENTRY_POINTS)
     }
@@ -74,6 +79,8 @@ pub(super) struct FragQueue {
     /// Gaps not yet filled, counting a missing tail while the last
     /// fragment has MF set (pf's `fr_holes`).
     holes: i32,
+    /// Bytes held by the entries.
+    bytes: usize,
 }
 
 impl FragQueue {
@@ -91,6 +98,10 @@ impl FragQueue {
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     pub fn holes(&self) -> i32 {
@@ -153,6 +164,7 @@ impl FragQueue {
             return Err(QueueFull(f));
         }
         *count += 1;
+        self.bytes += f.mem();
         let i = i.min(self.entries.len());
         self.entries.insert(i, f);
         self.holes += self.holes_added(i);
@@ -166,6 +178,7 @@ impl FragQueue {
         }
         self.holes -= self.holes_added(i);
         let f = self.entries.remove(i);
+        self.bytes = self.bytes.saturating_sub(f.mem());
         if let Some(c) = self.per_region.get_mut(f.region()) {
             *c = c.saturating_sub(1);
         }

@@ -408,12 +408,36 @@ impl Reassembler {
         Some(p.created_ns.saturating_add(self.timeout_ns))
     }
 
+    /// Counters and gauges (`bytes` walks the packets held: for the
+    /// control plane, not per packet).
     pub fn stats(&self) -> FragStats {
         FragStats {
             fragments: self.fragments,
             // Bounded by `fragments`, a u32.
             packets: self.packets.len() as u32,
+            bytes: self.packets.values().map(|p| p.queue.bytes() as u64).sum(),
             ..self.stats
         }
+    }
+
+    /// The bookkeeping agrees with what is held (tests only).
+    #[cfg(test)]
+    pub(super) fn check_invariants(&self) {
+        let held: usize = self.packets.values().map(|p| p.queue.len()).sum();
+        assert_eq!(held, self.fragments as usize, "fragment count");
+        assert!(self.fragments <= self.limit, "over the limit");
+        assert_eq!(self.lru.len(), self.packets.len(), "lru entries");
+        for (k, p) in &self.packets {
+            assert_eq!(self.lru.get(&p.lru), Some(k), "lru back-pointer");
+            assert!(p.queue.len() > 0, "empty packet kept");
+            let mut end = 0u32;
+            for f in p.queue.iter() {
+                assert!(u32::from(f.off) >= end, "overlap kept");
+                assert_eq!(f.payload().len(), usize::from(f.len));
+                end = f.end();
+            }
+        }
+        let node_packets: u32 = self.nodes.values().map(|n| n.packets).sum();
+        assert_eq!(node_packets as usize, self.packets.len(), "node counts");
     }
 }

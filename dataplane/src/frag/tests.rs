@@ -130,6 +130,7 @@ fn in_order_v4() {
     assert_eq!(push(&mut r, &frags[0], 0), Ok(FragResult::Held));
     assert_eq!(push(&mut r, &frags[1], 1), Ok(FragResult::Held));
     assert_eq!(r.stats().fragments, 2);
+    assert_eq!(r.stats().bytes, 20 + 1480 + 1480);
     let c = complete(push(&mut r, &frags[2], 2));
     assert_eq!(c.packet, pkt);
     assert_eq!(c.max_frag_len, 1480);
@@ -138,6 +139,7 @@ fn in_order_v4() {
     assert_v4_checksums(&c.packet);
     let s = r.stats();
     assert_eq!((s.fragments, s.packets, s.held, s.completed), (0, 0, 2, 1));
+    assert_eq!(s.bytes, 0);
     assert_eq!(r.next_deadline(), None);
 }
 
@@ -683,8 +685,44 @@ proptest! {
             }
         }
         let c = done.expect("all fragments sent");
+        r.check_invariants();
         prop_assert_eq!(c.packet, pkt);
         prop_assert_eq!(r.stats().fragments, 0);
+    }
+
+    /// Arbitrary, overlapping, contradicting fragments of a few packets
+    /// in both families and directions: nothing panics, and the counts
+    /// and queues stay consistent.
+    #[test]
+    fn fragment_soup_keeps_books(
+        ops in proptest::collection::vec(
+            (0u8..3, 0usize..40, 0usize..24, any::<bool>(), any::<bool>(), any::<bool>(), 0u64..100),
+            1..300,
+        ),
+        limit in 0u32..40,
+    ) {
+        let v4 = v4_udp(1, 400);
+        let v6 = v6_udp(400);
+        let mut r = Reassembler::new(limit, 10);
+        for (id, off8, len8, mf, six, out, t) in ops {
+            let off = off8 * 8;
+            let len = (len8 * 8).min(400 - off).max(1);
+            let mut f = if six {
+                v6_frag(&v6, u32::from(id), off, len, mf)
+            } else {
+                v4_frag(&v4, off, len, mf)
+            };
+            if !six {
+                f[ETH + 5] = id;
+            }
+            let dir = if out { Dir::Out } else { Dir::In };
+            let _ = r.push(&f, ETH, dir, t * SEC);
+            r.check_invariants();
+            if t % 7 == 0 {
+                r.purge(t * SEC);
+                r.check_invariants();
+            }
+        }
     }
 
     #[test]

@@ -336,7 +336,7 @@ pub fn map_addr_sticky(
     rand: u32,
 ) -> Result<AddrKey, Reason> {
     if pool.sticky && pool.kind != PoolType::None {
-        if let Some(n) = st.sticky.get(af, saddr, env.now_ns) {
+        if let Some(n) = st.sticky.get(af, saddr) {
             if in_pool(pool, af, n.addr, env) {
                 return Ok(n.addr);
             }
@@ -631,8 +631,9 @@ mod tests {
         let y = map_addr_sticky(&p, &st, Af::Inet, a("10.0.0.2"), &env(0), 0).unwrap();
         assert_ne!(x, y);
         assert_eq!(map_addr_sticky(&p, &st, Af::Inet, s1, &env(10), 0), Ok(x));
-        // Past the timeout with no state holding it, the node is gone and
-        // round-robin moves on.
+        // Past the timeout with no state holding it, the purge takes the
+        // node and round-robin moves on.
+        assert_eq!(st.sticky.purge(2_000), 2);
         assert_ne!(
             map_addr_sticky(&p, &st, Af::Inet, s1, &env(2_000), 0),
             Ok(x)

@@ -362,6 +362,36 @@ pub fn adjust_seq(
     Ok(())
 }
 
+/// Shift the sequence number of the TCP segment quoted by an ICMP error
+/// (pf demodulates it: `seq - src.seqdiff`; pass the two's complement),
+/// keeping the quoted TCP checksum, when quoted, and the ICMP checksum.
+pub fn adjust_quoted_seq(frame: &mut [u8], pd: &mut Pdesc, delta: u32) -> Result<(), Reason> {
+    let inner = pd.icmp_inner.ok_or(Reason::Normalize)?;
+    if inner.proto != proto::TCP || !matches!(pd.proto, proto::ICMP | proto::ICMPV6) {
+        return Err(Reason::Normalize);
+    }
+    if delta == 0 {
+        return Ok(());
+    }
+    let end = packet_end(frame, pd);
+    let frame_ip = frame.get_mut(..end).ok_or(Reason::Short)?;
+    let icmp_ck = l4_fields(end, pd.proto, usize::from(pd.l4_off), None, true)?
+        .ck
+        .ok_or(Reason::Short)?;
+    let l4 = usize::from(inner.l4_off);
+    let il4 = l4_fields(end, proto::TCP, l4, None, false)?;
+    let il4ck: &[Ck] = match &il4.ck {
+        Some(c) => std::slice::from_ref(c),
+        None => &[],
+    };
+    let seq = get32(frame_ip, l4 + 4)?.wrapping_add(delta);
+    write(frame_ip, l4 + 4, &seq.to_be_bytes(), il4ck, Some(icmp_ck))?;
+    if let Some(i) = pd.icmp_inner.as_mut() {
+        i.seq = Some(seq);
+    }
+    Ok(())
+}
+
 const TCPOPT_EOL: u8 = 0;
 const TCPOPT_NOP: u8 = 1;
 const TCPOPT_SACK: u8 = 5;
@@ -624,6 +654,59 @@ mod tests {
     }
 
     #[test]
+    fn v6_icmp_error_quoting_tcp() {
+        let inside = a("fd00::5");
+        check_err(
+            &g::V6_ERR_TCP,
+            &g::V6_ERR_TCP_NAT,
+            (None, Some(inside)),
+            Some((inside, 40000)),
+            None,
+        );
+    }
+
+    #[test]
+    fn v6_icmp_error_quoting_an_echo_request() {
+        let inside = a("fd00::5");
+        check_err(
+            &g::V6_ERR_ECHO,
+            &g::V6_ERR_ECHO_NAT,
+            (None, Some(inside)),
+            Some((inside, 0x1234)),
+            None,
+        );
+    }
+
+    #[test]
+    fn v4_icmp_error_from_behind_an_rdr() {
+        let public = a("192.0.2.1");
+        check_err(
+            &g::V4_ERR_RDR,
+            &g::V4_ERR_RDR_NAT,
+            (Some(public), None),
+            None,
+            Some((public, 53)),
+        );
+    }
+
+    #[test]
+    fn quoted_sequence_number_demodulates() {
+        verify(&g::V4_ERR_SEQ).unwrap();
+        let mut f = g::V4_ERR_SEQ.to_vec();
+        let mut pd = pdesc(&f);
+        adjust_quoted_seq(&mut f, &mut pd, 0x1000_0001u32.wrapping_neg()).unwrap();
+        assert_eq!(f, g::V4_ERR_SEQ_NAT);
+        verify(&f).unwrap();
+        assert_eq!(pd.icmp_inner.and_then(|i| i.seq), Some(1000));
+        let mut g4 = g::V4_TCP.to_vec();
+        let mut pd4 = pdesc(&g4);
+        assert_eq!(
+            adjust_quoted_seq(&mut g4, &mut pd4, 1),
+            Err(Reason::Normalize)
+        );
+    }
+
+    #[test]
     fn icmp_error_rewrite_needs_a_quote() {
         let mut f = g::V4_ECHO.to_vec();
         let mut pd = pdesc(&f);
@@ -646,6 +729,69 @@ mod tests {
         // And back.
         adjust_seq(&mut f, &mut pd, 0x1000_0001u32.wrapping_neg(), 0x100).unwrap();
         assert_eq!(f, g::V4_SACK);
+    }
+
+    proptest::proptest! {
+        /// Any translation of any golden packet verifies from scratch and
+        /// reads back as the descriptor says.
+        #[test]
+        fn any_translation_verifies(
+            which in 0usize..8,
+            sa in proptest::prelude::any::<u128>(),
+            da in proptest::prelude::any::<u128>(),
+            sp in proptest::prelude::any::<u16>(),
+            dp in proptest::prelude::any::<u16>(),
+            ws in proptest::prelude::any::<bool>(),
+            wd in proptest::prelude::any::<bool>(),
+        ) {
+            let frames: [&[u8]; 8] = [
+                &g::V4_TCP, &g::V4_UDP, &g::V4_ECHO, &g::V4_ECHOREPLY,
+                &g::V6_TCP, &g::V6_UDP, &g::V6_ECHO, &g::V4_UDP_NOCK,
+            ];
+            let mut f = frames[which].to_vec();
+            let mut pd = pdesc(&f);
+            let fix = |x: u128| match pd.af {
+                Af::Inet => x << 96,
+                Af::Inet6 => x,
+            };
+            let src = ws.then_some((fix(sa), sp));
+            let dst = wd.then_some((fix(da), dp));
+            rewrite(&mut f, &mut pd, src, dst).unwrap();
+            proptest::prop_assert!(verify(&f).is_ok());
+            proptest::prop_assert_eq!(pd, pdesc(&f));
+        }
+
+        /// ICMP errors: any inner/outer rewrite keeps every checksum.
+        #[test]
+        fn any_icmp_error_translation_verifies(
+            which in 0usize..6,
+            a1 in proptest::prelude::any::<u128>(),
+            a2 in proptest::prelude::any::<u128>(),
+            a3 in proptest::prelude::any::<u128>(),
+            p1 in proptest::prelude::any::<u16>(),
+            p2 in proptest::prelude::any::<u16>(),
+            mask in 0u8..16,
+        ) {
+            let frames: [&[u8]; 6] = [
+                &g::V4_ERR_UDP, &g::V4_ERR_TCP, &g::V4_ERR_TCP_CUT,
+                &g::V4_ERR_ECHO, &g::V6_ERR_UDP, &g::V6_ERR_TCP,
+            ];
+            let mut f = frames[which].to_vec();
+            let mut pd = pdesc(&f);
+            let fix = |x: u128| match pd.af {
+                Af::Inet => x << 96,
+                Af::Inet6 => x,
+            };
+            let outer = (
+                (mask & 1 != 0).then_some(fix(a1)),
+                (mask & 2 != 0).then_some(fix(a2)),
+            );
+            let isrc = (mask & 4 != 0).then_some((fix(a3), p1));
+            let idst = (mask & 8 != 0).then_some((fix(a1), p2));
+            rewrite_icmp_error(&mut f, &mut pd, outer, isrc, idst).unwrap();
+            proptest::prop_assert!(verify(&f).is_ok(), "{:?}", verify(&f));
+            proptest::prop_assert_eq!(pd, pdesc(&f));
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! As in pf, a node lives while states use it; when the last one goes,
 //! it expires `src.track` later. The state table reports both through
-//! [`SrcNodes::hold`] and [`SrcNodes::release`]. Time is an argument.
+//! [`SrcNodes::hold`] and [`SrcNodes::release`]; the engine calls
+//! [`SrcNodes::purge`] on its purge tick. Time is an argument.
 
 use crate::pdesc::AddrKey;
 use ruleset::addr::Af;
@@ -35,16 +36,11 @@ impl SrcNodes {
         f(&mut g)
     }
 
-    /// The live node of `saddr`, if any; an expired one is removed.
-    pub fn get(&self, af: Af, saddr: AddrKey, now_ns: u64) -> Option<SrcNode> {
-        self.with(|m| {
-            let n = *m.get(&(af, saddr))?;
-            if n.states == 0 && n.expires_ns <= now_ns {
-                m.remove(&(af, saddr));
-                return None;
-            }
-            Some(n)
-        })
+    /// The node of `saddr`, if any. As in pf, a node with no states is
+    /// found until [`SrcNodes::purge`] takes it, so a node made for a
+    /// connection being set up is there for its state to hold.
+    pub fn get(&self, af: Af, saddr: AddrKey) -> Option<SrcNode> {
+        self.with(|m| m.get(&(af, saddr)).copied())
     }
 
     /// Record (or replace) the mapping of `saddr`, with no states yet and
@@ -119,15 +115,16 @@ mod tests {
         let s = SrcNodes::default();
         s.insert(Af::Inet, 1, 100, 10);
         s.hold(Af::Inet, 1);
-        assert_eq!(s.get(Af::Inet, 1, 50).map(|n| n.addr), Some(100));
+        assert_eq!(s.purge(50), 0);
+        assert_eq!(s.get(Af::Inet, 1).map(|n| n.addr), Some(100));
         s.release(Af::Inet, 1, 60, 5);
-        assert_eq!(s.get(Af::Inet, 1, 64).map(|n| n.addr), Some(100));
         assert_eq!(s.purge(64), 0);
+        assert_eq!(s.get(Af::Inet, 1).map(|n| n.states), Some(0));
         assert_eq!(s.purge(65), 1);
-        assert!(s.get(Af::Inet, 1, 65).is_none());
+        assert!(s.get(Af::Inet, 1).is_none());
         s.insert(Af::Inet6, 1, 7, 10);
-        assert!(s.get(Af::Inet, 1, 0).is_none());
-        assert!(s.get(Af::Inet6, 1, 10).is_none());
+        assert!(s.get(Af::Inet, 1).is_none());
+        assert_eq!(s.purge(10), 1);
         assert!(s.is_empty());
     }
 }

@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 pub mod arp;
+pub mod build;
 pub mod checksum;
 pub mod ethernet;
 pub mod frame;

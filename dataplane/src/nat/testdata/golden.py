@@ -57,6 +57,19 @@ def err6(outer_dst, inner):
     return v6(RTR6, outer_dst) / ICMPv6DestUnreach(code=4) / inner
 cases["V6_ERR_UDP"] = (err6(NAT6, IPv6(src=NAT6, dst=EXT6, hlim=63) / udp(50123, 53)),
                        err6(IN6, IPv6(src=IN6, dst=EXT6, hlim=63) / udp(40000, 53)))
+cases["V6_ERR_TCP"] = (err6(NAT6, IPv6(src=NAT6, dst=EXT6, hlim=63) / tcp(61000, 443)),
+                      err6(IN6, IPv6(src=IN6, dst=EXT6, hlim=63) / tcp(40000, 443)))
+cases["V6_ERR_ECHO"] = (err6(NAT6, IPv6(src=NAT6, dst=EXT6, hlim=1) / ICMPv6EchoRequest(id=0xabcd, seq=3, data=PAY)),
+                       err6(IN6, IPv6(src=IN6, dst=EXT6, hlim=1) / ICMPv6EchoRequest(id=0x1234, seq=3, data=PAY)))
+# An error about an rdr-to connection, from the inside server: it quotes
+# the packet it got (outside -> server), whose destination returns to the
+# public address and port, as does the outer source.
+cases["V4_ERR_RDR"] = (v4(SRV4, EXT4) / ICMP(type=3, code=3) / IP(src=EXT4, dst=SRV4, id=9, ttl=60) / udp(5353, 5300),
+                       v4(NAT4, EXT4) / ICMP(type=3, code=3) / IP(src=EXT4, dst=NAT4, id=9, ttl=60) / udp(5353, 53))
+# The quoted segment of a modulated connection: its seq goes back by the
+# modulator.
+cases["V4_ERR_SEQ"] = (err4(IN4, IP(src=IN4, dst=EXT4, id=9, ttl=63) / TCP(sport=40000, dport=80, flags="A", seq=0x10000001 + 1000)),
+                       err4(IN4, IP(src=IN4, dst=EXT4, id=9, ttl=63) / TCP(sport=40000, dport=80, flags="A", seq=1000)))
 
 # modulate state: seq + 0x10000001, ack - 0x100, SACK edges (at odd
 # offsets after one NOP) move with ack.
