@@ -302,6 +302,17 @@ fn walk_v6(pkt: &[u8], start: usize) -> Result<Walk, Reason> {
     Err(Reason::IpOption)
 }
 
+/// An AH or extension header whose length points past the packet, then
+/// names a protocol pf does not read: pf stops walking and leaves its
+/// offset outside the packet. We drop it as short instead, so that every
+/// descriptor's transport offset lies within its packet.
+fn past_end(w: &Walk, tot: usize) -> Result<(), Reason> {
+    if w.off > tot {
+        return Err(Reason::Short);
+    }
+    Ok(())
+}
+
 fn empty_pdesc(af: Af) -> Pdesc {
     Pdesc {
         af,
@@ -337,6 +348,7 @@ fn setup_v4(ip: &[u8]) -> Result<Pdesc, Reason> {
     // are the IP length.
     let pkt = ip.get(..tot).ok_or(Reason::Short)?;
     let w = walk_v4(pkt, 0)?;
+    past_end(&w, tot)?;
     let mut pd = empty_pdesc(Af::Inet);
     pd.src = key_v4(pkt, 12);
     pd.dst = key_v4(pkt, 16);
@@ -363,6 +375,7 @@ fn setup_v6(ip: &[u8]) -> Result<Pdesc, Reason> {
     let tot = ipv6::HEADER_LEN + usize::from(be16(ip, 4));
     let pkt = ip.get(..tot).ok_or(Reason::Short)?;
     let w = walk_v6(pkt, 0)?;
+    past_end(&w, tot)?;
     // pf does not handle jumbograms
     if w.jumbo_len != 0 {
         return Err(Reason::Normalize);
@@ -498,6 +511,9 @@ fn quoted(pkt: &[u8], ip_off: usize, af: Af) -> Option<IcmpInner> {
             (walk_v6(pkt, ip_off).ok()?, key_v6(h, 8), key_v6(h, 24))
         }
     };
+    if w.off > pkt.len() {
+        return None;
+    }
     let mut inner = IcmpInner {
         proto: w.proto,
         src,

@@ -349,6 +349,21 @@ fn ipv6_chain_errors() {
 }
 
 #[test]
+fn headers_pointing_past_the_packet_are_short() {
+    // AH claiming 16 bytes in a packet with 8 after the IPv4 header
+    let ah = v4(51, (false, 0), &[], &[99, 2, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(err(&ah, Link::RawIp), Reason::Short);
+    // destination options claiming 16 bytes, 8 present
+    let d = v6(nh::DSTOPTS, 64, "2001:db8::1", &[99, 1, 1, 4, 0, 0, 0, 0]);
+    assert_eq!(err(&d, Link::RawIp), Reason::Short);
+    // the same chains, sized right, are fine
+    let ah = v4(51, (false, 0), &[], &[99, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(ip(&ah, Link::RawIp).proto, 99);
+    let d = v6(nh::DSTOPTS, 64, "2001:db8::1", &[99, 0, 1, 4, 0, 0, 0, 0]);
+    assert_eq!(ip(&d, Link::RawIp).l4_off, 48);
+}
+
+#[test]
 fn ipv6_tcp_and_traffic_class() {
     let pd = ip(&IPV6_TCP, Link::Ethernet);
     assert_eq!(pd.af, Af::Inet6);
@@ -434,4 +449,81 @@ fn malformed_transport() {
     // ICMP header cut off
     let e = v4(proto::ICMP, (false, 0), &[], &[8, 0, 0]);
     assert_eq!(err(&e, Link::RawIp), Reason::Short);
+}
+
+mod never_panics {
+    use super::*;
+    use crate::wire::build::{icmp_error_for, tcp_rst_for};
+    use proptest::prelude::*;
+
+    const VALID: [&[u8]; 11] = [
+        &TCP_SYN_V4,
+        &VLAN_UDP_V4,
+        &ARP_REQ,
+        &IPV4_RR_ICMP,
+        &ICMP_ECHO,
+        &ICMP_UNREACH_UDP,
+        &ICMP6_UNREACH_TCP,
+        &ICMP6_ECHO,
+        &ICMP6_NS,
+        &IPV6_HBH_FRAG_UDP,
+        &IPV6_TCP,
+    ];
+
+    /// Everything the engine may call on a parsed frame, so the
+    /// builders and checks see hostile descriptors too.
+    fn exercise(frame: &[u8], link: Link) {
+        if let Ok(Parsed::Ip(pd)) = parse_frame(frame, link) {
+            let l3 = usize::from(pd.l3_off);
+            assert!(usize::from(pd.l4_off) <= l3 + usize::from(pd.ip_len));
+            assert!(l3 + usize::from(pd.ip_len) <= frame.len());
+            if let Some(i) = pd.icmp_inner {
+                assert!(i.ip_off <= i.l4_off);
+                assert!(usize::from(i.l4_off) <= l3 + usize::from(pd.ip_len));
+            }
+            let _ = verify_l4_checksum(frame, &pd);
+            let _ = verify_ip_checksum(frame, &pd);
+            let _ = tcp_rst_for(frame, &pd);
+            let _ = icmp_error_for(frame, &pd, 3, 13);
+            let _ = icmp_error_for(frame, &pd, 12, 3);
+        }
+    }
+
+    fn link_of(i: usize) -> Link {
+        // the Ethernet fixtures are the ones that start with a MAC
+        if VALID[i][0] == 0x52 || VALID[i][0] == 0xff {
+            Link::Ethernet
+        } else {
+            Link::RawIp
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn on_arbitrary_bytes(b in proptest::collection::vec(any::<u8>(), 0..160), eth: bool) {
+            exercise(&b, if eth { Link::Ethernet } else { Link::RawIp });
+        }
+
+        #[test]
+        fn on_mutated_frames(
+            i in 0..VALID.len(),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+            cut in proptest::option::of(any::<usize>()),
+            tail in proptest::collection::vec(any::<u8>(), 0..8),
+        ) {
+            let mut b = VALID[i].to_vec();
+            for (at, v) in flips {
+                let n = b.len();
+                b[at % n] = v;
+            }
+            if let Some(c) = cut {
+                b.truncate(c % (b.len() + 1));
+            }
+            b.extend_from_slice(&tail);
+            exercise(&b, link_of(i));
+            exercise(&b, Link::RawIp);
+        }
+    }
 }

@@ -2,8 +2,13 @@
 //! `new_checked`) and a `Repr` with `parse`/`buffer_len`/`emit` per
 //! header, as smoltcp's `wire` module does.
 //!
-//! The views never panic once `new_checked` has accepted the buffer;
-//! `new_unchecked` is for buffers the caller built itself.
+//! `new_checked` is for received bytes; `new_unchecked` for buffers the
+//! caller built itself. Accessors never panic either way: a field the
+//! buffer is too short for reads as zero.
+//!
+//! On top of the headers: [`frame::parse_frame`] turns a frame into pf's
+//! packet descriptor, [`icmp_map`] is pf's ICMP query/reply mapping, and
+//! [`build`] makes the resets and ICMP errors of `block return`.
 
 use std::net::IpAddr;
 
@@ -12,7 +17,6 @@ pub mod build;
 pub mod checksum;
 pub mod ethernet;
 pub mod frame;
-
 pub mod icmp;
 pub mod icmp_map;
 pub mod icmpv6;
@@ -21,9 +25,7 @@ pub mod ipv6;
 pub mod tcp;
 pub mod udp;
 
-// Each header's tests use a few of the shared frames.
 #[cfg(test)]
-#[allow(dead_code)]
 pub(crate) mod fixtures;
 
 /// Why a buffer is not a valid header of the kind asked for.
