@@ -3,3 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod offline;
+pub mod load;
+pub mod replay;

@@ -1,1 +1,501 @@
-//! The per-packet pipeline in pf's order (pf's `pf_test`).
+//! The per-packet pipeline in pf's order (pf's `pf_test`): parse, set
+//! skip, reassembly, state lookup (a packet that matches a state skips
+//! the rules), rule evaluation, `allow-opts`, state creation and
+//! translation, block replies, pflog and counters.
+//!
+//! [`Engine::process`] is a pure function of the engine's tables, the
+//! packet and `now`: no clock, no I/O. The caller (the replay tool, the
+//! workers of the daemon) owns rings, files and time.
+
+mod env;
+mod ifaces;
+mod log;
+mod reply;
+mod translate;
+mod unsupported;
+mod verdict;
+
+pub use ifaces::IfConfig;
+pub use log::LogEntry;
+pub use unsupported::{EngineError, EngineErrors};
+pub use verdict::{Action, Endpoint, NatInfo, RuleNr, StateOutcome, Verdict};
+
+use crate::eval::{evaluate, EvalCtx, EvalResult, EvalWorker, RuleEngine, RuleRef};
+use crate::frag::{FragResult, Reassembler};
+use crate::key::StateKey;
+use crate::nat::pool::PoolState;
+use crate::nat::table::PoolTable;
+use crate::pdesc::{Dir, Pdesc};
+use crate::reason::{Reason, ReasonCounters};
+use crate::state::{NewState, StateConfig, StateTable, Tracked};
+use crate::wire::frame::{parse_frame, verify_ip_checksum, Link, Parsed};
+use env::Env;
+use ifaces::Iface;
+use ruleset::addr::Af;
+use ruleset::compile::{CRule, Compiled};
+use ruleset::rule::{Action as RuleAction, KeepState, PFTM_INTERVAL};
+use ruleset::ruleset::{DEFAULT_LIMITS, LIMIT_STATES};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// `set limit frags` in pf's `PF_LIMIT_*` order.
+const LIMIT_FRAGS: usize = 2;
+/// `set timeout frag` in pf's `PFTM_*` order.
+const PFTM_FRAG: usize = 14;
+/// How many states one purge call looks at (pf walks a slice of the
+/// table per interval, not the whole).
+const PURGE_BUDGET: usize = 4096;
+
+/// What the engine is built with besides the ruleset.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The interfaces packets are seen on; [`Packet::ifindex`] indexes
+    /// this list.
+    pub interfaces: Vec<IfConfig>,
+    pub link: Link,
+    /// Seed of the workers' random numbers (proxy ports, `probability`,
+    /// ISN modulation), for repeatable runs.
+    pub seed: u64,
+}
+
+/// One packet to decide on.
+pub struct Packet<'a> {
+    /// The whole frame; rewritten in place when translated, replaced by
+    /// the whole datagram when it completes a reassembly.
+    pub frame: &'a mut Vec<u8>,
+    pub ifindex: usize,
+    pub dir: Dir,
+}
+
+/// Per-thread scratch and counters; one per worker, summed on read.
+pub struct Worker {
+    eval: EvalWorker,
+    pub reasons: ReasonCounters,
+    rng: u64,
+}
+
+impl Worker {
+    fn rand(&mut self) -> u32 {
+        // xorshift64*: cheap and good enough for ports and probability.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
+    }
+
+    pub fn eval(&self) -> &EvalWorker {
+        &self.eval
+    }
+}
+
+pub struct Engine {
+    rules: RuleEngine,
+    ifaces: Vec<Iface>,
+    pub(crate) states: StateTable,
+    frags: Mutex<Reassembler>,
+    /// Per rule: the `nat-to` and the `rdr-to` pool's run-time state.
+    pools: Vec<Vec<(PoolState, PoolState)>>,
+    /// The compiled tables in the form translation pools walk.
+    pub(crate) pool_tables: Vec<PoolTable>,
+    link: Link,
+    reassemble: bool,
+    seed: u64,
+    workers: AtomicU64,
+    next_purge: AtomicU64,
+    purge_interval_ns: u64,
+}
+
+impl Engine {
+    /// Build the engine for a compiled ruleset. Refuses, by rule and
+    /// line, what the engine does not enforce.
+    pub fn new(compiled: Compiled, cfg: EngineConfig) -> Result<Engine, EngineErrors> {
+        unsupported::check(&compiled)?;
+        let o = &compiled.options;
+        let limit = |i: usize| if o.limit_set[i] { o.limits[i] } else { DEFAULT_LIMITS[i] };
+        let states = StateTable::new(StateConfig {
+            limit: limit(LIMIT_STATES),
+            timeouts: o.timeouts,
+            seed: cfg.seed,
+            ..StateConfig::default()
+        });
+        let frags = Reassembler::new(limit(LIMIT_FRAGS), o.timeouts[PFTM_FRAG]);
+        let ifaces = cfg
+            .interfaces
+            .iter()
+            .map(|i| Iface::resolve(i, &compiled))
+            .collect();
+        let pools = compiled
+            .rulesets
+            .iter()
+            .map(|rs| rs.rules.iter().map(|_| Default::default()).collect())
+            .collect();
+        let pool_tables = compiled
+            .tables
+            .iter()
+            .map(|t| PoolTable::new(t.entries()).unwrap_or_default())
+            .collect();
+        let reassemble = o.reassemble;
+        let purge_interval_ns = u64::from(o.timeouts[PFTM_INTERVAL].max(1)) * 1_000_000_000;
+        Ok(Engine {
+            rules: RuleEngine::new(Arc::new(compiled)),
+            ifaces,
+            states,
+            frags: Mutex::new(frags),
+            pools,
+            pool_tables,
+            link: cfg.link,
+            reassemble,
+            seed: cfg.seed,
+            workers: AtomicU64::new(0),
+            next_purge: AtomicU64::new(0),
+            purge_interval_ns,
+        })
+    }
+
+    pub fn worker(&self) -> Worker {
+        let n = self.workers.fetch_add(1, Ordering::Relaxed);
+        Worker {
+            eval: EvalWorker::new(&self.rules),
+            reasons: ReasonCounters::default(),
+            rng: (self.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1,
+        }
+    }
+
+    pub fn rules(&self) -> &RuleEngine {
+        &self.rules
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        self.rules.compiled()
+    }
+
+    pub fn states(&self) -> &StateTable {
+        &self.states
+    }
+
+    pub fn state_count(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Expire states and fragments whose time has come. Cheap when
+    /// called often: it works at most once per `set timeout interval`
+    /// of `now`, and then on a bounded slice of the table.
+    pub fn expire(&self, now_ns: u64) {
+        let due = self.next_purge.load(Ordering::Relaxed);
+        if now_ns < due {
+            return;
+        }
+        let next = now_ns.saturating_add(self.purge_interval_ns);
+        if self
+            .next_purge
+            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        while self.states.purge(now_ns, PURGE_BUDGET) == PURGE_BUDGET {}
+        if let Ok(mut f) = self.frags.lock() {
+            f.purge(now_ns);
+        }
+    }
+
+    /// Decide on one packet.
+    pub fn process(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
+        let v = self.decide(w, now_ns, pkt);
+        if v.action == Action::Block {
+            w.reasons.bump(v.reason);
+        }
+        v
+    }
+
+    fn decide(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
+        let Some(ifp) = self.ifaces.get(pkt.ifindex) else {
+            return Verdict::drop(Reason::NoRoute);
+        };
+        let mut pd = match parse_frame(pkt.frame, self.link) {
+            Ok(Parsed::Ip(pd)) => pd,
+            // pf sees IP only; ARP and the rest pass untouched.
+            Ok(Parsed::NonIp { .. }) => return pass_untouched(),
+            Err(r) => return Verdict::drop(r),
+        };
+        if ifp.skip {
+            return pass_untouched();
+        }
+        // ip_input's check, before pf sees the packet.
+        if pd.af == Af::Inet && !verify_ip_checksum(pkt.frame, &pd) {
+            return Verdict::drop(Reason::ProtoCksum);
+        }
+        if self.reassemble && might_be_fragment(pkt.frame, &pd) {
+            let res = match self.frags.lock() {
+                Ok(mut f) => f.push(pkt.frame, usize::from(pd.l3_off), pkt.dir, now_ns),
+                Err(_) => Err(Reason::Memory),
+            };
+            match res {
+                Ok(FragResult::NotFragment) => {}
+                Ok(FragResult::Held) | Ok(FragResult::Duplicate) => return held(),
+                Ok(FragResult::Complete(r)) => {
+                    pkt.frame.truncate(usize::from(pd.l3_off));
+                    pkt.frame.extend_from_slice(&r.packet);
+                    pd = match parse_frame(pkt.frame, self.link) {
+                        Ok(Parsed::Ip(pd)) => pd,
+                        Ok(Parsed::NonIp { .. }) => return Verdict::drop(Reason::Fragment),
+                        Err(r) => return Verdict::drop(r),
+                    };
+                }
+                Err(r) => return Verdict::drop(r),
+            }
+        }
+        let len = u32::from(pd.ip_len);
+
+        // A packet that matches a state skips the rules.
+        if !pd.fragment {
+            if let Some(t) = self.test_state(&pd, pkt, now_ns, len) {
+                return match t {
+                    Ok(t) => self.pass_state(pkt, &mut pd, ifp, &t),
+                    Err(r) => {
+                        let mut v = Verdict::drop(r);
+                        v.state = StateOutcome::Match;
+                        v
+                    }
+                };
+            }
+        }
+        self.test_rules(w, now_ns, pkt, &mut pd, ifp)
+    }
+
+    fn test_state(
+        &self,
+        pd: &Pdesc,
+        pkt: &Packet<'_>,
+        now_ns: u64,
+        len: u32,
+    ) -> Option<Result<Tracked, Reason>> {
+        let ifidx = u32::try_from(pkt.ifindex).unwrap_or(u32::MAX);
+        if pd.icmp_inner.is_some() {
+            return self.states.test_icmp_error(pd, pkt.dir, ifidx, 0, now_ns, len);
+        }
+        let key = StateKey::from_pdesc(pd, pkt.dir, 0);
+        self.states.test(&key, pd, pkt.dir, ifidx, now_ns, len)
+    }
+
+    /// A packet that matched state `t`: translate as the state says.
+    fn pass_state(&self, pkt: &mut Packet<'_>, pd: &mut Pdesc, ifp: &Iface, t: &Tracked) -> Verdict {
+        let mut v = Verdict {
+            action: Action::Pass,
+            reason: Reason::Match,
+            rule: self.rule_nr(t.rule),
+            state: StateOutcome::Match,
+            nat: None,
+            log: None,
+            reply: None,
+        };
+        let res = if pd.icmp_inner.is_some() {
+            translate::apply_icmp_error(pkt.frame, pd, t)
+        } else {
+            translate::apply_state(pkt.frame, pd, t)
+        };
+        match res {
+            Ok(nat) => v.nat = nat,
+            Err(r) => return Verdict::drop(r),
+        }
+        if let Some(rule) = self.state_rule(t.rule) {
+            if rule.log.enabled && rule.log.all {
+                v.log = Some(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true));
+            }
+        }
+        v
+    }
+
+    fn test_rules(
+        &self,
+        w: &mut Worker,
+        now_ns: u64,
+        pkt: &mut Packet<'_>,
+        pd: &mut Pdesc,
+        ifp: &Iface,
+    ) -> Verdict {
+        let rand = w.rand();
+        let env = Env {
+            engine: self,
+            iface: ifp,
+            dir: pkt.dir,
+            rand,
+            now_ns,
+        };
+        let ctx = EvalCtx {
+            ifp: ifp.if_id,
+            dir: pkt.dir,
+            rdomain: 0,
+            tag: None,
+            rand,
+            env: &env,
+        };
+        let res = evaluate(&self.rules, &ctx, pd, &mut w.eval);
+        w.eval.account(&self.rules, &res, pkt.dir, u64::from(pd.ip_len));
+        let rule = res.rule.map(|r| self.rules.rule(r));
+        let mut v = Verdict {
+            action: Action::Pass,
+            reason: Reason::Match,
+            rule: res.rule.and_then(|r| self.rule_nr((r.ruleset.0, r.index))),
+            state: StateOutcome::None,
+            nat: None,
+            log: None,
+            reply: None,
+        };
+        if let Some(r) = res.fail {
+            v.action = Action::Block;
+            v.reason = r;
+        } else if res.action == RuleAction::Block {
+            v.action = Action::Block;
+            if let Some(rule) = rule {
+                v.reply = reply::for_block(pkt.frame, pd, rule, self.link);
+            }
+        } else if pd.ip_opts && !rule.is_some_and(|r| r.allow_opts) {
+            // pf_test: IP options only pass a rule with allow-opts.
+            v.action = Action::Block;
+            v.reason = Reason::IpOption;
+        } else {
+            self.pass_rule(w, now_ns, pkt, pd, &res, rule, &mut v);
+        }
+        if res.log || v.reason == Reason::IpOption {
+            if let Some(rule) = rule {
+                let r = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
+                v.log = Some(log::entry(self, pkt, pd, ifp, rule, r, v.reason, v.action == Action::Pass));
+            } else {
+                v.log = Some(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass));
+            }
+        }
+        v
+    }
+
+    /// A packet the rules passed: create the state, translate.
+    #[allow(clippy::too_many_arguments)]
+    fn pass_rule(
+        &self,
+        w: &mut Worker,
+        now_ns: u64,
+        pkt: &mut Packet<'_>,
+        pd: &mut Pdesc,
+        res: &EvalResult,
+        rule: Option<&CRule>,
+        v: &mut Verdict,
+    ) {
+        let flow = res.flow;
+        let translated = flow.src != pd.src
+            || flow.dst != pd.dst
+            || flow.sport != pd.sport
+            || flow.dport != pd.dport;
+        // pf creates no state for fragments it did not reassemble, nor
+        // for ICMP errors (they belong to the state of what they quote).
+        let icmp_error = pd.icmp_inner.is_some();
+        let keep = rule.is_some_and(|r| r.keep_state != KeepState::None);
+        if keep && !pd.fragment && !icmp_error {
+            let Some(rule) = rule else { return };
+            let rr = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
+            let orig = StateKey::from_pdesc(pd, pkt.dir, 0);
+            let mut xlat = orig;
+            let (s, d) = (crate::key::sidx(pkt.dir), crate::key::didx(pkt.dir));
+            xlat.addr[s] = flow.src;
+            xlat.addr[d] = flow.dst;
+            xlat.port[s] = flow.sport;
+            xlat.port[d] = flow.dport;
+            // pf_state_key_setup: the wire key is what is on this
+            // interface's wire: the packet as it arrives inbound, as it
+            // leaves outbound.
+            let (wire, stack) = match pkt.dir {
+                Dir::In => (orig, xlat),
+                Dir::Out => (xlat, orig),
+            };
+            let s = &rule.actions.state;
+            let ns = NewState {
+                wire,
+                stack,
+                dir: pkt.dir,
+                rule: rr,
+                timeouts: s.timeouts,
+                max_states_rule: s.max_states,
+                if_bound: (s.if_bound || self.compiled().options.state_policy_if_bound)
+                    .then(|| u32::try_from(pkt.ifindex).unwrap_or(u32::MAX)),
+                sloppy: s.sloppy,
+                modulate: rule.keep_state == KeepState::Modulate,
+                translated,
+                pd: *pd,
+            };
+            let _ = w;
+            match self.states.insert(ns, now_ns) {
+                Ok(_) => {
+                    v.state = StateOutcome::New;
+                    w.eval.add_state(res.rule);
+                }
+                Err(r) => {
+                    v.action = Action::Block;
+                    v.reason = r;
+                    return;
+                }
+            }
+        }
+        if translated {
+            match translate::apply_flow(pkt.frame, pd, &flow) {
+                Ok(nat) => v.nat = Some(nat),
+                Err(r) => {
+                    v.action = Action::Block;
+                    v.reason = r;
+                }
+            }
+        }
+    }
+
+    fn state_rule(&self, r: (u32, u32)) -> Option<&CRule> {
+        self.rules.get(RuleRef {
+            ruleset: ruleset::compile::RulesetId(r.0),
+            index: r.1,
+        })
+    }
+
+    fn rule_nr(&self, r: (u32, u32)) -> Option<RuleNr> {
+        let rs = self.compiled().rulesets.get(r.0 as usize)?;
+        let rule = rs.rules.get(r.1 as usize)?;
+        Some(RuleNr {
+            anchor: rs.path.clone(),
+            nr: rule.nr,
+        })
+    }
+
+    pub(crate) fn pool(&self, r: RuleRef) -> Option<(&PoolState, &PoolState)> {
+        let p = self.pools.get(r.ruleset.0 as usize)?.get(r.index as usize)?;
+        Some((&p.0, &p.1))
+    }
+}
+
+fn pass_untouched() -> Verdict {
+    Verdict {
+        action: Action::Pass,
+        reason: Reason::Match,
+        rule: None,
+        state: StateOutcome::None,
+        nat: None,
+        log: None,
+        reply: None,
+    }
+}
+
+fn held() -> Verdict {
+    Verdict {
+        action: Action::Held,
+        ..pass_untouched()
+    }
+}
+
+/// Whether the reassembler must see this packet: IPv4 with MF or an
+/// offset, IPv6 with extension headers (where a fragment header hides).
+fn might_be_fragment(frame: &[u8], pd: &Pdesc) -> bool {
+    let l3 = usize::from(pd.l3_off);
+    match pd.af {
+        Af::Inet => frame
+            .get(l3 + 6..l3 + 8)
+            .is_some_and(|b| u16::from_be_bytes([b[0], b[1]]) & 0x3fff != 0),
+        Af::Inet6 => pd.fragment || usize::from(pd.l4_off) != l3 + 40,
+    }
+}

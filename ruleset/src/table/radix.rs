@@ -70,6 +70,24 @@ impl TableRadix {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Every stored entry as `(network, prefix, negated)`, IPv4 first,
+    /// longest prefixes first (the order is otherwise unspecified): what
+    /// a translation pool walks.
+    pub fn entries(&self) -> Vec<(IpAddr, u8, bool)> {
+        let mut out = Vec::with_capacity(self.len());
+        for &l in &self.v4.lengths {
+            for (k, &neg) in &self.v4.by_len[usize::from(l)] {
+                out.push((IpAddr::from(std::net::Ipv4Addr::from(*k)), l, neg));
+            }
+        }
+        for &l in &self.v6.lengths {
+            for (k, &neg) in &self.v6.by_len[usize::from(l)] {
+                out.push((IpAddr::from(std::net::Ipv6Addr::from(*k)), l, neg));
+            }
+        }
+        out
+    }
 }
 
 /// An address as an integer that can be cut to a prefix.

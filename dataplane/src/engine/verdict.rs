@@ -1,0 +1,109 @@
+//! What the engine decided about one packet.
+
+use crate::pdesc::AddrKey;
+use crate::reason::Reason;
+use ruleset::addr::Af;
+
+/// The verdict's action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Forward the (possibly rewritten) frame.
+    Pass,
+    /// Drop it; `Verdict::reason` says why.
+    Block,
+    /// A fragment held for reassembly: nothing to forward yet. The packet
+    /// that completes the datagram carries the verdict of the whole.
+    Held,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Pass => "pass",
+            Action::Block => "block",
+            Action::Held => "held",
+        }
+    }
+}
+
+/// Whether a state decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateOutcome {
+    /// The rules passed the packet and created a state.
+    New,
+    /// The packet matched an existing state; the rules were not run.
+    Match,
+    /// No state involved.
+    None,
+}
+
+impl StateOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            StateOutcome::New => "new",
+            StateOutcome::Match => "match",
+            StateOutcome::None => "none",
+        }
+    }
+}
+
+/// The rule that decided, as pf numbers it (`@nr` in its ruleset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleNr {
+    /// Anchor path, "" for the main ruleset.
+    pub anchor: String,
+    pub nr: u32,
+}
+
+/// One address and port of a translated packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub af: Af,
+    pub addr: AddrKey,
+    pub port: u16,
+}
+
+impl Endpoint {
+    pub fn ip(&self) -> std::net::IpAddr {
+        crate::pdesc::key_to_ip(self.af, self.addr)
+    }
+}
+
+/// The addresses a translated packet leaves with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NatInfo {
+    pub src: Endpoint,
+    pub dst: Endpoint,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub action: Action,
+    /// `Reason::Match` when a rule or state decided; the drop reason of
+    /// a blocked packet otherwise.
+    pub reason: Reason,
+    /// The rule that decided (the state's creating rule on a state
+    /// match); `None` for the default pass or a drop before the rules.
+    pub rule: Option<RuleNr>,
+    pub state: StateOutcome,
+    pub nat: Option<NatInfo>,
+    /// The pflog record, when a `log` rule (or a forced log) says so.
+    pub log: Option<super::LogEntry>,
+    /// A packet to send back out of the interface the packet came in on
+    /// (`block return`): a whole frame of the same link type.
+    pub reply: Option<Vec<u8>>,
+}
+
+impl Verdict {
+    pub fn drop(reason: Reason) -> Self {
+        Verdict {
+            action: Action::Block,
+            reason,
+            rule: None,
+            state: StateOutcome::None,
+            nat: None,
+            log: None,
+            reply: None,
+        }
+    }
+}

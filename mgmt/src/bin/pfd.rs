@@ -1,0 +1,159 @@
+//! pfd: the firewall. This build runs the packet engine offline over a
+//! capture (`pfd replay`); the daemon on live interfaces comes next.
+
+use clap::{Parser, Subcommand};
+use mgmt::replay::{parse_mac, parse_net, Inbound, ReplayArgs};
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+REPLAY:
+  pfd replay runs pf's exact per-packet pipeline (reassembly, state
+  lookup, rule evaluation, state creation, translation, pflog) over a
+  capture taken on one interface, with the capture's timestamps as the
+  clock. Say which packets are inbound with --inbound-from NET (source
+  address in NET; repeatable) or --mac MAC (Ethernet destination is the
+  firewall's MAC, or a group address it did not send); the rest are
+  outbound.
+
+  Each line of the verdicts file is a JSON object:
+    index   packet number in the capture, from 1 (as tshark numbers them)
+    ts      capture timestamp, seconds
+    dir     in | out
+    action  pass | block | held (a fragment waiting for the rest)
+    rule    pf's rule number (@nr) that decided, or null (default pass,
+            or dropped before the rules)
+    anchor  the rule's anchor, when not the main ruleset
+    state   new (a state was created) | match (an existing state passed
+            or blocked it; the rules were not run) | none
+    reason  pf's drop reason when blocked (match, short, state-mismatch,
+            state-limit, ip-option, translate, ...), else null
+    nat     {src, sport, dst, dport} the packet leaves with, when
+            translated, else null
+    log     whether it was logged to pflog
+    reply   true when block return produced a reply (see --replies)
+
+EXAMPLES:
+  pfd replay --rules /etc/pf.conf --pcap em0.pcap --if em0 \\
+      --inbound-from 203.0.113.0/24 --out passed.pcap --verdicts v.jsonl";
+
+/// pfd: OpenBSD's pf for Linux.
+#[derive(Parser, Debug)]
+#[command(name = "pfd", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run a ruleset over a capture and write each packet's verdict.
+    Replay {
+        /// pf.conf to load (refused, with pfctl's errors, if invalid).
+        #[arg(long, value_name = "FILE")]
+        rules: String,
+        /// Capture to replay (pcap; Ethernet or raw IP).
+        #[arg(long, value_name = "IN.pcap")]
+        pcap: String,
+        /// Name of the interface the capture was taken on, as pf.conf
+        /// names it (`pass in on NAME`).
+        #[arg(long = "if", value_name = "NAME")]
+        ifname: String,
+        /// An address of that interface (ADDR or ADDR/PREFIX), for rules
+        /// on `(NAME)` and `NAME:network`; repeatable.
+        #[arg(long = "if-addr", value_name = "ADDR/PREFIX")]
+        if_addr: Vec<String>,
+        /// Write the packets that pass, as they leave (translated).
+        #[arg(long, value_name = "PASSED.pcap")]
+        out: Option<String>,
+        /// Write one JSON verdict per packet.
+        #[arg(long, value_name = "VERDICTS.jsonl")]
+        verdicts: String,
+        /// Packets from this network are inbound; repeatable.
+        #[arg(long = "inbound-from", value_name = "NET", conflicts_with = "mac")]
+        inbound_from: Vec<String>,
+        /// Frames to this MAC (the firewall's) are inbound.
+        #[arg(long, value_name = "MAC")]
+        mac: Option<String>,
+        /// Write logged packets with pflog headers (DLT_PFLOG).
+        #[arg(long, value_name = "PFLOG.pcap")]
+        pflog: Option<String>,
+        /// Write the replies `block return` produced.
+        #[arg(long, value_name = "REPLIES.pcap")]
+        replies: Option<String>,
+        /// Seed of the random numbers (ports, probability), for a
+        /// repeatable run.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Replay {
+            rules,
+            pcap,
+            ifname,
+            if_addr,
+            out,
+            verdicts,
+            inbound_from,
+            mac,
+            pflog,
+            replies,
+            seed,
+        } => {
+            let inbound = match (inbound_from.is_empty(), mac) {
+                (false, _) => match inbound_from.iter().map(|s| parse_net(s)).collect() {
+                    Ok(nets) => Inbound::From(nets),
+                    Err(e) => return fail(&format!("--inbound-from {e}")),
+                },
+                (true, Some(m)) => match parse_mac(&m) {
+                    Ok(mac) => Inbound::Mac(mac),
+                    Err(e) => return fail(&format!("--mac {e}")),
+                },
+                (true, None) => {
+                    return fail("say which packets are inbound: --inbound-from NET or --mac MAC")
+                }
+            };
+            let if_addrs = match if_addr.iter().map(|s| parse_net(s)).collect() {
+                Ok(a) => a,
+                Err(e) => return fail(&format!("--if-addr {e}")),
+            };
+            let env = match ruleset::hostenv::from_env() {
+                Ok(e) => e,
+                Err(e) => return fail(&e.to_string()),
+            };
+            let args = ReplayArgs {
+                rules,
+                pcap,
+                ifname,
+                if_addrs,
+                out,
+                verdicts,
+                pflog,
+                replies,
+                inbound,
+                seed,
+            };
+            match mgmt::replay::run(&args, env.as_ref()) {
+                Ok(s) => {
+                    eprintln!(
+                        "pfd: {} packets: {} passed, {} blocked, {} held; {} states",
+                        s.packets, s.passed, s.blocked, s.held, s.states
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprint!("{}", if e.ends_with('\n') { e } else { e + "\n" });
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("pfd: {msg}");
+    ExitCode::from(1)
+}

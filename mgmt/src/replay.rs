@@ -1,0 +1,285 @@
+//! `pfd replay`: run the packet engine over a capture taken on one
+//! interface, with the capture's timestamps as the engine's clock, and
+//! write what it decided for each packet. This is how an operator tries a
+//! ruleset on real traffic before deploying it, and how the tests drive
+//! the engine end to end.
+
+use dataplane::engine::{Engine, EngineConfig, IfConfig, Packet, Verdict};
+use dataplane::pcap::{PcapReader, PcapWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW};
+use dataplane::pdesc::Dir;
+use dataplane::pflog::PflogWriter;
+use dataplane::wire::frame::Link;
+use serde_json::{json, Value};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::net::IpAddr;
+
+/// How the replay tells inbound packets from outbound ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inbound {
+    /// Source address in one of these networks.
+    From(Vec<(IpAddr, u8)>),
+    /// Ethernet destination is the firewall's own MAC (or broadcast /
+    /// multicast not sent by it).
+    Mac([u8; 6]),
+}
+
+pub struct ReplayArgs {
+    pub rules: String,
+    pub pcap: String,
+    pub ifname: String,
+    pub if_addrs: Vec<(IpAddr, u8)>,
+    pub out: Option<String>,
+    pub verdicts: String,
+    pub pflog: Option<String>,
+    pub replies: Option<String>,
+    pub inbound: Inbound,
+    pub seed: u64,
+}
+
+/// What a replay did, for the summary line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub packets: u64,
+    pub passed: u64,
+    pub blocked: u64,
+    pub held: u64,
+    pub states: usize,
+}
+
+pub fn parse_net(s: &str) -> Result<(IpAddr, u8), String> {
+    let (a, p) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let ip: IpAddr = a.parse().map_err(|_| format!("{s}: not an address"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match p {
+        None => max,
+        Some(p) => p
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| format!("{s}: bad prefix length"))?,
+    };
+    Ok((ip, prefix))
+}
+
+pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+    let mut mac = [0u8; 6];
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return Err(format!("{s}: not a MAC address"));
+    }
+    for (m, p) in mac.iter_mut().zip(parts) {
+        *m = u8::from_str_radix(p, 16).map_err(|_| format!("{s}: not a MAC address"))?;
+    }
+    Ok(mac)
+}
+
+fn in_net(ip: IpAddr, net: &(IpAddr, u8)) -> bool {
+    match (ip, net.0) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let m = if net.1 == 0 { 0 } else { u32::MAX << (32 - u32::from(net.1)) };
+            u32::from(a) & m == u32::from(n) & m
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let m = if net.1 == 0 { 0 } else { u128::MAX << (128 - u32::from(net.1)) };
+            u128::from(a) & m == u128::from(n) & m
+        }
+        _ => false,
+    }
+}
+
+/// The source address of an IPv4/IPv6 packet in `frame`, if any.
+fn frame_src(frame: &[u8], link: Link) -> Option<IpAddr> {
+    let mut off = 0usize;
+    if link == Link::Ethernet {
+        let mut et = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+        off = 14;
+        while et == 0x8100 || et == 0x88a8 {
+            et = u16::from_be_bytes([*frame.get(off + 2)?, *frame.get(off + 3)?]);
+            off += 4;
+        }
+        if et != 0x0800 && et != 0x86dd {
+            return None;
+        }
+    }
+    let ip = frame.get(off..)?;
+    match ip.first()? >> 4 {
+        4 => {
+            let b: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
+            Some(IpAddr::from(b))
+        }
+        6 => {
+            let b: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
+            Some(IpAddr::from(b))
+        }
+        _ => None,
+    }
+}
+
+fn direction(inbound: &Inbound, frame: &[u8], link: Link) -> Dir {
+    match inbound {
+        Inbound::From(nets) => match frame_src(frame, link) {
+            Some(ip) if nets.iter().any(|n| in_net(ip, n)) => Dir::In,
+            _ => Dir::Out,
+        },
+        Inbound::Mac(mac) => {
+            let dst = frame.get(0..6);
+            let src = frame.get(6..12);
+            let to_us = dst == Some(&mac[..]);
+            let group = dst.is_some_and(|d| d[0] & 1 == 1) && src != Some(&mac[..]);
+            if to_us || group {
+                Dir::In
+            } else {
+                Dir::Out
+            }
+        }
+    }
+}
+
+/// One line of the verdicts file.
+pub fn verdict_json(index: u64, ts_ns: u64, dir: Dir, v: &Verdict) -> Value {
+    let nat = v.nat.map(|n| {
+        json!({
+            "src": n.src.ip().to_string(),
+            "sport": n.src.port,
+            "dst": n.dst.ip().to_string(),
+            "dport": n.dst.port,
+        })
+    });
+    let mut o = json!({
+        "index": index,
+        "ts": format!("{}.{:09}", ts_ns / 1_000_000_000, ts_ns % 1_000_000_000),
+        "dir": if dir == Dir::In { "in" } else { "out" },
+        "action": v.action.name(),
+        "rule": v.rule.as_ref().map(|r| r.nr),
+        "state": v.state.name(),
+        "reason": (v.action == dataplane::engine::Action::Block).then(|| v.reason.name()),
+        "nat": nat,
+        "log": v.log.is_some(),
+    });
+    if let (Some(r), Some(map)) = (&v.rule, o.as_object_mut()) {
+        if !r.anchor.is_empty() {
+            map.insert("anchor".into(), json!(r.anchor));
+        }
+    }
+    if let (Some(_), Some(map)) = (&v.reply, o.as_object_mut()) {
+        map.insert("reply".into(), json!(true));
+    }
+    o
+}
+
+/// Run the replay. `Err` is a message for the operator.
+pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Summary, String> {
+    let compiled = crate::load::load_ruleset(&args.rules, env)?;
+    let f = File::open(&args.pcap).map_err(|e| format!("{}: {e}", args.pcap))?;
+    let mut reader =
+        PcapReader::new(BufReader::new(f)).map_err(|e| format!("{}: {e}", args.pcap))?;
+    let (link, link_type) = match reader.link_type() {
+        LINKTYPE_ETHERNET => (Link::Ethernet, LINKTYPE_ETHERNET),
+        LINKTYPE_RAW => (Link::RawIp, LINKTYPE_RAW),
+        t => {
+            return Err(format!(
+                "{}: link type {t} not supported (Ethernet or raw IP)",
+                args.pcap
+            ))
+        }
+    };
+    let cfg = EngineConfig {
+        interfaces: vec![IfConfig {
+            name: args.ifname.clone(),
+            addrs: args.if_addrs.clone(),
+        }],
+        link,
+        seed: args.seed,
+    };
+    let engine = Engine::new(compiled, cfg).map_err(|e| e.render(&args.rules))?;
+    let mut worker = engine.worker();
+
+    let create = |p: &str| File::create(p).map(BufWriter::new).map_err(|e| format!("{p}: {e}"));
+    let mut verdicts = create(&args.verdicts)?;
+    let mut out = match &args.out {
+        Some(p) => Some(PcapWriter::new(create(p)?, link_type).map_err(|e| format!("{p}: {e}"))?),
+        None => None,
+    };
+    let mut replies = match &args.replies {
+        Some(p) => Some(PcapWriter::new(create(p)?, link_type).map_err(|e| format!("{p}: {e}"))?),
+        None => None,
+    };
+    let mut pflog = match &args.pflog {
+        Some(p) => Some(PflogWriter::new(create(p)?).map_err(|e| format!("{p}: {e}"))?),
+        None => None,
+    };
+
+    let mut sum = Summary::default();
+    let mut index = 0u64;
+    while let Some(rec) = reader
+        .next_record()
+        .map_err(|e| format!("{}: {e}", args.pcap))?
+    {
+        index += 1;
+        let dir = direction(&args.inbound, &rec.data, link);
+        let mut frame = rec.data;
+        engine.expire(rec.ts_ns);
+        let v = engine.process(
+            &mut worker,
+            rec.ts_ns,
+            &mut Packet {
+                frame: &mut frame,
+                ifindex: 0,
+                dir,
+            },
+        );
+        sum.packets += 1;
+        match v.action {
+            dataplane::engine::Action::Pass => {
+                sum.passed += 1;
+                if let Some(w) = out.as_mut() {
+                    w.write(rec.ts_ns, &frame).map_err(|e| format!("--out: {e}"))?;
+                }
+            }
+            dataplane::engine::Action::Block => sum.blocked += 1,
+            dataplane::engine::Action::Held => sum.held += 1,
+        }
+        if let (Some(r), Some(w)) = (&v.reply, replies.as_mut()) {
+            w.write(rec.ts_ns, r).map_err(|e| format!("--replies: {e}"))?;
+        }
+        if let (Some(l), Some(w)) = (&v.log, pflog.as_mut()) {
+            w.log(rec.ts_ns, &l.record, &l.packet).map_err(|e| format!("--pflog: {e}"))?;
+        }
+        let line = verdict_json(index, rec.ts_ns, dir, &v);
+        writeln!(verdicts, "{line}").map_err(|e| format!("{}: {e}", args.verdicts))?;
+    }
+    verdicts.flush().map_err(|e| format!("{}: {e}", args.verdicts))?;
+    sum.states = engine.state_count();
+    Ok(sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nets_and_macs_parse() {
+        assert_eq!(parse_net("192.0.2.0/24").unwrap().1, 24);
+        assert_eq!(parse_net("2001:db8::1").unwrap().1, 128);
+        assert!(parse_net("192.0.2.0/33").is_err());
+        assert!(parse_net("x").is_err());
+        assert_eq!(parse_mac("02:00:00:00:00:0a").unwrap()[5], 10);
+        assert!(parse_mac("02:00:00:00:00").is_err());
+    }
+
+    #[test]
+    fn inbound_by_network() {
+        let mut f = vec![0u8; 14 + 20];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[26..30].copy_from_slice(&[192, 0, 2, 7]);
+        let nets = Inbound::From(vec![parse_net("192.0.2.0/24").unwrap()]);
+        assert_eq!(direction(&nets, &f, Link::Ethernet), Dir::In);
+        f[26] = 198;
+        assert_eq!(direction(&nets, &f, Link::Ethernet), Dir::Out);
+    }
+}
