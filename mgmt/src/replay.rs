@@ -33,6 +33,8 @@ pub struct ReplayArgs {
     pub verdicts: String,
     pub pflog: Option<String>,
     pub replies: Option<String>,
+    /// Write rule, state and drop-reason counters as JSON at the end.
+    pub summary: Option<String>,
     pub inbound: Inbound,
     pub seed: u64,
 }
@@ -254,7 +256,85 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
     }
     verdicts.flush().map_err(|e| format!("{}: {e}", args.verdicts))?;
     sum.states = engine.state_count();
+    if let Some(p) = &args.summary {
+        let text = summary_json(&engine, &worker, &sum).to_string();
+        std::fs::write(p, text + "\n").map_err(|e| format!("{p}: {e}"))?;
+    }
     Ok(sum)
+}
+
+fn key_json(k: &dataplane::key::StateKey) -> Value {
+    let ip = |a| dataplane::pdesc::key_to_ip(k.af, a).to_string();
+    json!({
+        "proto": k.proto,
+        "addr": [ip(k.addr[0]), ip(k.addr[1])],
+        "port": k.port,
+    })
+}
+
+/// What `pfctl -si`, `-vsr` and `-vss` would show after the replay.
+pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summary) -> Value {
+    use dataplane::eval::RuleRef;
+    use ruleset::compile::RulesetId;
+    let c = engine.compiled();
+    let mut rules = Vec::new();
+    for (ri, rs) in c.rulesets.iter().enumerate() {
+        for (i, r) in rs.rules.iter().enumerate() {
+            let rr = RuleRef {
+                ruleset: RulesetId(ri as u32),
+                index: i as u32,
+            };
+            let k = w.eval().counters(rr);
+            rules.push(json!({
+                "anchor": rs.path,
+                "nr": r.nr,
+                "line": r.line,
+                "evaluations": k.evaluations,
+                "packets": {"in": k.packets[0], "out": k.packets[1]},
+                "bytes": {"in": k.bytes[0], "out": k.bytes[1]},
+                "states": k.states_created,
+            }));
+        }
+    }
+    let states: Vec<Value> = engine
+        .states()
+        .states()
+        .iter()
+        .map(|s| {
+            json!({
+                "wire": key_json(&s.wire),
+                "stack": key_json(&s.stack),
+                "dir": if s.dir == Dir::In { "in" } else { "out" },
+                "rule": engine.compiled().rulesets.get(s.rule.0 as usize)
+                    .and_then(|rs| rs.rules.get(s.rule.1 as usize)).map(|r| r.nr),
+                "packets": s.packets,
+                "bytes": s.bytes,
+                "src_state": s.src.state,
+                "dst_state": s.dst.state,
+            })
+        })
+        .collect();
+    let reasons: serde_json::Map<String, Value> = dataplane::reason::Reason::ALL
+        .iter()
+        .filter(|r| w.reasons.get(**r) > 0)
+        .map(|r| (r.name().to_string(), json!(w.reasons.get(*r))))
+        .collect();
+    let sc = engine.states().counters();
+    json!({
+        "packets": sum.packets,
+        "passed": sum.passed,
+        "blocked": sum.blocked,
+        "held": sum.held,
+        "reasons": reasons,
+        "rules": rules,
+        "states": states,
+        "state_counters": {
+            "inserts": sc.inserts,
+            "removals": sc.removals,
+            "limit": sc.limit,
+            "collisions": sc.collisions,
+        },
+    })
 }
 
 #[cfg(test)]

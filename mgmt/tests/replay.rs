@@ -346,3 +346,111 @@ fn bad_ruleset_is_refused() {
     };
     assert!(e.contains("pf.conf:1: syntax error"), "{e}");
 }
+
+fn seq_ack(frame: &[u8]) -> (u32, u32) {
+    let th = &frame[34..];
+    (
+        u32::from_be_bytes(th[4..8].try_into().unwrap()),
+        u32::from_be_bytes(th[8..12].try_into().unwrap()),
+    )
+}
+
+/// `modulate state`: both peers' sequence numbers leave shifted (pf
+/// modulates the responder's ISN too), acknowledgements are shifted
+/// back, checksums stay right.
+#[test]
+fn modulate_state_shifts_sequence_numbers() {
+    let rules = "block all\npass out proto tcp modulate state\n";
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, tcp(40010, 80, SYN, 1000, 0, 0));
+    in4(&mut c, S + 1, SERVER, CLIENT, tcp(80, 40010, SYN | ACK, 5000, 0, 0));
+    let r0 = replay("modulate-probe", rules, &c, &[]);
+    let isn = seq_ack(r0.out_frame(1).unwrap()).0;
+    assert_ne!(isn, 1000, "the ISN is modulated");
+    let cdiff = isn.wrapping_sub(1000);
+
+    // The server acknowledges the ISN it saw.
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, tcp(40010, 80, SYN, 1000, 0, 0));
+    in4(&mut c, S + 1, SERVER, CLIENT, tcp(80, 40010, SYN | ACK, 5000, isn.wrapping_add(1), 0));
+    let r1 = replay("modulate-probe2", rules, &c, &[]);
+    let (sisn, ack) = seq_ack(r1.out_frame(2).unwrap());
+    assert_eq!(ack, 1001, "ack shifted back to the client's own numbers");
+    assert_ne!(sisn, 5000, "the responder's ISN is modulated too");
+    let sdiff = sisn.wrapping_sub(5000);
+
+    out4(&mut c, S + 2, CLIENT, SERVER, tcp(40010, 80, ACK, 1001, sisn.wrapping_add(1), 0));
+    out4(&mut c, S + 3, CLIENT, SERVER, tcp(40010, 80, ACK | PSH, 1001, sisn.wrapping_add(1), 20));
+    in4(&mut c, S + 4, SERVER, CLIENT, tcp(80, 40010, ACK, 5001, isn.wrapping_add(21), 0));
+    let r = replay("modulate", rules, &c, &[]);
+    assert_eq!(seq_ack(r.out_frame(1).unwrap()).0, isn, "same seed, same ISN");
+    assert_eq!(r.actions(), ["pass/new", "pass/match", "pass/match", "pass/match", "pass/match"]);
+    assert_eq!(seq_ack(r.out_frame(3).unwrap()), (1001u32.wrapping_add(cdiff), 5001));
+    assert_eq!(seq_ack(r.out_frame(4).unwrap()).0, 1001u32.wrapping_add(cdiff));
+    assert_eq!(seq_ack(r.out_frame(5).unwrap()), (5001u32.wrapping_add(sdiff), 1021));
+    for i in 1..=5 {
+        assert!(checksums_ok(r.out_frame(i).unwrap()), "packet {i}");
+    }
+}
+
+/// Rule and state counters, as pfctl -vsr and -vss count them: a state's
+/// packets count on the rule that created it.
+#[test]
+fn rule_and_state_counters() {
+    let rules = "block all\npass out proto udp\n";
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, udp(3001, 53, 10));
+    in4(&mut c, S, SERVER, CLIENT, udp(53, 3001, 30));
+    out4(&mut c, S, CLIENT, SERVER, udp(3001, 53, 10));
+    in4(&mut c, S, SERVER, CLIENT, udp(53, 9999, 10));
+    let r = replay("counters", rules, &c, &[]);
+    let rule1 = &r.summary["rules"][1];
+    assert_eq!(rule1["nr"], 1);
+    assert_eq!(rule1["packets"]["out"], 2);
+    assert_eq!(rule1["packets"]["in"], 1);
+    assert_eq!(rule1["bytes"]["in"], 20 + 8 + 30);
+    assert_eq!(rule1["states"], 1);
+    let rule0 = &r.summary["rules"][0];
+    assert_eq!(rule0["packets"]["in"], 1, "the blocked packet");
+    let states = r.summary["states"].as_array().unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0]["rule"], 1);
+    assert_eq!(states[0]["packets"], serde_json::json!([2, 1]));
+    assert_eq!(r.summary["reasons"]["match"], 1);
+}
+
+/// `log` writes pflog records: action, reason, rule number, interface
+/// and direction, and the packet itself.
+#[test]
+fn log_rules_write_pflog() {
+    let rules = "block in log all\npass out log proto udp\npass in proto tcp to port 22\n";
+    let mut c = Capture::default();
+    in4(&mut c, S, SERVER, CLIENT, tcp(5000, 23, SYN, 1, 0, 0));
+    out4(&mut c, S, CLIENT, SERVER, udp(4000, 53, 5));
+    in4(&mut c, S, SERVER, CLIENT, tcp(5000, 22, SYN, 1, 0, 0));
+    let r = replay("pflog", rules, &c, &[]);
+    assert_eq!(r.pflog.len(), 2);
+    let (h, ip) = &r.pflog[0];
+    assert_eq!(h.action, dataplane::pflog::PfAction::Drop);
+    assert_eq!(h.rulenr, 0);
+    assert_eq!(h.ifname, "em0");
+    assert_eq!(h.dir, dataplane::pdesc::Dir::In);
+    assert_eq!(&ip[..], &c.frames[0].1[14..]);
+    let (h, _) = &r.pflog[1];
+    assert_eq!(h.action, dataplane::pflog::PfAction::Pass);
+    assert_eq!(h.rulenr, 1);
+    assert_eq!(h.dir, dataplane::pdesc::Dir::Out);
+    assert_eq!(r.v(1)["log"], true);
+    assert_eq!(r.v(3)["log"], false);
+}
+
+/// A feature the engine does not enforce refuses the ruleset by line.
+#[test]
+fn unenforced_features_are_refused() {
+    let c = Capture::default();
+    let e = match try_replay("synproxy", "pass in proto tcp to port 80 synproxy state\n", &c, &[]) {
+        Err(e) => e,
+        Ok(_) => panic!("loaded"),
+    };
+    assert!(e.contains("pf.conf:1: not supported: synproxy state"), "{e}");
+}

@@ -253,7 +253,7 @@ impl Engine {
         if !pd.fragment {
             if let Some(t) = self.test_state(&pd, pkt, now_ns, len) {
                 return match t {
-                    Ok(t) => self.pass_state(pkt, &mut pd, ifp, &t),
+                    Ok(t) => self.pass_state(w, pkt, &mut pd, ifp, &t),
                     Err(r) => {
                         let mut v = Verdict::drop(r);
                         v.state = StateOutcome::Match;
@@ -281,7 +281,20 @@ impl Engine {
     }
 
     /// A packet that matched state `t`: translate as the state says.
-    fn pass_state(&self, pkt: &mut Packet<'_>, pd: &mut Pdesc, ifp: &Iface, t: &Tracked) -> Verdict {
+    fn pass_state(
+        &self,
+        w: &mut Worker,
+        pkt: &mut Packet<'_>,
+        pd: &mut Pdesc,
+        ifp: &Iface,
+        t: &Tracked,
+    ) -> Verdict {
+        // pf counts a state's packets on the rule that created it.
+        let rr = RuleRef {
+            ruleset: ruleset::compile::RulesetId(t.rule.0),
+            index: t.rule.1,
+        };
+        w.eval.add_bytes(Some(rr), pkt.dir, u64::from(pd.ip_len));
         let mut v = Verdict {
             action: Action::Pass,
             reason: Reason::Match,
@@ -423,11 +436,19 @@ impl Engine {
                 translated,
                 pd: *pd,
             };
-            let _ = w;
+            let modulate = ns.modulate;
             match self.states.insert(ns, now_ns) {
-                Ok(_) => {
+                Ok(id) => {
                     v.state = StateOutcome::New;
                     w.eval.add_state(res.rule);
+                    if modulate {
+                        let diff = self.states.info(id).map_or(0, |i| i.src.seqdiff);
+                        if let Err(r) = translate::modulate_syn(pkt.frame, pd, diff) {
+                            v.action = Action::Block;
+                            v.reason = r;
+                            return;
+                        }
+                    }
                 }
                 Err(r) => {
                     v.action = Action::Block;

@@ -4,7 +4,7 @@
 
 use super::verdict::{Endpoint, NatInfo};
 use crate::eval::Flow;
-use crate::nat::rewrite::{adjust_seq, rewrite, rewrite_icmp_error};
+use crate::nat::rewrite::{adjust_quoted_seq, adjust_seq, rewrite, rewrite_icmp_error};
 use crate::pdesc::{AddrKey, Pdesc};
 use crate::reason::Reason;
 use crate::state::Tracked;
@@ -59,7 +59,9 @@ pub(super) fn apply_state(
     Ok(nat)
 }
 
-/// Rewrite an ICMP error that matched the state of the packet it quotes.
+/// Rewrite an ICMP error that matched the state of the packet it quotes:
+/// the quoted packet as the state translates it, the outer addresses to
+/// match, and a modulated quoted sequence number back to the peer's own.
 pub(super) fn apply_icmp_error(
     frame: &mut [u8],
     pd: &mut Pdesc,
@@ -68,19 +70,35 @@ pub(super) fn apply_icmp_error(
     let Some(inner) = pd.icmp_inner else {
         return Ok(None);
     };
-    let Some(rw) = t.inner else {
-        return Ok(None);
+    if t.inner_seq_sub != 0 {
+        adjust_quoted_seq(frame, pd, t.inner_seq_sub.wrapping_neg())?;
+    }
+    let (inner_src, inner_dst) = match t.inner {
+        Some(rw) => (
+            changed((inner.src, inner.sport), rw.src),
+            changed((inner.dst, inner.dport), rw.dst),
+        ),
+        None => (None, None),
     };
-    let inner_src = changed((inner.src, inner.sport), rw.src);
-    let inner_dst = changed((inner.dst, inner.dport), rw.dst);
-    if inner_src.is_none() && inner_dst.is_none() {
+    let (outer_src, outer_dst) = match t.translate {
+        Some(o) => (
+            (o.src.0 != pd.src).then_some(o.src.0),
+            (o.dst.0 != pd.dst).then_some(o.dst.0),
+        ),
+        None => (None, None),
+    };
+    if inner_src.is_none() && inner_dst.is_none() && outer_src.is_none() && outer_dst.is_none() {
         return Ok(None);
     }
-    // The error travels opposite to the quoted packet: its source is
-    // where the quoted packet was going, its destination where it came
-    // from.
-    let outer_src = (inner_dst.is_some() && pd.src == inner.dst).then_some(rw.dst.0);
-    let outer_dst = (inner_src.is_some() && pd.dst == inner.src).then_some(rw.src.0);
     rewrite_icmp_error(frame, pd, (outer_src, outer_dst), inner_src, inner_dst)?;
     Ok(Some(info(pd.af, (pd.src, pd.sport), (pd.dst, pd.dport))))
+}
+
+/// Give the SYN that created a `modulate state` state its modulated
+/// sequence number.
+pub(super) fn modulate_syn(frame: &mut [u8], pd: &mut Pdesc, seqdiff: u32) -> Result<(), Reason> {
+    if seqdiff == 0 {
+        return Ok(());
+    }
+    adjust_seq(frame, pd, seqdiff, 0)
 }

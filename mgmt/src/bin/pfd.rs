@@ -32,6 +32,11 @@ REPLAY:
     log     whether it was logged to pflog
     reply   true when block return produced a reply (see --replies)
 
+  --summary writes, at the end, each rule's evaluations, packets, bytes
+  and states created (as pfctl -vsr counts them), every remaining state
+  with its keys, rule and counters (pfctl -vss), and the drop reasons
+  (pfctl -si).
+
 EXAMPLES:
   pfd replay --rules /etc/pf.conf --pcap em0.pcap --if em0 \\
       --inbound-from 203.0.113.0/24 --out passed.pcap --verdicts v.jsonl";
@@ -80,6 +85,9 @@ enum Cmd {
         /// Write the replies `block return` produced.
         #[arg(long, value_name = "REPLIES.pcap")]
         replies: Option<String>,
+        /// Write rule, state and drop-reason counters (JSON) at the end.
+        #[arg(long, value_name = "SUMMARY.json")]
+        summary: Option<String>,
         /// Seed of the random numbers (ports, probability), for a
         /// repeatable run.
         #[arg(long, default_value_t = 1)]
@@ -101,6 +109,7 @@ fn main() -> ExitCode {
             mac,
             pflog,
             replies,
+            summary,
             seed,
         } => {
             let inbound = match (inbound_from.is_empty(), mac) {
@@ -133,6 +142,7 @@ fn main() -> ExitCode {
                 verdicts,
                 pflog,
                 replies,
+                summary,
                 inbound,
                 seed,
             };

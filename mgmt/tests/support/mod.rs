@@ -323,6 +323,10 @@ impl Drop for Scratch {
 /// The result of one replay.
 pub struct Replay {
     pub verdicts: Vec<Value>,
+    /// `--summary`: rule, state and reason counters.
+    pub summary: Value,
+    /// `--pflog`: (header, IP packet) of each logged packet.
+    pub pflog: Vec<(dataplane::pflog::PflogRecord, Vec<u8>)>,
     pub passed: Vec<(u64, Vec<u8>)>,
     pub replies: Vec<(u64, Vec<u8>)>,
     pub stderr: String,
@@ -385,6 +389,8 @@ pub fn try_replay(name: &str, rules: &str, cap: &Capture, extra: &[&str]) -> Res
     let out = dir.path("out.pcap");
     let replies = dir.path("replies.pcap");
     let verdicts = dir.path("verdicts.jsonl");
+    let summary = dir.path("summary.json");
+    let pflog = dir.path("pflog.pcap");
     let mac = "02:00:00:00:00:fe";
     let o = Command::new(env!("CARGO_BIN_EXE_pfd"))
         .args(["replay", "--rules"])
@@ -397,6 +403,10 @@ pub fn try_replay(name: &str, rules: &str, cap: &Capture, extra: &[&str]) -> Res
         .arg(&replies)
         .arg("--verdicts")
         .arg(&verdicts)
+        .arg("--summary")
+        .arg(&summary)
+        .arg("--pflog")
+        .arg(&pflog)
         .args(extra)
         .env("PFD_HOST_PROFILE", "openbsd-regress")
         .output()
@@ -410,8 +420,20 @@ pub fn try_replay(name: &str, rules: &str, cap: &Capture, extra: &[&str]) -> Res
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let (link, logged) = read_pcap(&pflog);
+    assert_eq!(link, 117, "pflog link type");
+    let pflog = logged
+        .into_iter()
+        .map(|(_, b)| {
+            let rec = dataplane::pflog::PflogRecord::parse(&b).unwrap();
+            (rec, b[dataplane::pflog::PFLOG_HDRLEN..].to_vec())
+        })
+        .collect();
+    let summary = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
     Ok(Replay {
         verdicts,
+        summary,
+        pflog,
         passed: read_pcap(&out).1,
         replies: read_pcap(&replies).1,
         stderr,
