@@ -315,7 +315,7 @@ impl Engine {
         }
         if let Some(rule) = self.state_rule(t.rule) {
             if rule.log.enabled && rule.log.all {
-                v.log = Some(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true));
+                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true)));
             }
         }
         v
@@ -375,9 +375,9 @@ impl Engine {
         if res.log || v.reason == Reason::IpOption {
             if let Some(rule) = rule {
                 let r = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
-                v.log = Some(log::entry(self, pkt, pd, ifp, rule, r, v.reason, v.action == Action::Pass));
+                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, r, v.reason, v.action == Action::Pass)));
             } else {
-                v.log = Some(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass));
+                v.log = Some(Box::new(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass)));
             }
         }
         v
@@ -479,7 +479,7 @@ impl Engine {
         let rs = self.compiled().rulesets.get(r.0 as usize)?;
         let rule = rs.rules.get(r.1 as usize)?;
         Some(RuleNr {
-            anchor: rs.path.clone(),
+            ruleset: ruleset::compile::RulesetId(r.0),
             nr: rule.nr,
         })
     }
