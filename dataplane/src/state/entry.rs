@@ -16,6 +16,12 @@ pub(crate) const F_TRANSLATED: u8 = 4;
 /// The stack key is indexed in another shard's foreign table.
 pub(crate) const F_FOREIGN: u8 = 8;
 
+/// The state holds a reference to a source node.
+pub(crate) const F_SRCNODE: u8 = 16;
+/// Counted as an established connection of its source node (pf's
+/// `src.tcp_est`).
+pub(crate) const F_TCP_EST: u8 = 32;
+
 /// `if_bound` of a floating state.
 pub(crate) const FLOATING: u32 = u32::MAX;
 

@@ -43,9 +43,11 @@
 //!
 //! # What is not here
 //!
-//! Source tracking (`max-src-*`, `overload`), synproxy and the RST /
-//! challenge ACK pf sends on some mismatches are not implemented: no rule
-//! that asks for them may be loaded against this table.
+//! Synproxy and the RST / challenge ACK pf sends on some mismatches are
+//! not implemented: no rule that asks for synproxy may be loaded against
+//! this table. `overload <table>` is reported through
+//! [`StateTable::drain_overloads`] for the engine to apply, so the table
+//! entry lands after the offending packet rather than with it.
 
 mod config;
 mod entry;
@@ -55,6 +57,7 @@ mod packed;
 mod peer;
 mod purge;
 mod shard;
+mod srcnode;
 mod table;
 mod tcp;
 mod timeout;
@@ -67,6 +70,7 @@ mod tests;
 pub use config::{NewState, StateConfig};
 pub use info::{StateEvent, StateInfo};
 pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
+pub use srcnode::{Flush, Overload, SrcTrack};
 pub use table::{StateCounters, StateTable};
 pub use timeout::*;
 pub use tracked::{Rewrite, SeqMod, Side, StateId, Tracked};

@@ -89,6 +89,7 @@ fn new_state(p: &Pdesc, dir: Dir) -> NewState {
         sloppy: false,
         modulate: false,
         translated: false,
+        src_track: None,
         pd: *p,
     }
 }
@@ -850,4 +851,130 @@ fn states_snapshot_lists_everything() {
     let all = t.states();
     assert_eq!(all.len(), 101);
     assert_eq!(all.iter().filter(|s| s.translated).count(), 1);
+}
+
+fn src_tracked(p: &Pdesc, t: SrcTrack) -> NewState {
+    let mut ns = new_state(p, Dir::In);
+    ns.src_track = Some(t);
+    ns
+}
+
+#[test]
+fn max_src_states_and_nodes_refuse_new_states() {
+    let t = table(100, 4);
+    let lim = SrcTrack {
+        per_rule: true,
+        max_src_states: 2,
+        max_src_nodes: 2,
+        ..SrcTrack::default()
+    };
+    let from = |src: [u8; 4], port| pd(proto::UDP, src, port, S, 53);
+    t.insert(src_tracked(&from(C, 1), lim), 0).unwrap();
+    let second = t.insert(src_tracked(&from(C, 2), lim), 0).unwrap();
+    assert_eq!(
+        t.insert(src_tracked(&from(C, 3), lim), 0),
+        Err(crate::reason::Reason::SrcLimit)
+    );
+    // a second source is a second node; a third node is refused
+    t.insert(src_tracked(&from(R, 1), lim), 0).unwrap();
+    assert_eq!(
+        t.insert(src_tracked(&from(P, 1), lim), 0),
+        Err(crate::reason::Reason::SrcLimit)
+    );
+    assert_eq!(t.counters().src_limit, 2);
+    assert_eq!(t.src_node_count(), 2);
+    // a state of the full source goes: room for one more
+    assert!(t.remove(second));
+    t.insert(src_tracked(&from(C, 3), lim), 0).unwrap();
+    // nodes outlive their last state by src.track (0 s by default)
+    for st in t.states() {
+        assert!(t.remove(st.id));
+    }
+    assert_eq!(t.src_node_count(), 2);
+    t.purge(SEC, usize::MAX);
+    assert_eq!(t.src_node_count(), 0);
+}
+
+#[test]
+fn max_src_conn_overloads_and_flushes_the_source() {
+    let t = table(100, 4);
+    let lim = SrcTrack {
+        per_rule: false,
+        max_src_conn: 1,
+        overload: true,
+        flush: Some(Flush::Global),
+        ..SrcTrack::default()
+    };
+    // R connects in to S twice; the second established connection is one
+    // too many
+    let mut ids = Vec::new();
+    for port in [4000, 4001] {
+        let syn = seg(R, port, S, 22, F::SYN, ISN_C, 0, 65535, 0, None);
+        ids.push(t.insert(src_tracked(&syn, lim), 0).unwrap());
+        pass(
+            &t,
+            &seg(
+                S,
+                22,
+                R,
+                port,
+                F::SYN | F::ACK,
+                ISN_S,
+                ISN_C + 1,
+                65535,
+                0,
+                None,
+            ),
+            Dir::Out,
+            SEC,
+        );
+    }
+    // an unrelated state from another source stays
+    let other = t
+        .insert(new_state(&pd(proto::UDP, C, 1, S, 53), Dir::In), 0)
+        .unwrap();
+    pass(
+        &t,
+        &seg(R, 4000, S, 22, F::ACK, ISN_C + 1, ISN_S + 1, 65535, 0, None),
+        Dir::In,
+        SEC,
+    );
+    let last = seg(R, 4001, S, 22, F::ACK, ISN_C + 1, ISN_S + 1, 65535, 0, None);
+    assert_eq!(
+        test(&t, &last, Dir::In, SEC),
+        Some(Err(crate::reason::Reason::SrcLimit))
+    );
+    assert_eq!(
+        t.drain_overloads(),
+        vec![Overload {
+            rule: (0, 3),
+            af: Af::Inet,
+            addr: v4(R),
+        }]
+    );
+    assert!(t.drain_overloads().is_empty());
+    // both of R's states are flushed, the other one is not
+    assert!(test(
+        &t,
+        &seg(R, 4000, S, 22, F::ACK, ISN_C + 1, ISN_S + 1, 65535, 0, None),
+        Dir::In,
+        SEC
+    )
+    .is_none());
+    assert_eq!(t.purge(SEC, usize::MAX), 2);
+    assert!(t.info(other).is_some());
+    assert!(t.info(ids[0]).is_none());
+}
+
+#[test]
+fn conn_rate_threshold_decays() {
+    let mut th = srcnode::Threshold::new(2, 10);
+    th.add(100);
+    th.add(100);
+    assert!(!th.exceeded());
+    th.add(100);
+    assert!(th.exceeded());
+    // ten seconds later the meter has emptied
+    th.add(110);
+    assert!(!th.exceeded());
 }
