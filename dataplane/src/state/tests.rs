@@ -978,3 +978,51 @@ fn conn_rate_threshold_decays() {
     th.add(110);
     assert!(!th.exceeded());
 }
+
+#[test]
+fn concurrent_nat_inserts_lookups_removals_and_purges_stay_consistent() {
+    let t = table(100_000, 16);
+    let n: u16 = 2000;
+    let flow = |i: u16| {
+        let orig = pd(proto::UDP, C, 10_000 + i, S, 53);
+        let xlat = pd(proto::UDP, P, 30_000 + i, S, 53);
+        let mut ns = new_state(&orig, Dir::Out);
+        ns.wire = StateKey::from_pdesc(&xlat, Dir::Out, 0);
+        ns.translated = true;
+        (ns, orig, pd(proto::UDP, S, 53, P, 30_000 + i))
+    };
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        for part in 0..2u16 {
+            let (t, barrier) = (&t, &barrier);
+            s.spawn(move || {
+                for round in 0..3u64 {
+                    barrier.wait();
+                    // leftovers of the last round are due now; both
+                    // threads purge concurrently with the other's work
+                    t.purge(round * 100 * SEC, usize::MAX);
+                    for i in (part..n).step_by(2) {
+                        let (ns, out, back) = flow(i);
+                        let id = t.insert(ns, round * 100 * SEC).unwrap();
+                        assert_eq!(pass(t, &out, Dir::Out, round * 100 * SEC).id, id);
+                        assert_eq!(pass(t, &back, Dir::In, round * 100 * SEC).id, id);
+                        if i % 4 < 2 {
+                            assert!(t.remove(id));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    t.purge(1000 * SEC, usize::MAX);
+    assert!(t.is_empty(), "{} left", t.len());
+    for i in 0..n {
+        let (_, out, back) = flow(i);
+        assert!(test(&t, &out, Dir::Out, 1000 * SEC).is_none());
+        assert!(test(&t, &back, Dir::In, 1000 * SEC).is_none());
+    }
+    for i in 0..16 {
+        let g = t.lock(i);
+        assert_eq!((g.local.len(), g.foreign.len()), (0, 0));
+    }
+}
