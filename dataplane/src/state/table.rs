@@ -2,7 +2,10 @@
 //! rules, lookup, removal and snapshots.
 
 use super::config::{NewState, StateConfig};
-use super::entry::{State, FLOATING, F_FOREIGN, F_SLOPPY, F_SRCNODE, F_TCP_EST, F_TRANSLATED};
+use super::entry::{
+    PeerState, State, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
+    F_TRANSLATED,
+};
 use super::info::{StateEvent, StateInfo};
 use super::packed::PackedKey;
 use super::peer::{tcps, udps, wscale_of, Peer, WSCALE_MASK};
@@ -238,6 +241,7 @@ impl StateTable {
 
     pub(crate) fn info_at(&self, shard_idx: usize, shard: &Shard, idx: u32) -> Option<StateInfo> {
         let st = shard.slots.get(idx as usize).filter(|s| s.live())?;
+        let peers = shard.peers(idx, st);
         Some(StateInfo {
             id: StateId {
                 shard: shard_idx as u32,
@@ -252,8 +256,8 @@ impl StateTable {
                 .get(st.profile as usize)
                 .map_or((0, 0), |p| p.rule),
             if_bound: (st.if_bound != FLOATING).then_some(st.if_bound),
-            src: st.src,
-            dst: st.dst,
+            src: peers.0,
+            dst: peers.1,
             packets: st.packets,
             bytes: st.bytes,
             creation: st.creation,
@@ -371,11 +375,11 @@ impl StateTable {
             undo_src();
             return Err(Reason::Memory);
         }
-        let r = self.build(&s, now, pid).and_then(|mut st| {
+        let r = self.build(&s, now, pid).and_then(|(mut st, seqdiff)| {
             if src.is_some() {
                 st.flags |= F_SRCNODE;
             }
-            self.attach(st, pid, now)
+            self.attach(st, seqdiff, pid, now)
         });
         match r {
             Ok(id) => {
@@ -392,7 +396,8 @@ impl StateTable {
     }
 
     /// The new state's fields, as `pf_create_state` sets them.
-    fn build(&self, s: &NewState, now: u32, pid: u32) -> Result<State, Reason> {
+    /// Also returns the creating peer's sequence modulator (0: none).
+    fn build(&self, s: &NewState, now: u32, pid: u32) -> Result<(State, u32), Reason> {
         let wire = PackedKey::pack(&s.wire);
         let stack = (s.stack != s.wire).then(|| Box::new(PackedKey::pack(&s.stack)));
         let mut flags = 0;
@@ -455,11 +460,14 @@ impl StateTable {
                 timeout = timeout::PFTM_OTHER_FIRST_PACKET;
             }
         }
-        Ok(State {
+        if src.seqdiff != 0 {
+            flags |= F_MODULATED;
+        }
+        let st = State {
             wire,
             stack,
-            src,
-            dst,
+            src: PeerState::of(&src),
+            dst: PeerState::of(&dst),
             // pf_test counts the creating packet on its new state
             packets: [1, 0],
             bytes: [u64::from(pd.ip_len), 0],
@@ -471,11 +479,12 @@ impl StateTable {
             timeout: timeout as u8,
             dir: s.dir,
             flags,
-        })
+        };
+        Ok((st, src.seqdiff))
     }
 
     /// pf's `pf_state_key_attach` for both keys, then the insertion.
-    fn attach(&self, st: State, pid: u32, now: u32) -> Result<StateId, Reason> {
+    fn attach(&self, st: State, seqdiff: u32, pid: u32, now: u32) -> Result<StateId, Reason> {
         let wire = st.wire;
         let stack = st.stack.as_deref().copied();
         let hw = wire.hash();
@@ -534,6 +543,9 @@ impl StateTable {
                 new.flags |= F_FOREIGN;
             }
             let (idx, serial) = gh.alloc(new);
+            if seqdiff != 0 {
+                gh.modulators.insert(idx, [seqdiff, 0]);
+            }
             gh.index(hw, idx << 1);
             if let (Some(k), Some(h)) = (stack, hs) {
                 match gs.as_deref_mut() {

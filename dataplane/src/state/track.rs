@@ -1,11 +1,11 @@
 //! The per-packet fast path: find the state a packet belongs to and
 //! advance it (pf's `pf_find_state` + `pf_test_state`).
 
-use super::entry::{State, F_SLOPPY, F_SRCNODE, F_TCP_EST};
+use super::entry::{PeerState, State, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST};
 use super::info::StateEvent;
 use super::packed::PackedKey;
 use super::peer::{tcps, udps};
-use super::shard::Shard;
+use super::shard::{modulators, Shard};
 use super::srcnode::{Flush, Overload};
 use super::table::{secs, FlushReq, StateTable};
 use super::tcp::{tcp_timeout, track_full, track_sloppy};
@@ -173,21 +173,34 @@ impl StateTable {
                 }
                 let tfwd = fwd != reversed(st, pd.af);
                 let sloppy = st.flags & F_SLOPPY != 0;
-                let State { src, dst, .. } = st;
-                let (s, d) = if tfwd { (src, dst) } else { (dst, src) };
-                let (refresh, established) = if sloppy {
+                let m = modulators(&g.modulators, idx, st);
+                let (mut src, mut dst) = (st.src.with(m[0]), st.dst.with(m[1]));
+                let (s, d) = if tfwd {
+                    (&mut src, &mut dst)
+                } else {
+                    (&mut dst, &mut src)
+                };
+                let r = if sloppy {
                     let (c, e) = track_sloppy(s, d, &th);
                     changed = c;
-                    (true, e)
+                    Ok((true, e))
                 } else {
-                    match track_full(s, d, &th, || self.random()) {
-                        Ok(o) => {
-                            changed = o.changed;
-                            seq = o.seq;
-                            (o.refresh, o.established)
-                        }
-                        Err(r) => return Some(Err(r)),
-                    }
+                    track_full(s, d, &th, || self.random()).map(|o| {
+                        changed = o.changed;
+                        seq = o.seq;
+                        (o.refresh, o.established)
+                    })
+                };
+                // a refused segment may still reset a half-open peer
+                st.src = PeerState::of(&src);
+                st.dst = PeerState::of(&dst);
+                if [src.seqdiff, dst.seqdiff] != m {
+                    g.modulators.insert(idx, [src.seqdiff, dst.seqdiff]);
+                    st.flags |= F_MODULATED;
+                }
+                let (refresh, established) = match r {
+                    Ok(v) => v,
+                    Err(r) => return Some(Err(r)),
                 };
                 if established && st.flags & F_SRCNODE != 0 {
                     st.flags |= F_TCP_EST;
@@ -220,7 +233,7 @@ impl StateTable {
                 }
                 if refresh {
                     st.expire = now;
-                    st.timeout = tcp_timeout(&st.src, &st.dst) as u8;
+                    st.timeout = tcp_timeout(&src, &dst) as u8;
                 }
             }
             proto::ICMP | proto::ICMPV6 => {
