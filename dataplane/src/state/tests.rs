@@ -1026,3 +1026,121 @@ fn concurrent_nat_inserts_lookups_removals_and_purges_stay_consistent() {
         assert_eq!((g.local.len(), g.foreign.len()), (0, 0));
     }
 }
+
+#[test]
+fn if_bound_states_match_only_on_their_interface() {
+    let t = table(100, 4);
+    let p = pd(proto::UDP, C, 1, S, 53);
+    let mut ns = new_state(&p, Dir::Out);
+    ns.if_bound = Some(7);
+    let id = t.insert(ns, 0).unwrap();
+    let k = StateKey::from_pdesc(&p, Dir::Out, 0);
+    assert!(t.test(&k, &p, Dir::Out, 1, SEC, 40).is_none());
+    assert_eq!(
+        t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id,
+        id
+    );
+    assert_eq!(t.info(id).unwrap().if_bound, Some(7));
+}
+
+#[test]
+fn icmp_echo_state_checks_the_direction() {
+    let t = table(100, 4);
+    let mut req = pd(proto::ICMP, C, 77, S, 77);
+    req.icmp_type = Some(8);
+    let mut rep = pd(proto::ICMP, S, 77, C, 77);
+    rep.icmp_type = Some(0);
+    let id = t.insert(new_state(&req, Dir::Out), 0).unwrap();
+    assert_eq!(
+        usize::from(t.info(id).unwrap().timeout),
+        PFTM_ICMP_FIRST_PACKET
+    );
+    assert_eq!(pass(&t, &rep, Dir::In, SEC).id, id);
+    assert_eq!(
+        usize::from(t.info(id).unwrap().timeout),
+        PFTM_ICMP_ERROR_REPLY
+    );
+    // a request coming back the other way is not this state's
+    let mut req_in = rep;
+    req_in.icmp_type = Some(8);
+    assert_eq!(
+        test(&t, &req_in, Dir::In, SEC),
+        Some(Err(crate::reason::Reason::Match))
+    );
+}
+
+#[test]
+fn syn_on_an_established_state_is_dropped() {
+    let t = table(100, 4);
+    established(&t, None);
+    let syn = seg(C, 1000, S, 80, F::SYN, 123, 0, 65535, 0, None);
+    assert_eq!(
+        test(&t, &syn, Dir::Out, 2 * SEC),
+        Some(Err(crate::reason::Reason::Match))
+    );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment() -> impl Strategy<Value = (bool, u8, u32, u32, u16, u16, Option<u8>)> {
+        (
+            any::<bool>(),
+            any::<u8>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u16>(),
+            any::<u16>(),
+            proptest::option::of(any::<u8>()),
+        )
+    }
+
+    proptest! {
+        /// Any segment sequence on any state: never a panic (overflow
+        /// included: tests run with overflow checks), and a state that
+        /// passes a segment keeps answering.
+        #[test]
+        fn tcp_tracking_never_panics(
+            first in segment(),
+            rest in proptest::collection::vec(segment(), 0..40),
+            modulate in any::<bool>(),
+            sloppy in any::<bool>(),
+        ) {
+            let t = table(100, 2);
+            let mk = |(fc, flags, seq, ack, win, len, ws): (bool, u8, u32, u32, u16, u16, Option<u8>)| {
+                if fc {
+                    (seg(C, 1000, S, 80, flags, seq, ack, win, len, ws), Dir::Out)
+                } else {
+                    (seg(S, 80, C, 1000, flags, seq, ack, win, len, ws), Dir::In)
+                }
+            };
+            let (p, dir) = mk(first);
+            let mut ns = new_state(&p, dir);
+            ns.modulate = modulate;
+            ns.sloppy = sloppy;
+            let id = t.insert(ns, 0).unwrap();
+            for (n, s) in rest.into_iter().enumerate() {
+                let (p, dir) = mk(s);
+                if let Some(Ok(tr)) = test(&t, &p, dir, n as u64 * SEC / 4) {
+                    prop_assert_eq!(tr.id, id);
+                }
+                let mut e = icmp_error(R, R, IcmpInner {
+                    proto: proto::TCP,
+                    src: p.src,
+                    dst: p.dst,
+                    sport: p.sport,
+                    dport: p.dport,
+                    seq: p.tcp.map(|t| t.seq),
+                    icmp_type: None,
+                    ip_off: 42,
+                    l4_off: 62,
+                });
+                e.dst = p.src;
+                let _ = t.test_icmp_error(&e, dir, 1, 0, n as u64 * SEC / 4, 56);
+            }
+            t.purge(u64::MAX, usize::MAX);
+            prop_assert!(t.is_empty());
+        }
+    }
+}
