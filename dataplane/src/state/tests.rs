@@ -1144,3 +1144,66 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn icmp_error_from_behind_nat_leaves_translated() {
+    let t = table(100, 64);
+    let id = nat_state(&t);
+    // C refuses S's reply: the error quotes S:53 -> C:1000
+    let e = icmp_error(
+        C,
+        S,
+        IcmpInner {
+            proto: proto::UDP,
+            src: v4(S),
+            dst: v4(C),
+            sport: 53,
+            dport: 1000,
+            seq: None,
+            icmp_type: None,
+            ip_off: 42,
+            l4_off: 62,
+        },
+    );
+    let tr = t
+        .test_icmp_error(&e, Dir::Out, 1, 0, SEC, 56)
+        .unwrap()
+        .unwrap();
+    assert_eq!(tr.id, id);
+    assert_eq!(tr.side, Side::Src);
+    let inner = tr.inner.unwrap();
+    assert_eq!((inner.src, inner.dst), ((v4(S), 53), (v4(P), 6000)));
+    let outer = tr.translate.unwrap();
+    assert_eq!((outer.src.0, outer.dst.0), (v4(P), v4(S)));
+}
+
+#[test]
+fn icmp_error_quoting_a_modulated_segment_is_demodulated() {
+    let t = table(100, 4);
+    let syn = seg(C, 1000, S, 80, F::SYN, ISN_C, 0, 65535, 0, None);
+    let mut ns = new_state(&syn, Dir::Out);
+    ns.modulate = true;
+    let id = t.insert(ns, 0).unwrap();
+    let cdiff = t.info(id).unwrap().src.seqdiff;
+    // S's side saw the modulated ISN; a router past the firewall quotes it
+    let e = icmp_error(
+        R,
+        C,
+        IcmpInner {
+            proto: proto::TCP,
+            src: v4(C),
+            dst: v4(S),
+            sport: 1000,
+            dport: 80,
+            seq: Some(ISN_C.wrapping_add(cdiff)),
+            icmp_type: None,
+            ip_off: 42,
+            l4_off: 62,
+        },
+    );
+    let tr = t
+        .test_icmp_error(&e, Dir::In, 1, 0, SEC, 56)
+        .unwrap()
+        .unwrap();
+    assert_eq!(tr.inner_seq_sub, cdiff);
+}
