@@ -454,3 +454,46 @@ fn unenforced_features_are_refused() {
     };
     assert!(e.contains("pf.conf:1: not supported: synproxy state"), "{e}");
 }
+
+/// Source tracking: `max-src-states` caps one source's states;
+/// `max-src-conn` with `overload <t> flush` puts a source over the limit
+/// into the table, which a quick block rule then reads, and kills its
+/// states.
+#[test]
+fn source_limits_and_overload() {
+    let rules = "\
+table <abusers> persist
+block in quick from <abusers>
+block all
+pass in proto udp to port 53 keep state (max-src-states 2)
+pass in proto tcp to port 80 keep state (max-src-conn 1, overload <abusers> flush)
+";
+    let mut c = Capture::default();
+    let (a, b) = ("203.0.113.7", "203.0.113.8");
+    for p in 1..=3 {
+        in4(&mut c, S, a, CLIENT, udp(1000 + p, 53, 4));
+    }
+    in4(&mut c, S, b, CLIENT, udp(1000, 53, 4));
+    let r = replay("max-src-states", rules, &c, &[]);
+    assert_eq!(r.actions()[..2], ["pass/new", "pass/new"]);
+    assert_eq!((r.action(3), r.reason(3)), ("block", Some("src-limit")));
+    assert_eq!(r.action(4), "pass", "another source has its own count");
+
+    let mut c = Capture::default();
+    let handshake = |c: &mut Capture, t: u64, sport: u16| {
+        in4(c, t, a, CLIENT, tcp(sport, 80, SYN, 100, 0, 0));
+        out4(c, t, CLIENT, a, tcp(80, sport, SYN | ACK, 900, 101, 0));
+        in4(c, t, a, CLIENT, tcp(sport, 80, ACK, 101, 901, 0))
+    };
+    handshake(&mut c, S, 5001); // 1..=3: established, 1 connection
+    handshake(&mut c, 2 * S, 5002); // 4..=6: the second goes over
+    in4(&mut c, 3 * S, a, CLIENT, tcp(5001, 80, ACK, 101, 901, 0)); // 7
+    in4(&mut c, 3 * S, a, CLIENT, tcp(5003, 80, SYN, 100, 0, 0)); // 8
+    in4(&mut c, 3 * S, b, CLIENT, tcp(5003, 80, SYN, 100, 0, 0)); // 9
+    let r = replay("overload", rules, &c, &[]);
+    assert_eq!(r.actions()[..5], ["pass/new", "pass/match", "pass/match", "pass/new", "pass/match"]);
+    assert_eq!((r.action(6), r.reason(6)), ("block", Some("src-limit")));
+    assert_eq!((r.action(7), r.rule(7)), ("block", Some(0)), "flushed, then blocked by <abusers>");
+    assert_eq!((r.action(8), r.rule(8)), ("block", Some(0)));
+    assert_eq!((r.action(9), r.state(9)), ("pass", "new"));
+}

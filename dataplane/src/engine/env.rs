@@ -12,7 +12,7 @@ use crate::nat::{plan, NatCtx, RuleNat};
 use crate::pdesc::{AddrKey, Dir, Pdesc};
 use crate::reason::Reason;
 use ruleset::addr::{Af, IfAddrFlags};
-use ruleset::compile::{CRule, Compiled, IfId};
+use ruleset::compile::{CRule, Compiled, IfId, TableId};
 
 pub(super) struct Env<'a> {
     pub engine: &'a Engine,
@@ -58,6 +58,10 @@ impl EvalEnv for Env<'_> {
     /// treated as routable, so `no-route` matches nothing.
     fn has_route(&self, _af: Af, _addr: AddrKey) -> bool {
         true
+    }
+
+    fn table_match(&self, _c: &Compiled, t: TableId, af: Af, addr: AddrKey) -> bool {
+        self.engine.table_contains(t, af, addr)
     }
 
     fn if_in_group(&self, ifp: IfId, group: IfId) -> bool {

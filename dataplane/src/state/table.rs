@@ -39,6 +39,9 @@ pub struct StateTable {
     pub(crate) rng: AtomicU64,
     pub(crate) purge_cursor: Mutex<(usize, usize)>,
     pub(crate) src_nodes: Mutex<SrcNodes>,
+    /// Set when an overload is queued, so the engine's per-packet
+    /// check for overloads is one load, not a lock.
+    pub(crate) overload_pending: std::sync::atomic::AtomicBool,
     /// Latest time seen by insert and purge, for removals that are not
     /// given one (a source node's expiry starts then).
     pub(crate) clock: AtomicU32,
@@ -102,6 +105,7 @@ impl StateTable {
             rng: AtomicU64::new(cfg.seed),
             purge_cursor: Mutex::new((0, 0)),
             src_nodes: Mutex::new(SrcNodes::default()),
+            overload_pending: std::sync::atomic::AtomicBool::new(false),
             clock: AtomicU32::new(0),
         }
     }
@@ -117,6 +121,9 @@ impl StateTable {
     /// Sources that went over a rule's limits since the last call; the
     /// engine adds each to its rule's overload table.
     pub fn drain_overloads(&self) -> Vec<Overload> {
+        if !self.overload_pending.swap(false, Relaxed) {
+            return Vec::new();
+        }
         std::mem::take(&mut self.src_nodes().overloads)
     }
 

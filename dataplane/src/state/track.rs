@@ -215,6 +215,8 @@ impl StateTable {
                                     af: key.af,
                                     addr: key.addr,
                                 });
+                                self.overload_pending
+                                    .store(true, std::sync::atomic::Ordering::Relaxed);
                                 *flush = t.flush.map(|f| FlushReq {
                                     af: key.af,
                                     addr: key.addr,
