@@ -60,6 +60,16 @@ pub trait EvalEnv {
         ifp == group
     }
 
+    /// Every group `ifp` belongs to, when the environment can list them:
+    /// lets the classifier look up an interface's rules directly instead
+    /// of asking [`EvalEnv::if_in_group`] about every interface a rule
+    /// names. `None` (the default) means "ask one by one". When `Some`,
+    /// it must agree with `if_in_group`.
+    fn if_groups(&self, ifp: IfId) -> Option<&[IfId]> {
+        let _ = ifp;
+        None
+    }
+
     /// Is `addr` in table `t` (longest-prefix match, negated entries
     /// excluded)? The default reads the table as compiled; an engine
     /// whose tables change at run time (`pfctl -t -T add`) overrides it.
@@ -106,5 +116,9 @@ impl EvalEnv for NoEnv {
 
     fn has_route(&self, _: Af, _: AddrKey) -> bool {
         false
+    }
+
+    fn if_groups(&self, _: IfId) -> Option<&[IfId]> {
+        Some(&[])
     }
 }

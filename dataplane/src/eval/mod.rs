@@ -96,8 +96,6 @@ pub struct RuleEngine {
     /// workers as in pf.
     expired: Vec<AtomicBool>,
     classifiers: Vec<Option<Classifier>>,
-    words: Vec<usize>,
-    max_words: usize,
 }
 
 impl std::fmt::Debug for RuleEngine {
@@ -120,28 +118,18 @@ impl RuleEngine {
         let mut base = Vec::with_capacity(compiled.rulesets.len());
         let mut total = 0usize;
         let mut classifiers = Vec::with_capacity(compiled.rulesets.len());
-        let mut words = Vec::with_capacity(compiled.rulesets.len());
         for rs in &compiled.rulesets {
             base.push(total);
             total += rs.rules.len();
             let n = rs.rules.len();
-            if n >= min_rules && n > 0 {
-                classifiers.push(Some(Classifier::build(&rs.rules)));
-                words.push(bits::words_for(n));
-            } else {
-                classifiers.push(None);
-                words.push(0);
-            }
+            classifiers.push((n >= min_rules && n > 0).then(|| Classifier::build(&rs.rules)));
         }
-        let max_words = words.iter().copied().max().unwrap_or(0);
         RuleEngine {
             expired: (0..total).map(|_| AtomicBool::new(false)).collect(),
             compiled,
             base,
             total,
             classifiers,
-            words,
-            max_words,
         }
     }
 
@@ -187,10 +175,6 @@ impl RuleEngine {
         &self.base
     }
 
-    pub(crate) fn max_words(&self) -> usize {
-        self.max_words
-    }
-
     fn flat(&self, r: RuleRef) -> Option<usize> {
         let b = *self.base.get(r.ruleset.0 as usize)?;
         let len = self
@@ -219,10 +203,6 @@ impl RuleEngine {
 
     fn classifier(&self, rs: RulesetId) -> Option<&Classifier> {
         self.classifiers.get(rs.0 as usize)?.as_ref()
-    }
-
-    fn words(&self, rs: RulesetId) -> usize {
-        self.words.get(rs.0 as usize).copied().unwrap_or(0)
     }
 }
 

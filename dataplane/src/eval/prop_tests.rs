@@ -349,6 +349,7 @@ proptest! {
         wb in prop::collection::vec(spec(), 0..3),
         packets in prop::collection::vec(any::<PktSpec>(), 1..7),
         translate in any::<bool>(),
+        list_groups in any::<bool>(),
     ) {
         let text = ruleset_text(&top, &wa, &wb);
         let compiled = compile(&text);
@@ -356,13 +357,16 @@ proptest! {
         let em0 = id("em0").unwrap_or(IfId(1000));
         let em1 = id("em1").unwrap_or(IfId(1001));
         let key = |s: &str| addr_key(s.parse::<IpAddr>().expect("address"));
-        let env = TestEnv {
+        let mut env = TestEnv {
             groups: id("egress").map(|g| vec![(em1, g)]).unwrap_or_default(),
             if_addrs: vec![(em0, key("10.0.0.1")), (em0, key("2001:db8::1"))],
             routes: vec![key("10.0.0.2"), key("2001:db8::2")],
             translate,
             ..TestEnv::default()
         };
+        if list_groups {
+            env.list_groups();
+        }
         let lin = RuleEngine::with_classify_min(compiled.clone(), usize::MAX);
         let skip = RuleEngine::with_classify_min(compiled.clone(), usize::MAX);
         let cls = RuleEngine::with_classify_min(compiled.clone(), 0);

@@ -88,6 +88,22 @@ pub(super) struct TestEnv {
     pub routes: Vec<AddrKey>,
     pub translate: bool,
     pub calls: Cell<u32>,
+    /// Answer `if_groups` from `groups` (else the evaluator asks
+    /// `if_in_group` about each interface).
+    pub listed: Option<Vec<(IfId, Vec<IfId>)>>,
+}
+
+impl TestEnv {
+    pub(super) fn list_groups(&mut self) {
+        let mut listed: Vec<(IfId, Vec<IfId>)> = Vec::new();
+        for &(i, g) in &self.groups {
+            match listed.iter_mut().find(|(x, _)| *x == i) {
+                Some((_, v)) => v.push(g),
+                None => listed.push((i, vec![g])),
+            }
+        }
+        self.listed = Some(listed);
+    }
 }
 
 impl EvalEnv for TestEnv {
@@ -101,6 +117,16 @@ impl EvalEnv for TestEnv {
 
     fn if_in_group(&self, ifp: IfId, group: IfId) -> bool {
         ifp == group || self.groups.contains(&(ifp, group))
+    }
+
+    fn if_groups(&self, ifp: IfId) -> Option<&[IfId]> {
+        let listed = self.listed.as_ref()?;
+        Some(
+            listed
+                .iter()
+                .find(|(x, _)| *x == ifp)
+                .map_or(&[][..], |(_, v)| v.as_slice()),
+        )
     }
 
     fn translate(

@@ -12,7 +12,6 @@ use crate::reason::Reason;
 use ruleset::compile::{CRule, RulesetId, TagId};
 use ruleset::rule::Action;
 
-use super::bits::next_set;
 use super::env::Flow;
 use super::matcher::{test, Miss, Packet};
 use super::result::{Actions, EvalResult, Matches};
@@ -52,34 +51,37 @@ struct Walk<'a, const FAST: bool> {
 }
 
 impl<const FAST: bool> Walk<'_, FAST> {
-    /// Compute the classifier candidates of `rs`, entered at `depth`.
-    fn enter(&self, w: &mut EvalWorker, rs: RulesetId, depth: usize) {
+    /// Start the classifier walk of `rs` at `depth`, from rule `from`.
+    fn enter(&self, w: &mut EvalWorker, rs: RulesetId, depth: usize, from: u32) {
         if !FAST {
             return;
         }
         let Some(c) = self.eng.classifier(rs) else {
             return;
         };
-        let words = self.eng.words(rs);
-        let (Some(cand), Some(gen)) = (w.cand.get_mut(depth), w.cand_gen.get_mut(depth)) else {
-            return;
-        };
-        let (Some(cand), Some(tmp)) = (cand.get_mut(..words), w.tmp.get_mut(..words)) else {
-            return;
-        };
-        c.candidates(&self.p, &self.flow, cand, tmp);
-        *gen = self.flow_gen;
+        if let (Some(st), Some(gen)) = (w.cand.get_mut(depth), w.cand_gen.get_mut(depth)) {
+            *st = c.start(&self.p, &self.flow, from);
+            *gen = self.flow_gen;
+        }
     }
 
     /// The next rule index at or after `i` worth testing in `rs`.
-    fn next(&self, w: &EvalWorker, rs: RulesetId, depth: usize, i: u32, len: u32) -> Option<u32> {
+    fn next(
+        &self,
+        w: &mut EvalWorker,
+        rs: RulesetId,
+        depth: usize,
+        i: u32,
+        len: u32,
+    ) -> Option<u32> {
         if i >= len {
             return None;
         }
-        if FAST && self.eng.classifier(rs).is_some() {
-            let words = self.eng.words(rs);
-            let cand = w.cand.get(depth)?.get(..words)?;
-            return next_set(cand, i).filter(|&j| j < len);
+        if FAST {
+            if let Some(c) = self.eng.classifier(rs) {
+                let st = w.cand.get_mut(depth)?;
+                return c.next(st, i).filter(|&j| j < len);
+            }
         }
         Some(i)
     }
@@ -115,7 +117,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
         w.stack.clear();
         let mut rs = RulesetId(0);
         let mut i: u32 = 0;
-        self.enter(w, rs, 0);
+        self.enter(w, rs, 0, 0);
         'ruleset: loop {
             let rules = compiled
                 .rulesets
@@ -165,7 +167,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
                             }
                             self.actions.apply(r);
                             if self.translate(rref, r)? {
-                                self.enter(w, rs, depth);
+                                self.enter(w, rs, depth, i);
                             }
                         } else {
                             self.rm = Some(rref);
@@ -206,7 +208,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
                         };
                         rs = target;
                         i = 0;
-                        self.enter(w, rs, w.stack.len());
+                        self.enter(w, rs, w.stack.len(), 0);
                         continue 'ruleset;
                     }
                 }
@@ -236,7 +238,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
                     });
                     rs = child;
                     i = 0;
-                    self.enter(w, rs, w.stack.len());
+                    self.enter(w, rs, w.stack.len(), 0);
                     continue 'ruleset;
                 }
             }
@@ -244,7 +246,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
             i = f.anchor_idx.saturating_add(1);
             let depth = w.stack.len();
             if FAST && w.cand_gen.get(depth).copied() != Some(self.flow_gen) {
-                self.enter(w, rs, depth);
+                self.enter(w, rs, depth, i);
             }
         }
     }
