@@ -180,12 +180,71 @@ fn eval_first_packet(c: &mut Criterion) {
     g.finish();
 }
 
+/// Packets no rule matches (GRE, which the ruleset never names): the
+/// linear scan reads every rule, the fast path rules out all at once.
+fn eval_no_match(c: &mut Criterion) {
+    let compiled = compile(10_000);
+    let eng = RuleEngine::new(compiled.clone());
+    let mut rng = Rng::new(SEED);
+    let pkts: Vec<_> = (0..PACKETS)
+        .map(|_| {
+            let (mut pd, ifp, dir) = packet(&mut rng, &compiled);
+            pd.proto = 47;
+            pd.tcp = None;
+            pd.icmp_type = None;
+            pd.icmp_code = None;
+            (pd, ifp, dir)
+        })
+        .collect();
+    let ctx = |ifp, dir| EvalCtx {
+        ifp,
+        dir,
+        rdomain: 0,
+        tag: None,
+        rand: 1,
+        env: &NoEnv,
+    };
+    let mut w = EvalWorker::new(&eng);
+    for (pd, ifp, dir) in &pkts {
+        let r = evaluate(&eng, &ctx(*ifp, *dir), pd, &mut w);
+        assert_eq!(r, evaluate_linear(&eng, &ctx(*ifp, *dir), pd, &mut w));
+        assert_eq!(r.rule, None, "a GRE packet matched a rule");
+    }
+    let mut g = c.benchmark_group("eval");
+    g.throughput(Throughput::Elements(PACKETS as u64));
+    g.bench_function("fast_no_match/10000_rules", |b| {
+        b.iter(|| {
+            for (pd, ifp, dir) in &pkts {
+                black_box(evaluate(&eng, &ctx(*ifp, *dir), pd, &mut w));
+            }
+        })
+    });
+    g.bench_function("linear_no_match/10000_rules", |b| {
+        b.iter(|| {
+            for (pd, ifp, dir) in &pkts {
+                black_box(evaluate_linear(&eng, &ctx(*ifp, *dir), pd, &mut w));
+            }
+        })
+    });
+    g.finish();
+}
+
+/// Building the fast path's classifiers on reload.
+fn engine_build(c: &mut Criterion) {
+    let compiled = compile(10_000);
+    let mut g = c.benchmark_group("eval");
+    g.bench_function("engine_build/10000_rules", |b| {
+        b.iter(|| black_box(RuleEngine::new(compiled.clone())))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = eval_first_packet
+    targets = eval_first_packet, eval_no_match, engine_build
 }
 criterion_main!(benches);

@@ -73,7 +73,10 @@ impl RuleRef {
 #[derive(Clone, Copy)]
 pub struct EvalCtx<'a> {
     /// The interface the packet is seen on, as [`Compiled::if_id`] names
-    /// it; `None` when no rule names it.
+    /// it. An interface no rule names but that may belong to a group
+    /// rules name (`on egress`) needs an id too, any beyond
+    /// `Compiled::ifnames`, so that [`EvalEnv::if_in_group`] can be asked
+    /// about it; `None` matches only rules without `on` or with `on !`.
     pub ifp: Option<IfId>,
     pub dir: Dir,
     pub rdomain: u32,

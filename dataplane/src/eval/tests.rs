@@ -838,3 +838,24 @@ fn counters_follow_pf_counters_inc() {
     sum.add(&c);
     assert_eq!(sum.bytes, [120, 0]);
 }
+
+#[test]
+fn anchors_nested_past_pfs_stack_fail_closed() {
+    // An anchor that calls itself nests until pf's anchor stack is full;
+    // pf then fails the evaluation (drop, reason left at "match").
+    let s = Setup::new("anchor \"r\" {\n anchor \"/r\"\n}\npass all\n", &NoEnv);
+    let r = s.eval(&tcp("10.0.0.1", "10.0.0.2", 80));
+    assert_eq!(
+        (r.action, r.fail, r.rule),
+        (Action::Block, Some(Reason::Match), None)
+    );
+    // Nested a few levels is fine.
+    let s = Setup::new(
+        "anchor \"a\" {\n anchor \"b\" {\n anchor \"c\" {\n block proto tcp\n }\n }\n}\n",
+        &NoEnv,
+    );
+    let r = s.eval(&tcp("10.0.0.1", "10.0.0.2", 80));
+    assert_eq!((r.action, r.fail), (Action::Block, None));
+    let inner = r.rule.expect("rule in a/b/c");
+    assert_eq!(s.compiled.rulesets[inner.ruleset.0 as usize].path, "a/b/c");
+}

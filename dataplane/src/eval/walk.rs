@@ -180,32 +180,28 @@ impl<const FAST: bool> Walk<'_, FAST> {
                     }
                     Some(a) => {
                         self.cur_anchor = Some(rref);
-                        // pf's stack has one sentinel frame.
-                        if w.stack.len() + 1 >= ANCHOR_STACK_MAX {
-                            return Err(Reason::Match);
-                        }
-                        let target = if a.wildcard {
+                        let (target, wildcard) = if a.wildcard {
                             let first = compiled
                                 .rulesets
                                 .get(a.ruleset.0 as usize)
                                 .and_then(|t| t.children.first().copied());
+                            // No children: nothing to run, nothing pushed.
                             let Some(first) = first else {
                                 continue;
                             };
-                            w.stack.push(Frame {
-                                rs,
-                                anchor_idx: idx,
-                                wildcard: Some((a.ruleset, 1)),
-                            });
-                            first
+                            (first, Some((a.ruleset, 1)))
                         } else {
-                            w.stack.push(Frame {
-                                rs,
-                                anchor_idx: idx,
-                                wildcard: None,
-                            });
-                            a.ruleset
+                            (a.ruleset, None)
                         };
+                        // pf's stack has one sentinel frame.
+                        if w.stack.len() + 1 >= ANCHOR_STACK_MAX {
+                            return Err(Reason::Match);
+                        }
+                        w.stack.push(Frame {
+                            rs,
+                            anchor_idx: idx,
+                            wildcard,
+                        });
                         rs = target;
                         i = 0;
                         self.enter(w, rs, w.stack.len(), 0);
