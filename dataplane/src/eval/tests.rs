@@ -859,3 +859,12 @@ fn anchors_nested_past_pfs_stack_fail_closed() {
     let inner = r.rule.expect("rule in a/b/c");
     assert_eq!(s.compiled.rulesets[inner.ruleset.0 as usize].path, "a/b/c");
 }
+
+#[test]
+fn engines_are_shared_across_workers() {
+    fn shared<T: Send + Sync>() {}
+    fn owned<T: Send>() {}
+    shared::<RuleEngine>();
+    owned::<EvalWorker>();
+    shared::<EvalResult>();
+}
