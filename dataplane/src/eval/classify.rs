@@ -117,12 +117,14 @@ pub(super) struct Classifier {
     /// Rules that direction, family and protocol allow, one set per
     /// `(dir, af, proto slot)`, at [`Classifier::combo_index`].
     combo: Vec<Bits>,
-    if_base: Bits,
+    /// Per word: the base sets of the interface, destination address,
+    /// source address and destination port dimensions, side by side so
+    /// one cache line serves all four.
+    bases: Vec<[u64; 4]>,
     /// By interface id: its rules (`on em0`), if any.
     by_if: Vec<Option<List>>,
     src: AddrIndex,
     dst: AddrIndex,
-    dport_base: Bits,
     by_dport: HashMap<u16, List>,
     /// Every sparse index list, back to back.
     pool: Vec<u32>,
@@ -305,11 +307,19 @@ impl Classifier {
             words: u32::try_from(words_for(n)).unwrap_or(u32::MAX),
             proto_slot,
             combo,
-            if_base,
+            bases: (0..u32::try_from(words_for(n)).unwrap_or(u32::MAX))
+                .map(|w| {
+                    [
+                        word(&if_base, w),
+                        word(&dst.base, w),
+                        word(&src.base, w),
+                        word(&dport_base, w),
+                    ]
+                })
+                .collect(),
             by_if: by_if_id,
             src,
             dst,
-            dport_base,
             by_dport,
             pool: store.pool,
             dense: store.dense,
@@ -396,17 +406,19 @@ impl Classifier {
             return 0;
         }
         let (pool, dense) = (&self.pool[..], &self.dense[..]);
+        let [if_base, dst_base, src_base, dport_base] =
+            self.bases.get(w as usize).copied().unwrap_or_default();
         if let Some((cursors, n)) = &mut st.ifs {
-            let mut m = word(&self.if_base, w);
+            let mut m = if_base;
             for cur in cursors.iter_mut().take(usize::from(*n)) {
                 m |= take(pool, dense, cur, w);
             }
             c &= m;
         }
-        c &= word(&self.dst.base, w) | take(pool, dense, &mut st.dst, w);
-        c &= word(&self.src.base, w) | take(pool, dense, &mut st.src, w);
+        c &= dst_base | take(pool, dense, &mut st.dst, w);
+        c &= src_base | take(pool, dense, &mut st.src, w);
         if let Some(cur) = &mut st.dport {
-            c &= word(&self.dport_base, w) | take(pool, dense, cur, w);
+            c &= dport_base | take(pool, dense, cur, w);
         }
         c
     }

@@ -217,7 +217,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
                 ruleset: f.rs,
                 index: f.anchor_idx,
             };
-            if eng.rule(aref).quick && self.am == Some(aref) {
+            if eng.get(aref).is_some_and(|a| a.quick) && self.am == Some(aref) {
                 self.quick = true;
                 return Ok(());
             }
@@ -273,8 +273,7 @@ pub(super) fn evaluate<const FAST: bool>(
     let mut fail = walk.run(w).err();
     let mut action = Action::Pass;
     if fail.is_none() {
-        if let Some(rref) = walk.rm {
-            let r = eng.rule(rref);
+        if let Some((rref, r)) = walk.rm.and_then(|x| Some((x, eng.get(x)?))) {
             action = r.action;
             walk.actions.apply(r);
             if let Err(e) = walk.translate(rref, r) {
@@ -282,7 +281,10 @@ pub(super) fn evaluate<const FAST: bool>(
             }
         }
     }
-    let allow_opts = walk.rm.is_some_and(|r| eng.rule(r).allow_opts);
+    let allow_opts = walk
+        .rm
+        .and_then(|r| eng.get(r))
+        .is_some_and(|r| r.allow_opts);
     if fail.is_none() && action == Action::Pass && pd.ip_opts && !allow_opts {
         fail = Some(Reason::IpOption);
     }

@@ -103,7 +103,8 @@ impl EvalWorker {
     pub fn account(&mut self, eng: &RuleEngine, res: &EvalResult, dir: Dir, bytes: u64) {
         let blocked_by_rule = res
             .rule
-            .is_some_and(|r| eng.rule(r).action == Action::Block);
+            .and_then(|r| eng.get(r))
+            .is_some_and(|r| r.action == Action::Block);
         if res.action != Action::Pass && !blocked_by_rule {
             return;
         }
