@@ -1,7 +1,8 @@
 //! First-packet rule evaluation (no state yet: the whole ruleset is
 //! consulted) over the generated border ruleset of 10, 1,000 and 10,000
-//! rules: pfd's fast path (skip steps plus classifier) against the plain
-//! linear scan it is held equal to. Figures: BENCHMARKS.md.
+//! rules: pfd's fast path (skip steps plus classifier), skip steps
+//! alone (pf's algorithm), and the plain linear scan the fast path is
+//! held equal to. Figures: BENCHMARKS.md.
 //!
 //! The packets are drawn from the same address pools, ports and
 //! interfaces as the rules, so they hit rules at every depth of the
@@ -166,6 +167,16 @@ fn eval_first_packet(c: &mut Criterion) {
             b.iter(|| {
                 for (pd, ifp, dir) in &pkts {
                     black_box(evaluate(&eng, &ctx(*ifp, *dir), pd, &mut w));
+                }
+            })
+        });
+        // pf's own algorithm: skip steps without the classifier.
+        let pf_like = RuleEngine::with_classify_min(compiled.clone(), usize::MAX);
+        let mut wp = EvalWorker::new(&pf_like);
+        g.bench_function(format!("skip_steps/{n}_rules"), |b| {
+            b.iter(|| {
+                for (pd, ifp, dir) in &pkts {
+                    black_box(evaluate(&pf_like, &ctx(*ifp, *dir), pd, &mut wp));
                 }
             })
         });

@@ -7,7 +7,7 @@ use crate::pdesc::{key_to_ip, AddrKey, Pdesc};
 use ruleset::addr::{Af, IfAddrFlags};
 use ruleset::compile::{CRule, Compiled, IfId, TableId};
 
-use super::RuleRef;
+use super::{EvalCtx, RuleRef};
 
 /// The addresses and ports rules are matched against: pf's `nsaddr`,
 /// `ndaddr`, `nsport`, `ndport`. They start as the packet's own and
@@ -91,15 +91,19 @@ pub trait EvalEnv {
     /// The default translates nothing; the engine overrides it with its
     /// NAT pools, which is where pool state (round-robin position,
     /// sticky source) and free-port search live.
+    ///
+    /// `ctx` is the evaluation's context (interface, direction, for
+    /// pools on `(if)` and `nat-to` on egress).
     fn translate(
         &self,
         compiled: &Compiled,
         rule_ref: RuleRef,
         rule: &CRule,
+        ctx: &EvalCtx<'_>,
         pd: &Pdesc,
         flow: &Flow,
     ) -> Result<Option<Flow>, crate::reason::Reason> {
-        let _ = (compiled, rule_ref, rule, pd, flow);
+        let _ = (compiled, rule_ref, rule, ctx, pd, flow);
         Ok(None)
     }
 }

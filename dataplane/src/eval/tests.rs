@@ -134,6 +134,7 @@ impl EvalEnv for TestEnv {
         _: &Compiled,
         _: RuleRef,
         rule: &CRule,
+        _: &EvalCtx<'_>,
         _: &Pdesc,
         flow: &Flow,
     ) -> Result<Option<Flow>, Reason> {

@@ -101,7 +101,9 @@ impl<const FAST: bool> Walk<'_, FAST> {
             self.rdr = Some(rref);
         }
         let env = self.p.ctx.env;
-        if let Some(f) = env.translate(self.p.compiled, rref, r, self.p.pd, &self.flow)? {
+        if let Some(f) =
+            env.translate(self.p.compiled, rref, r, self.p.ctx, self.p.pd, &self.flow)?
+        {
             if f != self.flow {
                 self.flow = f;
                 self.flow_gen = self.flow_gen.wrapping_add(1);
