@@ -497,3 +497,17 @@ pass in proto tcp to port 80 keep state (max-src-conn 1, overload <abusers> flus
     assert_eq!((r.action(8), r.rule(8)), ("block", Some(0)));
     assert_eq!((r.action(9), r.state(9)), ("pass", "new"));
 }
+
+/// Interface groups: em0 is in `em`, its driver's group.
+#[test]
+fn interface_groups() {
+    let rules = "block all\npass in on em proto udp to port 1\npass in on tun proto udp to port 2\npass in on ! em1 proto udp to port 3\n";
+    let mut c = Capture::default();
+    for p in 1..=3 {
+        in4(&mut c, S, SERVER, CLIENT, udp(9, p, 4));
+    }
+    let r = replay("groups", rules, &c, &[]);
+    assert_eq!((r.action(1), r.rule(1)), ("pass", Some(1)));
+    assert_eq!((r.action(2), r.rule(2)), ("block", Some(0)));
+    assert_eq!((r.action(3), r.rule(3)), ("pass", Some(3)));
+}

@@ -5,7 +5,7 @@
 
 use super::ifaces::Iface;
 use super::Engine;
-use crate::eval::{EvalEnv, Flow, RuleRef};
+use crate::eval::{EvalCtx, EvalEnv, Flow, RuleRef};
 use crate::key::StateKey;
 use crate::nat::pool::PoolEnv;
 use crate::nat::{plan, NatCtx, RuleNat};
@@ -68,11 +68,16 @@ impl EvalEnv for Env<'_> {
         ifp == group || (self.iface.if_id == Some(ifp) && self.iface.groups.contains(&group))
     }
 
+    fn if_groups(&self, ifp: IfId) -> Option<&[IfId]> {
+        (self.iface.if_id == Some(ifp)).then_some(self.iface.groups.as_slice())
+    }
+
     fn translate(
         &self,
         _compiled: &Compiled,
         rule_ref: RuleRef,
         rule: &CRule,
+        _ctx: &EvalCtx<'_>,
         pd: &Pdesc,
         flow: &Flow,
     ) -> Result<Option<Flow>, Reason> {

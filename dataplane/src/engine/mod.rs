@@ -140,7 +140,8 @@ impl Engine {
         let ifaces = cfg
             .interfaces
             .iter()
-            .map(|i| Iface::resolve(i, &compiled))
+            .enumerate()
+            .map(|(n, i)| Iface::resolve(i, n, &compiled))
             .collect();
         let pools = compiled
             .rulesets
