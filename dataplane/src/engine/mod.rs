@@ -15,6 +15,8 @@ mod reply;
 mod translate;
 mod unsupported;
 mod verdict;
+#[cfg(test)]
+mod tests;
 
 pub use ifaces::IfConfig;
 pub use log::LogEntry;
