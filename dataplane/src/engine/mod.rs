@@ -18,7 +18,7 @@ mod verdict;
 pub use ifaces::IfConfig;
 pub use log::LogEntry;
 pub use unsupported::{EngineError, EngineErrors};
-pub use verdict::{Action, Endpoint, NatInfo, RuleNr, StateOutcome, Verdict};
+pub use verdict::{Action, Emitted, Endpoint, NatInfo, RuleNr, StateOutcome, Toward, Verdict};
 
 use crate::eval::{evaluate, EvalCtx, EvalResult, EvalWorker, RuleEngine, RuleRef};
 use crate::frag::{FragResult, Reassembler};
@@ -302,7 +302,7 @@ impl Engine {
             state: StateOutcome::Match,
             nat: None,
             log: None,
-            reply: None,
+            emit: Vec::new(),
         };
         let res = if pd.icmp_inner.is_some() {
             translate::apply_icmp_error(pkt.frame, pd, t)
@@ -355,7 +355,7 @@ impl Engine {
             state: StateOutcome::None,
             nat: None,
             log: None,
-            reply: None,
+            emit: Vec::new(),
         };
         if let Some(r) = res.fail {
             v.action = Action::Block;
@@ -363,7 +363,12 @@ impl Engine {
         } else if res.action == RuleAction::Block {
             v.action = Action::Block;
             if let Some(rule) = rule {
-                v.reply = reply::for_block(pkt.frame, pd, rule, self.link);
+                if let Some(frame) = reply::for_block(pkt.frame, pd, rule, self.link) {
+                    v.emit.push(Emitted {
+                        frame,
+                        toward: Toward::Sender,
+                    });
+                }
             }
         } else if pd.ip_opts && !rule.is_some_and(|r| r.allow_opts) {
             // pf_test: IP options only pass a rule with allow-opts.
@@ -498,7 +503,7 @@ fn pass_untouched() -> Verdict {
         state: StateOutcome::None,
         nat: None,
         log: None,
-        reply: None,
+        emit: Vec::new(),
     }
 }
 
