@@ -11,6 +11,7 @@ mod env;
 mod ifaces;
 mod log;
 mod reply;
+mod synproxy;
 mod translate;
 mod unsupported;
 mod verdict;
@@ -254,6 +255,11 @@ impl Engine {
             if let Some(t) = self.test_state(&pd, pkt, now_ns, len) {
                 return match t {
                     Ok(t) => self.pass_state(w, pkt, &mut pd, ifp, &t),
+                    // a handshake racing another worker's: the client
+                    // retransmits
+                    Err(Reason::Synproxy) => self
+                        .synproxy_state(pkt, &pd, now_ns)
+                        .unwrap_or_else(|| Verdict::drop(Reason::Synproxy)),
                     Err(r) => {
                         let mut v = Verdict::drop(r);
                         v.state = StateOutcome::Match;
@@ -380,7 +386,12 @@ impl Engine {
         if res.log || v.reason == Reason::IpOption {
             if let Some(rule) = rule {
                 let r = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
-                v.log = Some(log::entry(self, pkt, pd, ifp, rule, r, v.reason, v.action == Action::Pass));
+                // pf logs a SYN synproxy consumes as the rule passed it
+                let (why, pass) = match v.reason {
+                    Reason::Synproxy => (Reason::Match, true),
+                    why => (why, v.action == Action::Pass),
+                };
+                v.log = Some(log::entry(self, pkt, pd, ifp, rule, r, why, pass));
             } else {
                 v.log = Some(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass));
             }
@@ -446,6 +457,10 @@ impl Engine {
                 Ok(id) => {
                     v.state = StateOutcome::New;
                     w.eval.add_state(res.rule);
+                    if rule.keep_state == KeepState::Synproxy && synproxy::proxies(pd, pkt.dir) {
+                        self.synproxy_begin(pkt, pd, id, v);
+                        return;
+                    }
                     if modulate {
                         let diff = self.states.info(id).map_or(0, |i| i.src.seqdiff);
                         if let Err(r) = translate::modulate_syn(pkt.frame, pd, diff) {

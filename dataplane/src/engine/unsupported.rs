@@ -4,7 +4,7 @@
 //! silently ignores part of a rule.
 
 use ruleset::compile::{CRule, Compiled};
-use ruleset::rule::{KeepState, RouteKind, SrcTrack};
+use ruleset::rule::{RouteKind, SrcTrack};
 use ruleset::ruleset::Syncookies;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,9 +51,6 @@ impl std::error::Error for EngineErrors {}
 fn rule_features(r: &CRule) -> Vec<&'static str> {
     let mut out = Vec::new();
     let a = &r.actions;
-    if r.keep_state == KeepState::Synproxy {
-        out.push("synproxy state");
-    }
     let s = &a.state;
     if s.max_src_nodes != 0
         || s.max_src_states != 0

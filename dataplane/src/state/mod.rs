@@ -43,9 +43,10 @@
 //!
 //! # What is not here
 //!
-//! Source tracking (`max-src-*`, `overload`), synproxy and the RST /
-//! challenge ACK pf sends on some mismatches are not implemented: no rule
-//! that asks for them may be loaded against this table.
+//! Source tracking (`max-src-*`, `overload`) and the RST / challenge ACK
+//! pf sends on some mismatches are not implemented: no rule that asks
+//! for them may be loaded against this table. `synproxy state` is in
+//! `synproxy.rs`.
 
 mod config;
 mod entry;
@@ -55,6 +56,7 @@ mod packed;
 mod peer;
 mod purge;
 mod shard;
+mod synproxy;
 mod table;
 mod tcp;
 mod timeout;
@@ -67,6 +69,7 @@ mod tests;
 pub use config::{NewState, StateConfig};
 pub use info::{StateEvent, StateInfo};
 pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
+pub use synproxy::{ProxySegment, ProxyStep};
 pub use table::{StateCounters, StateTable};
 pub use timeout::*;
 pub use tracked::{Rewrite, SeqMod, Side, StateId, Tracked};
