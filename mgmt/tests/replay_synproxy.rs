@@ -494,3 +494,54 @@ fn ipv6_handshake() {
     assert_eq!(endpoints(syn), (ip(cl), 40003, ip(sv), 80));
     assert_eq!(syn[54 + 13], SYN);
 }
+
+/// While the server has not answered, a repeated ACK from the client
+/// sends the SYN to the server again, with the same ISN; a SYN|ACK from
+/// the server that does not acknowledge it is dropped and answers
+/// nobody.
+#[test]
+fn repeated_ack_resends_the_syn_to_the_server() {
+    let mut c = Capture::default();
+    inbound(
+        &mut c,
+        S,
+        CLIENT,
+        SERVER,
+        seg(40004, 80, SYN, 500, 0, 65535, 0),
+    );
+    let fw = tcp_of(one(
+        replay("sp-again-1", RULES, &c, &[]).emitted(1, "sender")
+    ))
+    .seq;
+    let ack = || seg(40004, 80, ACK, 501, fw.wrapping_add(1), 65535, 0);
+    inbound(&mut c, S + 1, CLIENT, SERVER, ack());
+    inbound(&mut c, S + 4, CLIENT, SERVER, ack());
+    let r = replay("sp-again-2", RULES, &c, &[]);
+    let first = one(r.emitted(2, "onward"));
+    assert_eq!(r.emitted(3, "onward"), vec![first], "the same SYN again");
+    let isn = tcp_of(first).seq;
+    outbound(
+        &mut c,
+        S + 5,
+        SERVER,
+        CLIENT,
+        seg(80, 40004, SYN | ACK, 77, isn.wrapping_add(2), 65535, 0),
+    );
+    outbound(
+        &mut c,
+        S + 6,
+        SERVER,
+        CLIENT,
+        seg(80, 40004, ACK, 78, isn.wrapping_add(1), 65535, 0),
+    );
+    let r = replay("sp-again-3", RULES, &c, &[]);
+    for i in [4, 5] {
+        assert_eq!(
+            (r.action(i), r.reason(i)),
+            ("block", Some("synproxy")),
+            "packet {i}"
+        );
+        assert!(r.v(i).get("emit").is_none(), "packet {i} sends nothing");
+    }
+    assert_eq!(summary_state(&r, 0), (12, 0), "still PROXY:DST");
+}
