@@ -200,6 +200,10 @@ fn handshake_through_the_proxy() {
     assert_eq!(summary_state(&r, 0), (4, 4), "ESTABLISHED both ways");
     assert_eq!(r.summary["reasons"]["synproxy"], 3);
     assert_eq!(r.summary["states"][0]["packets"], serde_json::json!([0, 0]));
+    // pf counts the consumed handshake on no rule, only the state created
+    let rule = &r.summary["rules"][1];
+    assert_eq!(rule["packets"], serde_json::json!({"in": 0, "out": 0}));
+    assert_eq!(rule["states"], 1);
 }
 
 /// After the handshake, data both ways through `rdr-to`: the client's

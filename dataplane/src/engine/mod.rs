@@ -352,7 +352,7 @@ impl Engine {
             env: &env,
         };
         let res = evaluate(&self.rules, &ctx, pd, &mut w.eval);
-        w.eval.account(&self.rules, &res, pkt.dir, u64::from(pd.ip_len));
+        let len = u64::from(pd.ip_len);
         let rule = res.rule.map(|r| self.rules.rule(r));
         let mut v = Verdict {
             action: Action::Pass,
@@ -382,6 +382,10 @@ impl Engine {
             v.reason = Reason::IpOption;
         } else {
             self.pass_rule(w, now_ns, pkt, pd, &res, rule, &mut v);
+        }
+        // pf_counters_inc: a SYN synproxy consumes counts on no rule
+        if v.reason != Reason::Synproxy {
+            w.eval.account(&self.rules, &res, pkt.dir, len);
         }
         if res.log || v.reason == Reason::IpOption {
             if let Some(rule) = rule {
