@@ -462,6 +462,31 @@ fn syn_flood_creates_states_but_reaches_no_server() {
     assert_eq!(states.len(), 60);
     assert!(states.iter().all(|s| s["src_state"] == 11));
     assert_eq!(r.summary["reasons"]["synproxy"], 60);
+
+    // No handshake packet refreshes a proxying state: the flood's states
+    // go when tcp.first (120 s) runs out.
+    inbound(
+        &mut c,
+        100 * S,
+        "198.51.100.1",
+        SERVER,
+        seg(1025, 80, SYN, 1000, 0, 65535, 0),
+    );
+    inbound(
+        &mut c,
+        180 * S,
+        CLIENT,
+        SERVER,
+        seg(999, 22, SYN, 1, 0, 65535, 0),
+    );
+    let r = replay("sp-flood-expired", RULES, &c, &[]);
+    assert_eq!(
+        r.emitted(61, "sender"),
+        r.emitted(1, "sender"),
+        "answered again"
+    );
+    assert_eq!(r.action(62), "block");
+    assert_eq!(r.summary["states"].as_array().unwrap().len(), 0);
 }
 
 /// IPv6 goes through the same handshake.
