@@ -3,6 +3,11 @@
 //! segments pf's `pf_send_tcp` would send go out as [`Emitted`] frames.
 //! The handshake itself is the state table's
 //! (`StateTable::synproxy_begin` / `synproxy_step`).
+//!
+//! Cost of a flood SYN (rule evaluation, state insertion, SYN|ACK built
+//! and framed), `cargo bench -p dataplane --bench engine -- synproxy_syn`
+//! on the shared 2-core VM (load average ~4): 717 ns (1.39 M SYN/s on
+//! one core), against 426 ns for a new UDP state in the same run.
 
 use super::verdict::{Emitted, StateOutcome, Toward, Verdict};
 use super::{Engine, Packet};
