@@ -7,7 +7,9 @@
 //! - `established_nat`: the same through `nat-to`, so every packet is
 //!   rewritten and its checksums updated;
 //! - `first_packet`: new UDP flows, each evaluated against the rules and
-//!   inserting a state.
+//!   inserting a state;
+//! - `synproxy_syn`: a SYN flood on a `synproxy state` rule, each SYN
+//!   evaluated, inserting a state and answered with a built SYN|ACK.
 //!
 //! `cargo bench -p dataplane --bench engine`
 
@@ -222,5 +224,40 @@ fn bench_first_packet(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_established, bench_first_packet);
+fn bench_synproxy_syn(c: &mut Criterion) {
+    let mut g = c.benchmark_group("synproxy_syn");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("syn_answered", |b| {
+        b.iter_custom(|iters| {
+            let rules = format!(
+                "set limit states {}\nblock all\npass in proto tcp to port 80 synproxy state\n",
+                iters + 16
+            );
+            let eng = engine(&rules);
+            let mut w = eng.worker();
+            let mut total = std::time::Duration::ZERO;
+            let mut done = 0u64;
+            while done < iters {
+                let n = (iters - done).min(65_536);
+                let mut frames: Vec<Vec<u8>> = (done..done + n)
+                    .map(|i| {
+                        let (c, p) = client(i as u32);
+                        frame(c, p, SERVER, 80, Some((0x02, 1000, 0)))
+                    })
+                    .collect();
+                let t = std::time::Instant::now();
+                for f in &mut frames {
+                    let v = eng.process(&mut w, 5, &mut Packet { frame: f, ifindex: 0, dir: Dir::In });
+                    black_box(v.emit.len());
+                }
+                total += t.elapsed();
+                done += n;
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_established, bench_first_packet, bench_synproxy_syn);
 criterion_main!(benches);

@@ -4,7 +4,7 @@
 //! ruleset on real traffic before deploying it, and how the tests drive
 //! the engine end to end.
 
-use dataplane::engine::{Engine, EngineConfig, IfConfig, Packet, Verdict};
+use dataplane::engine::{Engine, EngineConfig, IfConfig, Packet, Toward, Verdict};
 use dataplane::pcap::{PcapReader, PcapWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW};
 use dataplane::pdesc::Dir;
 use dataplane::pflog::PflogWriter;
@@ -172,8 +172,14 @@ pub fn verdict_json(engine: &Engine, index: u64, ts_ns: u64, dir: Dir, v: &Verdi
             map.insert("anchor".into(), json!(path));
         }
     }
-    if let (Some(_), Some(map)) = (&v.reply, o.as_object_mut()) {
-        map.insert("reply".into(), json!(true));
+    if let Some(map) = o.as_object_mut() {
+        if v.replies().next().is_some() {
+            map.insert("reply".into(), json!(true));
+        }
+        if !v.emit.is_empty() {
+            let to: Vec<&str> = v.emit.iter().map(|e| e.toward.name()).collect();
+            map.insert("emit".into(), json!(to));
+        }
     }
     o
 }
@@ -250,8 +256,14 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
             dataplane::engine::Action::Block => sum.blocked += 1,
             dataplane::engine::Action::Held => sum.held += 1,
         }
-        if let (Some(r), Some(w)) = (&v.reply, replies.as_mut()) {
-            w.write(rec.ts_ns, r).map_err(|e| format!("--replies: {e}"))?;
+        for e in &v.emit {
+            let (w, what) = match e.toward {
+                Toward::Sender => (replies.as_mut(), "--replies"),
+                Toward::Onward => (out.as_mut(), "--out"),
+            };
+            if let Some(w) = w {
+                w.write(rec.ts_ns, &e.frame).map_err(|err| format!("{what}: {err}"))?;
+            }
         }
         if let (Some(l), Some(w)) = (&v.log, pflog.as_mut()) {
             w.log(rec.ts_ns, &l.record, &l.packet).map_err(|e| format!("--pflog: {e}"))?;

@@ -448,11 +448,12 @@ fn log_rules_write_pflog() {
 #[test]
 fn unenforced_features_are_refused() {
     let c = Capture::default();
-    let e = match try_replay("synproxy", "pass in proto tcp to port 80 synproxy state\n", &c, &[]) {
+    let rules = "pass in proto tcp to port 80 route-to 192.0.2.1\n";
+    let e = match try_replay("route-to", rules, &c, &[]) {
         Err(e) => e,
         Ok(_) => panic!("loaded"),
     };
-    assert!(e.contains("pf.conf:1: not supported: synproxy state"), "{e}");
+    assert!(e.contains("pf.conf:1: not supported: route-to, reply-to and dup-to"), "{e}");
 }
 
 /// Source tracking: `max-src-states` caps one source's states;

@@ -12,6 +12,7 @@ mod ifaces;
 mod log;
 mod overload;
 mod reply;
+mod synproxy;
 mod translate;
 mod unsupported;
 mod verdict;
@@ -21,7 +22,7 @@ mod tests;
 pub use ifaces::IfConfig;
 pub use log::LogEntry;
 pub use unsupported::{EngineError, EngineErrors};
-pub use verdict::{Action, Endpoint, NatInfo, RuleNr, StateOutcome, Verdict};
+pub use verdict::{Action, Emitted, Endpoint, NatInfo, RuleNr, StateOutcome, Toward, Verdict};
 
 use crate::eval::{evaluate, EvalCtx, EvalResult, EvalWorker, RuleEngine, RuleRef};
 use crate::frag::{FragResult, Reassembler};
@@ -306,6 +307,11 @@ impl Engine {
             if let Some(t) = self.test_state(&pd, pkt, now_ns, len) {
                 return match t {
                     Ok(t) => self.pass_state(w, pkt, &mut pd, ifp, &t),
+                    // a handshake racing another worker's: the client
+                    // retransmits
+                    Err(Reason::Synproxy) => self
+                        .synproxy_state(pkt, &pd, now_ns)
+                        .unwrap_or_else(|| Verdict::drop(Reason::Synproxy)),
                     Err(r) => {
                         let mut v = Verdict::drop(r);
                         v.state = StateOutcome::Match;
@@ -354,7 +360,7 @@ impl Engine {
             state: StateOutcome::Match,
             nat: None,
             log: None,
-            reply: None,
+            emit: Vec::new(),
         };
         let res = if pd.icmp_inner.is_some() {
             translate::apply_icmp_error(pkt.frame, pd, t)
@@ -398,7 +404,7 @@ impl Engine {
             env: &env,
         };
         let res = evaluate(&self.rules, &ctx, pd, &mut w.eval);
-        w.eval.account(&self.rules, &res, pkt.dir, u64::from(pd.ip_len));
+        let len = u64::from(pd.ip_len);
         let rule = res.rule.map(|r| self.rules.rule(r));
         let mut v = Verdict {
             action: Action::Pass,
@@ -407,7 +413,7 @@ impl Engine {
             state: StateOutcome::None,
             nat: None,
             log: None,
-            reply: None,
+            emit: Vec::new(),
         };
         if let Some(r) = res.fail {
             v.action = Action::Block;
@@ -415,7 +421,12 @@ impl Engine {
         } else if res.action == RuleAction::Block {
             v.action = Action::Block;
             if let Some(rule) = rule {
-                v.reply = reply::for_block(pkt.frame, pd, rule, self.link);
+                if let Some(frame) = reply::for_block(pkt.frame, pd, rule, self.link) {
+                    v.emit.push(Emitted {
+                        frame,
+                        toward: Toward::Sender,
+                    });
+                }
             }
         } else if pd.ip_opts && !rule.is_some_and(|r| r.allow_opts) {
             // pf_test: IP options only pass a rule with allow-opts.
@@ -424,10 +435,19 @@ impl Engine {
         } else {
             self.pass_rule(w, now_ns, pkt, pd, &res, rule, &mut v);
         }
+        // pf_counters_inc: a SYN synproxy consumes counts on no rule
+        if v.reason != Reason::Synproxy {
+            w.eval.account(&self.rules, &res, pkt.dir, len);
+        }
         if res.log || v.reason == Reason::IpOption {
             if let Some(rule) = rule {
                 let r = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
-                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, r, v.reason, v.action == Action::Pass)));
+                // pf logs a SYN synproxy consumes as the rule passed it
+                let (why, pass) = match v.reason {
+                    Reason::Synproxy => (Reason::Match, true),
+                    why => (why, v.action == Action::Pass),
+                };
+                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, r, why, pass)));
             } else {
                 v.log = Some(Box::new(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass)));
             }
@@ -494,6 +514,10 @@ impl Engine {
                 Ok(id) => {
                     v.state = StateOutcome::New;
                     w.eval.add_state(res.rule);
+                    if rule.keep_state == KeepState::Synproxy && synproxy::proxies(pd, pkt.dir) {
+                        self.synproxy_begin(pkt, pd, id, v);
+                        return;
+                    }
                     if modulate {
                         let diff = self.states.info(id).map_or(0, |i| i.src.seqdiff);
                         if let Err(r) = translate::modulate_syn(pkt.frame, pd, diff) {
@@ -578,7 +602,7 @@ fn pass_untouched() -> Verdict {
         state: StateOutcome::None,
         nat: None,
         log: None,
-        reply: None,
+        emit: Vec::new(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! silently ignores part of a rule.
 
 use ruleset::compile::{CRule, Compiled};
-use ruleset::rule::{KeepState, RouteKind};
+use ruleset::rule::RouteKind;
 use ruleset::ruleset::{Syncookies, DEFAULT_LIMITS};
 
 /// `set limit` indexes, in pf's `PF_LIMIT_*` order.
@@ -58,9 +58,6 @@ impl std::error::Error for EngineErrors {}
 fn rule_features(r: &CRule) -> Vec<&'static str> {
     let mut out = Vec::new();
     let a = &r.actions;
-    if r.keep_state == KeepState::Synproxy {
-        out.push("synproxy state");
-    }
     if a.route.is_some() || a.route_kind != RouteKind::None {
         out.push("route-to, reply-to and dup-to");
     }

@@ -91,9 +91,37 @@ pub struct Verdict {
     /// The pflog record, when a `log` rule (or a forced log) says so;
     /// boxed so a verdict stays a few words wide on the fast path.
     pub log: Option<Box<super::LogEntry>>,
-    /// A packet to send back out of the interface the packet came in on
-    /// (`block return`): a whole frame of the same link type.
-    pub reply: Option<Vec<u8>>,
+    /// Frames the engine sends because of this packet, in order: a
+    /// `block return` reply, synproxy's handshake segments. Each is a
+    /// whole frame of the packet's link type.
+    pub emit: Vec<Emitted>,
+}
+
+/// Where an emitted frame goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Toward {
+    /// Back to the packet's sender, out of the interface the packet was
+    /// seen on (as a `block return` reply goes).
+    Sender,
+    /// On toward the packet's destination, as the packet would have gone
+    /// had it passed.
+    Onward,
+}
+
+impl Toward {
+    pub fn name(self) -> &'static str {
+        match self {
+            Toward::Sender => "sender",
+            Toward::Onward => "onward",
+        }
+    }
+}
+
+/// A frame the engine sends itself (pf's `pf_send_tcp`, `pf_send_icmp`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Emitted {
+    pub frame: Vec<u8>,
+    pub toward: Toward,
 }
 
 impl Verdict {
@@ -105,7 +133,15 @@ impl Verdict {
             state: StateOutcome::None,
             nat: None,
             log: None,
-            reply: None,
+            emit: Vec::new(),
         }
+    }
+
+    /// The frames going back to the packet's sender.
+    pub fn replies(&self) -> impl Iterator<Item = &[u8]> {
+        self.emit
+            .iter()
+            .filter(|e| e.toward == Toward::Sender)
+            .map(|e| e.frame.as_slice())
     }
 }

@@ -47,11 +47,11 @@
 //!
 //! # What is not here
 //!
-//! Synproxy and the RST / challenge ACK pf sends on some mismatches are
-//! not implemented: no rule that asks for synproxy may be loaded against
-//! this table. `overload <table>` is reported through
+//! The RST / challenge ACK pf sends on some mismatches are not
+//! implemented. `overload <table>` is reported through
 //! [`StateTable::drain_overloads`] for the engine to apply, so the table
 //! entry lands after the offending packet rather than with it.
+//! `synproxy state` is in `synproxy.rs`.
 
 mod config;
 mod entry;
@@ -62,6 +62,7 @@ mod peer;
 mod purge;
 mod shard;
 mod srcnode;
+mod synproxy;
 mod table;
 mod tcp;
 mod timeout;
@@ -75,6 +76,7 @@ pub use config::{NewState, StateConfig};
 pub use info::{StateEvent, StateInfo};
 pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
 pub use srcnode::{Flush, Overload, SrcTrack};
+pub use synproxy::{ProxySegment, ProxyStep};
 pub use table::{StateCounters, StateTable};
 pub use timeout::*;
 pub use tracked::{Rewrite, SeqMod, Side, StateId, Tracked};

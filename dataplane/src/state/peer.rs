@@ -18,6 +18,10 @@ pub mod tcps {
     pub const LAST_ACK: u8 = 8;
     pub const FIN_WAIT_2: u8 = 9;
     pub const TIME_WAIT: u8 = 10;
+    /// `synproxy state` phases (pf's `PF_TCPS_PROXY_SRC` and
+    /// `PF_TCPS_PROXY_DST`: `TCP_NSTATES` and one more).
+    pub const PROXY_SRC: u8 = 11;
+    pub const PROXY_DST: u8 = 12;
 }
 
 /// UDP pseudo-states (`PFUDPS_*`); other protocols use the same numbers

@@ -110,6 +110,9 @@ impl StateTable {
     /// window. `Some(Err(Match))`: dropped without a reason as pf does
     /// (a SYN on an established state, where pf sends a challenge ACK
     /// that the engine does not; an ICMP echo in the wrong direction).
+    /// `Some(Err(Synproxy))`: the state is proxying a handshake
+    /// (`synproxy state`): the packet is for
+    /// [`StateTable::synproxy_step`].
     pub fn test(
         &self,
         key: &StateKey,
@@ -155,6 +158,11 @@ impl StateTable {
                 let Some(th) = pd.tcp else {
                     return Some(Err(Reason::Short));
                 };
+                if super::synproxy::proxying(st.src.state) {
+                    // pf_synproxy runs first: the engine hands the packet
+                    // to StateTable::synproxy_step
+                    return Some(Err(Reason::Synproxy));
+                }
                 let (src, dst) = if fwd {
                     (&st.src, &st.dst)
                 } else {

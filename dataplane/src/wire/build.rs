@@ -1,6 +1,6 @@
-//! The packets pf sends for `block return`: a TCP reset (pf's
-//! `pf_send_tcp` as `pf_test_rule` calls it for `return-rst`) and ICMP
-//! errors (`pf_send_icmp`, which hands the packet to the kernel's
+//! The packets pf sends itself: any TCP segment ([`tcp_segment`], pf's
+//! `pf_send_tcp`: resets for `return-rst`, synproxy's handshakes) and
+//! ICMP errors (`pf_send_icmp`, which hands the packet to the kernel's
 //! `icmp_error` / `icmp6_error`). Each builder returns a complete IP
 //! packet; [`ethernet_wrap`] puts it in a frame.
 
@@ -11,9 +11,9 @@ use super::icmpv6::{self, Icmpv6Packet, Icmpv6Repr};
 use super::ipv4::{Ipv4Options, Ipv4Repr};
 use super::ipv6::Ipv6Repr;
 use super::tcp::{TcpOptions, TcpPacket, TcpRepr};
-use crate::pdesc::{key_to_ip, proto, tcp_flags, Pdesc};
+use crate::pdesc::{key_to_ip, proto, tcp_flags, AddrKey, Pdesc};
 use ruleset::addr::Af;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// The kernel's `ip_defttl` and `ip6_defhlim`.
 pub const DEFAULT_TTL: u8 = 64;
@@ -24,18 +24,92 @@ const IPTOS_LOWDELAY: u8 = 0x10;
 /// `IPV6_MMTU`: an ICMPv6 error is cut to fit the minimum MTU.
 const IPV6_MMTU: usize = 1280;
 
-fn v4_of(pd: &Pdesc, k: u128) -> Ipv4Addr {
-    match key_to_ip(pd.af, k) {
-        IpAddr::V4(a) => a,
-        IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
-    }
+/// One TCP segment as pf's `pf_send_tcp` builds it (`pf_build_tcp`):
+/// no payload, IPv4 TOS `IPTOS_LOWDELAY` with DF set (path MTU
+/// discovery is on by default) and ident 0, IPv6 traffic class 0 and
+/// hop limit 64 whatever `ttl` says, as `pf_build_tcp` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpSegment {
+    pub af: Af,
+    pub src: AddrKey,
+    pub dst: AddrKey,
+    pub sport: u16,
+    pub dport: u16,
+    pub seq: u32,
+    pub ack: u32,
+    /// TCP flags byte (`crate::pdesc::tcp_flags`).
+    pub flags: u8,
+    pub win: u16,
+    /// The MSS option, the only option pf ever puts on its segments.
+    pub mss: Option<u16>,
+    /// IPv4 TTL; 0 means the kernel's default of 64.
+    pub ttl: u8,
 }
 
-fn v6_of(pd: &Pdesc, k: u128) -> Ipv6Addr {
-    match key_to_ip(pd.af, k) {
-        IpAddr::V6(a) => a,
-        IpAddr::V4(a) => a.to_ipv6_mapped(),
+fn ip_of(af: Af, k: AddrKey) -> IpAddr {
+    key_to_ip(af, k)
+}
+
+/// The complete IP packet for `s`, checksums filled.
+pub fn tcp_segment(s: &TcpSegment) -> Vec<u8> {
+    let tr = TcpRepr {
+        src_port: s.sport,
+        dst_port: s.dport,
+        seq: s.seq,
+        ack: s.ack,
+        flags: s.flags,
+        window: s.win,
+        urgent: 0,
+        options: TcpOptions {
+            mss: s.mss,
+            ..TcpOptions::default()
+        },
+    };
+    let tlen = tr.buffer_len();
+    let (src, dst) = (ip_of(s.af, s.src), ip_of(s.af, s.dst));
+    let (mut out, l4) = match (src, dst) {
+        (IpAddr::V4(sa), IpAddr::V4(da)) => {
+            let ir = Ipv4Repr {
+                src: sa,
+                dst: da,
+                protocol: proto::TCP,
+                tos: IPTOS_LOWDELAY,
+                ttl: if s.ttl == 0 { DEFAULT_TTL } else { s.ttl },
+                ident: 0,
+                dont_frag: true,
+                more_frags: false,
+                frag_offset: 0,
+                payload_len: tlen as u16,
+                options: Ipv4Options::default(),
+            };
+            let mut b = vec![0u8; ir.buffer_len()];
+            ir.emit(&mut b);
+            (b, ir.header_len())
+        }
+        _ => {
+            let v6 = |a: IpAddr| match a {
+                IpAddr::V6(a) => a,
+                IpAddr::V4(a) => a.to_ipv6_mapped(),
+            };
+            let ir = Ipv6Repr {
+                src: v6(src),
+                dst: v6(dst),
+                next_header: proto::TCP,
+                payload_len: tlen as u16,
+                hop_limit: DEFAULT_TTL,
+                traffic_class: 0,
+                flow_label: 0,
+            };
+            let mut b = vec![0u8; ir.buffer_len()];
+            ir.emit(&mut b);
+            (b, super::ipv6::HEADER_LEN)
+        }
+    };
+    if let Some(seg) = out.get_mut(l4..) {
+        tr.emit(seg);
+        TcpPacket::new_unchecked(seg).fill_checksum(src, dst);
     }
+    out
 }
 
 /// The reset pf answers a blocked TCP segment with, TTL 64 (the rule's
@@ -69,57 +143,19 @@ pub fn tcp_rst_with_ttl(frame: &[u8], pd: &Pdesc, ttl: u8) -> Option<Vec<u8>> {
     if t.flags & tcp_flags::FIN != 0 {
         ack = ack.wrapping_add(1);
     }
-    let tr = TcpRepr {
-        src_port: pd.dport,
-        dst_port: pd.sport,
+    Some(tcp_segment(&TcpSegment {
+        af: pd.af,
+        src: pd.dst,
+        dst: pd.src,
+        sport: pd.dport,
+        dport: pd.sport,
         seq: t.ack,
         ack,
         flags: tcp_flags::RST | tcp_flags::ACK,
-        window: 0,
-        urgent: 0,
-        options: TcpOptions::default(),
-    };
-    let tlen = tr.buffer_len();
-    let (src, dst) = (key_to_ip(pd.af, pd.dst), key_to_ip(pd.af, pd.src));
-    let (mut out, l4) = match pd.af {
-        Af::Inet => {
-            let ir = Ipv4Repr {
-                src: v4_of(pd, pd.dst),
-                dst: v4_of(pd, pd.src),
-                protocol: proto::TCP,
-                tos: IPTOS_LOWDELAY,
-                ttl: if ttl == 0 { DEFAULT_TTL } else { ttl },
-                ident: 0,
-                // pf sets DF when path MTU discovery is on (the default)
-                dont_frag: true,
-                more_frags: false,
-                frag_offset: 0,
-                payload_len: tlen as u16,
-                options: Ipv4Options::default(),
-            };
-            let mut b = vec![0u8; ir.buffer_len()];
-            ir.emit(&mut b);
-            (b, ir.header_len())
-        }
-        Af::Inet6 => {
-            let ir = Ipv6Repr {
-                src: v6_of(pd, pd.dst),
-                dst: v6_of(pd, pd.src),
-                next_header: proto::TCP,
-                payload_len: tlen as u16,
-                hop_limit: DEFAULT_TTL,
-                traffic_class: 0,
-                flow_label: 0,
-            };
-            let mut b = vec![0u8; ir.buffer_len()];
-            ir.emit(&mut b);
-            (b, super::ipv6::HEADER_LEN)
-        }
-    };
-    let seg = out.get_mut(l4..)?;
-    tr.emit(seg);
-    TcpPacket::new_unchecked(seg).fill_checksum(src, dst);
-    Some(out)
+        win: 0,
+        mss: None,
+        ttl,
+    }))
 }
 
 /// The ICMP (IPv4) or ICMPv6 error the kernel sends for `pf_send_icmp`,

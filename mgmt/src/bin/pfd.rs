@@ -30,7 +30,19 @@ REPLAY:
     nat     {src, sport, dst, dport} the packet leaves with, when
             translated, else null
     log     whether it was logged to pflog
-    reply   true when block return produced a reply (see --replies)
+    reply   true when a frame went back to the packet's sender
+    emit    the frames the firewall sent itself because of this packet,
+            in order, each \"sender\" (back to the packet's sender:
+            block return replies, synproxy's SYN|ACK to the client) or
+            \"onward\" (on toward the packet's destination: synproxy's
+            SYN and ACK to the server); absent when none
+
+  --out gets, in capture order, each passed packet as it leaves (after
+  translation) followed by the frames the firewall sent onward because
+  of it; --replies gets the frames sent back to the sender. With
+  synproxy state the server's packets are outbound on the captured
+  interface (the state is floating), so a one-interface capture holds
+  the whole exchange.
 
   --summary writes, at the end, each rule's evaluations, packets, bytes
   and states created (as pfctl -vsr counts them), every remaining state
@@ -67,7 +79,8 @@ enum Cmd {
         /// on `(NAME)` and `NAME:network`; repeatable.
         #[arg(long = "if-addr", value_name = "ADDR/PREFIX")]
         if_addr: Vec<String>,
-        /// Write the packets that pass, as they leave (translated).
+        /// Write the packets that pass, as they leave (translated), and
+        /// the frames the firewall sends onward (synproxy), in order.
         #[arg(long, value_name = "PASSED.pcap")]
         out: Option<String>,
         /// Write one JSON verdict per packet.
@@ -82,7 +95,8 @@ enum Cmd {
         /// Write logged packets with pflog headers (DLT_PFLOG).
         #[arg(long, value_name = "PFLOG.pcap")]
         pflog: Option<String>,
-        /// Write the replies `block return` produced.
+        /// Write the frames sent back to a packet's sender (block return
+        /// replies, synproxy's answers to the client).
         #[arg(long, value_name = "REPLIES.pcap")]
         replies: Option<String>,
         /// Write rule, state and drop-reason counters (JSON) at the end.

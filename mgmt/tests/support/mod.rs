@@ -515,8 +515,34 @@ impl Replay {
         if self.action(index) != "pass" {
             return None;
         }
-        let k = (1..index).filter(|&i| self.action(i) == "pass").count();
-        Some(&self.passed[k].1)
+        Some(&self.passed[self.out_before(index)].1)
+    }
+
+    /// The frames the firewall sent because of packet `index`, toward
+    /// `to` ("sender" or "onward"), in order.
+    pub fn emitted(&self, index: usize, to: &str) -> Vec<&[u8]> {
+        let (list, start) = if to == "onward" {
+            let pass = usize::from(self.action(index) == "pass");
+            (&self.passed, self.out_before(index) + pass)
+        } else {
+            let before: usize = (1..index).map(|i| self.emit_count(i, "sender")).sum();
+            (&self.replies, before)
+        };
+        let n = self.emit_count(index, to);
+        list[start..start + n].iter().map(|(_, f)| f.as_slice()).collect()
+    }
+
+    fn emit_count(&self, index: usize, to: &str) -> usize {
+        self.v(index)["emit"]
+            .as_array()
+            .map_or(0, |a| a.iter().filter(|e| e.as_str() == Some(to)).count())
+    }
+
+    /// How many frames --out holds before packet `index`'s own.
+    fn out_before(&self, index: usize) -> usize {
+        (1..index)
+            .map(|i| usize::from(self.action(i) == "pass") + self.emit_count(i, "onward"))
+            .sum()
     }
 }
 

@@ -1,0 +1,301 @@
+//! `synproxy state` (pf's `pf_synproxy` and the synproxy part of
+//! `pf_create_state`): the firewall completes the handshake with the
+//! client itself, and only then opens the connection to the server,
+//! so a flood of SYNs from spoofed sources never reaches the server.
+//!
+//! The state goes through two phases in its source peer's protocol
+//! state, with pf's numbers (`pfctl -ss` shows them as `PROXY:SRC` and
+//! `PROXY:DST`):
+//!
+//! * [`tcps::PROXY_SRC`]: the client's SYN was answered with the
+//!   firewall's SYN|ACK (ISN `src.seqhi`, random). A repeated SYN is
+//!   answered again; the client's ACK of that ISN moves on.
+//! * [`tcps::PROXY_DST`]: the firewall sent its SYN to the server (ISN
+//!   `dst.seqhi`, random) with the client's sequence and MSS. The
+//!   server's SYN|ACK is answered with an ACK, the client gets an ACK
+//!   carrying the server's window, and the state is `ESTABLISHED` with
+//!   sequence modulators (`seqdiff`) that translate between the
+//!   firewall's two ISNs and the peers' own, from then on through the
+//!   ordinary tracking (`pf_tcp_track_full`).
+//!
+//! Every handshake packet is consumed (pf's `PF_SYNPROXY_DROP`, counted
+//! as `PFRES_SYNPROXY`), is not counted on the state, and does not
+//! refresh its timer: pf leaves the state on its first-packet timeout
+//! until a packet goes through the tracking.
+//!
+//! pf keeps the MSS announced to both peers in the source peer's `mss`.
+//! [`Peer`] has no room for it (the state is packed to 136 bytes), so
+//! during the proxy phases it is kept in the destination peer's
+//! `max_win`, which pf leaves at its initial 1 and reads nowhere until
+//! the server's SYN|ACK sets it.
+
+use super::entry::{PeerState, F_MODULATED};
+use super::shard::modulators;
+use super::info::StateEvent;
+use super::peer::{tcps, Peer};
+use super::table::{secs, StateTable};
+use super::tracked::StateId;
+use crate::key::{didx, sidx, StateKey};
+use crate::pdesc::{tcp_flags, AddrKey, Dir, Pdesc};
+
+/// A TCP segment the firewall sends for a proxied handshake (pf's
+/// `pf_send_tcp` arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxySegment {
+    /// `true`: back to the sender of the packet being processed; `false`:
+    /// on toward that packet's destination.
+    pub to_sender: bool,
+    pub src: (AddrKey, u16),
+    pub dst: (AddrKey, u16),
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub win: u16,
+    pub mss: Option<u16>,
+}
+
+/// What a handshake packet on a proxying state did. The packet itself
+/// is always dropped, and counted as `Reason::Synproxy` (pf's
+/// `PFRES_SYNPROXY`) whether the handshake consumed it or refused it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyStep {
+    pub id: StateId,
+    /// The handshake took it (pf's `PF_SYNPROXY_DROP`); `false`: it did
+    /// not fit the phase and was refused (`PF_DROP`), nothing was sent.
+    pub consumed: bool,
+    /// The creating rule.
+    pub rule: (u32, u32),
+    /// At most two segments, in the order pf sends them.
+    pub send: Vec<ProxySegment>,
+}
+
+/// Whether a state is in one of the proxy phases.
+pub(crate) fn proxying(src_state: u8) -> bool {
+    src_state == tcps::PROXY_SRC || src_state == tcps::PROXY_DST
+}
+
+fn reply(pd: &Pdesc, seq: u32, ack: u32, flags: u8, win: u16, mss: Option<u16>) -> ProxySegment {
+    ProxySegment {
+        to_sender: true,
+        src: (pd.dst, pd.dport),
+        dst: (pd.src, pd.sport),
+        seq,
+        ack,
+        flags,
+        win,
+        mss,
+    }
+}
+
+/// A segment along the key `sk` in the packet's own direction.
+fn along(
+    sk: &StateKey,
+    dir: Dir,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    win: u16,
+    mss: Option<u16>,
+) -> ProxySegment {
+    let (s, d) = (sidx(dir), didx(dir));
+    ProxySegment {
+        to_sender: false,
+        src: (sk.addr[s], sk.port[s]),
+        dst: (sk.addr[d], sk.port[d]),
+        seq,
+        ack,
+        flags,
+        win,
+        mss,
+    }
+}
+
+impl StateTable {
+    /// Put the state `id`, just created by a `synproxy state` rule for
+    /// the client's SYN `pd`, in the first proxy phase, and give the
+    /// SYN|ACK to answer it with. `mss` is what pf's
+    /// `pf_get_mss`/`pf_calc_mss` make of the SYN. `None` if the state
+    /// is gone or `pd` is not TCP.
+    pub fn synproxy_begin(&self, id: StateId, pd: &Pdesc, mss: u16) -> Option<ProxySegment> {
+        let th = pd.tcp?;
+        let seqhi = self.random();
+        let mut g = self.lock(id.shard as usize);
+        g.get(id.idx, id.serial)?;
+        let st = g.slots.get_mut(id.idx as usize)?;
+        st.src.state = tcps::PROXY_SRC;
+        st.src.seqhi = seqhi;
+        st.dst.max_win = mss;
+        // pf counts a packet on its state only when it passes
+        st.packets = [0; 2];
+        st.bytes = [0; 2];
+        self.emit(&g, || {
+            StateEvent::Update(
+                self.info_at(id.shard as usize, &g, id.idx)
+                    .expect("slot checked live under this lock"),
+            )
+        });
+        Some(reply(
+            pd,
+            seqhi,
+            th.seq.wrapping_add(1),
+            tcp_flags::SYN | tcp_flags::ACK,
+            0,
+            Some(mss),
+        ))
+    }
+
+    /// pf's `pf_synproxy` for a TCP packet `pd` (key `key`, seen in
+    /// `dir` on `ifidx`) whose state is proxying. `None` if no state
+    /// matches or it is no longer proxying (another worker finished the
+    /// handshake meanwhile): track the packet normally.
+    pub fn synproxy_step(
+        &self,
+        key: &StateKey,
+        pd: &Pdesc,
+        dir: Dir,
+        ifidx: u32,
+        now_ns: u64,
+    ) -> Option<ProxyStep> {
+        let th = pd.tcp?;
+        let now = secs(now_ns);
+        self.with_state(key, dir, ifidx, now, |g, si, idx| {
+            let st = g.slots.get_mut(idx as usize)?;
+            if !proxying(st.src.state) {
+                return None;
+            }
+            let m = modulators(&g.modulators, idx, st);
+            let (mut src_p, mut dst_p) = (st.src.with(m[0]), st.dst.with(m[1]));
+            let fwd = dir == st.dir;
+            // pf's `sk = st->key[pd->didx]`: the stack key for an inbound
+            // packet, the wire key for an outbound one.
+            let sk = if didx(dir) == 1 {
+                st.stack_key().unpack()
+            } else {
+                st.wire.unpack()
+            };
+            let flags = th.flags;
+            let (src, dst) = (&mut src_p, &mut dst_p);
+            let mut send = Vec::new();
+            let mut changed = false;
+            let mut consumed = false;
+            if src.state == tcps::PROXY_SRC {
+                if !fwd {
+                    // nothing from the server side yet: swallow it
+                    consumed = true;
+                } else if flags & tcp_flags::SYN != 0 {
+                    if th.seq == src.seqlo {
+                        consumed = true;
+                        // the client repeats its SYN: answer it again
+                        send.push(reply(
+                            pd,
+                            src.seqhi,
+                            th.seq.wrapping_add(1),
+                            tcp_flags::SYN | tcp_flags::ACK,
+                            0,
+                            Some(dst.max_win),
+                        ));
+                    }
+                } else if flags & (tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN)
+                    == tcp_flags::ACK
+                    && th.ack == src.seqhi.wrapping_add(1)
+                    && th.seq == src.seqlo.wrapping_add(1)
+                {
+                    src.state = tcps::PROXY_DST;
+                    changed = true;
+                }
+            }
+            if src.state == tcps::PROXY_DST {
+                if fwd {
+                    if flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::ACK
+                        && th.ack == src.seqhi.wrapping_add(1)
+                        && th.seq == src.seqlo.wrapping_add(1)
+                    {
+                        src.max_win = th.win.max(1);
+                        if dst.seqhi == 1 {
+                            dst.seqhi = self.random();
+                            changed = true;
+                        }
+                        send.push(along(
+                            &sk,
+                            dir,
+                            dst.seqhi,
+                            0,
+                            tcp_flags::SYN,
+                            0,
+                            Some(dst.max_win),
+                        ));
+                        consumed = true;
+                    }
+                } else if flags & (tcp_flags::SYN | tcp_flags::ACK)
+                    == tcp_flags::SYN | tcp_flags::ACK
+                    && th.ack == dst.seqhi.wrapping_add(1)
+                {
+                    dst.max_win = th.win.max(1);
+                    dst.seqlo = th.seq;
+                    send.push(reply(
+                        pd,
+                        th.ack,
+                        th.seq.wrapping_add(1),
+                        tcp_flags::ACK,
+                        src.max_win,
+                        None,
+                    ));
+                    send.push(along(
+                        &sk,
+                        dir,
+                        src.seqhi.wrapping_add(1),
+                        src.seqlo.wrapping_add(1),
+                        tcp_flags::ACK,
+                        dst.max_win,
+                        None,
+                    ));
+                    establish(src, dst);
+                    changed = true;
+                    consumed = true;
+                }
+            }
+            st.src = PeerState::of(&src_p);
+            st.dst = PeerState::of(&dst_p);
+            if [src_p.seqdiff, dst_p.seqdiff] != m {
+                g.modulators.insert(idx, [src_p.seqdiff, dst_p.seqdiff]);
+                st.flags |= F_MODULATED;
+            }
+            let serial = st.serial;
+            let profile = st.profile;
+            if changed {
+                self.emit(g, || {
+                    StateEvent::Update(
+                        self.info_at(si, g, idx)
+                            .expect("slot is live under this lock"),
+                    )
+                });
+            }
+            Some(ProxyStep {
+                id: StateId {
+                    shard: si as u32,
+                    idx,
+                    serial,
+                },
+                consumed,
+                rule: g.profiles.get(profile as usize).map_or((0, 0), |p| p.rule),
+                send,
+            })
+        })
+        .flatten()
+    }
+}
+
+/// The handshake is complete on both sides: from now on the client's
+/// numbers are shifted onto the firewall's ISN toward the server, and
+/// the server's onto the firewall's ISN toward the client. Neither side
+/// was offered window scaling by the firewall, so neither scales.
+fn establish(src: &mut Peer, dst: &mut Peer) {
+    src.seqdiff = dst.seqhi.wrapping_sub(src.seqlo);
+    dst.seqdiff = src.seqhi.wrapping_sub(dst.seqlo);
+    src.seqhi = src.seqlo.wrapping_add(u32::from(dst.max_win));
+    dst.seqhi = dst.seqlo.wrapping_add(u32::from(src.max_win));
+    src.wscale = 0;
+    dst.wscale = 0;
+    src.state = tcps::ESTABLISHED;
+    dst.state = tcps::ESTABLISHED;
+}
