@@ -45,7 +45,8 @@ use ruleset::ruleset::{DEFAULT_LIMITS, LIMIT_STATES};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// `set limit frags` in pf's `PF_LIMIT_*` order.
+/// `set limit src-nodes` and `frags` in pf's `PF_LIMIT_*` order.
+const LIMIT_SRC_NODES: usize = 1;
 const LIMIT_FRAGS: usize = 2;
 /// `set timeout frag` in pf's `PFTM_*` order.
 const PFTM_FRAG: usize = 14;
@@ -139,6 +140,9 @@ impl Engine {
             seed: cfg.seed,
             ..StateConfig::default()
         });
+        if o.limit_set[LIMIT_SRC_NODES] {
+            states.set_src_node_limit(o.limits[LIMIT_SRC_NODES]);
+        }
         let frags = Reassembler::new(limit(LIMIT_FRAGS), o.timeouts[PFTM_FRAG]);
         let ifaces = cfg
             .interfaces

@@ -10,7 +10,7 @@ use super::info::{StateEvent, StateInfo};
 use super::packed::PackedKey;
 use super::peer::{tcps, udps, wscale_of, Peer, WSCALE_MASK};
 use super::shard::{bound_ok, role_ok, Foreign, Shard};
-use super::srcnode::{Overload, SrcKey, SrcNodes};
+use super::srcnode::{Overload, SrcKey, SrcNodeCounters, SrcNodeInfo, SrcNodes};
 use super::timeout::{self, Registry};
 use super::tracked::StateId;
 use crate::key::{sidx, StateKey};
@@ -130,6 +130,21 @@ impl StateTable {
     /// Number of source nodes (`pfctl -sS`).
     pub fn src_node_count(&self) -> usize {
         self.src_nodes().nodes.len()
+    }
+
+    /// Every source node (`pfctl -sS`).
+    pub fn src_node_info(&self) -> Vec<SrcNodeInfo> {
+        self.src_nodes().info()
+    }
+
+    /// Source-tracking counters (`pfctl -si -v`).
+    pub fn src_node_counters(&self) -> SrcNodeCounters {
+        self.src_nodes().counters
+    }
+
+    /// `set limit src-nodes`.
+    pub fn set_src_node_limit(&self, limit: u32) {
+        self.src_nodes().limit = limit;
     }
 
     /// The source node a state refers to: the creating packet's source
