@@ -238,10 +238,11 @@ fn src_nodes_expire_after_src_track_timeout() {
                  pass in on em0 proto udp to port 53 keep state (max-src-nodes 1)\n";
     let mut c = Capture::default();
     let a = in4(&mut c, S, A, SERVER, udp(5000, 53, 10));
-    // at 7 s the purge removes A's state (due at 6): its node expires at 27
+    // the purge tick at 6 s removes A's state (due at 6): its node
+    // expires at 26
     let other = in4(&mut c, 7 * S, C, SERVER, udp(5000, 54, 10));
     let b1 = in4(&mut c, 10 * S, B, SERVER, udp(5000, 53, 10));
-    let b2 = in4(&mut c, 26 * S, B, SERVER, udp(5001, 53, 10));
+    let b2 = in4(&mut c, 25 * S, B, SERVER, udp(5001, 53, 10));
     let b3 = in4(&mut c, 28 * S, B, SERVER, udp(5002, 53, 10));
     let r = replay("srct-expire", rules, &c, &[]);
     assert_eq!((r.action(a), r.state(a)), ("pass", "new"));

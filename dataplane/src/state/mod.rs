@@ -79,6 +79,6 @@ pub use srcnode::{
     Flush, Overload, SrcNodeCounters, SrcNodeInfo, SrcTrack, DEFAULT_SRC_NODE_LIMIT,
 };
 pub use synproxy::{ProxySegment, ProxyStep};
-pub use table::{StateCounters, StateTable};
+pub use table::{Released, StateCounters, StateTable};
 pub use timeout::*;
 pub use tracked::{Rewrite, SeqMod, Side, StateId, Tracked};
