@@ -33,7 +33,7 @@ use crate::nat::table::PoolTable;
 use crate::pdesc::{Dir, Pdesc};
 use crate::reason::{Reason, ReasonCounters};
 use crate::state::{Flush, NewState, SrcTrack, StateConfig, StateTable, Tracked};
-use crate::wire::frame::{parse_frame, verify_ip_checksum, Link, Parsed};
+use crate::wire::frame::{empty_pdesc, parse_frame_into, verify_ip_checksum, Frame, Link};
 use env::Env;
 use ifaces::Iface;
 use ruleset::addr::Af;
@@ -293,12 +293,13 @@ impl Engine {
         let Some(ifp) = self.ifaces.get(pkt.ifindex) else {
             return Verdict::drop(Reason::NoRoute);
         };
-        let mut pd = match parse_frame(pkt.frame, self.link) {
-            Ok(Parsed::Ip(pd)) => pd,
+        let mut pd = empty_pdesc(Af::Inet);
+        match parse_frame_into(pkt.frame, self.link, &mut pd) {
+            Ok(Frame::Ip) => {}
             // pf sees IP only; ARP and the rest pass untouched.
-            Ok(Parsed::NonIp { .. }) => return pass_untouched(),
+            Ok(Frame::NonIp { .. }) => return pass_untouched(),
             Err(r) => return Verdict::drop(r),
-        };
+        }
         if ifp.skip {
             return pass_untouched();
         }
@@ -317,11 +318,11 @@ impl Engine {
                 Ok(FragResult::Complete(r)) => {
                     pkt.frame.truncate(usize::from(pd.l3_off));
                     pkt.frame.extend_from_slice(&r.packet);
-                    pd = match parse_frame(pkt.frame, self.link) {
-                        Ok(Parsed::Ip(pd)) => pd,
-                        Ok(Parsed::NonIp { .. }) => return Verdict::drop(Reason::Fragment),
+                    match parse_frame_into(pkt.frame, self.link, &mut pd) {
+                        Ok(Frame::Ip) => {}
+                        Ok(Frame::NonIp { .. }) => return Verdict::drop(Reason::Fragment),
                         Err(r) => return Verdict::drop(r),
-                    };
+                    }
                 }
                 Err(r) => return Verdict::drop(r),
             }
@@ -330,9 +331,10 @@ impl Engine {
 
         // A packet that matches a state skips the rules.
         if !pd.fragment {
-            if let Some(t) = self.test_state(&pd, pkt, now_ns, len) {
-                return match t {
-                    Ok(t) => self.pass_state(w, pkt, &mut pd, ifp, &t),
+            let mut t = Tracked::blank();
+            if let Some(r) = self.test_state(&pd, pkt, now_ns, len, &mut t) {
+                return match r {
+                    Ok(()) => self.pass_state(w, pkt, &mut pd, ifp, &t),
                     // a handshake racing another worker's: the client
                     // retransmits
                     Err(Reason::Synproxy) => self
@@ -349,19 +351,26 @@ impl Engine {
         self.test_rules(w, now_ns, pkt, &mut pd, ifp)
     }
 
+    /// The state `pd` belongs to, advanced; what the packet must have
+    /// done to it goes to `t`.
+    #[inline]
     fn test_state(
         &self,
         pd: &Pdesc,
         pkt: &Packet<'_>,
         now_ns: u64,
         len: u32,
-    ) -> Option<Result<Tracked, Reason>> {
+        t: &mut Tracked,
+    ) -> Option<Result<(), Reason>> {
         let ifidx = u32::try_from(pkt.ifindex).unwrap_or(u32::MAX);
         if pd.icmp_inner.is_some() {
-            return self.states.test_icmp_error(pd, pkt.dir, ifidx, 0, now_ns, len);
+            return self
+                .states
+                .test_icmp_error(pd, pkt.dir, ifidx, 0, now_ns, len)
+                .map(|r| r.map(|x| *t = x));
         }
         let key = StateKey::from_pdesc(pd, pkt.dir, 0);
-        self.states.test(&key, pd, pkt.dir, ifidx, now_ns, len)
+        self.states.test_into(&key, pd, pkt.dir, ifidx, now_ns, len, t)
     }
 
     /// A packet that matched state `t`: translate as the state says.

@@ -122,11 +122,32 @@ impl StateTable {
         now_ns: u64,
         pkt_len: u32,
     ) -> Option<Result<Tracked, Reason>> {
+        let mut t = Tracked::blank();
+        self.test_into(key, pd, dir, ifidx, now_ns, pkt_len, &mut t)
+            .map(|r| r.map(|()| t))
+    }
+
+    /// [`StateTable::test`] for the per-packet path: what the packet
+    /// must have done to it is written to `out` (on `Some(Ok(()))`)
+    /// instead of being returned, so the 200-byte [`Tracked`] is not
+    /// copied through every layer.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn test_into(
+        &self,
+        key: &StateKey,
+        pd: &Pdesc,
+        dir: Dir,
+        ifidx: u32,
+        now_ns: u64,
+        pkt_len: u32,
+        out: &mut Tracked,
+    ) -> Option<Result<(), Reason>> {
         let now = secs(now_ns);
         let mut flush = None;
         let r = self
             .with_state(key, dir, ifidx, now, |g, si, idx| {
-                self.advance(g, si, idx, key, pd, dir, now, pkt_len, &mut flush)
+                self.advance(g, si, idx, key, pd, dir, now, pkt_len, &mut flush, out)
             })
             .flatten();
         if let Some(f) = flush {
@@ -148,7 +169,8 @@ impl StateTable {
         now: u32,
         pkt_len: u32,
         flush: &mut Option<FlushReq>,
-    ) -> Option<Result<Tracked, Reason>> {
+        out: &mut Tracked,
+    ) -> Option<Result<(), Reason>> {
         let st = g.slots.get_mut(idx as usize)?;
         let fwd = dir == st.dir;
         let mut changed = false;
@@ -317,7 +339,7 @@ impl StateTable {
                 )
             });
         }
-        Some(Ok(Tracked {
+        *out = Tracked {
             id: StateId {
                 shard: si as u32,
                 idx,
@@ -329,6 +351,7 @@ impl StateTable {
             seq,
             inner: None,
             inner_seq_sub: 0,
-        }))
+        };
+        Some(Ok(()))
     }
 }

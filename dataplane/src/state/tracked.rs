@@ -67,3 +67,23 @@ pub struct Tracked {
     /// (demodulation).
     pub inner_seq_sub: u32,
 }
+
+impl Tracked {
+    /// A placeholder for [`StateTable::test_into`](super::StateTable::test_into)
+    /// to overwrite.
+    pub fn blank() -> Self {
+        Tracked {
+            id: StateId {
+                shard: 0,
+                idx: 0,
+                serial: 0,
+            },
+            side: Side::Src,
+            rule: (0, 0),
+            translate: None,
+            seq: None,
+            inner: None,
+            inner_seq_sub: 0,
+        }
+    }
+}

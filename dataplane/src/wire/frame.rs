@@ -51,13 +51,36 @@ const INADDR_ALLHOSTS_GROUP: u32 = 0xe000_0001;
 /// and no transport fields, as pf's `PF_VPROTO_FRAGMENT`: pf reads the
 /// transport header only of whole (or reassembled) packets.
 pub fn parse_frame(frame: &[u8], link: Link) -> Result<Parsed, Reason> {
+    let mut pd = empty_pdesc(Af::Inet);
+    Ok(match parse_frame_into(frame, link, &mut pd)? {
+        Frame::Ip => Parsed::Ip(pd),
+        Frame::NonIp { ethertype } => Parsed::NonIp { ethertype },
+    })
+}
+
+/// What [`parse_frame_into`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    /// `pd` now describes the packet.
+    Ip,
+    /// Not IP: `pd` is left as it was.
+    NonIp { ethertype: u16 },
+}
+
+/// [`parse_frame`] into a caller's descriptor, for the per-packet path:
+/// the descriptor is some 180 bytes, and returning it by value through
+/// `Result<Parsed, _>` costs copies on every packet. On `Ok(Frame::Ip)`
+/// every field of `pd` is set; on an error `pd` holds whatever part of
+/// the packet was read and must not be used.
+#[inline]
+pub fn parse_frame_into(frame: &[u8], link: Link, pd: &mut Pdesc) -> Result<Frame, Reason> {
     let (l3, vlan, af) = match link {
         Link::Ethernet => {
             let f = EthernetFrame::new_checked(frame).map_err(|_| Reason::Short)?;
             let af = match f.ethertype() {
                 ethertype::IPV4 => Af::Inet,
                 ethertype::IPV6 => Af::Inet6,
-                e => return Ok(Parsed::NonIp { ethertype: e }),
+                e => return Ok(Frame::NonIp { ethertype: e }),
             };
             (f.header_len(), f.vlan_id(), af)
         }
@@ -72,10 +95,10 @@ pub fn parse_frame(frame: &[u8], link: Link) -> Result<Parsed, Reason> {
         }
     };
     let ip = frame.get(l3..).unwrap_or(&[]);
-    let mut pd = match af {
-        Af::Inet => setup_v4(ip)?,
-        Af::Inet6 => setup_v6(ip)?,
-    };
+    match af {
+        Af::Inet => setup_v4(ip, pd)?,
+        Af::Inet6 => setup_v6(ip, pd)?,
+    }
     pd.vlan = vlan;
     let l3u = u16::try_from(l3).map_err(|_| Reason::BadOffset)?;
     pd.l3_off = l3u;
@@ -84,7 +107,7 @@ pub fn parse_frame(frame: &[u8], link: Link) -> Result<Parsed, Reason> {
         inner.ip_off = inner.ip_off.checked_add(l3u).ok_or(Reason::BadOffset)?;
         inner.l4_off = inner.l4_off.checked_add(l3u).ok_or(Reason::BadOffset)?;
     }
-    Ok(Parsed::Ip(pd))
+    Ok(Frame::Ip)
 }
 
 fn pull(pkt: &[u8], off: usize, len: usize) -> Result<&[u8], Reason> {
@@ -313,7 +336,8 @@ fn past_end(w: &Walk, tot: usize) -> Result<(), Reason> {
     Ok(())
 }
 
-fn empty_pdesc(af: Af) -> Pdesc {
+/// A descriptor with nothing read yet, for [`parse_frame_into`] to fill.
+pub fn empty_pdesc(af: Af) -> Pdesc {
     Pdesc {
         af,
         proto: 0,
@@ -336,7 +360,7 @@ fn empty_pdesc(af: Af) -> Pdesc {
     }
 }
 
-fn setup_v4(ip: &[u8]) -> Result<Pdesc, Reason> {
+fn setup_v4(ip: &[u8], pd: &mut Pdesc) -> Result<(), Reason> {
     if ip.len() < ipv4::HEADER_LEN {
         return Err(Reason::Short);
     }
@@ -349,7 +373,7 @@ fn setup_v4(ip: &[u8]) -> Result<Pdesc, Reason> {
     let pkt = ip.get(..tot).ok_or(Reason::Short)?;
     let w = walk_v4(pkt, 0)?;
     past_end(&w, tot)?;
-    let mut pd = empty_pdesc(Af::Inet);
+    *pd = empty_pdesc(Af::Inet);
     pd.src = key_v4(pkt, 12);
     pd.dst = key_v4(pkt, 16);
     pd.ip_len = off16(tot)?;
@@ -360,12 +384,12 @@ fn setup_v4(ip: &[u8]) -> Result<Pdesc, Reason> {
     pd.fragment = be16(pkt, 6) & (ipv4::MF | ipv4::OFFMASK) != 0;
     pd.l4_off = off16(w.off)?;
     if !pd.fragment {
-        transport(pkt, w.off, &mut pd)?;
+        transport(pkt, w.off, pd)?;
     }
-    Ok(pd)
+    Ok(())
 }
 
-fn setup_v6(ip: &[u8]) -> Result<Pdesc, Reason> {
+fn setup_v6(ip: &[u8], pd: &mut Pdesc) -> Result<(), Reason> {
     if ip.len() < ipv6::HEADER_LEN {
         return Err(Reason::Short);
     }
@@ -380,7 +404,7 @@ fn setup_v6(ip: &[u8]) -> Result<Pdesc, Reason> {
     if w.jumbo_len != 0 {
         return Err(Reason::Normalize);
     }
-    let mut pd = empty_pdesc(Af::Inet6);
+    *pd = empty_pdesc(Af::Inet6);
     pd.src = key_v6(pkt, 8);
     pd.dst = key_v6(pkt, 24);
     pd.ip_len = off16(tot)?;
@@ -391,9 +415,9 @@ fn setup_v6(ip: &[u8]) -> Result<Pdesc, Reason> {
     pd.fragment = w.fragoff != 0;
     pd.l4_off = off16(w.off)?;
     if !pd.fragment {
-        transport(pkt, w.off, &mut pd)?;
+        transport(pkt, w.off, pd)?;
     }
-    Ok(pd)
+    Ok(())
 }
 
 /// The transport part of `pf_setup_pdesc` for a packet that is not a
