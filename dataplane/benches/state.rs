@@ -127,6 +127,7 @@ fn new_state(i: u32, pd: &Pdesc, nat: bool) -> NewState {
         translated: nat,
         src_track: None,
         release_tag: 0,
+        scrub: Default::default(),
         pd: *pd,
     }
 }

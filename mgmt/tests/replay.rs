@@ -599,3 +599,49 @@ fn sticky_address_lives_with_its_states() {
     assert_eq!(src(4), "198.51.100.1", "held by src.track after the last state");
     assert_eq!(src(5), "198.51.100.3", "the node expired: the next address");
 }
+
+/// `scrub (max-mss, min-ttl, no-df, random-id)` and `set tos` on the
+/// first packet and, through the state, on later ones.
+#[test]
+fn scrub_options_and_set_tos() {
+    let rules = "block all\nmatch out scrub (max-mss 1200, min-ttl 100, no-df, random-id)\n\
+                 pass out proto tcp set tos lowdelay\n";
+    let mut c = Capture::default();
+    let syn = L4::Tcp {
+        sport: 40020,
+        dport: 80,
+        seq: 1000,
+        ack: 0,
+        flags: SYN,
+        win: 65535,
+        opts: vec![1, 2, 4, 0x05, 0xb4, 0, 0, 0], // NOP, MSS 1460, EOL pad
+        data: vec![],
+    };
+    let mut ip = ip4_with(CLIENT, SERVER, &syn, 20, 77, &[]);
+    ip[6] = 0x40; // DF
+    let ck = {
+        ip[10] = 0;
+        ip[11] = 0;
+        dataplane::wire::checksum::finish(sum(&ip[..20]))
+    };
+    ip[10..12].copy_from_slice(&ck.to_be_bytes());
+    c.push(S, eth(&ip, false));
+    in4(&mut c, S, SERVER, CLIENT, tcp(80, 40020, SYN | ACK, 5000, 1001, 0));
+    out4(&mut c, S, CLIENT, SERVER, tcp(40020, 80, ACK, 1001, 5001, 0));
+    let r = replay("scrub", rules, &c, &[]);
+    assert_eq!(r.actions(), ["pass/new", "pass/match", "pass/match"]);
+    let f = r.out_frame(1).unwrap();
+    assert!(checksums_ok(f));
+    let ip = &f[14..];
+    assert_eq!(ip[1], 0x10, "set tos lowdelay");
+    assert_eq!(ip[6] & 0x40, 0, "no-df cleared DF");
+    assert_eq!(ip[8], 100, "min-ttl raised the TTL");
+    assert_ne!(&ip[4..6], &[0, 77], "random-id");
+    let th = &ip[20..];
+    assert_eq!(&th[20..24], &[1, 2, 4, 0x04], "max-mss clamped 1460 to 1200");
+    assert_eq!(th[24], 0xb0);
+    // a later packet of the state gets the same treatment
+    let f3 = r.out_frame(3).unwrap();
+    assert!(checksums_ok(f3));
+    assert_eq!((f3[14 + 1], f3[14 + 8]), (0x10, 100));
+}

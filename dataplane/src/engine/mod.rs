@@ -12,6 +12,7 @@ mod ifaces;
 mod log;
 mod overload;
 mod reply;
+mod scrub;
 mod sticky;
 mod synproxy;
 mod translate;
@@ -406,6 +407,9 @@ impl Engine {
             Ok(nat) => v.nat = nat,
             Err(r) => return Verdict::drop(r),
         }
+        if !t.scrub.is_empty() {
+            scrub::apply(pkt.frame, pd, &t.scrub, w.rand() as u16);
+        }
         if let Some(rule) = self.state_rule(t.rule) {
             if rule.log.enabled && rule.log.all {
                 v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true)));
@@ -543,6 +547,7 @@ impl Engine {
                 translated,
                 src_track: src_track(s),
                 release_tag: self.sticky_tag(res),
+                scrub: scrub::from_actions(&res.actions),
                 pd: *pd,
             };
             let tag = ns.release_tag;
@@ -580,8 +585,13 @@ impl Engine {
                 Err(r) => {
                     v.action = Action::Block;
                     v.reason = r;
+                    return;
                 }
             }
+        }
+        let sc = scrub::from_actions(&res.actions);
+        if !sc.is_empty() {
+            scrub::apply(pkt.frame, pd, &sc, w.rand() as u16);
         }
     }
 

@@ -60,23 +60,8 @@ fn rule_features(r: &CRule) -> Vec<&'static str> {
     if a.route.is_some() || a.route_kind != RouteKind::None {
         out.push("route-to, reply-to and dup-to");
     }
-    if a.scrub.min_ttl != 0 {
-        out.push("scrub min-ttl");
-    }
-    if a.scrub.max_mss != 0 {
-        out.push("scrub max-mss");
-    }
-    if a.scrub.no_df {
-        out.push("scrub no-df");
-    }
-    if a.scrub.random_id {
-        out.push("scrub random-id");
-    }
     if a.scrub.reassemble_tcp {
         out.push("scrub reassemble tcp");
-    }
-    if a.set_tos.is_some() {
-        out.push("set tos");
     }
     out
 }

@@ -63,6 +63,8 @@ pub struct NewState {
     /// [`StateTable::drain_released`](super::StateTable::drain_released)
     /// (the engine's `sticky-address` nodes live while states use them).
     pub release_tag: u64,
+    /// Scrub settings every packet of the state gets.
+    pub scrub: super::Scrub,
     /// The creating packet: TCP sequence and window state start from it,
     /// and it is counted (by `pd.ip_len`) on the new state.
     pub pd: Pdesc,

@@ -81,4 +81,4 @@ pub use srcnode::{
 pub use synproxy::{ProxySegment, ProxyStep};
 pub use table::{Released, StateCounters, StateTable};
 pub use timeout::*;
-pub use tracked::{Rewrite, SeqMod, Side, StateId, Tracked};
+pub use tracked::{Rewrite, Scrub, SeqMod, Side, StateId, Tracked};

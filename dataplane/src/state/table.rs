@@ -379,7 +379,7 @@ impl StateTable {
         self.tick(now);
         let (pid, prof) = self
             .registry
-            .resolve(s.rule, s.timeouts, s.max_states_rule, s.src_track, s.release_tag);
+            .resolve(s.rule, s.timeouts, s.max_states_rule, s.src_track, s.release_tag, s.scrub);
         // source tracking comes first, as in pf_test_rule
         let src = match &s.src_track {
             Some(t) => {

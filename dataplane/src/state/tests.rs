@@ -91,6 +91,7 @@ fn new_state(p: &Pdesc, dir: Dir) -> NewState {
         translated: false,
         src_track: None,
         release_tag: 0,
+        scrub: Default::default(),
         pd: *p,
     }
 }

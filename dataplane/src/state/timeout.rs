@@ -36,9 +36,10 @@ pub(crate) struct Profile {
     pub src: Option<SrcTrack>,
     /// Report removals (see `NewState::release_tag`).
     pub release_tag: u64,
+    pub scrub: super::Scrub,
 }
 
-type ProfileKey = ((u32, u32), [u32; PFTM_MAX], u32, Option<SrcTrack>, u64);
+type ProfileKey = ((u32, u32), [u32; PFTM_MAX], u32, Option<SrcTrack>, u64, super::Scrub);
 
 /// Profiles are only ever added (a reload brings new rule numbers), so a
 /// state's profile index stays valid for the table's life.
@@ -61,8 +62,9 @@ impl Registry {
         max_states: u32,
         src: Option<SrcTrack>,
         release_tag: u64,
+        scrub: super::Scrub,
     ) -> (u32, Arc<Profile>) {
-        let key = (rule, timeouts, max_states, src, release_tag);
+        let key = (rule, timeouts, max_states, src, release_tag, scrub);
         {
             let r = self.inner.read().unwrap_or_else(|e| e.into_inner());
             if let Some(&i) = r.by_key.get(&key) {
@@ -83,6 +85,7 @@ impl Registry {
             states_cur: AtomicU32::new(0),
             src,
             release_tag,
+            scrub,
         });
         let i = w.list.len() as u32;
         w.list.push(p.clone());

@@ -10,7 +10,7 @@ use super::srcnode::{Flush, Overload};
 use super::table::{secs, FlushReq, StateTable};
 use super::tcp::{tcp_timeout, track_full, track_sloppy};
 use super::timeout::{self, PFTM_PURGE};
-use super::tracked::{Rewrite, Side, StateId, Tracked};
+use super::tracked::{Rewrite, Scrub, Side, StateId, Tracked};
 use crate::key::{didx, sidx, StateKey};
 use crate::pdesc::{proto, tcp_flags, AddrKey, Dir, Pdesc};
 use crate::reason::Reason;
@@ -326,6 +326,9 @@ impl StateTable {
         });
         let serial = st.serial;
         let profile = st.profile;
+        let prof = g.profiles.get(profile as usize).map(|p| (p.rule, p.scrub));
+        let prof = prof.map(|(rule, scrub)| ProfView { rule, scrub });
+        let prof = prof.as_ref();
         let side = if fwd != reversed(st, pd.af) {
             Side::Src
         } else {
@@ -346,12 +349,19 @@ impl StateTable {
                 serial,
             },
             side,
-            rule: g.profiles.get(profile as usize).map_or((0, 0), |p| p.rule),
+            rule: prof.map_or((0, 0), |p| p.rule),
             translate,
             seq,
             inner: None,
             inner_seq_sub: 0,
+            scrub: prof.map_or(Scrub::default(), |p| p.scrub),
         };
         Some(Ok(()))
     }
+}
+
+/// What the fast path copies out of a state's profile.
+struct ProfView {
+    rule: (u32, u32),
+    scrub: Scrub,
 }

@@ -66,6 +66,27 @@ pub struct Tracked {
     /// ICMP error only: subtract from the quoted TCP sequence number
     /// (demodulation).
     pub inner_seq_sub: u32,
+    /// The scrub settings the state was created with (pf keeps them in
+    /// the state and applies them to every packet).
+    pub scrub: Scrub,
+}
+
+/// What `scrub (...)` and `set tos` do to every packet of a state (pf's
+/// `state_flags` PFSTATE_NODF / RANDOMID / SETTOS, `min_ttl`,
+/// `max_mss`, `set_tos`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Scrub {
+    pub no_df: bool,
+    pub random_id: bool,
+    pub min_ttl: u8,
+    pub max_mss: u16,
+    pub set_tos: Option<u8>,
+}
+
+impl Scrub {
+    pub fn is_empty(&self) -> bool {
+        *self == Scrub::default()
+    }
 }
 
 impl Tracked {
@@ -84,6 +105,7 @@ impl Tracked {
             seq: None,
             inner: None,
             inner_seq_sub: 0,
+            scrub: Scrub::default(),
         }
     }
 }
