@@ -373,6 +373,7 @@ impl Engine {
                     v.emit.push(Emitted {
                         frame,
                         toward: Toward::Sender,
+                        generated: true,
                     });
                 }
             }

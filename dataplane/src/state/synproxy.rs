@@ -50,6 +50,10 @@ pub struct ProxySegment {
     pub flags: u8,
     pub win: u16,
     pub mss: Option<u16>,
+    /// pf sends it marked as generated (no ruleset sees it): the
+    /// segments to the client. Those to the server go through the
+    /// outbound rules (`pf_send_tcp` with `tag` 0).
+    pub generated: bool,
 }
 
 /// What a handshake packet on a proxying state did. The packet itself
@@ -82,6 +86,7 @@ fn reply(pd: &Pdesc, seq: u32, ack: u32, flags: u8, win: u16, mss: Option<u16>) 
         flags,
         win,
         mss,
+        generated: true,
     }
 }
 
@@ -105,6 +110,7 @@ fn along(
         flags,
         win,
         mss,
+        generated: false,
     }
 }
 
@@ -228,23 +234,31 @@ impl StateTable {
                 {
                     dst.max_win = th.win.max(1);
                     dst.seqlo = th.seq;
-                    send.push(reply(
-                        pd,
-                        th.ack,
-                        th.seq.wrapping_add(1),
-                        tcp_flags::ACK,
-                        src.max_win,
-                        None,
-                    ));
-                    send.push(along(
-                        &sk,
-                        dir,
-                        src.seqhi.wrapping_add(1),
-                        src.seqlo.wrapping_add(1),
-                        tcp_flags::ACK,
-                        dst.max_win,
-                        None,
-                    ));
+                    // the ACK to the server goes through the rules, the
+                    // one to the client does not (pf_send_tcp's `tag`)
+                    send.push(ProxySegment {
+                        generated: false,
+                        ..reply(
+                            pd,
+                            th.ack,
+                            th.seq.wrapping_add(1),
+                            tcp_flags::ACK,
+                            src.max_win,
+                            None,
+                        )
+                    });
+                    send.push(ProxySegment {
+                        generated: true,
+                        ..along(
+                            &sk,
+                            dir,
+                            src.seqhi.wrapping_add(1),
+                            src.seqlo.wrapping_add(1),
+                            tcp_flags::ACK,
+                            dst.max_win,
+                            None,
+                        )
+                    });
                     establish(src, dst);
                     changed = true;
                     consumed = true;
