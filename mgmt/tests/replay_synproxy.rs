@@ -574,3 +574,38 @@ fn repeated_ack_resends_the_syn_to_the_server() {
     }
     assert_eq!(summary_state(&r, 0), (12, 0), "still PROXY:DST");
 }
+
+/// A `log` synproxy rule logs the client's SYN as pf_test_rule does,
+/// before the state consumes it: action pass, reason match. The
+/// handshake packets the state consumes are not logged.
+#[test]
+fn log_rule_logs_the_syn_as_passed() {
+    let rules = "block all\npass in log on em0 proto tcp to port 80 synproxy state\n";
+    let mut c = Capture::default();
+    inbound(
+        &mut c,
+        S,
+        CLIENT,
+        SERVER,
+        seg(40005, 80, SYN, 10, 0, 65535, 0),
+    );
+    let fw = tcp_of(one(replay("sp-log-1", rules, &c, &[]).emitted(1, "sender"))).seq;
+    inbound(
+        &mut c,
+        S + 1,
+        CLIENT,
+        SERVER,
+        seg(40005, 80, ACK, 11, fw.wrapping_add(1), 65535, 0),
+    );
+    let r = replay("sp-log", rules, &c, &[]);
+    assert_eq!(r.pflog.len(), 1);
+    let (h, ip) = &r.pflog[0];
+    assert_eq!(h.action, dataplane::pflog::PfAction::Pass);
+    assert_eq!(h.reason, dataplane::reason::Reason::Match);
+    assert_eq!(h.rulenr, 1);
+    assert_eq!(&ip[..], &c.frames[0].1[14..]);
+    assert_eq!(
+        (r.v(1)["log"].clone(), r.v(2)["log"].clone()),
+        (true.into(), false.into())
+    );
+}

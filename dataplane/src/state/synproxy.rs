@@ -27,7 +27,13 @@
 //! [`Peer`] has no room for it (the state is packed to 136 bytes), so
 //! during the proxy phases it is kept in the destination peer's
 //! `max_win`, which pf leaves at its initial 1 and reads nowhere until
-//! the server's SYN|ACK sets it.
+//! the server's SYN|ACK sets it. (One place that sees the difference:
+//! an ICMP error quoting a segment of a proxying state is checked
+//! against a window of `mss` where pf's is 1.)
+//!
+//! Not here yet: pf's `pf_src_connlimit` when the client's ACK is taken
+//! (`max-src-conn`, `max-src-conn-rate` count a proxied connection
+//! there); source tracking is refused at load for now.
 
 use super::info::StateEvent;
 use super::peer::{tcps, Peer};
