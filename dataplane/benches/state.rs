@@ -125,6 +125,7 @@ fn new_state(i: u32, pd: &Pdesc, nat: bool) -> NewState {
         sloppy: false,
         modulate: false,
         translated: nat,
+        src_track: None,
         pd: *pd,
     }
 }

@@ -142,7 +142,7 @@ fn direction(inbound: &Inbound, frame: &[u8], link: Link) -> Dir {
 }
 
 /// One line of the verdicts file.
-pub fn verdict_json(index: u64, ts_ns: u64, dir: Dir, v: &Verdict) -> Value {
+pub fn verdict_json(engine: &Engine, index: u64, ts_ns: u64, dir: Dir, v: &Verdict) -> Value {
     let nat = v.nat.map(|n| {
         json!({
             "src": n.src.ip().to_string(),
@@ -163,8 +163,13 @@ pub fn verdict_json(index: u64, ts_ns: u64, dir: Dir, v: &Verdict) -> Value {
         "log": v.log.is_some(),
     });
     if let (Some(r), Some(map)) = (&v.rule, o.as_object_mut()) {
-        if !r.anchor.is_empty() {
-            map.insert("anchor".into(), json!(r.anchor));
+        let path = engine
+            .compiled()
+            .rulesets
+            .get(r.ruleset.0 as usize)
+            .map_or("", |rs| rs.path.as_str());
+        if !path.is_empty() {
+            map.insert("anchor".into(), json!(path));
         }
     }
     if let Some(map) = o.as_object_mut() {
@@ -263,7 +268,7 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
         if let (Some(l), Some(w)) = (&v.log, pflog.as_mut()) {
             w.log(rec.ts_ns, &l.record, &l.packet).map_err(|e| format!("--pflog: {e}"))?;
         }
-        let line = verdict_json(index, rec.ts_ns, dir, &v);
+        let line = verdict_json(&engine, index, rec.ts_ns, dir, &v);
         writeln!(verdicts, "{line}").map_err(|e| format!("{}: {e}", args.verdicts))?;
     }
     verdicts.flush().map_err(|e| format!("{}: {e}", args.verdicts))?;

@@ -455,3 +455,123 @@ fn unenforced_features_are_refused() {
     };
     assert!(e.contains("pf.conf:1: not supported: route-to, reply-to and dup-to"), "{e}");
 }
+
+/// Source tracking: `max-src-states` caps one source's states;
+/// `max-src-conn` with `overload <t> flush` puts a source over the limit
+/// into the table, which a quick block rule then reads, and kills its
+/// states.
+#[test]
+fn source_limits_and_overload() {
+    let rules = "\
+table <abusers> persist
+block in quick from <abusers>
+block all
+pass in proto udp to port 53 keep state (max-src-states 2)
+pass in proto tcp to port 80 keep state (max-src-conn 1, overload <abusers> flush)
+";
+    let mut c = Capture::default();
+    let (a, b) = ("203.0.113.7", "203.0.113.8");
+    for p in 1..=3 {
+        in4(&mut c, S, a, CLIENT, udp(1000 + p, 53, 4));
+    }
+    in4(&mut c, S, b, CLIENT, udp(1000, 53, 4));
+    let r = replay("max-src-states", rules, &c, &[]);
+    assert_eq!(r.actions()[..2], ["pass/new", "pass/new"]);
+    assert_eq!((r.action(3), r.reason(3)), ("block", Some("src-limit")));
+    assert_eq!(r.action(4), "pass", "another source has its own count");
+
+    let mut c = Capture::default();
+    let handshake = |c: &mut Capture, t: u64, sport: u16| {
+        in4(c, t, a, CLIENT, tcp(sport, 80, SYN, 100, 0, 0));
+        out4(c, t, CLIENT, a, tcp(80, sport, SYN | ACK, 900, 101, 0));
+        in4(c, t, a, CLIENT, tcp(sport, 80, ACK, 101, 901, 0))
+    };
+    handshake(&mut c, S, 5001); // 1..=3: established, 1 connection
+    handshake(&mut c, 2 * S, 5002); // 4..=6: the second goes over
+    in4(&mut c, 3 * S, a, CLIENT, tcp(5001, 80, ACK, 101, 901, 0)); // 7
+    in4(&mut c, 3 * S, a, CLIENT, tcp(5003, 80, SYN, 100, 0, 0)); // 8
+    in4(&mut c, 3 * S, b, CLIENT, tcp(5003, 80, SYN, 100, 0, 0)); // 9
+    let r = replay("overload", rules, &c, &[]);
+    assert_eq!(r.actions()[..5], ["pass/new", "pass/match", "pass/match", "pass/new", "pass/match"]);
+    assert_eq!((r.action(6), r.reason(6)), ("block", Some("src-limit")));
+    assert_eq!((r.action(7), r.rule(7)), ("block", Some(0)), "flushed, then blocked by <abusers>");
+    assert_eq!((r.action(8), r.rule(8)), ("block", Some(0)));
+    assert_eq!((r.action(9), r.state(9)), ("pass", "new"));
+}
+
+/// Interface groups: em0 is in `em`, its driver's group.
+#[test]
+fn interface_groups() {
+    let rules = "block all\npass in on em proto udp to port 1\npass in on tun proto udp to port 2\npass in on ! em1 proto udp to port 3\n";
+    let mut c = Capture::default();
+    for p in 1..=3 {
+        in4(&mut c, S, SERVER, CLIENT, udp(9, p, 4));
+    }
+    let r = replay("groups", rules, &c, &[]);
+    assert_eq!((r.action(1), r.rule(1)), ("pass", Some(1)));
+    assert_eq!((r.action(2), r.rule(2)), ("block", Some(0)));
+    assert_eq!((r.action(3), r.rule(3)), ("pass", Some(3)));
+}
+
+/// `no state`: the rule passes this packet only; the reply meets the
+/// rules on its own.
+#[test]
+fn no_state_rules_create_none() {
+    let rules = "block all\npass out proto udp no state\n";
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, udp(7000, 53, 4));
+    in4(&mut c, S, SERVER, CLIENT, udp(53, 7000, 4));
+    let r = replay("no-state", rules, &c, &[]);
+    assert_eq!(r.actions(), ["pass/none", "block/none"]);
+}
+
+/// binat-to: the inside host is seen as its outside address both ways,
+/// ports kept.
+#[test]
+fn binat_both_ways() {
+    let rules = "block all\npass on em0 from 192.0.2.10 binat-to 198.51.100.10\n";
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, tcp(40100, 80, SYN, 1, 0, 0));
+    in4(&mut c, S, SERVER, "198.51.100.10", tcp(80, 40100, SYN | ACK, 9, 2, 0));
+    in4(&mut c, S, "203.0.113.99", "198.51.100.10", tcp(6000, 22, SYN, 1, 0, 0));
+    let r = replay("binat", rules, &c, &[]);
+    assert_eq!(endpoints(r.out_frame(1).unwrap()), (ip("198.51.100.10"), 40100, ip(SERVER), 80));
+    assert_eq!((r.action(2), r.state(2)), ("pass", "match"));
+    assert_eq!(endpoints(r.out_frame(2).unwrap()), (ip(SERVER), 80, ip(CLIENT), 40100));
+    assert_eq!((r.action(3), r.state(3)), ("pass", "new"), "inbound half: rdr to the inside");
+    assert_eq!(endpoints(r.out_frame(3).unwrap()), (ip("203.0.113.99"), 6000, ip(CLIENT), 22));
+    for i in 1..=3 {
+        assert!(checksums_ok(r.out_frame(i).unwrap()), "packet {i}");
+    }
+}
+
+/// IPv6 fragments are reassembled too; a lone fragment times out.
+#[test]
+fn ipv6_fragments_reassembled() {
+    let rules = "block all\npass in inet6 proto udp to port 53\n";
+    let big = ip6("2001:db8:9::1", "2001:db8:1::1", &udp(3333, 53, 3000));
+    let frags = fragment6(&big, 1232, 0x1234);
+    assert_eq!(frags.len(), 3);
+    let mut c = Capture::default();
+    c.push(S, eth(&frags[1], true));
+    c.push(S, eth(&frags[0], true));
+    c.push(S, eth(&frags[2], true));
+    let lone = fragment6(&big, 1232, 0x9999);
+    c.push(S, eth(&lone[0], true));
+    let r = replay("frag6", rules, &c, &[]);
+    assert_eq!(r.actions(), ["held/none", "held/none", "pass/new", "held/none"]);
+    assert_eq!(&r.out_frame(3).unwrap()[14..], &big[..]);
+}
+
+/// A rule's own timeouts override the global ones.
+#[test]
+fn per_rule_timeouts() {
+    let rules = "block all\npass out proto udp to port 53 keep state (udp.first 5)\npass out proto udp to port 54\n";
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, udp(8000, 53, 4));
+    out4(&mut c, S, CLIENT, SERVER, udp(8000, 54, 4));
+    in4(&mut c, 7 * S, SERVER, CLIENT, udp(53, 8000, 4));
+    in4(&mut c, 7 * S, SERVER, CLIENT, udp(54, 8000, 4));
+    let r = replay("rule-timeouts", rules, &c, &[]);
+    assert_eq!(r.actions(), ["pass/new", "pass/new", "block/none", "pass/match"]);
+}

@@ -5,14 +5,14 @@
 
 use super::ifaces::Iface;
 use super::Engine;
-use crate::eval::{EvalEnv, Flow, RuleRef};
+use crate::eval::{EvalCtx, EvalEnv, Flow, RuleRef};
 use crate::key::StateKey;
 use crate::nat::pool::PoolEnv;
 use crate::nat::{plan, NatCtx, RuleNat};
 use crate::pdesc::{AddrKey, Dir, Pdesc};
 use crate::reason::Reason;
 use ruleset::addr::{Af, IfAddrFlags};
-use ruleset::compile::{CRule, Compiled, IfId};
+use ruleset::compile::{CRule, Compiled, IfId, TableId};
 
 pub(super) struct Env<'a> {
     pub engine: &'a Engine,
@@ -60,8 +60,16 @@ impl EvalEnv for Env<'_> {
         true
     }
 
+    fn table_match(&self, _c: &Compiled, t: TableId, af: Af, addr: AddrKey) -> bool {
+        self.engine.table_contains(t, af, addr)
+    }
+
     fn if_in_group(&self, ifp: IfId, group: IfId) -> bool {
         ifp == group || (self.iface.if_id == Some(ifp) && self.iface.groups.contains(&group))
+    }
+
+    fn if_groups(&self, ifp: IfId) -> Option<&[IfId]> {
+        (self.iface.if_id == Some(ifp)).then_some(self.iface.groups.as_slice())
     }
 
     fn translate(
@@ -69,6 +77,7 @@ impl EvalEnv for Env<'_> {
         _compiled: &Compiled,
         rule_ref: RuleRef,
         rule: &CRule,
+        _ctx: &EvalCtx<'_>,
         pd: &Pdesc,
         flow: &Flow,
     ) -> Result<Option<Flow>, Reason> {

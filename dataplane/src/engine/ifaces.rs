@@ -35,7 +35,10 @@ fn driver_group(name: &str) -> &str {
 }
 
 impl Iface {
-    pub fn resolve(cfg: &IfConfig, c: &Compiled) -> Iface {
+    /// `index` is the interface's place in the engine's list: an
+    /// interface no rule names gets an id past the rules' names, unique
+    /// to it, so group rules (`on em`, `on all`) still see it.
+    pub fn resolve(cfg: &IfConfig, index: usize, c: &Compiled) -> Iface {
         let group_names = [driver_group(&cfg.name), "all"];
         let groups = group_names
             .iter()
@@ -49,7 +52,9 @@ impl Iface {
             .any(|s| *s == cfg.name || group_names.contains(&s.as_str()));
         Iface {
             name: cfg.name.clone(),
-            if_id: c.if_id(&cfg.name),
+            if_id: c.if_id(&cfg.name).or_else(|| {
+                u32::try_from(c.ifnames.len() + index).ok().map(IfId)
+            }),
             groups,
             addrs: cfg
                 .addrs

@@ -10,11 +10,14 @@
 mod env;
 mod ifaces;
 mod log;
+mod overload;
 mod reply;
 mod synproxy;
 mod translate;
 mod unsupported;
 mod verdict;
+#[cfg(test)]
+mod tests;
 
 pub use ifaces::IfConfig;
 pub use log::LogEntry;
@@ -28,13 +31,16 @@ use crate::nat::pool::PoolState;
 use crate::nat::table::PoolTable;
 use crate::pdesc::{Dir, Pdesc};
 use crate::reason::{Reason, ReasonCounters};
-use crate::state::{NewState, StateConfig, StateTable, Tracked};
+use crate::state::{Flush, NewState, SrcTrack, StateConfig, StateTable, Tracked};
 use crate::wire::frame::{parse_frame, verify_ip_checksum, Link, Parsed};
 use env::Env;
 use ifaces::Iface;
 use ruleset::addr::Af;
 use ruleset::compile::{CRule, Compiled};
-use ruleset::rule::{Action as RuleAction, KeepState, PFTM_INTERVAL};
+use ruleset::rule::{
+    Action as RuleAction, KeepState, SrcTrack as RuleSrcTrack, PFTM_ADAPTIVE_END,
+    PFTM_ADAPTIVE_START, PFTM_INTERVAL,
+};
 use ruleset::ruleset::{DEFAULT_LIMITS, LIMIT_STATES};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -100,6 +106,8 @@ pub struct Engine {
     pools: Vec<Vec<(PoolState, PoolState)>>,
     /// The compiled tables in the form translation pools walk.
     pub(crate) pool_tables: Vec<PoolTable>,
+    /// Addresses `overload <t>` added to tables.
+    overlay: overload::Overlay,
     link: Link,
     reassemble: bool,
     seed: u64,
@@ -115,9 +123,19 @@ impl Engine {
         unsupported::check(&compiled)?;
         let o = &compiled.options;
         let limit = |i: usize| if o.limit_set[i] { o.limits[i] } else { DEFAULT_LIMITS[i] };
+        let mut timeouts = o.timeouts;
+        // pfctl_load_options: a states limit with no adaptive timeouts
+        // set starts adapting at 60% of it and ends at 120%.
+        if o.limit_set[LIMIT_STATES]
+            && !o.timeout_set[PFTM_ADAPTIVE_START]
+            && !o.timeout_set[PFTM_ADAPTIVE_END]
+        {
+            timeouts[PFTM_ADAPTIVE_START] = (o.limits[LIMIT_STATES] / 10) * 6;
+            timeouts[PFTM_ADAPTIVE_END] = (o.limits[LIMIT_STATES] / 10) * 12;
+        }
         let states = StateTable::new(StateConfig {
             limit: limit(LIMIT_STATES),
-            timeouts: o.timeouts,
+            timeouts,
             seed: cfg.seed,
             ..StateConfig::default()
         });
@@ -125,7 +143,8 @@ impl Engine {
         let ifaces = cfg
             .interfaces
             .iter()
-            .map(|i| Iface::resolve(i, &compiled))
+            .enumerate()
+            .map(|(n, i)| Iface::resolve(i, n, &compiled))
             .collect();
         let pools = compiled
             .rulesets
@@ -137,6 +156,7 @@ impl Engine {
             .iter()
             .map(|t| PoolTable::new(t.entries()).unwrap_or_default())
             .collect();
+        let ntables = compiled.tables.len();
         let reassemble = o.reassemble;
         let purge_interval_ns = u64::from(o.timeouts[PFTM_INTERVAL].max(1)) * 1_000_000_000;
         Ok(Engine {
@@ -146,6 +166,7 @@ impl Engine {
             frags: Mutex::new(frags),
             pools,
             pool_tables,
+            overlay: overload::Overlay::new(ntables),
             link: cfg.link,
             reassemble,
             seed: cfg.seed,
@@ -208,7 +229,38 @@ impl Engine {
         if v.action == Action::Block {
             w.reasons.bump(v.reason);
         }
+        for o in self.states.drain_overloads() {
+            self.apply_overload(o);
+        }
         v
+    }
+
+    /// Put a source that went over its rule's `max-src-conn(-rate)` into
+    /// the rule's overload table (the state table has already flushed
+    /// its states if the rule says `flush`).
+    fn apply_overload(&self, o: crate::state::Overload) {
+        let Some(rule) = self.state_rule(o.rule) else {
+            return;
+        };
+        if let Some(t) = rule.actions.state.overload {
+            self.overlay.add(t, o.af, o.addr);
+        }
+    }
+
+    /// Whether `addr` is in table `t`: loaded entries, or added since.
+    pub fn table_contains(&self, t: ruleset::compile::TableId, af: Af, addr: crate::pdesc::AddrKey) -> bool {
+        if self.overlay.contains(t, af, addr) {
+            return true;
+        }
+        self.compiled()
+            .tables
+            .get(t.0 as usize)
+            .is_some_and(|tbl| tbl.contains(crate::pdesc::key_to_ip(af, addr)))
+    }
+
+    /// Addresses added to table `t` at run time (overload).
+    pub fn table_added(&self, t: ruleset::compile::TableId) -> Vec<(Af, crate::pdesc::AddrKey)> {
+        self.overlay.entries(t)
     }
 
     fn decide(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
@@ -321,7 +373,7 @@ impl Engine {
         }
         if let Some(rule) = self.state_rule(t.rule) {
             if rule.log.enabled && rule.log.all {
-                v.log = Some(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true));
+                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true)));
             }
         }
         v
@@ -396,9 +448,9 @@ impl Engine {
                     Reason::Synproxy => (Reason::Match, true),
                     why => (why, v.action == Action::Pass),
                 };
-                v.log = Some(log::entry(self, pkt, pd, ifp, rule, r, why, pass));
+                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, r, why, pass)));
             } else {
-                v.log = Some(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass));
+                v.log = Some(Box::new(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass)));
             }
         }
         v
@@ -455,6 +507,7 @@ impl Engine {
                 sloppy: s.sloppy,
                 modulate: rule.keep_state == KeepState::Modulate,
                 translated,
+                src_track: src_track(s),
                 pd: *pd,
             };
             let modulate = ns.modulate;
@@ -504,7 +557,7 @@ impl Engine {
         let rs = self.compiled().rulesets.get(r.0 as usize)?;
         let rule = rs.rules.get(r.1 as usize)?;
         Some(RuleNr {
-            anchor: rs.path.clone(),
+            ruleset: ruleset::compile::RulesetId(r.0),
             nr: rule.nr,
         })
     }
@@ -513,6 +566,33 @@ impl Engine {
         let p = self.pools.get(r.ruleset.0 as usize)?.get(r.index as usize)?;
         Some((&p.0, &p.1))
     }
+}
+
+/// The rule's source-tracking options as the state table takes them;
+/// `None` when the rule tracks no sources. pfctl turns on source
+/// tracking (global unless `source-track rule`) for any `max-src-*`.
+fn src_track(s: &ruleset::compile::CStateOpts) -> Option<SrcTrack> {
+    let limits = s.max_src_nodes != 0
+        || s.max_src_states != 0
+        || s.max_src_conn != 0
+        || s.max_src_conn_rate != (0, 0);
+    if s.src_track == RuleSrcTrack::None && !limits {
+        return None;
+    }
+    Some(SrcTrack {
+        per_rule: s.src_track == RuleSrcTrack::Rule,
+        max_src_nodes: s.max_src_nodes,
+        max_src_states: s.max_src_states,
+        max_src_conn: s.max_src_conn,
+        max_src_conn_rate: s.max_src_conn_rate,
+        overload: s.overload.is_some(),
+        flush: match (s.flush, s.flush_global) {
+            (_, true) => Some(Flush::Global),
+            (true, false) => Some(Flush::Rule),
+            (false, false) => None,
+        },
+        timeout: s.timeouts[ruleset::rule::PFTM_SRC_NODE],
+    })
 }
 
 fn pass_untouched() -> Verdict {

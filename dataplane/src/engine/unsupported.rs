@@ -4,8 +4,14 @@
 //! silently ignores part of a rule.
 
 use ruleset::compile::{CRule, Compiled};
-use ruleset::rule::{RouteKind, SrcTrack};
-use ruleset::ruleset::Syncookies;
+use ruleset::rule::RouteKind;
+use ruleset::ruleset::{Syncookies, DEFAULT_LIMITS};
+
+/// `set limit` indexes, in pf's `PF_LIMIT_*` order.
+const LIMIT_SRC_NODES: usize = 1;
+const LIMIT_TABLES: usize = 3;
+const LIMIT_TABLE_ENTRIES: usize = 4;
+const LIMIT_ANCHORS: usize = 6;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineError {
@@ -13,7 +19,8 @@ pub struct EngineError {
     pub anchor: String,
     /// pf.conf line, 0 for a global option.
     pub line: u32,
-    pub feature: &'static str,
+    /// `not supported: X`, or the limit the ruleset goes over.
+    pub message: String,
 }
 
 /// Every refusal of one load.
@@ -31,9 +38,9 @@ impl EngineErrors {
                 format!(" (anchor {})", e.anchor)
             };
             if e.line == 0 {
-                s.push_str(&format!("{file}: not supported: {}{at}\n", e.feature));
+                s.push_str(&format!("{file}: {}{at}\n", e.message));
             } else {
-                s.push_str(&format!("{file}:{}: not supported: {}{at}\n", e.line, e.feature));
+                s.push_str(&format!("{file}:{}: {}{at}\n", e.line, e.message));
             }
         }
         s
@@ -51,16 +58,6 @@ impl std::error::Error for EngineErrors {}
 fn rule_features(r: &CRule) -> Vec<&'static str> {
     let mut out = Vec::new();
     let a = &r.actions;
-    let s = &a.state;
-    if s.max_src_nodes != 0
-        || s.max_src_states != 0
-        || s.max_src_conn != 0
-        || s.max_src_conn_rate != (0, 0)
-        || s.overload.is_some()
-        || s.src_track != SrcTrack::None
-    {
-        out.push("source tracking (source-track, max-src-*, overload)");
-    }
     if a.route.is_some() || a.route_kind != RouteKind::None {
         out.push("route-to, reply-to and dup-to");
     }
@@ -88,11 +85,43 @@ fn rule_features(r: &CRule) -> Vec<&'static str> {
 /// Everything in `c` this engine refuses to load.
 pub fn check(c: &Compiled) -> Result<(), EngineErrors> {
     let mut errs = Vec::new();
+    let o = &c.options;
+    let limit = |i: usize| if o.limit_set[i] { o.limits[i] } else { DEFAULT_LIMITS[i] };
+    if o.limit_set[LIMIT_SRC_NODES] {
+        errs.push(EngineError {
+            anchor: String::new(),
+            line: 0,
+            message: "not supported: set limit src-nodes".into(),
+        });
+    }
+    // Limits pf checks when the tables are loaded.
+    if c.tables.len() as u64 > u64::from(limit(LIMIT_TABLES)) {
+        errs.push(EngineError {
+            anchor: String::new(),
+            line: 0,
+            message: format!("{} tables: over set limit tables {}", c.tables.len(), limit(LIMIT_TABLES)),
+        });
+    }
+    let entries: u64 = c.tables.iter().map(|t| t.len() as u64).sum();
+    if entries > u64::from(limit(LIMIT_TABLE_ENTRIES)) {
+        errs.push(EngineError {
+            anchor: String::new(),
+            line: 0,
+            message: format!("{entries} table entries: over set limit table-entries {}", limit(LIMIT_TABLE_ENTRIES)),
+        });
+    }
+    if c.rulesets.len().saturating_sub(1) as u64 > u64::from(limit(LIMIT_ANCHORS)) {
+        errs.push(EngineError {
+            anchor: String::new(),
+            line: 0,
+            message: format!("{} anchors: over set limit anchors {}", c.rulesets.len() - 1, limit(LIMIT_ANCHORS)),
+        });
+    }
     if c.options.syncookies != Syncookies::Never {
         errs.push(EngineError {
             anchor: String::new(),
             line: 0,
-            feature: "set syncookies",
+            message: "not supported: set syncookies".into(),
         });
     }
     for rs in &c.rulesets {
@@ -101,7 +130,7 @@ pub fn check(c: &Compiled) -> Result<(), EngineErrors> {
                 errs.push(EngineError {
                     anchor: rs.path.clone(),
                     line: r.line,
-                    feature,
+                    message: format!("not supported: {feature}"),
                 });
             }
         }

@@ -48,10 +48,11 @@ impl StateOutcome {
 }
 
 /// The rule that decided, as pf numbers it (`@nr` in its ruleset).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Copy` and small: the anchor's name is looked up only when printed
+/// (`Compiled::rulesets[ruleset].path`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleNr {
-    /// Anchor path, "" for the main ruleset.
-    pub anchor: String,
+    pub ruleset: ruleset::compile::RulesetId,
     pub nr: u32,
 }
 
@@ -87,8 +88,9 @@ pub struct Verdict {
     pub rule: Option<RuleNr>,
     pub state: StateOutcome,
     pub nat: Option<NatInfo>,
-    /// The pflog record, when a `log` rule (or a forced log) says so.
-    pub log: Option<super::LogEntry>,
+    /// The pflog record, when a `log` rule (or a forced log) says so;
+    /// boxed so a verdict stays a few words wide on the fast path.
+    pub log: Option<Box<super::LogEntry>>,
     /// Frames the engine sends because of this packet, in order: a
     /// `block return` reply, synproxy's handshake segments. Each is a
     /// whole frame of the packet's link type.

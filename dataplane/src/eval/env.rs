@@ -7,7 +7,7 @@ use crate::pdesc::{key_to_ip, AddrKey, Pdesc};
 use ruleset::addr::{Af, IfAddrFlags};
 use ruleset::compile::{CRule, Compiled, IfId, TableId};
 
-use super::RuleRef;
+use super::{EvalCtx, RuleRef};
 
 /// The addresses and ports rules are matched against: pf's `nsaddr`,
 /// `ndaddr`, `nsport`, `ndport`. They start as the packet's own and
@@ -60,6 +60,16 @@ pub trait EvalEnv {
         ifp == group
     }
 
+    /// Every group `ifp` belongs to, when the environment can list them:
+    /// lets the classifier look up an interface's rules directly instead
+    /// of asking [`EvalEnv::if_in_group`] about every interface a rule
+    /// names. `None` (the default) means "ask one by one". When `Some`,
+    /// it must agree with `if_in_group`.
+    fn if_groups(&self, ifp: IfId) -> Option<&[IfId]> {
+        let _ = ifp;
+        None
+    }
+
     /// Is `addr` in table `t` (longest-prefix match, negated entries
     /// excluded)? The default reads the table as compiled; an engine
     /// whose tables change at run time (`pfctl -t -T add`) overrides it.
@@ -81,15 +91,19 @@ pub trait EvalEnv {
     /// The default translates nothing; the engine overrides it with its
     /// NAT pools, which is where pool state (round-robin position,
     /// sticky source) and free-port search live.
+    ///
+    /// `ctx` is the evaluation's context (interface, direction, for
+    /// pools on `(if)` and `nat-to` on egress).
     fn translate(
         &self,
         compiled: &Compiled,
         rule_ref: RuleRef,
         rule: &CRule,
+        ctx: &EvalCtx<'_>,
         pd: &Pdesc,
         flow: &Flow,
     ) -> Result<Option<Flow>, crate::reason::Reason> {
-        let _ = (compiled, rule_ref, rule, pd, flow);
+        let _ = (compiled, rule_ref, rule, ctx, pd, flow);
         Ok(None)
     }
 }
@@ -106,5 +120,9 @@ impl EvalEnv for NoEnv {
 
     fn has_route(&self, _: Af, _: AddrKey) -> bool {
         false
+    }
+
+    fn if_groups(&self, _: IfId) -> Option<&[IfId]> {
+        Some(&[])
     }
 }

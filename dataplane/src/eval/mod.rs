@@ -73,7 +73,10 @@ impl RuleRef {
 #[derive(Clone, Copy)]
 pub struct EvalCtx<'a> {
     /// The interface the packet is seen on, as [`Compiled::if_id`] names
-    /// it; `None` when no rule names it.
+    /// it. An interface no rule names but that may belong to a group
+    /// rules name (`on egress`) needs an id too, any beyond
+    /// `Compiled::ifnames`, so that [`EvalEnv::if_in_group`] can be asked
+    /// about it; `None` matches only rules without `on` or with `on !`.
     pub ifp: Option<IfId>,
     pub dir: Dir,
     pub rdomain: u32,
@@ -96,8 +99,6 @@ pub struct RuleEngine {
     /// workers as in pf.
     expired: Vec<AtomicBool>,
     classifiers: Vec<Option<Classifier>>,
-    words: Vec<usize>,
-    max_words: usize,
 }
 
 impl std::fmt::Debug for RuleEngine {
@@ -120,28 +121,18 @@ impl RuleEngine {
         let mut base = Vec::with_capacity(compiled.rulesets.len());
         let mut total = 0usize;
         let mut classifiers = Vec::with_capacity(compiled.rulesets.len());
-        let mut words = Vec::with_capacity(compiled.rulesets.len());
         for rs in &compiled.rulesets {
             base.push(total);
             total += rs.rules.len();
             let n = rs.rules.len();
-            if n >= min_rules && n > 0 {
-                classifiers.push(Some(Classifier::build(&rs.rules)));
-                words.push(bits::words_for(n));
-            } else {
-                classifiers.push(None);
-                words.push(0);
-            }
+            classifiers.push((n >= min_rules && n > 0).then(|| Classifier::build(&rs.rules)));
         }
-        let max_words = words.iter().copied().max().unwrap_or(0);
         RuleEngine {
             expired: (0..total).map(|_| AtomicBool::new(false)).collect(),
             compiled,
             base,
             total,
             classifiers,
-            words,
-            max_words,
         }
     }
 
@@ -187,10 +178,6 @@ impl RuleEngine {
         &self.base
     }
 
-    pub(crate) fn max_words(&self) -> usize {
-        self.max_words
-    }
-
     fn flat(&self, r: RuleRef) -> Option<usize> {
         let b = *self.base.get(r.ruleset.0 as usize)?;
         let len = self
@@ -219,10 +206,6 @@ impl RuleEngine {
 
     fn classifier(&self, rs: RulesetId) -> Option<&Classifier> {
         self.classifiers.get(rs.0 as usize)?.as_ref()
-    }
-
-    fn words(&self, rs: RulesetId) -> usize {
-        self.words.get(rs.0 as usize).copied().unwrap_or(0)
     }
 }
 

@@ -339,6 +339,63 @@ fn spec() -> impl Strategy<Value = Spec> {
     any::<Spec>()
 }
 
+struct Case {
+    top: Vec<(Spec, Vec<Spec>)>,
+    wa: Vec<Spec>,
+    wb: Vec<Spec>,
+    packets: Vec<PktSpec>,
+    translate: bool,
+    list_groups: bool,
+}
+
+fn check(case: &Case) -> Result<(), TestCaseError> {
+    let text = ruleset_text(&case.top, &case.wa, &case.wb);
+    let compiled = compile(&text);
+    let id = |n: &str| compiled.if_id(n);
+    let em0 = id("em0").unwrap_or(IfId(1000));
+    let em1 = id("em1").unwrap_or(IfId(1001));
+    let key = |s: &str| addr_key(s.parse::<IpAddr>().expect("address"));
+    let mut env = TestEnv {
+        groups: id("egress").map(|g| vec![(em1, g)]).unwrap_or_default(),
+        if_addrs: vec![(em0, key("10.0.0.1")), (em0, key("2001:db8::1"))],
+        routes: vec![key("10.0.0.2"), key("2001:db8::2")],
+        translate: case.translate,
+        ..TestEnv::default()
+    };
+    if case.list_groups {
+        env.list_groups();
+    }
+    let lin = RuleEngine::with_classify_min(compiled.clone(), usize::MAX);
+    let skip = RuleEngine::with_classify_min(compiled.clone(), usize::MAX);
+    let cls = RuleEngine::with_classify_min(compiled.clone(), 0);
+    let (mut wl, mut ws, mut wc) = (
+        EvalWorker::new(&lin),
+        EvalWorker::new(&skip),
+        EvalWorker::new(&cls),
+    );
+    for (c, rand) in &case.packets {
+        let ctx = EvalCtx {
+            ifp: [Some(em0), Some(em1), None][usize::from(c[10]) % 3],
+            dir: if c[10] / 3 % 2 == 0 {
+                Dir::In
+            } else {
+                Dir::Out
+            },
+            rdomain: 0,
+            tag: [None, compiled.tag_id("X"), compiled.tag_id("Y")][usize::from(c[11]) % 3],
+            rand: *rand,
+            env: &env,
+        };
+        let pd = packet(c);
+        let a = evaluate_linear(&lin, &ctx, &pd, &mut wl);
+        let b = evaluate(&skip, &ctx, &pd, &mut ws);
+        let d = evaluate(&cls, &ctx, &pd, &mut wc);
+        prop_assert_eq!(a, b, "skip steps\n{}\n{:?}", text, pd);
+        prop_assert_eq!(a, d, "classifier\n{}\n{:?}", text, pd);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
@@ -349,40 +406,24 @@ proptest! {
         wb in prop::collection::vec(spec(), 0..3),
         packets in prop::collection::vec(any::<PktSpec>(), 1..7),
         translate in any::<bool>(),
+        list_groups in any::<bool>(),
     ) {
-        let text = ruleset_text(&top, &wa, &wb);
-        let compiled = compile(&text);
-        let id = |n: &str| compiled.if_id(n);
-        let em0 = id("em0").unwrap_or(IfId(1000));
-        let em1 = id("em1").unwrap_or(IfId(1001));
-        let key = |s: &str| addr_key(s.parse::<IpAddr>().expect("address"));
-        let env = TestEnv {
-            groups: id("egress").map(|g| vec![(em1, g)]).unwrap_or_default(),
-            if_addrs: vec![(em0, key("10.0.0.1")), (em0, key("2001:db8::1"))],
-            routes: vec![key("10.0.0.2"), key("2001:db8::2")],
-            translate,
-            ..TestEnv::default()
-        };
-        let lin = RuleEngine::with_classify_min(compiled.clone(), usize::MAX);
-        let skip = RuleEngine::with_classify_min(compiled.clone(), usize::MAX);
-        let cls = RuleEngine::with_classify_min(compiled.clone(), 0);
-        let (mut wl, mut ws, mut wc) =
-            (EvalWorker::new(&lin), EvalWorker::new(&skip), EvalWorker::new(&cls));
-        for (c, rand) in &packets {
-            let ctx = EvalCtx {
-                ifp: [Some(em0), Some(em1), None][usize::from(c[10]) % 3],
-                dir: if c[10] / 3 % 2 == 0 { Dir::In } else { Dir::Out },
-                rdomain: 0,
-                tag: [None, compiled.tag_id("X"), compiled.tag_id("Y")][usize::from(c[11]) % 3],
-                rand: *rand,
-                env: &env,
-            };
-            let pd = packet(c);
-            let a = evaluate_linear(&lin, &ctx, &pd, &mut wl);
-            let b = evaluate(&skip, &ctx, &pd, &mut ws);
-            let d = evaluate(&cls, &ctx, &pd, &mut wc);
-            prop_assert_eq!(a, b, "skip steps\n{}\n{:?}", text, pd);
-            prop_assert_eq!(a, d, "classifier\n{}\n{:?}", text, pd);
-        }
+        check(&Case { top, wa, wb, packets, translate, list_groups })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Rulesets of several classifier words: candidates cross word
+    /// boundaries, skip steps jump words, index lists are sparse or dense.
+    #[test]
+    fn fast_evaluation_equals_linear_on_long_rulesets(
+        top in prop::collection::vec((spec(), prop::collection::vec(spec(), 0..2)), 64..260),
+        packets in prop::collection::vec(any::<PktSpec>(), 1..24),
+        translate in any::<bool>(),
+        list_groups in any::<bool>(),
+    ) {
+        check(&Case { top, wa: vec![], wb: vec![], packets, translate, list_groups })?;
     }
 }

@@ -14,10 +14,24 @@ use super::RuleRef;
 pub const MAX_MATCHES: usize = 32;
 
 /// The `match` rules that matched, in evaluation order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Matches {
     len: u8,
     rules: [RuleRef; MAX_MATCHES],
+}
+
+impl PartialEq for Matches {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Matches {}
+
+impl std::fmt::Debug for Matches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
 }
 
 impl Default for Matches {

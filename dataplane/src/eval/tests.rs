@@ -88,6 +88,22 @@ pub(super) struct TestEnv {
     pub routes: Vec<AddrKey>,
     pub translate: bool,
     pub calls: Cell<u32>,
+    /// Answer `if_groups` from `groups` (else the evaluator asks
+    /// `if_in_group` about each interface).
+    pub listed: Option<Vec<(IfId, Vec<IfId>)>>,
+}
+
+impl TestEnv {
+    pub(super) fn list_groups(&mut self) {
+        let mut listed: Vec<(IfId, Vec<IfId>)> = Vec::new();
+        for &(i, g) in &self.groups {
+            match listed.iter_mut().find(|(x, _)| *x == i) {
+                Some((_, v)) => v.push(g),
+                None => listed.push((i, vec![g])),
+            }
+        }
+        self.listed = Some(listed);
+    }
 }
 
 impl EvalEnv for TestEnv {
@@ -103,11 +119,22 @@ impl EvalEnv for TestEnv {
         ifp == group || self.groups.contains(&(ifp, group))
     }
 
+    fn if_groups(&self, ifp: IfId) -> Option<&[IfId]> {
+        let listed = self.listed.as_ref()?;
+        Some(
+            listed
+                .iter()
+                .find(|(x, _)| *x == ifp)
+                .map_or(&[][..], |(_, v)| v.as_slice()),
+        )
+    }
+
     fn translate(
         &self,
         _: &Compiled,
         _: RuleRef,
         rule: &CRule,
+        _: &EvalCtx<'_>,
         _: &Pdesc,
         flow: &Flow,
     ) -> Result<Option<Flow>, Reason> {
@@ -811,4 +838,34 @@ fn counters_follow_pf_counters_inc() {
     sum.add(&c);
     sum.add(&c);
     assert_eq!(sum.bytes, [120, 0]);
+}
+
+#[test]
+fn anchors_nested_past_pfs_stack_fail_closed() {
+    // An anchor that calls itself nests until pf's anchor stack is full;
+    // pf then fails the evaluation (drop, reason left at "match").
+    let s = Setup::new("anchor \"r\" {\n anchor \"/r\"\n}\npass all\n", &NoEnv);
+    let r = s.eval(&tcp("10.0.0.1", "10.0.0.2", 80));
+    assert_eq!(
+        (r.action, r.fail, r.rule),
+        (Action::Block, Some(Reason::Match), None)
+    );
+    // Nested a few levels is fine.
+    let s = Setup::new(
+        "anchor \"a\" {\n anchor \"b\" {\n anchor \"c\" {\n block proto tcp\n }\n }\n}\n",
+        &NoEnv,
+    );
+    let r = s.eval(&tcp("10.0.0.1", "10.0.0.2", 80));
+    assert_eq!((r.action, r.fail), (Action::Block, None));
+    let inner = r.rule.expect("rule in a/b/c");
+    assert_eq!(s.compiled.rulesets[inner.ruleset.0 as usize].path, "a/b/c");
+}
+
+#[test]
+fn engines_are_shared_across_workers() {
+    fn shared<T: Send + Sync>() {}
+    fn owned<T: Send>() {}
+    shared::<RuleEngine>();
+    owned::<EvalWorker>();
+    shared::<EvalResult>();
 }

@@ -12,7 +12,6 @@ use crate::reason::Reason;
 use ruleset::compile::{CRule, RulesetId, TagId};
 use ruleset::rule::Action;
 
-use super::bits::next_set;
 use super::env::Flow;
 use super::matcher::{test, Miss, Packet};
 use super::result::{Actions, EvalResult, Matches};
@@ -52,34 +51,37 @@ struct Walk<'a, const FAST: bool> {
 }
 
 impl<const FAST: bool> Walk<'_, FAST> {
-    /// Compute the classifier candidates of `rs`, entered at `depth`.
-    fn enter(&self, w: &mut EvalWorker, rs: RulesetId, depth: usize) {
+    /// Start the classifier walk of `rs` at `depth`, from rule `from`.
+    fn enter(&self, w: &mut EvalWorker, rs: RulesetId, depth: usize, from: u32) {
         if !FAST {
             return;
         }
         let Some(c) = self.eng.classifier(rs) else {
             return;
         };
-        let words = self.eng.words(rs);
-        let (Some(cand), Some(gen)) = (w.cand.get_mut(depth), w.cand_gen.get_mut(depth)) else {
-            return;
-        };
-        let (Some(cand), Some(tmp)) = (cand.get_mut(..words), w.tmp.get_mut(..words)) else {
-            return;
-        };
-        c.candidates(&self.p, &self.flow, cand, tmp);
-        *gen = self.flow_gen;
+        if let (Some(st), Some(gen)) = (w.cand.get_mut(depth), w.cand_gen.get_mut(depth)) {
+            *st = c.start(&self.p, &self.flow, from);
+            *gen = self.flow_gen;
+        }
     }
 
     /// The next rule index at or after `i` worth testing in `rs`.
-    fn next(&self, w: &EvalWorker, rs: RulesetId, depth: usize, i: u32, len: u32) -> Option<u32> {
+    fn next(
+        &self,
+        w: &mut EvalWorker,
+        rs: RulesetId,
+        depth: usize,
+        i: u32,
+        len: u32,
+    ) -> Option<u32> {
         if i >= len {
             return None;
         }
-        if FAST && self.eng.classifier(rs).is_some() {
-            let words = self.eng.words(rs);
-            let cand = w.cand.get(depth)?.get(..words)?;
-            return next_set(cand, i).filter(|&j| j < len);
+        if FAST {
+            if let Some(c) = self.eng.classifier(rs) {
+                let st = w.cand.get_mut(depth)?;
+                return c.next(st, i).filter(|&j| j < len);
+            }
         }
         Some(i)
     }
@@ -99,7 +101,9 @@ impl<const FAST: bool> Walk<'_, FAST> {
             self.rdr = Some(rref);
         }
         let env = self.p.ctx.env;
-        if let Some(f) = env.translate(self.p.compiled, rref, r, self.p.pd, &self.flow)? {
+        if let Some(f) =
+            env.translate(self.p.compiled, rref, r, self.p.ctx, self.p.pd, &self.flow)?
+        {
             if f != self.flow {
                 self.flow = f;
                 self.flow_gen = self.flow_gen.wrapping_add(1);
@@ -115,7 +119,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
         w.stack.clear();
         let mut rs = RulesetId(0);
         let mut i: u32 = 0;
-        self.enter(w, rs, 0);
+        self.enter(w, rs, 0, 0);
         'ruleset: loop {
             let rules = compiled
                 .rulesets
@@ -165,7 +169,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
                             }
                             self.actions.apply(r);
                             if self.translate(rref, r)? {
-                                self.enter(w, rs, depth);
+                                self.enter(w, rs, depth, i);
                             }
                         } else {
                             self.rm = Some(rref);
@@ -178,35 +182,31 @@ impl<const FAST: bool> Walk<'_, FAST> {
                     }
                     Some(a) => {
                         self.cur_anchor = Some(rref);
-                        // pf's stack has one sentinel frame.
-                        if w.stack.len() + 1 >= ANCHOR_STACK_MAX {
-                            return Err(Reason::Match);
-                        }
-                        let target = if a.wildcard {
+                        let (target, wildcard) = if a.wildcard {
                             let first = compiled
                                 .rulesets
                                 .get(a.ruleset.0 as usize)
                                 .and_then(|t| t.children.first().copied());
+                            // No children: nothing to run, nothing pushed.
                             let Some(first) = first else {
                                 continue;
                             };
-                            w.stack.push(Frame {
-                                rs,
-                                anchor_idx: idx,
-                                wildcard: Some((a.ruleset, 1)),
-                            });
-                            first
+                            (first, Some((a.ruleset, 1)))
                         } else {
-                            w.stack.push(Frame {
-                                rs,
-                                anchor_idx: idx,
-                                wildcard: None,
-                            });
-                            a.ruleset
+                            (a.ruleset, None)
                         };
+                        // pf's stack has one sentinel frame.
+                        if w.stack.len() + 1 >= ANCHOR_STACK_MAX {
+                            return Err(Reason::Match);
+                        }
+                        w.stack.push(Frame {
+                            rs,
+                            anchor_idx: idx,
+                            wildcard,
+                        });
                         rs = target;
                         i = 0;
-                        self.enter(w, rs, w.stack.len());
+                        self.enter(w, rs, w.stack.len(), 0);
                         continue 'ruleset;
                     }
                 }
@@ -219,7 +219,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
                 ruleset: f.rs,
                 index: f.anchor_idx,
             };
-            if eng.rule(aref).quick && self.am == Some(aref) {
+            if eng.get(aref).is_some_and(|a| a.quick) && self.am == Some(aref) {
                 self.quick = true;
                 return Ok(());
             }
@@ -236,7 +236,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
                     });
                     rs = child;
                     i = 0;
-                    self.enter(w, rs, w.stack.len());
+                    self.enter(w, rs, w.stack.len(), 0);
                     continue 'ruleset;
                 }
             }
@@ -244,7 +244,7 @@ impl<const FAST: bool> Walk<'_, FAST> {
             i = f.anchor_idx.saturating_add(1);
             let depth = w.stack.len();
             if FAST && w.cand_gen.get(depth).copied() != Some(self.flow_gen) {
-                self.enter(w, rs, depth);
+                self.enter(w, rs, depth, i);
             }
         }
     }
@@ -275,8 +275,7 @@ pub(super) fn evaluate<const FAST: bool>(
     let mut fail = walk.run(w).err();
     let mut action = Action::Pass;
     if fail.is_none() {
-        if let Some(rref) = walk.rm {
-            let r = eng.rule(rref);
+        if let Some((rref, r)) = walk.rm.and_then(|x| Some((x, eng.get(x)?))) {
             action = r.action;
             walk.actions.apply(r);
             if let Err(e) = walk.translate(rref, r) {
@@ -284,7 +283,10 @@ pub(super) fn evaluate<const FAST: bool>(
             }
         }
     }
-    let allow_opts = walk.rm.is_some_and(|r| eng.rule(r).allow_opts);
+    let allow_opts = walk
+        .rm
+        .and_then(|r| eng.get(r))
+        .is_some_and(|r| r.allow_opts);
     if fail.is_none() && action == Action::Pass && pd.ip_opts && !allow_opts {
         fail = Some(Reason::IpOption);
     }

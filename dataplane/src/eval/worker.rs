@@ -5,6 +5,7 @@ use crate::pdesc::Dir;
 use ruleset::compile::RulesetId;
 use ruleset::rule::Action;
 
+use super::classify::CandState;
 use super::counters::RuleCounters;
 use super::result::EvalResult;
 use super::{RuleEngine, RuleRef, ANCHOR_STACK_MAX};
@@ -27,33 +28,28 @@ pub struct EvalWorker {
     /// Where each ruleset's rules start in `counters` (the engine's).
     base: Vec<usize>,
     pub(super) stack: Vec<Frame>,
-    /// Classifier candidates per anchor depth, and the flow generation
-    /// each was computed for.
-    pub(super) cand: Vec<Vec<u64>>,
+    /// Classifier walk per anchor depth, and the flow generation each
+    /// was started for.
+    pub(super) cand: Vec<CandState>,
     pub(super) cand_gen: Vec<u32>,
-    pub(super) tmp: Vec<u64>,
 }
 
 impl EvalWorker {
     pub fn new(eng: &RuleEngine) -> EvalWorker {
-        let words = eng.max_words();
         EvalWorker {
             counters: vec![RuleCounters::default(); eng.rule_count()],
             default_counters: RuleCounters::default(),
             base: eng.bases().to_vec(),
             stack: Vec::with_capacity(ANCHOR_STACK_MAX),
-            cand: (0..=ANCHOR_STACK_MAX).map(|_| vec![0; words]).collect(),
+            cand: vec![CandState::default(); ANCHOR_STACK_MAX + 1],
             cand_gen: vec![0; ANCHOR_STACK_MAX + 1],
-            tmp: vec![0; words],
         }
     }
 
     /// Whether this worker was built for `eng`'s ruleset size; a worker
     /// must be rebuilt when the engine is swapped.
     pub fn fits(&self, eng: &RuleEngine) -> bool {
-        self.counters.len() == eng.rule_count()
-            && self.base == eng.bases()
-            && self.tmp.len() == eng.max_words()
+        self.counters.len() == eng.rule_count() && self.base == eng.bases()
     }
 
     fn flat(&self, r: RuleRef) -> Option<usize> {
@@ -107,7 +103,8 @@ impl EvalWorker {
     pub fn account(&mut self, eng: &RuleEngine, res: &EvalResult, dir: Dir, bytes: u64) {
         let blocked_by_rule = res
             .rule
-            .is_some_and(|r| eng.rule(r).action == Action::Block);
+            .and_then(|r| eng.get(r))
+            .is_some_and(|r| r.action == Action::Block);
         if res.action != Action::Pass && !blocked_by_rule {
             return;
         }

@@ -1,5 +1,6 @@
 //! What the table is built with, and what a new state is made of.
 
+use super::srcnode::SrcTrack;
 use crate::key::StateKey;
 use crate::pdesc::{Dir, Pdesc};
 use ruleset::rule::PFTM_MAX;
@@ -56,6 +57,8 @@ pub struct NewState {
     /// The rule translated the creating packet (the keys then differ,
     /// except for a no-op translation).
     pub translated: bool,
+    /// Source tracking (`source-track`, `max-src-*`), if the rule asks.
+    pub src_track: Option<SrcTrack>,
     /// The creating packet: TCP sequence and window state start from it,
     /// and it is counted (by `pd.ip_len`) on the new state.
     pub pd: Pdesc,

@@ -1,7 +1,10 @@
-//! One state as the table stores it: packed to stay near 136 bytes, since
-//! a firewall holds millions. The rule, its timeouts and its state count
-//! live once per rule in a [`Profile`](super::timeout::Profile); the
-//! stack key is boxed and only present under translation.
+//! One state as the table stores it: packed into two cache lines (128
+//! bytes, line-aligned), since a firewall holds millions and a lookup
+//! should touch as few lines as it can. The rule, its timeouts and its
+//! state count live once per rule in a
+//! [`Profile`](super::timeout::Profile); the stack key is boxed and only
+//! present under translation; `modulate state` modulators live in the
+//! shard's side table.
 
 use super::packed::PackedKey;
 use super::peer::Peer;
@@ -16,17 +19,60 @@ pub(crate) const F_TRANSLATED: u8 = 4;
 /// The stack key is indexed in another shard's foreign table.
 pub(crate) const F_FOREIGN: u8 = 8;
 
+/// The state holds a reference to a source node.
+pub(crate) const F_SRCNODE: u8 = 16;
+/// Counted as an established connection of its source node (pf's
+/// `src.tcp_est`).
+pub(crate) const F_TCP_EST: u8 = 32;
+
+/// The shard's side table holds this state's sequence modulators.
+pub(crate) const F_MODULATED: u8 = 64;
+
 /// `if_bound` of a floating state.
 pub(crate) const FLOATING: u32 = u32::MAX;
 
+/// A peer as stored: [`Peer`] less its modulator.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PeerState {
+    pub seqlo: u32,
+    pub seqhi: u32,
+    pub max_win: u16,
+    pub wscale: u8,
+    pub state: u8,
+}
+
+impl PeerState {
+    pub(crate) fn with(self, seqdiff: u32) -> Peer {
+        Peer {
+            seqlo: self.seqlo,
+            seqhi: self.seqhi,
+            seqdiff,
+            max_win: self.max_win,
+            wscale: self.wscale,
+            state: self.state,
+        }
+    }
+
+    pub(crate) fn of(p: &Peer) -> Self {
+        PeerState {
+            seqlo: p.seqlo,
+            seqhi: p.seqhi,
+            max_win: p.max_win,
+            wscale: p.wscale,
+            state: p.state,
+        }
+    }
+}
+
 #[derive(Debug)]
+#[repr(align(64))]
 pub(crate) struct State {
     pub wire: PackedKey,
     /// `None`: the stack key is the wire key (no translation).
     pub stack: Option<Box<PackedKey>>,
     /// The peer that sent the creating packet, and the other one.
-    pub src: Peer,
-    pub dst: Peer,
+    pub src: PeerState,
+    pub dst: PeerState,
     /// [0]: packets in the creating direction, [1]: the other way.
     pub packets: [u64; 2],
     pub bytes: [u64; 2],
@@ -58,8 +104,8 @@ impl State {
                 proto: 0,
             }),
             stack: None,
-            src: Peer::default(),
-            dst: Peer::default(),
+            src: PeerState::default(),
+            dst: PeerState::default(),
             packets: [0; 2],
             bytes: [0; 2],
             creation: 0,
@@ -101,7 +147,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn state_stays_compact() {
-        assert!(std::mem::size_of::<super::State>() <= 136);
+    fn state_fills_two_cache_lines() {
+        assert_eq!(std::mem::size_of::<super::State>(), 128);
     }
 }

@@ -4,6 +4,7 @@
 
 use super::entry::F_SLOPPY;
 use super::peer::{seq_geq, WSCALE_MASK};
+use super::shard::modulators;
 use super::table::{secs, StateTable};
 use super::track::{other_key, reversed, rewrite};
 use super::tracked::{Rewrite, Side, StateId, Tracked};
@@ -55,10 +56,12 @@ impl StateTable {
             if inner.proto == proto::TCP {
                 // which peer sent the quoted segment
                 let quoted_by_src = (dir == st.dir) == rev;
+                let m = modulators(&g.modulators, idx, st);
+                let (ps, pd_) = (st.src.with(m[0]), st.dst.with(m[1]));
                 let (src, dst) = if quoted_by_src {
-                    (&st.src, &st.dst)
+                    (&ps, &pd_)
                 } else {
-                    (&st.dst, &st.src)
+                    (&pd_, &ps)
                 };
                 let dws = if src.wscale != 0 && dst.wscale != 0 {
                     dst.wscale & WSCALE_MASK

@@ -7,8 +7,9 @@
 //! # Layout and locking
 //!
 //! The table is `N` shards, each a `Mutex` over a slab of packed states
-//! (136 bytes: two keys packed to 40 bytes each, the stack one boxed and
-//! present only under translation; rule, timeouts and the per-rule count
+//! (128 bytes, cache-line aligned: the wire key packed to 40 bytes, the
+//! stack key boxed and present only under translation, `modulate state`
+//! modulators in a side table; rule, timeouts and the per-rule count
 //! shared in a profile), a `hashbrown::HashTable<u32>` index of slot
 //! numbers (the key is compared in the slot, so an index entry costs 4
 //! bytes plus a control byte), and a small table of *foreign* entries:
@@ -30,23 +31,27 @@
 //!
 //! | figure | value |
 //! |---|---|
-//! | bytes per state, 1,000,000 untranslated states, index included | 153.1 |
-//! | bytes per state, 1,000,000 translated states (boxed stack key, foreign entry) | 329.4 |
-//! | lookup + track, ACK of an established TCP state, 1M states | 558-880 ns |
-//! | the same on 10k states (in cache: the compute floor) | 111 ns |
-//! | insert (table growing from empty, rehashes included) | 304-382 ns (2.6-3.3 M/s) |
-//! | 1 shard: 1 thread / 2 threads | 1.09-1.76 / 1.21-1.72 Mpps |
-//! | 64 shards: 1 thread / 2 threads | 1.09-1.28 / 1.14-1.51 Mpps |
+//! | bytes per state, 1,000,000 untranslated states, index included | 144.7 |
+//! | bytes per state, 1,000,000 translated states (boxed stack key, foreign entry) | 321.0 |
+//! | lookup + track, ACK of an established TCP state, 1M states | 487 ns |
+//! | the same on 10k states (in cache: the compute floor) | 89 ns |
+//! | insert (table growing from empty, rehashes included) | 393 ns (2.5 M/s) |
+//! | 1 shard: 1 thread / 2 threads | 1.17 / 1.07 Mpps |
+//! | 64 shards: 1 thread / 2 threads | 1.95 / 2.25 Mpps |
+//!
+//! (Before the state went to 128 aligned bytes: 153.1 B/state and
+//! 558-880 ns at 1M.)
 //!
 //! At 1M states the fast path is bound by cache and TLB misses (index
 //! control bytes, index slot, the state's cache lines), not by locking.
 //!
 //! # What is not here
 //!
-//! Source tracking (`max-src-*`, `overload`) and the RST / challenge ACK
-//! pf sends on some mismatches are not implemented: no rule that asks
-//! for them may be loaded against this table. `synproxy state` is in
-//! `synproxy.rs`.
+//! The RST / challenge ACK pf sends on some mismatches are not
+//! implemented. `overload <table>` is reported through
+//! [`StateTable::drain_overloads`] for the engine to apply, so the table
+//! entry lands after the offending packet rather than with it.
+//! `synproxy state` is in `synproxy.rs`.
 
 mod config;
 mod entry;
@@ -56,6 +61,7 @@ mod packed;
 mod peer;
 mod purge;
 mod shard;
+mod srcnode;
 mod synproxy;
 mod table;
 mod tcp;
@@ -69,6 +75,7 @@ mod tests;
 pub use config::{NewState, StateConfig};
 pub use info::{StateEvent, StateInfo};
 pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
+pub use srcnode::{Flush, Overload, SrcTrack};
 pub use synproxy::{ProxySegment, ProxyStep};
 pub use table::{StateCounters, StateTable};
 pub use timeout::*;

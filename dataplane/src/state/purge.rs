@@ -14,6 +14,8 @@ impl StateTable {
     /// timeouts are judged against the count before this call's removals.
     pub fn purge(&self, now_ns: u64, budget: usize) -> usize {
         let now = secs(now_ns);
+        self.tick(now);
+        self.src_nodes().purge(now);
         let n = self.shards.len();
         let mut cur = self.purge_cursor.lock().unwrap_or_else(|e| e.into_inner());
         let (mut scanned, mut shards_done) = (0, 0);

@@ -3,13 +3,15 @@
 //! whose state lives in another shard (a translated state's two keys hash
 //! apart).
 
-use super::entry::{State, FLOATING, F_LIVE};
+use super::entry::{State, FLOATING, F_LIVE, F_MODULATED};
 use super::info::StateEvent;
 use super::packed::PackedKey;
+use super::peer::Peer;
 use super::timeout::{Profile, Registry};
 use crate::pdesc::Dir;
 use crossbeam_channel::Sender;
 use hashbrown::HashTable;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 const NO_FREE: u32 = u32::MAX;
@@ -40,6 +42,9 @@ pub(crate) struct Shard {
     /// this shard's lock alone.
     pub profiles: Vec<Arc<Profile>>,
     pub events: Option<Sender<StateEvent>>,
+    /// `modulate state` modulators (src, dst) by slot: few states have
+    /// them, so they stay out of the slot.
+    pub modulators: HashMap<u32, [u32; 2]>,
 }
 
 /// pf's `pf_find_state` filter on a key's role: an inbound packet
@@ -66,7 +71,14 @@ impl Shard {
             foreign: HashTable::new(),
             profiles: Vec::new(),
             events: None,
+            modulators: HashMap::new(),
         }
+    }
+
+    /// Slot `idx`'s peers with their modulators.
+    pub(crate) fn peers(&self, idx: u32, st: &State) -> (Peer, Peer) {
+        let m = modulators(&self.modulators, idx, st);
+        (st.src.with(m[0]), st.dst.with(m[1]))
     }
 
     pub(crate) fn ensure_profile(&mut self, id: u32, reg: &Registry) {
@@ -100,6 +112,7 @@ impl Shard {
     }
 
     pub(crate) fn release(&mut self, idx: u32) {
+        self.modulators.remove(&idx);
         let free = self.free;
         if let Some(slot) = self.slots.get_mut(idx as usize) {
             *slot = State::vacant(slot.serial.wrapping_add(1), free);
@@ -133,6 +146,14 @@ impl Shard {
             e.remove();
         }
     }
+}
+
+/// The modulators of slot `idx` (zero unless `modulate state`).
+pub(crate) fn modulators(table: &HashMap<u32, [u32; 2]>, idx: u32, st: &State) -> [u32; 2] {
+    if st.flags & F_MODULATED == 0 {
+        return [0; 2];
+    }
+    table.get(&idx).copied().unwrap_or([0; 2])
 }
 
 fn st_serial(s: &State) -> u32 {

@@ -35,6 +35,8 @@
 //! (`max-src-conn`, `max-src-conn-rate` count a proxied connection
 //! there); source tracking is refused at load for now.
 
+use super::entry::{PeerState, F_MODULATED};
+use super::shard::modulators;
 use super::info::StateEvent;
 use super::peer::{tcps, Peer};
 use super::table::{secs, StateTable};
@@ -78,8 +80,8 @@ pub struct ProxyStep {
 }
 
 /// Whether a state is in one of the proxy phases.
-pub(crate) fn proxying(src: &Peer) -> bool {
-    src.state == tcps::PROXY_SRC || src.state == tcps::PROXY_DST
+pub(crate) fn proxying(src_state: u8) -> bool {
+    src_state == tcps::PROXY_SRC || src_state == tcps::PROXY_DST
 }
 
 fn reply(pd: &Pdesc, seq: u32, ack: u32, flags: u8, win: u16, mss: Option<u16>) -> ProxySegment {
@@ -170,9 +172,11 @@ impl StateTable {
         let now = secs(now_ns);
         self.with_state(key, dir, ifidx, now, |g, si, idx| {
             let st = g.slots.get_mut(idx as usize)?;
-            if !proxying(&st.src) {
+            if !proxying(st.src.state) {
                 return None;
             }
+            let m = modulators(&g.modulators, idx, st);
+            let (mut src_p, mut dst_p) = (st.src.with(m[0]), st.dst.with(m[1]));
             let fwd = dir == st.dir;
             // pf's `sk = st->key[pd->didx]`: the stack key for an inbound
             // packet, the wire key for an outbound one.
@@ -182,7 +186,7 @@ impl StateTable {
                 st.wire.unpack()
             };
             let flags = th.flags;
-            let (src, dst) = (&mut st.src, &mut st.dst);
+            let (src, dst) = (&mut src_p, &mut dst_p);
             let mut send = Vec::new();
             let mut changed = false;
             let mut consumed = false;
@@ -269,6 +273,12 @@ impl StateTable {
                     changed = true;
                     consumed = true;
                 }
+            }
+            st.src = PeerState::of(&src_p);
+            st.dst = PeerState::of(&dst_p);
+            if [src_p.seqdiff, dst_p.seqdiff] != m {
+                g.modulators.insert(idx, [src_p.seqdiff, dst_p.seqdiff]);
+                st.flags |= F_MODULATED;
             }
             let serial = st.serial;
             let profile = st.profile;

@@ -2,18 +2,23 @@
 //! rules, lookup, removal and snapshots.
 
 use super::config::{NewState, StateConfig};
-use super::entry::{State, FLOATING, F_FOREIGN, F_SLOPPY, F_TRANSLATED};
+use super::entry::{
+    PeerState, State, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
+    F_TRANSLATED,
+};
 use super::info::{StateEvent, StateInfo};
 use super::packed::PackedKey;
 use super::peer::{tcps, udps, wscale_of, Peer, WSCALE_MASK};
 use super::shard::{bound_ok, role_ok, Foreign, Shard};
+use super::srcnode::{Overload, SrcKey, SrcNodes};
 use super::timeout::{self, Registry};
 use super::tracked::StateId;
-use crate::key::StateKey;
-use crate::pdesc::{proto, tcp_flags};
+use crate::key::{sidx, StateKey};
+use crate::pdesc::{proto, tcp_flags, AddrKey, Dir};
 use crate::reason::Reason;
 use crossbeam_channel::Sender;
-use ruleset::rule::PFTM_MAX;
+use ruleset::addr::Af;
+use ruleset::rule::{PFTM_MAX, PFTM_SRC_NODE};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
@@ -33,6 +38,25 @@ pub struct StateTable {
     pub(crate) stats: Stats,
     pub(crate) rng: AtomicU64,
     pub(crate) purge_cursor: Mutex<(usize, usize)>,
+    pub(crate) src_nodes: Mutex<SrcNodes>,
+    /// Set when an overload is queued, so the engine's per-packet
+    /// check for overloads is one load, not a lock.
+    pub(crate) overload_pending: std::sync::atomic::AtomicBool,
+    /// Latest time seen by insert and purge, for removals that are not
+    /// given one (a source node's expiry starts then).
+    pub(crate) clock: AtomicU32,
+}
+
+/// `flush` after a source went over its limits: doom its states.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FlushReq {
+    pub af: Af,
+    pub addr: AddrKey,
+    /// Direction of the offending state: the source is `addr[1]` of the
+    /// wire key for an outbound state, `addr[0]` for an inbound one.
+    pub dir: Dir,
+    /// `None`: every rule's states (`flush global`).
+    pub rule: Option<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -43,6 +67,7 @@ pub(crate) struct Stats {
     pub rule_limit: AtomicU64,
     pub collisions: AtomicU64,
     pub event_drops: AtomicU64,
+    pub src_limit: AtomicU64,
 }
 
 /// The table's counters (pf's `FCNT_STATE_*` and limit counters).
@@ -58,6 +83,8 @@ pub struct StateCounters {
     pub collisions: u64,
     /// Events lost because the channel was full.
     pub event_drops: u64,
+    /// Creations or connections refused by `max-src-*`.
+    pub src_limit: u64,
 }
 
 /// Seconds on the caller's clock: pf keeps state times in seconds.
@@ -77,6 +104,67 @@ impl StateTable {
             stats: Stats::default(),
             rng: AtomicU64::new(cfg.seed),
             purge_cursor: Mutex::new((0, 0)),
+            src_nodes: Mutex::new(SrcNodes::default()),
+            overload_pending: std::sync::atomic::AtomicBool::new(false),
+            clock: AtomicU32::new(0),
+        }
+    }
+
+    pub(crate) fn src_nodes(&self) -> MutexGuard<'_, SrcNodes> {
+        self.src_nodes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn tick(&self, now: u32) {
+        self.clock.fetch_max(now, Relaxed);
+    }
+
+    /// Sources that went over a rule's limits since the last call; the
+    /// engine adds each to its rule's overload table.
+    pub fn drain_overloads(&self) -> Vec<Overload> {
+        if !self.overload_pending.swap(false, Relaxed) {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.src_nodes().overloads)
+    }
+
+    /// Number of source nodes (`pfctl -sS`).
+    pub fn src_node_count(&self) -> usize {
+        self.src_nodes().nodes.len()
+    }
+
+    /// The source node a state refers to: the creating packet's source
+    /// before translation.
+    pub(crate) fn src_key(st: &State, rule: (u32, u32), per_rule: bool) -> SrcKey {
+        let k = if st.dir == Dir::Out {
+            st.stack_key()
+        } else {
+            &st.wire
+        };
+        let k = k.unpack();
+        SrcKey {
+            af: k.af,
+            addr: k.addr[sidx(st.dir)],
+            rule: per_rule.then_some(rule),
+        }
+    }
+
+    /// Doom the states a `flush` names (pf walks every state too).
+    pub(crate) fn flush(&self, f: FlushReq) {
+        let side = if f.dir == Dir::Out { 1 } else { 0 };
+        for i in 0..self.shards.len() {
+            let mut g = self.lock(i);
+            let Shard {
+                slots, profiles, ..
+            } = &mut *g;
+            for st in slots.iter_mut().filter(|s| s.live()) {
+                let w = st.wire.unpack();
+                let rule = profiles.get(st.profile as usize).map(|p| p.rule);
+                if w.af == f.af && w.addr[side] == f.addr && (f.rule.is_none() || f.rule == rule) {
+                    st.timeout = timeout::PFTM_PURGE as u8;
+                    st.src.state = tcps::CLOSED;
+                    st.dst.state = tcps::CLOSED;
+                }
+            }
         }
     }
 
@@ -118,6 +206,7 @@ impl StateTable {
             rule_limit: s.rule_limit.load(Relaxed),
             collisions: s.collisions.load(Relaxed),
             event_drops: s.event_drops.load(Relaxed),
+            src_limit: s.src_limit.load(Relaxed),
         }
     }
 
@@ -159,6 +248,7 @@ impl StateTable {
 
     pub(crate) fn info_at(&self, shard_idx: usize, shard: &Shard, idx: u32) -> Option<StateInfo> {
         let st = shard.slots.get(idx as usize).filter(|s| s.live())?;
+        let peers = shard.peers(idx, st);
         Some(StateInfo {
             id: StateId {
                 shard: shard_idx as u32,
@@ -173,8 +263,8 @@ impl StateTable {
                 .get(st.profile as usize)
                 .map_or((0, 0), |p| p.rule),
             if_bound: (st.if_bound != FLOATING).then_some(st.if_bound),
-            src: st.src,
-            dst: st.dst,
+            src: peers.0,
+            dst: peers.1,
             packets: st.packets,
             bytes: st.bytes,
             creation: st.creation,
@@ -246,7 +336,31 @@ impl StateTable {
     /// removed and replaced, and so is one already expired or doomed.
     pub fn insert(&self, s: NewState, now_ns: u64) -> Result<StateId, Reason> {
         let now = secs(now_ns);
-        let (pid, prof) = self.registry.resolve(s.rule, s.timeouts, s.max_states_rule);
+        self.tick(now);
+        let (pid, prof) = self
+            .registry
+            .resolve(s.rule, s.timeouts, s.max_states_rule, s.src_track);
+        // source tracking comes first, as in pf_test_rule
+        let src = match &s.src_track {
+            Some(t) => {
+                let k = SrcKey {
+                    af: s.pd.af,
+                    addr: s.pd.src,
+                    rule: t.per_rule.then_some(s.rule),
+                };
+                if self.src_nodes().attach(k, s.rule, t).is_err() {
+                    self.stats.src_limit.fetch_add(1, Relaxed);
+                    return Err(Reason::SrcLimit);
+                }
+                Some(k)
+            }
+            None => None,
+        };
+        let undo_src = || {
+            if let Some(k) = &src {
+                self.src_nodes().detach(k, false, now, 0);
+            }
+        };
         let max = s.max_states_rule;
         if prof
             .states_cur
@@ -254,6 +368,7 @@ impl StateTable {
             .is_err()
         {
             self.stats.rule_limit.fetch_add(1, Relaxed);
+            undo_src();
             return Err(Reason::StateLimit);
         }
         let limit = self.limit;
@@ -264,11 +379,15 @@ impl StateTable {
         {
             prof.states_cur.fetch_sub(1, Relaxed);
             self.stats.limit.fetch_add(1, Relaxed);
+            undo_src();
             return Err(Reason::Memory);
         }
-        let r = self
-            .build(&s, now, pid)
-            .and_then(|st| self.attach(st, pid, now));
+        let r = self.build(&s, now, pid).and_then(|(mut st, seqdiff)| {
+            if src.is_some() {
+                st.flags |= F_SRCNODE;
+            }
+            self.attach(st, seqdiff, pid, now)
+        });
         match r {
             Ok(id) => {
                 self.stats.inserts.fetch_add(1, Relaxed);
@@ -277,13 +396,15 @@ impl StateTable {
             Err(e) => {
                 prof.states_cur.fetch_sub(1, Relaxed);
                 self.count.fetch_sub(1, Relaxed);
+                undo_src();
                 Err(e)
             }
         }
     }
 
     /// The new state's fields, as `pf_create_state` sets them.
-    fn build(&self, s: &NewState, now: u32, pid: u32) -> Result<State, Reason> {
+    /// Also returns the creating peer's sequence modulator (0: none).
+    fn build(&self, s: &NewState, now: u32, pid: u32) -> Result<(State, u32), Reason> {
         let wire = PackedKey::pack(&s.wire);
         let stack = (s.stack != s.wire).then(|| Box::new(PackedKey::pack(&s.stack)));
         let mut flags = 0;
@@ -346,11 +467,14 @@ impl StateTable {
                 timeout = timeout::PFTM_OTHER_FIRST_PACKET;
             }
         }
-        Ok(State {
+        if src.seqdiff != 0 {
+            flags |= F_MODULATED;
+        }
+        let st = State {
             wire,
             stack,
-            src,
-            dst,
+            src: PeerState::of(&src),
+            dst: PeerState::of(&dst),
             // pf_test counts the creating packet on its new state
             packets: [1, 0],
             bytes: [u64::from(pd.ip_len), 0],
@@ -362,11 +486,12 @@ impl StateTable {
             timeout: timeout as u8,
             dir: s.dir,
             flags,
-        })
+        };
+        Ok((st, src.seqdiff))
     }
 
     /// pf's `pf_state_key_attach` for both keys, then the insertion.
-    fn attach(&self, st: State, pid: u32, now: u32) -> Result<StateId, Reason> {
+    fn attach(&self, st: State, seqdiff: u32, pid: u32, now: u32) -> Result<StateId, Reason> {
         let wire = st.wire;
         let stack = st.stack.as_deref().copied();
         let hw = wire.hash();
@@ -425,6 +550,9 @@ impl StateTable {
                 new.flags |= F_FOREIGN;
             }
             let (idx, serial) = gh.alloc(new);
+            if seqdiff != 0 {
+                gh.modulators.insert(idx, [seqdiff, 0]);
+            }
             gh.index(hw, idx << 1);
             if let (Some(k), Some(h)) = (stack, hs) {
                 match gs.as_deref_mut() {
@@ -585,6 +713,20 @@ impl StateTable {
         }
         if let Some(p) = g.profiles.get(profile as usize) {
             p.states_cur.fetch_sub(1, Relaxed);
+            if let (Some(t), Some(st)) = (&p.src, g.slots.get(idx as usize)) {
+                if st.flags & F_SRCNODE != 0 {
+                    let timeout = match t.timeout {
+                        0 => self.timeouts[PFTM_SRC_NODE],
+                        v => v,
+                    };
+                    self.src_nodes().detach(
+                        &Self::src_key(st, p.rule, t.per_rule),
+                        st.flags & F_TCP_EST != 0,
+                        self.clock.load(Relaxed),
+                        timeout,
+                    );
+                }
+            }
         }
         g.release(idx);
         self.count.fetch_sub(1, Relaxed);

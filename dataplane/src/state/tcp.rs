@@ -22,6 +22,9 @@ pub(crate) struct TcpOutcome {
     /// The segment was in window: refresh the state's timer and pick the
     /// timeout from the peers' states.
     pub refresh: bool,
+    /// The handshake just completed with both ends established (where pf
+    /// runs `pf_src_connlimit`).
+    pub established: bool,
 }
 
 fn set(p: &mut Peer, state: u8, changed: &mut bool) {
@@ -169,6 +172,7 @@ pub(crate) fn track_full(
         && ackskew <= (MAXACKWINDOW << sws)
         && rst_ok
     {
+        let mut established = false;
         slide(src, dst, win, sws, ack, end);
         if flags & SYN != 0 && src.state < tcps::SYN_SENT {
             set(src, tcps::SYN_SENT, &mut changed);
@@ -179,6 +183,7 @@ pub(crate) fn track_full(
         if flags & ACK != 0 {
             if dst.state == tcps::SYN_SENT {
                 set(dst, tcps::ESTABLISHED, &mut changed);
+                established = src.state == tcps::ESTABLISHED;
             } else if dst.state == tcps::CLOSING {
                 set(dst, tcps::FIN_WAIT_2, &mut changed);
             }
@@ -191,6 +196,7 @@ pub(crate) fn track_full(
             seq: seqmod,
             changed,
             refresh: true,
+            established,
         })
     } else if (dst.state < tcps::SYN_SENT
         || dst.state >= tcps::FIN_WAIT_2
@@ -213,6 +219,7 @@ pub(crate) fn track_full(
             seq: seqmod,
             changed,
             refresh: false,
+            established: false,
         })
     } else {
         if src.state == tcps::SYN_SENT && dst.state == tcps::SYN_SENT {
@@ -242,9 +249,11 @@ fn slide(src: &mut Peer, dst: &mut Peer, win: u32, sws: u8, ack: u32, end: u32) 
 }
 
 /// `keep state (sloppy)`: follow the flags, never the sequence numbers.
-pub(crate) fn track_sloppy(src: &mut Peer, dst: &mut Peer, th: &TcpInfo) -> bool {
+/// Returns (a peer's state moved, the connection just got established).
+pub(crate) fn track_sloppy(src: &mut Peer, dst: &mut Peer, th: &TcpInfo) -> (bool, bool) {
     let flags = th.flags;
     let mut changed = false;
+    let mut established = false;
     if flags & SYN != 0 && src.state < tcps::SYN_SENT {
         set(src, tcps::SYN_SENT, &mut changed);
     }
@@ -254,12 +263,14 @@ pub(crate) fn track_sloppy(src: &mut Peer, dst: &mut Peer, th: &TcpInfo) -> bool
     if flags & ACK != 0 {
         if dst.state == tcps::SYN_SENT {
             set(dst, tcps::ESTABLISHED, &mut changed);
+            established = src.state == tcps::ESTABLISHED;
         } else if dst.state == tcps::CLOSING {
             set(dst, tcps::FIN_WAIT_2, &mut changed);
         } else if src.state == tcps::SYN_SENT && dst.state < tcps::SYN_SENT {
             // only one half of the connection passes here
             set(src, tcps::ESTABLISHED, &mut changed);
             set(dst, tcps::ESTABLISHED, &mut changed);
+            established = true;
         } else if src.state == tcps::CLOSING && dst.state == tcps::ESTABLISHED && dst.seqlo == 0 {
             // half-seen close
             set(dst, tcps::CLOSING, &mut changed);
@@ -269,5 +280,5 @@ pub(crate) fn track_sloppy(src: &mut Peer, dst: &mut Peer, th: &TcpInfo) -> bool
         set(src, tcps::TIME_WAIT, &mut changed);
         set(dst, tcps::TIME_WAIT, &mut changed);
     }
-    changed
+    (changed, established)
 }

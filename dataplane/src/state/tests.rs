@@ -89,6 +89,7 @@ fn new_state(p: &Pdesc, dir: Dir) -> NewState {
         sloppy: false,
         modulate: false,
         translated: false,
+        src_track: None,
         pd: *p,
     }
 }
@@ -850,4 +851,359 @@ fn states_snapshot_lists_everything() {
     let all = t.states();
     assert_eq!(all.len(), 101);
     assert_eq!(all.iter().filter(|s| s.translated).count(), 1);
+}
+
+fn src_tracked(p: &Pdesc, t: SrcTrack) -> NewState {
+    let mut ns = new_state(p, Dir::In);
+    ns.src_track = Some(t);
+    ns
+}
+
+#[test]
+fn max_src_states_and_nodes_refuse_new_states() {
+    let t = table(100, 4);
+    let lim = SrcTrack {
+        per_rule: true,
+        max_src_states: 2,
+        max_src_nodes: 2,
+        ..SrcTrack::default()
+    };
+    let from = |src: [u8; 4], port| pd(proto::UDP, src, port, S, 53);
+    t.insert(src_tracked(&from(C, 1), lim), 0).unwrap();
+    let second = t.insert(src_tracked(&from(C, 2), lim), 0).unwrap();
+    assert_eq!(
+        t.insert(src_tracked(&from(C, 3), lim), 0),
+        Err(crate::reason::Reason::SrcLimit)
+    );
+    // a second source is a second node; a third node is refused
+    t.insert(src_tracked(&from(R, 1), lim), 0).unwrap();
+    assert_eq!(
+        t.insert(src_tracked(&from(P, 1), lim), 0),
+        Err(crate::reason::Reason::SrcLimit)
+    );
+    assert_eq!(t.counters().src_limit, 2);
+    assert_eq!(t.src_node_count(), 2);
+    // a state of the full source goes: room for one more
+    assert!(t.remove(second));
+    t.insert(src_tracked(&from(C, 3), lim), 0).unwrap();
+    // nodes outlive their last state by src.track (0 s by default)
+    for st in t.states() {
+        assert!(t.remove(st.id));
+    }
+    assert_eq!(t.src_node_count(), 2);
+    t.purge(SEC, usize::MAX);
+    assert_eq!(t.src_node_count(), 0);
+}
+
+#[test]
+fn max_src_conn_overloads_and_flushes_the_source() {
+    let t = table(100, 4);
+    let lim = SrcTrack {
+        per_rule: false,
+        max_src_conn: 1,
+        overload: true,
+        flush: Some(Flush::Global),
+        ..SrcTrack::default()
+    };
+    // R connects in to S twice; the second established connection is one
+    // too many
+    let mut ids = Vec::new();
+    for port in [4000, 4001] {
+        let syn = seg(R, port, S, 22, F::SYN, ISN_C, 0, 65535, 0, None);
+        ids.push(t.insert(src_tracked(&syn, lim), 0).unwrap());
+        pass(
+            &t,
+            &seg(
+                S,
+                22,
+                R,
+                port,
+                F::SYN | F::ACK,
+                ISN_S,
+                ISN_C + 1,
+                65535,
+                0,
+                None,
+            ),
+            Dir::Out,
+            SEC,
+        );
+    }
+    // an unrelated state from another source stays
+    let other = t
+        .insert(new_state(&pd(proto::UDP, C, 1, S, 53), Dir::In), 0)
+        .unwrap();
+    pass(
+        &t,
+        &seg(R, 4000, S, 22, F::ACK, ISN_C + 1, ISN_S + 1, 65535, 0, None),
+        Dir::In,
+        SEC,
+    );
+    let last = seg(R, 4001, S, 22, F::ACK, ISN_C + 1, ISN_S + 1, 65535, 0, None);
+    assert_eq!(
+        test(&t, &last, Dir::In, SEC),
+        Some(Err(crate::reason::Reason::SrcLimit))
+    );
+    assert_eq!(
+        t.drain_overloads(),
+        vec![Overload {
+            rule: (0, 3),
+            af: Af::Inet,
+            addr: v4(R),
+        }]
+    );
+    assert!(t.drain_overloads().is_empty());
+    // both of R's states are flushed, the other one is not
+    assert!(test(
+        &t,
+        &seg(R, 4000, S, 22, F::ACK, ISN_C + 1, ISN_S + 1, 65535, 0, None),
+        Dir::In,
+        SEC
+    )
+    .is_none());
+    assert_eq!(t.purge(SEC, usize::MAX), 2);
+    assert!(t.info(other).is_some());
+    assert!(t.info(ids[0]).is_none());
+}
+
+#[test]
+fn conn_rate_threshold_decays() {
+    let mut th = srcnode::Threshold::new(2, 10);
+    th.add(100);
+    th.add(100);
+    assert!(!th.exceeded());
+    th.add(100);
+    assert!(th.exceeded());
+    // ten seconds later the meter has emptied
+    th.add(110);
+    assert!(!th.exceeded());
+}
+
+#[test]
+fn concurrent_nat_inserts_lookups_removals_and_purges_stay_consistent() {
+    let t = table(100_000, 16);
+    let n: u16 = 2000;
+    let flow = |i: u16| {
+        let orig = pd(proto::UDP, C, 10_000 + i, S, 53);
+        let xlat = pd(proto::UDP, P, 30_000 + i, S, 53);
+        let mut ns = new_state(&orig, Dir::Out);
+        ns.wire = StateKey::from_pdesc(&xlat, Dir::Out, 0);
+        ns.translated = true;
+        (ns, orig, pd(proto::UDP, S, 53, P, 30_000 + i))
+    };
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        for part in 0..2u16 {
+            let (t, barrier) = (&t, &barrier);
+            s.spawn(move || {
+                for round in 0..3u64 {
+                    barrier.wait();
+                    // leftovers of the last round are due now; both
+                    // threads purge concurrently with the other's work
+                    t.purge(round * 100 * SEC, usize::MAX);
+                    for i in (part..n).step_by(2) {
+                        let (ns, out, back) = flow(i);
+                        let id = t.insert(ns, round * 100 * SEC).unwrap();
+                        assert_eq!(pass(t, &out, Dir::Out, round * 100 * SEC).id, id);
+                        assert_eq!(pass(t, &back, Dir::In, round * 100 * SEC).id, id);
+                        if i % 4 < 2 {
+                            assert!(t.remove(id));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    t.purge(1000 * SEC, usize::MAX);
+    assert!(t.is_empty(), "{} left", t.len());
+    for i in 0..n {
+        let (_, out, back) = flow(i);
+        assert!(test(&t, &out, Dir::Out, 1000 * SEC).is_none());
+        assert!(test(&t, &back, Dir::In, 1000 * SEC).is_none());
+    }
+    for i in 0..16 {
+        let g = t.lock(i);
+        assert_eq!((g.local.len(), g.foreign.len()), (0, 0));
+    }
+}
+
+#[test]
+fn if_bound_states_match_only_on_their_interface() {
+    let t = table(100, 4);
+    let p = pd(proto::UDP, C, 1, S, 53);
+    let mut ns = new_state(&p, Dir::Out);
+    ns.if_bound = Some(7);
+    let id = t.insert(ns, 0).unwrap();
+    let k = StateKey::from_pdesc(&p, Dir::Out, 0);
+    assert!(t.test(&k, &p, Dir::Out, 1, SEC, 40).is_none());
+    assert_eq!(
+        t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id,
+        id
+    );
+    assert_eq!(t.info(id).unwrap().if_bound, Some(7));
+}
+
+#[test]
+fn icmp_echo_state_checks_the_direction() {
+    let t = table(100, 4);
+    let mut req = pd(proto::ICMP, C, 77, S, 77);
+    req.icmp_type = Some(8);
+    let mut rep = pd(proto::ICMP, S, 77, C, 77);
+    rep.icmp_type = Some(0);
+    let id = t.insert(new_state(&req, Dir::Out), 0).unwrap();
+    assert_eq!(
+        usize::from(t.info(id).unwrap().timeout),
+        PFTM_ICMP_FIRST_PACKET
+    );
+    assert_eq!(pass(&t, &rep, Dir::In, SEC).id, id);
+    assert_eq!(
+        usize::from(t.info(id).unwrap().timeout),
+        PFTM_ICMP_ERROR_REPLY
+    );
+    // a request coming back the other way is not this state's
+    let mut req_in = rep;
+    req_in.icmp_type = Some(8);
+    assert_eq!(
+        test(&t, &req_in, Dir::In, SEC),
+        Some(Err(crate::reason::Reason::Match))
+    );
+}
+
+#[test]
+fn syn_on_an_established_state_is_dropped() {
+    let t = table(100, 4);
+    established(&t, None);
+    let syn = seg(C, 1000, S, 80, F::SYN, 123, 0, 65535, 0, None);
+    assert_eq!(
+        test(&t, &syn, Dir::Out, 2 * SEC),
+        Some(Err(crate::reason::Reason::Match))
+    );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment() -> impl Strategy<Value = (bool, u8, u32, u32, u16, u16, Option<u8>)> {
+        (
+            any::<bool>(),
+            any::<u8>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u16>(),
+            any::<u16>(),
+            proptest::option::of(any::<u8>()),
+        )
+    }
+
+    proptest! {
+        /// Any segment sequence on any state: never a panic (overflow
+        /// included: tests run with overflow checks), and a state that
+        /// passes a segment keeps answering.
+        #[test]
+        fn tcp_tracking_never_panics(
+            first in segment(),
+            rest in proptest::collection::vec(segment(), 0..40),
+            modulate in any::<bool>(),
+            sloppy in any::<bool>(),
+        ) {
+            let t = table(100, 2);
+            let mk = |(fc, flags, seq, ack, win, len, ws): (bool, u8, u32, u32, u16, u16, Option<u8>)| {
+                if fc {
+                    (seg(C, 1000, S, 80, flags, seq, ack, win, len, ws), Dir::Out)
+                } else {
+                    (seg(S, 80, C, 1000, flags, seq, ack, win, len, ws), Dir::In)
+                }
+            };
+            let (p, dir) = mk(first);
+            let mut ns = new_state(&p, dir);
+            ns.modulate = modulate;
+            ns.sloppy = sloppy;
+            let id = t.insert(ns, 0).unwrap();
+            for (n, s) in rest.into_iter().enumerate() {
+                let (p, dir) = mk(s);
+                if let Some(Ok(tr)) = test(&t, &p, dir, n as u64 * SEC / 4) {
+                    prop_assert_eq!(tr.id, id);
+                }
+                let mut e = icmp_error(R, R, IcmpInner {
+                    proto: proto::TCP,
+                    src: p.src,
+                    dst: p.dst,
+                    sport: p.sport,
+                    dport: p.dport,
+                    seq: p.tcp.map(|t| t.seq),
+                    icmp_type: None,
+                    ip_off: 42,
+                    l4_off: 62,
+                });
+                e.dst = p.src;
+                let _ = t.test_icmp_error(&e, dir, 1, 0, n as u64 * SEC / 4, 56);
+            }
+            t.purge(u64::MAX, usize::MAX);
+            prop_assert!(t.is_empty());
+        }
+    }
+}
+
+#[test]
+fn icmp_error_from_behind_nat_leaves_translated() {
+    let t = table(100, 64);
+    let id = nat_state(&t);
+    // C refuses S's reply: the error quotes S:53 -> C:1000
+    let e = icmp_error(
+        C,
+        S,
+        IcmpInner {
+            proto: proto::UDP,
+            src: v4(S),
+            dst: v4(C),
+            sport: 53,
+            dport: 1000,
+            seq: None,
+            icmp_type: None,
+            ip_off: 42,
+            l4_off: 62,
+        },
+    );
+    let tr = t
+        .test_icmp_error(&e, Dir::Out, 1, 0, SEC, 56)
+        .unwrap()
+        .unwrap();
+    assert_eq!(tr.id, id);
+    assert_eq!(tr.side, Side::Src);
+    let inner = tr.inner.unwrap();
+    assert_eq!((inner.src, inner.dst), ((v4(S), 53), (v4(P), 6000)));
+    let outer = tr.translate.unwrap();
+    assert_eq!((outer.src.0, outer.dst.0), (v4(P), v4(S)));
+}
+
+#[test]
+fn icmp_error_quoting_a_modulated_segment_is_demodulated() {
+    let t = table(100, 4);
+    let syn = seg(C, 1000, S, 80, F::SYN, ISN_C, 0, 65535, 0, None);
+    let mut ns = new_state(&syn, Dir::Out);
+    ns.modulate = true;
+    let id = t.insert(ns, 0).unwrap();
+    let cdiff = t.info(id).unwrap().src.seqdiff;
+    // S's side saw the modulated ISN; a router past the firewall quotes it
+    let e = icmp_error(
+        R,
+        C,
+        IcmpInner {
+            proto: proto::TCP,
+            src: v4(C),
+            dst: v4(S),
+            sport: 1000,
+            dport: 80,
+            seq: Some(ISN_C.wrapping_add(cdiff)),
+            icmp_type: None,
+            ip_off: 42,
+            l4_off: 62,
+        },
+    );
+    let tr = t
+        .test_icmp_error(&e, Dir::In, 1, 0, SEC, 56)
+        .unwrap()
+        .unwrap();
+    assert_eq!(tr.inner_seq_sub, cdiff);
 }

@@ -1,6 +1,7 @@
 //! Timeouts: pf's `PFTM_*` indices, the per-rule profile a state points
 //! to, and `pf_state_expires` with adaptive scaling.
 
+use super::srcnode::SrcTrack;
 use ruleset::rule::{PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_MAX};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -32,9 +33,10 @@ pub(crate) struct Profile {
     pub timeouts: [u32; PFTM_MAX],
     /// pf's `r->states_cur`.
     pub states_cur: AtomicU32,
+    pub src: Option<SrcTrack>,
 }
 
-type ProfileKey = ((u32, u32), [u32; PFTM_MAX], u32);
+type ProfileKey = ((u32, u32), [u32; PFTM_MAX], u32, Option<SrcTrack>);
 
 /// Profiles are only ever added (a reload brings new rule numbers), so a
 /// state's profile index stays valid for the table's life.
@@ -55,8 +57,9 @@ impl Registry {
         rule: (u32, u32),
         timeouts: [u32; PFTM_MAX],
         max_states: u32,
+        src: Option<SrcTrack>,
     ) -> (u32, Arc<Profile>) {
-        let key = (rule, timeouts, max_states);
+        let key = (rule, timeouts, max_states, src);
         {
             let r = self.inner.read().unwrap_or_else(|e| e.into_inner());
             if let Some(&i) = r.by_key.get(&key) {
@@ -75,6 +78,7 @@ impl Registry {
             rule,
             timeouts,
             states_cur: AtomicU32::new(0),
+            src,
         });
         let i = w.list.len() as u32;
         w.list.push(p.clone());

@@ -1,12 +1,13 @@
 //! The per-packet fast path: find the state a packet belongs to and
 //! advance it (pf's `pf_find_state` + `pf_test_state`).
 
-use super::entry::{State, F_SLOPPY};
+use super::entry::{PeerState, State, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST};
 use super::info::StateEvent;
 use super::packed::PackedKey;
 use super::peer::{tcps, udps};
-use super::shard::Shard;
-use super::table::{secs, StateTable};
+use super::shard::{modulators, Shard};
+use super::srcnode::{Flush, Overload};
+use super::table::{secs, FlushReq, StateTable};
 use super::tcp::{tcp_timeout, track_full, track_sloppy};
 use super::timeout::{self, PFTM_PURGE};
 use super::tracked::{Rewrite, Side, StateId, Tracked};
@@ -14,6 +15,7 @@ use crate::key::{didx, sidx, StateKey};
 use crate::pdesc::{proto, tcp_flags, AddrKey, Dir, Pdesc};
 use crate::reason::Reason;
 use ruleset::addr::Af;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// ICMP echo request and reply types, v4 and v6.
 const ICMP_ECHO: u8 = 8;
@@ -121,10 +123,17 @@ impl StateTable {
         pkt_len: u32,
     ) -> Option<Result<Tracked, Reason>> {
         let now = secs(now_ns);
-        self.with_state(key, dir, ifidx, now, |g, si, idx| {
-            self.advance(g, si, idx, key, pd, dir, now, pkt_len)
-        })
-        .flatten()
+        let mut flush = None;
+        let r = self
+            .with_state(key, dir, ifidx, now, |g, si, idx| {
+                self.advance(g, si, idx, key, pd, dir, now, pkt_len, &mut flush)
+            })
+            .flatten();
+        if let Some(f) = flush {
+            // after the shard lock is gone: the flush walks every shard
+            self.flush(f);
+        }
+        r
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -138,6 +147,7 @@ impl StateTable {
         dir: Dir,
         now: u32,
         pkt_len: u32,
+        flush: &mut Option<FlushReq>,
     ) -> Option<Result<Tracked, Reason>> {
         let st = g.slots.get_mut(idx as usize)?;
         let fwd = dir == st.dir;
@@ -148,7 +158,7 @@ impl StateTable {
                 let Some(th) = pd.tcp else {
                     return Some(Err(Reason::Short));
                 };
-                if super::synproxy::proxying(&st.src) {
+                if super::synproxy::proxying(st.src.state) {
                     // pf_synproxy runs first: the engine hands the packet
                     // to StateTable::synproxy_step
                     return Some(Err(Reason::Synproxy));
@@ -171,24 +181,69 @@ impl StateTable {
                 }
                 let tfwd = fwd != reversed(st, pd.af);
                 let sloppy = st.flags & F_SLOPPY != 0;
-                let State { src, dst, .. } = st;
-                let (s, d) = if tfwd { (src, dst) } else { (dst, src) };
-                let refresh = if sloppy {
-                    changed = track_sloppy(s, d, &th);
-                    true
+                let m = modulators(&g.modulators, idx, st);
+                let (mut src, mut dst) = (st.src.with(m[0]), st.dst.with(m[1]));
+                let (s, d) = if tfwd {
+                    (&mut src, &mut dst)
                 } else {
-                    match track_full(s, d, &th, || self.random()) {
-                        Ok(o) => {
-                            changed = o.changed;
-                            seq = o.seq;
-                            o.refresh
-                        }
-                        Err(r) => return Some(Err(r)),
-                    }
+                    (&mut dst, &mut src)
                 };
+                let r = if sloppy {
+                    let (c, e) = track_sloppy(s, d, &th);
+                    changed = c;
+                    Ok((true, e))
+                } else {
+                    track_full(s, d, &th, || self.random()).map(|o| {
+                        changed = o.changed;
+                        seq = o.seq;
+                        (o.refresh, o.established)
+                    })
+                };
+                // a refused segment may still reset a half-open peer
+                st.src = PeerState::of(&src);
+                st.dst = PeerState::of(&dst);
+                if [src.seqdiff, dst.seqdiff] != m {
+                    g.modulators.insert(idx, [src.seqdiff, dst.seqdiff]);
+                    st.flags |= F_MODULATED;
+                }
+                let (refresh, established) = match r {
+                    Ok(v) => v,
+                    Err(r) => return Some(Err(r)),
+                };
+                if established && st.flags & F_SRCNODE != 0 {
+                    st.flags |= F_TCP_EST;
+                    let prof = g.profiles.get(st.profile as usize);
+                    if let Some((p, t)) = prof.and_then(|p| Some((p, p.src?))) {
+                        let key = Self::src_key(st, p.rule, t.per_rule);
+                        let mut nodes = self.src_nodes();
+                        if nodes.connlimit(&key, &t, now) {
+                            if t.overload {
+                                nodes.overloads.push(Overload {
+                                    rule: p.rule,
+                                    af: key.af,
+                                    addr: key.addr,
+                                });
+                                self.overload_pending
+                                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                                *flush = t.flush.map(|f| FlushReq {
+                                    af: key.af,
+                                    addr: key.addr,
+                                    dir: st.dir,
+                                    rule: (f == Flush::Rule).then_some(p.rule),
+                                });
+                            }
+                            drop(nodes);
+                            self.stats.src_limit.fetch_add(1, Relaxed);
+                            st.timeout = PFTM_PURGE as u8;
+                            st.src.state = tcps::CLOSED;
+                            st.dst.state = tcps::CLOSED;
+                            return Some(Err(Reason::SrcLimit));
+                        }
+                    }
+                }
                 if refresh {
                     st.expire = now;
-                    st.timeout = tcp_timeout(&st.src, &st.dst) as u8;
+                    st.timeout = tcp_timeout(&src, &dst) as u8;
                 }
             }
             proto::ICMP | proto::ICMPV6 => {

@@ -14,10 +14,13 @@ pub struct StateId {
 
 impl StateId {
     /// A 64-bit number unique among live states (for pfsync's state id
-    /// and `pfctl -ss -v`): slot and shard in the low half, the slot's
-    /// generation in the high half.
+    /// and `pfctl -ss -v`): shard and slot identify a live state; the
+    /// slot's generation in the top bits keeps a freed slot's next
+    /// tenant from reusing the number for 65536 generations.
     pub fn as_u64(self) -> u64 {
-        (u64::from(self.serial) << 32) | (u64::from(self.idx) << 8) | u64::from(self.shard & 0xff)
+        (u64::from(self.serial & 0xffff) << 48)
+            | (u64::from(self.shard & 0xffff) << 32)
+            | u64::from(self.idx)
     }
 }
 

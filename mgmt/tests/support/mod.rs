@@ -545,3 +545,27 @@ impl Replay {
             .sum()
     }
 }
+
+/// Split an IPv6 packet (no extension headers) into fragments of at most
+/// `size` payload bytes (a multiple of 8), with a fragment header.
+pub fn fragment6(ip: &[u8], size: usize, id: u32) -> Vec<Vec<u8>> {
+    let next = ip[6];
+    let payload = &ip[40..];
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < payload.len() {
+        let end = (off + size).min(payload.len());
+        let mut h = ip[..40].to_vec();
+        h[6] = 44;
+        h[4..6].copy_from_slice(&((8 + end - off) as u16).to_be_bytes());
+        let m = u16::from(end < payload.len());
+        h.push(next);
+        h.push(0);
+        h.extend_from_slice(&(((off / 8) as u16) << 3 | m).to_be_bytes());
+        h.extend_from_slice(&id.to_be_bytes());
+        h.extend_from_slice(&payload[off..end]);
+        out.push(h);
+        off = end;
+    }
+    out
+}

@@ -1,0 +1,82 @@
+//! Addresses added to tables at run time: the sources `overload <t>`
+//! puts there (pf's `pfr_insert_kentry` from `pf_src_connlimit`). They
+//! are host entries, more specific than anything the ruleset loaded, so
+//! an address here is in the table whatever the compiled entries say.
+
+use crate::pdesc::AddrKey;
+use ruleset::addr::Af;
+use ruleset::compile::TableId;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
+
+#[derive(Debug, Default)]
+pub(crate) struct Overlay {
+    /// Nothing added yet: table lookups skip the lock entirely.
+    used: AtomicBool,
+    tables: Vec<RwLock<HashSet<(bool, AddrKey)>>>,
+}
+
+impl Overlay {
+    pub fn new(tables: usize) -> Overlay {
+        Overlay {
+            used: AtomicBool::new(false),
+            tables: (0..tables).map(|_| RwLock::default()).collect(),
+        }
+    }
+
+    pub fn add(&self, t: TableId, af: Af, addr: AddrKey) -> bool {
+        let Some(set) = self.tables.get(t.0 as usize) else {
+            return false;
+        };
+        let added = set
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((af == Af::Inet6, addr));
+        self.used.store(true, Ordering::Release);
+        added
+    }
+
+    pub fn contains(&self, t: TableId, af: Af, addr: AddrKey) -> bool {
+        if !self.used.load(Ordering::Acquire) {
+            return false;
+        }
+        self.tables.get(t.0 as usize).is_some_and(|set| {
+            set.read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&(af == Af::Inet6, addr))
+        })
+    }
+
+    /// Addresses added to table `t`, for `pfctl -t T -T show`.
+    pub fn entries(&self, t: TableId) -> Vec<(Af, AddrKey)> {
+        self.tables
+            .get(t.0 as usize)
+            .map(|set| {
+                set.read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .map(|&(v6, a)| (if v6 { Af::Inet6 } else { Af::Inet }, a))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_hosts_are_found_per_table_and_family() {
+        let o = Overlay::new(2);
+        assert!(!o.contains(TableId(0), Af::Inet, 5));
+        assert!(o.add(TableId(1), Af::Inet, 5));
+        assert!(!o.add(TableId(1), Af::Inet, 5));
+        assert!(o.contains(TableId(1), Af::Inet, 5));
+        assert!(!o.contains(TableId(1), Af::Inet6, 5));
+        assert!(!o.contains(TableId(0), Af::Inet, 5));
+        assert!(!o.add(TableId(9), Af::Inet, 5));
+        assert_eq!(o.entries(TableId(1)), vec![(Af::Inet, 5)]);
+    }
+}

@@ -1,0 +1,156 @@
+//! The engine never panics on what arrives from the wire, and counts
+//! every drop.
+
+use super::*;
+use proptest::prelude::*;
+use ruleset::hostenv::RegressHost;
+use ruleset::lexer::FsSource;
+use ruleset::parse::{parse, ParseConfig};
+
+const RULES: &str = "\
+table <t> { 192.0.2.0/24, !192.0.2.7, 2001:db8::/48 }
+block return all
+pass out on em0 from 192.0.2.0/24 nat-to 198.51.100.1
+pass in on em0 proto tcp to 198.51.100.1 port 8080 rdr-to 192.0.2.20 port 80
+pass in proto udp from <t> keep state (max-src-states 3)
+pass out proto tcp modulate state
+pass in proto icmp
+pass out inet6
+";
+
+fn engine() -> Engine {
+    let env = RegressHost::new();
+    let cfg = ParseConfig {
+        env: &env,
+        files: &FsSource,
+        anchor: String::new(),
+        macros: Vec::new(),
+        queues: Vec::new(),
+    };
+    let p = parse("t", RULES.as_bytes().to_vec(), &cfg);
+    assert_eq!(p.errors, 0, "{:?}", p.stderr);
+    let c = ruleset::compile::compile(&p).expect("compiles");
+    Engine::new(
+        c,
+        EngineConfig {
+            interfaces: vec![IfConfig {
+                name: "em0".into(),
+                addrs: vec![("198.51.100.1".parse().unwrap(), 24)],
+            }],
+            link: Link::Ethernet,
+            seed: 3,
+        },
+    )
+    .expect("loads")
+}
+
+/// Valid frames to mutate: TCP SYN out, UDP in, ICMP echo, IPv6 TCP,
+/// an IPv4 fragment, an ICMP error quoting TCP.
+fn seeds() -> Vec<Vec<u8>> {
+    fn eth(et: u16, ip: &[u8]) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0, 0, 1];
+        f.extend_from_slice(&et.to_be_bytes());
+        f.extend_from_slice(ip);
+        f
+    }
+    let v4 = |proto: u8, l4: &[u8], frag: u16| {
+        let mut h = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 10, 203, 0, 113, 5];
+        let tl = (20 + l4.len()) as u16;
+        h[2..4].copy_from_slice(&tl.to_be_bytes());
+        h[6..8].copy_from_slice(&frag.to_be_bytes());
+        let ck = crate::wire::checksum::finish(crate::wire::checksum::sum(&h));
+        h[10..12].copy_from_slice(&ck.to_be_bytes());
+        h.extend_from_slice(l4);
+        h
+    };
+    let tcp = [0x9c, 0x40, 0, 80, 0, 0, 3, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0];
+    let udp = [0x13, 0x88, 0, 53, 0, 12, 0, 0, 1, 2, 3, 4];
+    let echo = [8, 0, 0, 0, 0, 7, 0, 1, 9, 9, 9, 9];
+    let syn = v4(6, &tcp, 0);
+    let mut err = vec![3, 3, 0, 0, 0, 0, 0, 0];
+    err.extend_from_slice(&syn[..28]);
+    let mut v6 = vec![0x60, 0, 0, 0, 0, 20, 6, 64];
+    v6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    v6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    v6.extend_from_slice(&tcp);
+    vec![
+        eth(0x0800, &syn),
+        eth(0x0800, &v4(17, &udp, 0)),
+        eth(0x0800, &v4(1, &echo, 0)),
+        eth(0x0800, &v4(1, &err, 0)),
+        eth(0x0800, &v4(17, &udp, 0x2000)),
+        eth(0x86dd, &v6),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_bytes_are_dropped_or_passed_never_a_panic(
+        frames in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 1..20),
+        dirs in proptest::collection::vec(any::<bool>(), 20),
+    ) {
+        let eng = engine();
+        let mut w = eng.worker();
+        for (i, mut f) in frames.into_iter().enumerate() {
+            let dir = if dirs[i] { Dir::In } else { Dir::Out };
+            let v = eng.process(&mut w, i as u64 * 1_000_000_000, &mut Packet { frame: &mut f, ifindex: 0, dir });
+            if v.action == Action::Block {
+                prop_assert!(w.reasons.get(v.reason) > 0);
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_frames_never_panic(
+        muts in proptest::collection::vec((0usize..6, any::<u16>(), any::<u8>(), any::<bool>(), 0usize..80), 1..40),
+    ) {
+        let eng = engine();
+        let mut w = eng.worker();
+        let seeds = seeds();
+        for (i, (s, at, byte, inbound, cut)) in muts.into_iter().enumerate() {
+            let mut f = seeds[s].clone();
+            let n = f.len();
+            f[usize::from(at) % n] = byte;
+            if cut > 60 {
+                f.truncate(n.saturating_sub(cut - 60));
+            }
+            let dir = if inbound { Dir::In } else { Dir::Out };
+            let _ = eng.process(&mut w, i as u64, &mut Packet { frame: &mut f, ifindex: 0, dir });
+            eng.expire(i as u64 * 3_000_000_000);
+        }
+    }
+}
+
+#[test]
+fn a_packet_on_an_unknown_interface_is_dropped() {
+    let eng = engine();
+    let mut w = eng.worker();
+    let mut f = seeds()[0].clone();
+    let v = eng.process(&mut w, 0, &mut Packet { frame: &mut f, ifindex: 7, dir: Dir::In });
+    assert_eq!(v.action, Action::Block);
+}
+
+#[test]
+fn arp_passes_untouched() {
+    let eng = engine();
+    let mut w = eng.worker();
+    let mut f = vec![0xff; 6];
+    f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+    f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 2]);
+    let before = f.clone();
+    let v = eng.process(&mut w, 0, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::In });
+    assert_eq!((v.action, v.rule), (Action::Pass, None));
+    assert_eq!(f, before);
+}
+
+#[test]
+fn a_bad_ipv4_header_checksum_is_dropped() {
+    let eng = engine();
+    let mut w = eng.worker();
+    let mut f = seeds()[1].clone();
+    f[24] ^= 0xff;
+    let v = eng.process(&mut w, 0, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::In });
+    assert_eq!((v.action, v.reason), (Action::Block, Reason::ProtoCksum));
+}
