@@ -140,7 +140,7 @@ impl Engine {
         let step = self
             .states
             .synproxy_step(&key, pd, pkt.dir, ifidx, now_ns)?;
-        let mut v = Verdict::drop(Reason::Synproxy);
+        let mut v = Verdict::drop(step.reason);
         v.state = StateOutcome::Match;
         v.rule = self.rule_nr(step.rule);
         v.emit = step

@@ -31,18 +31,24 @@
 //! an ICMP error quoting a segment of a proxying state is checked
 //! against a window of `mss` where pf's is 1.)
 //!
-//! Not here yet: pf's `pf_src_connlimit` when the client's ACK is taken
-//! (`max-src-conn`, `max-src-conn-rate` count a proxied connection
-//! there); source tracking is refused at load for now.
+//! Source tracking counts a proxied connection as established when the
+//! client's ACK is taken (pf's `pf_src_connlimit` in `pf_synproxy`): a
+//! source over its `max-src-conn` or `max-src-conn-rate` has that ACK
+//! dropped (`src-limit`), its state doomed, and is reported for its
+//! `overload` table, before any SYN goes to the server.
 
-use super::entry::{PeerState, F_MODULATED};
-use super::shard::modulators;
+use super::entry::{PeerState, State, F_MODULATED, F_SRCNODE, F_TCP_EST};
 use super::info::StateEvent;
 use super::peer::{tcps, Peer};
-use super::table::{secs, StateTable};
+use super::shard::modulators;
+use super::srcnode::{Flush, Overload};
+use super::table::{secs, FlushReq, StateTable};
+use super::timeout::{Profile, PFTM_PURGE};
 use super::tracked::StateId;
 use crate::key::{didx, sidx, StateKey};
 use crate::pdesc::{tcp_flags, AddrKey, Dir, Pdesc};
+use crate::reason::Reason;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// A TCP segment the firewall sends for a proxied handshake (pf's
 /// `pf_send_tcp` arguments).
@@ -73,6 +79,9 @@ pub struct ProxyStep {
     /// The handshake took it (pf's `PF_SYNPROXY_DROP`); `false`: it did
     /// not fit the phase and was refused (`PF_DROP`), nothing was sent.
     pub consumed: bool,
+    /// `Reason::Synproxy`, or `Reason::SrcLimit` when the client's ACK
+    /// took its source over a `max-src-conn*` limit.
+    pub reason: Reason,
     /// The creating rule.
     pub rule: (u32, u32),
     /// At most two segments, in the order pf sends them.
@@ -170,138 +179,199 @@ impl StateTable {
     ) -> Option<ProxyStep> {
         let th = pd.tcp?;
         let now = secs(now_ns);
-        self.with_state(key, dir, ifidx, now, |g, si, idx| {
-            let st = g.slots.get_mut(idx as usize)?;
-            if !proxying(st.src.state) {
-                return None;
-            }
-            let m = modulators(&g.modulators, idx, st);
-            let (mut src_p, mut dst_p) = (st.src.with(m[0]), st.dst.with(m[1]));
-            let fwd = dir == st.dir;
-            // pf's `sk = st->key[pd->didx]`: the stack key for an inbound
-            // packet, the wire key for an outbound one.
-            let sk = if didx(dir) == 1 {
-                st.stack_key().unpack()
-            } else {
-                st.wire.unpack()
-            };
-            let flags = th.flags;
-            let (src, dst) = (&mut src_p, &mut dst_p);
-            let mut send = Vec::new();
-            let mut changed = false;
-            let mut consumed = false;
-            if src.state == tcps::PROXY_SRC {
-                if !fwd {
-                    // nothing from the server side yet: swallow it
-                    consumed = true;
-                } else if flags & tcp_flags::SYN != 0 {
-                    if th.seq == src.seqlo {
-                        consumed = true;
-                        // the client repeats its SYN: answer it again
-                        send.push(reply(
-                            pd,
-                            src.seqhi,
-                            th.seq.wrapping_add(1),
-                            tcp_flags::SYN | tcp_flags::ACK,
-                            0,
-                            Some(dst.max_win),
-                        ));
-                    }
-                } else if flags & (tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN)
-                    == tcp_flags::ACK
-                    && th.ack == src.seqhi.wrapping_add(1)
-                    && th.seq == src.seqlo.wrapping_add(1)
-                {
-                    src.state = tcps::PROXY_DST;
-                    changed = true;
+        let mut flush = None;
+        let step = self
+            .with_state(key, dir, ifidx, now, |g, si, idx| {
+                let st = g.slots.get_mut(idx as usize)?;
+                if !proxying(st.src.state) {
+                    return None;
                 }
-            }
-            if src.state == tcps::PROXY_DST {
-                if fwd {
-                    if flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::ACK
+                let m = modulators(&g.modulators, idx, st);
+                let (mut src_p, mut dst_p) = (st.src.with(m[0]), st.dst.with(m[1]));
+                let fwd = dir == st.dir;
+                // pf's `sk = st->key[pd->didx]`: the stack key for an inbound
+                // packet, the wire key for an outbound one.
+                let sk = if didx(dir) == 1 {
+                    st.stack_key().unpack()
+                } else {
+                    st.wire.unpack()
+                };
+                let flags = th.flags;
+                let (src, dst) = (&mut src_p, &mut dst_p);
+                let mut send = Vec::new();
+                let mut changed = false;
+                let mut consumed = false;
+                let mut reason = Reason::Synproxy;
+                if src.state == tcps::PROXY_SRC {
+                    if !fwd {
+                        // nothing from the server side yet: swallow it
+                        consumed = true;
+                    } else if flags & tcp_flags::SYN != 0 {
+                        if th.seq == src.seqlo {
+                            consumed = true;
+                            // the client repeats its SYN: answer it again
+                            send.push(reply(
+                                pd,
+                                src.seqhi,
+                                th.seq.wrapping_add(1),
+                                tcp_flags::SYN | tcp_flags::ACK,
+                                0,
+                                Some(dst.max_win),
+                            ));
+                        }
+                    } else if flags & (tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN)
+                        == tcp_flags::ACK
                         && th.ack == src.seqhi.wrapping_add(1)
                         && th.seq == src.seqlo.wrapping_add(1)
                     {
-                        src.max_win = th.win.max(1);
-                        if dst.seqhi == 1 {
-                            dst.seqhi = self.random();
-                            changed = true;
+                        let prof = g.profiles.get(st.profile as usize).map(|p| &**p);
+                        if self.proxy_connlimit(st, prof, now, &mut flush) {
+                            reason = Reason::SrcLimit;
+                            src.state = tcps::CLOSED;
+                            dst.state = tcps::CLOSED;
+                        } else {
+                            src.state = tcps::PROXY_DST;
                         }
-                        send.push(along(
-                            &sk,
-                            dir,
-                            dst.seqhi,
-                            0,
-                            tcp_flags::SYN,
-                            0,
-                            Some(dst.max_win),
-                        ));
+                        changed = true;
+                    }
+                }
+                if src.state == tcps::PROXY_DST {
+                    if fwd {
+                        if flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::ACK
+                            && th.ack == src.seqhi.wrapping_add(1)
+                            && th.seq == src.seqlo.wrapping_add(1)
+                        {
+                            src.max_win = th.win.max(1);
+                            if dst.seqhi == 1 {
+                                dst.seqhi = self.random();
+                                changed = true;
+                            }
+                            send.push(along(
+                                &sk,
+                                dir,
+                                dst.seqhi,
+                                0,
+                                tcp_flags::SYN,
+                                0,
+                                Some(dst.max_win),
+                            ));
+                            consumed = true;
+                        }
+                    } else if flags & (tcp_flags::SYN | tcp_flags::ACK)
+                        == tcp_flags::SYN | tcp_flags::ACK
+                        && th.ack == dst.seqhi.wrapping_add(1)
+                    {
+                        dst.max_win = th.win.max(1);
+                        dst.seqlo = th.seq;
+                        // the ACK to the server goes through the rules, the
+                        // one to the client does not (pf_send_tcp's `tag`)
+                        send.push(ProxySegment {
+                            generated: false,
+                            ..reply(
+                                pd,
+                                th.ack,
+                                th.seq.wrapping_add(1),
+                                tcp_flags::ACK,
+                                src.max_win,
+                                None,
+                            )
+                        });
+                        send.push(ProxySegment {
+                            generated: true,
+                            ..along(
+                                &sk,
+                                dir,
+                                src.seqhi.wrapping_add(1),
+                                src.seqlo.wrapping_add(1),
+                                tcp_flags::ACK,
+                                dst.max_win,
+                                None,
+                            )
+                        });
+                        establish(src, dst);
+                        changed = true;
                         consumed = true;
                     }
-                } else if flags & (tcp_flags::SYN | tcp_flags::ACK)
-                    == tcp_flags::SYN | tcp_flags::ACK
-                    && th.ack == dst.seqhi.wrapping_add(1)
-                {
-                    dst.max_win = th.win.max(1);
-                    dst.seqlo = th.seq;
-                    // the ACK to the server goes through the rules, the
-                    // one to the client does not (pf_send_tcp's `tag`)
-                    send.push(ProxySegment {
-                        generated: false,
-                        ..reply(
-                            pd,
-                            th.ack,
-                            th.seq.wrapping_add(1),
-                            tcp_flags::ACK,
-                            src.max_win,
-                            None,
-                        )
-                    });
-                    send.push(ProxySegment {
-                        generated: true,
-                        ..along(
-                            &sk,
-                            dir,
-                            src.seqhi.wrapping_add(1),
-                            src.seqlo.wrapping_add(1),
-                            tcp_flags::ACK,
-                            dst.max_win,
-                            None,
-                        )
-                    });
-                    establish(src, dst);
-                    changed = true;
-                    consumed = true;
                 }
-            }
-            st.src = PeerState::of(&src_p);
-            st.dst = PeerState::of(&dst_p);
-            if [src_p.seqdiff, dst_p.seqdiff] != m {
-                g.modulators.insert(idx, [src_p.seqdiff, dst_p.seqdiff]);
-                st.flags |= F_MODULATED;
-            }
-            let serial = st.serial;
-            let profile = st.profile;
-            if changed {
-                self.emit(g, || {
-                    StateEvent::Update(
-                        self.info_at(si, g, idx)
-                            .expect("slot is live under this lock"),
-                    )
-                });
-            }
-            Some(ProxyStep {
-                id: StateId {
-                    shard: si as u32,
-                    idx,
-                    serial,
-                },
-                consumed,
-                rule: g.profiles.get(profile as usize).map_or((0, 0), |p| p.rule),
-                send,
+                st.src = PeerState::of(&src_p);
+                st.dst = PeerState::of(&dst_p);
+                if [src_p.seqdiff, dst_p.seqdiff] != m {
+                    g.modulators.insert(idx, [src_p.seqdiff, dst_p.seqdiff]);
+                    st.flags |= F_MODULATED;
+                }
+                let serial = st.serial;
+                let profile = st.profile;
+                if changed {
+                    self.emit(g, || {
+                        StateEvent::Update(
+                            self.info_at(si, g, idx)
+                                .expect("slot is live under this lock"),
+                        )
+                    });
+                }
+                Some(ProxyStep {
+                    id: StateId {
+                        shard: si as u32,
+                        idx,
+                        serial,
+                    },
+                    consumed,
+                    reason,
+                    rule: g.profiles.get(profile as usize).map_or((0, 0), |p| p.rule),
+                    send,
+                })
             })
-        })
-        .flatten()
+            .flatten();
+        if let Some(f) = flush {
+            // after the shard lock is gone: the flush walks every shard
+            self.flush(f);
+        }
+        step
+    }
+
+    /// pf's `pf_src_connlimit` for a proxied connection whose client has
+    /// just completed its handshake with the firewall: count it on its
+    /// source node. `true` if that broke a `max-src-conn*` limit: the
+    /// state is then doomed, the source reported for its overload table
+    /// and `flush` requested. (The same accounting as the ordinary
+    /// tracking's when a peer becomes established.)
+    fn proxy_connlimit(
+        &self,
+        st: &mut State,
+        prof: Option<&Profile>,
+        now: u32,
+        flush: &mut Option<FlushReq>,
+    ) -> bool {
+        if st.flags & F_SRCNODE == 0 {
+            return false;
+        }
+        let Some((p, t)) = prof.and_then(|p| Some((p, p.src?))) else {
+            return false;
+        };
+        st.flags |= F_TCP_EST;
+        let key = Self::src_key(st, p.rule, t.per_rule);
+        let mut nodes = self.src_nodes();
+        if !nodes.connlimit(&key, &t, now) {
+            return false;
+        }
+        if t.overload {
+            nodes.overloads.push(Overload {
+                rule: p.rule,
+                af: key.af,
+                addr: key.addr,
+            });
+            self.overload_pending.store(true, Relaxed);
+            *flush = t.flush.map(|f| FlushReq {
+                af: key.af,
+                addr: key.addr,
+                dir: st.dir,
+                rule: (f == Flush::Rule).then_some(p.rule),
+            });
+        }
+        drop(nodes);
+        self.stats.src_limit.fetch_add(1, Relaxed);
+        st.timeout = PFTM_PURGE as u8;
+        true
     }
 }
 
