@@ -389,3 +389,193 @@ fn establish(src: &mut Peer, dst: &mut Peer) {
     src.state = tcps::ESTABLISHED;
     dst.state = tcps::ESTABLISHED;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdesc::{proto, TcpInfo};
+    use crate::state::{NewState, SeqMod, StateConfig};
+    use ruleset::addr::Af;
+    use ruleset::rule::PFTM_MAX;
+
+    const SEC: u64 = 1_000_000_000;
+    const CLIENT: AddrKey = 0xc633_6407 << 96; // 198.51.100.7
+    const SERVER: AddrKey = 0xcb00_7105 << 96; // 203.0.113.5
+
+    fn seg(from_client: bool, flags: u8, seq: u32, ack: u32, win: u16, len: u16) -> Pdesc {
+        let ((src, sport), (dst, dport)) = if from_client {
+            ((CLIENT, 40000), (SERVER, 80))
+        } else {
+            ((SERVER, 80), (CLIENT, 40000))
+        };
+        Pdesc {
+            af: Af::Inet,
+            proto: proto::TCP,
+            src,
+            dst,
+            sport,
+            dport,
+            tos: 0,
+            ttl: 64,
+            l3_off: 14,
+            l4_off: 34,
+            ip_len: 40 + len,
+            vlan: None,
+            fragment: false,
+            ip_opts: false,
+            icmp_type: None,
+            icmp_code: None,
+            tcp: Some(TcpInfo {
+                seq,
+                ack,
+                win,
+                flags,
+                hdr_len: 20,
+                data_len: len,
+                wscale: None,
+                mss: None,
+                ts: None,
+            }),
+            icmp_inner: None,
+        }
+    }
+
+    /// The state a `synproxy state` rule `rule` creates for `syn`.
+    fn create(t: &StateTable, syn: &Pdesc, rule: (u32, u32)) -> StateId {
+        let k = StateKey::from_pdesc(syn, Dir::In, 0);
+        let ns = NewState {
+            wire: k,
+            stack: k,
+            dir: Dir::In,
+            rule,
+            timeouts: [0; PFTM_MAX],
+            max_states_rule: 0,
+            if_bound: None,
+            sloppy: false,
+            modulate: false,
+            translated: false,
+            src_track: None,
+            pd: *syn,
+        };
+        t.insert(ns, SEC).expect("inserted")
+    }
+
+    fn step(t: &StateTable, p: &Pdesc, dir: Dir) -> ProxyStep {
+        let k = StateKey::from_pdesc(p, dir, 0);
+        t.synproxy_step(&k, p, dir, 0, 2 * SEC)
+            .expect("a proxying state")
+    }
+
+    fn test(t: &StateTable, p: &Pdesc, dir: Dir) -> Option<Result<crate::state::Tracked, Reason>> {
+        let k = StateKey::from_pdesc(p, dir, 0);
+        t.test(&k, p, dir, 0, 3 * SEC, u32::from(p.ip_len))
+    }
+
+    /// The whole handshake on the table alone: the fast path hands every
+    /// handshake packet over, each transition is an update for pfsync,
+    /// and the established state modulates both ways.
+    #[test]
+    fn handshake_on_the_table() {
+        let t = StateTable::new(StateConfig::default());
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        t.set_events(Some(tx));
+        let syn = seg(true, tcp_flags::SYN, 1000, 0, 4000, 0);
+        let id = create(&t, &syn, (0, 1));
+        let synack = t.synproxy_begin(id, &syn, 1460).unwrap();
+        let fw_c = synack.seq;
+        assert!(synack.to_sender && synack.generated);
+        assert_eq!((synack.src, synack.dst), ((SERVER, 80), (CLIENT, 40000)));
+        assert_eq!((synack.ack, synack.mss), (1001, Some(1460)));
+        let info = t.info(id).unwrap();
+        assert_eq!((info.src.state, info.packets), (tcps::PROXY_SRC, [0, 0]));
+        let updates = |rx: &crossbeam_channel::Receiver<StateEvent>| {
+            rx.try_iter()
+                .filter_map(|e| match e {
+                    StateEvent::Update(i) => Some(i.src.state),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(updates(&rx), [tcps::PROXY_SRC]);
+
+        let ack = seg(true, tcp_flags::ACK, 1001, fw_c.wrapping_add(1), 3000, 0);
+        assert_eq!(test(&t, &ack, Dir::In), Some(Err(Reason::Synproxy)));
+        let s = step(&t, &ack, Dir::In);
+        assert!(s.consumed);
+        assert_eq!(s.reason, Reason::Synproxy);
+        assert_eq!(s.rule, (0, 1));
+        let [syn_out] = s.send[..] else {
+            panic!("{s:?}")
+        };
+        assert!(!syn_out.to_sender && !syn_out.generated);
+        assert_eq!(
+            (syn_out.flags, syn_out.ack, syn_out.win, syn_out.mss),
+            (tcp_flags::SYN, 0, 0, Some(1460))
+        );
+        let fw_s = syn_out.seq;
+        assert_eq!(updates(&rx), [tcps::PROXY_DST]);
+
+        let sa = seg(
+            false,
+            tcp_flags::SYN | tcp_flags::ACK,
+            5000,
+            fw_s.wrapping_add(1),
+            6000,
+            0,
+        );
+        assert_eq!(test(&t, &sa, Dir::Out), Some(Err(Reason::Synproxy)));
+        let s = step(&t, &sa, Dir::Out);
+        let [to_server, to_client] = s.send[..] else {
+            panic!("{s:?}")
+        };
+        assert!(to_server.to_sender && !to_server.generated);
+        assert_eq!(
+            (to_server.seq, to_server.ack, to_server.win),
+            (fw_s.wrapping_add(1), 5001, 3000)
+        );
+        assert!(!to_client.to_sender && to_client.generated);
+        assert_eq!(
+            (to_client.seq, to_client.ack, to_client.win),
+            (fw_c.wrapping_add(1), 1001, 6000)
+        );
+        assert_eq!(updates(&rx), [tcps::ESTABLISHED]);
+        let info = t.info(id).unwrap();
+        assert_eq!(
+            (info.src.seqdiff, info.dst.seqdiff),
+            (fw_s.wrapping_sub(1000), fw_c.wrapping_sub(5000))
+        );
+
+        // no longer proxying: the ordinary tracking, with modulation
+        let data = seg(true, tcp_flags::ACK, 1001, fw_c.wrapping_add(1), 3000, 10);
+        let k = StateKey::from_pdesc(&data, Dir::In, 0);
+        assert_eq!(t.synproxy_step(&k, &data, Dir::In, 0, 3 * SEC), None);
+        let tr = test(&t, &data, Dir::In).unwrap().unwrap();
+        assert_eq!(
+            tr.seq,
+            Some(SeqMod {
+                seq_add: fw_s.wrapping_sub(1000),
+                ack_sub: fw_c.wrapping_sub(5000),
+            })
+        );
+    }
+
+    /// A refused ACK changes nothing and sends nothing.
+    #[test]
+    fn wrong_ack_changes_nothing() {
+        let t = StateTable::new(StateConfig::default());
+        let syn = seg(true, tcp_flags::SYN, 7, 0, 4000, 0);
+        let id = create(&t, &syn, (0, 0));
+        let fw = t.synproxy_begin(id, &syn, 536).unwrap().seq;
+        let before = t.info(id).unwrap();
+        for (flags, seq, ack) in [
+            (tcp_flags::ACK, 8, fw),
+            (tcp_flags::ACK, 9, fw.wrapping_add(1)),
+            (tcp_flags::ACK | tcp_flags::FIN, 8, fw.wrapping_add(1)),
+            (tcp_flags::SYN, 8, 0),
+        ] {
+            let s = step(&t, &seg(true, flags, seq, ack, 1, 0), Dir::In);
+            assert!(!s.consumed && s.send.is_empty(), "{flags:#x} {seq} {ack}");
+            assert_eq!(t.info(id).unwrap(), before);
+        }
+    }
+}
