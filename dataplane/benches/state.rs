@@ -126,6 +126,7 @@ fn new_state(i: u32, pd: &Pdesc, nat: bool) -> NewState {
         modulate: false,
         translated: nat,
         src_track: None,
+        release_tag: 0,
         pd: *pd,
     }
 }

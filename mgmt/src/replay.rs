@@ -337,6 +337,33 @@ pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summar
         .map(|r| (r.name().to_string(), json!(w.reasons.get(*r))))
         .collect();
     let sc = engine.states().counters();
+    let src_nodes: Vec<Value> = engine
+        .states()
+        .src_node_info()
+        .iter()
+        .map(|n| {
+            json!({
+                "addr": dataplane::pdesc::key_to_ip(n.af, n.addr).to_string(),
+                "rule": c.rulesets.get(n.rule.0 as usize)
+                    .and_then(|rs| rs.rules.get(n.rule.1 as usize)).map(|r| r.nr),
+                "states": n.states,
+                "conn": n.conn,
+                "expire": n.expire,
+            })
+        })
+        .collect();
+    let snc = engine.states().src_node_counters();
+    let mut added = serde_json::Map::new();
+    for (i, key) in c.table_keys.iter().enumerate() {
+        let hosts = engine.table_added(ruleset::compile::TableId(i as u32));
+        if !hosts.is_empty() {
+            let hosts: Vec<String> = hosts
+                .iter()
+                .map(|(af, a)| dataplane::pdesc::key_to_ip(*af, *a).to_string())
+                .collect();
+            added.insert(key.name.clone(), json!(hosts));
+        }
+    }
     json!({
         "packets": sum.packets,
         "passed": sum.passed,
@@ -351,6 +378,18 @@ pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summar
             "limit": sc.limit,
             "collisions": sc.collisions,
         },
+        "src_nodes": src_nodes,
+        "src_node_counters": {
+            "inserts": snc.inserts,
+            "removals": snc.removals,
+            "limit_nodes": snc.limit_nodes,
+            "limit_states": snc.limit_states,
+            "limit_conn": snc.limit_conn,
+            "limit_conn_rate": snc.limit_conn_rate,
+            "overload_table": snc.overload_table,
+            "overload_flush": snc.overload_flush,
+        },
+        "tables_added": added,
     })
 }
 

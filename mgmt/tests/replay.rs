@@ -575,3 +575,27 @@ fn per_rule_timeouts() {
     let r = replay("rule-timeouts", rules, &c, &[]);
     assert_eq!(r.actions(), ["pass/new", "pass/new", "block/none", "pass/match"]);
 }
+
+/// `sticky-address`: a source keeps its translation address while it has
+/// states, and loses it `src.track` after its last state goes.
+#[test]
+fn sticky_address_lives_with_its_states() {
+    let rules = "set timeout { interval 1, udp.first 10, udp.single 10, src.track 5 }\n\
+                 block all\n\
+                 pass out on em0 proto udp from 192.0.2.0/24 \
+                 nat-to { 198.51.100.1, 198.51.100.2, 198.51.100.3 } round-robin sticky-address\n";
+    let (a, b) = ("192.0.2.10", "192.0.2.11");
+    let mut c = Capture::default();
+    out4(&mut c, S, a, SERVER, udp(1000, 53, 4)); // 1: A gets .1
+    out4(&mut c, 2 * S, a, SERVER, udp(1001, 53, 4)); // 2: A keeps .1
+    out4(&mut c, 3 * S, b, SERVER, udp(1000, 53, 4)); // 3: B gets .2
+    out4(&mut c, 14 * S, a, SERVER, udp(1002, 53, 4)); // 4: A's states gone at 13, node lives to 18
+    out4(&mut c, 40 * S, a, SERVER, udp(1003, 53, 4)); // 5: all gone: A moves on
+    let r = replay("sticky", rules, &c, &[]);
+    let src = |i: usize| r.v(i)["nat"]["src"].as_str().unwrap().to_string();
+    assert_eq!(src(1), "198.51.100.1");
+    assert_eq!(src(2), "198.51.100.1");
+    assert_eq!(src(3), "198.51.100.2");
+    assert_eq!(src(4), "198.51.100.1", "held by src.track after the last state");
+    assert_eq!(src(5), "198.51.100.3", "the node expired: the next address");
+}

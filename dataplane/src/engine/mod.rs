@@ -12,6 +12,7 @@ mod ifaces;
 mod log;
 mod overload;
 mod reply;
+mod sticky;
 mod synproxy;
 mod translate;
 mod unsupported;
@@ -45,13 +46,16 @@ use ruleset::ruleset::{DEFAULT_LIMITS, LIMIT_STATES};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// `set limit frags` in pf's `PF_LIMIT_*` order.
+/// `set limit src-nodes` and `frags` in pf's `PF_LIMIT_*` order.
+const LIMIT_SRC_NODES: usize = 1;
 const LIMIT_FRAGS: usize = 2;
 /// `set timeout frag` in pf's `PFTM_*` order.
 const PFTM_FRAG: usize = 14;
 /// How many states one purge call looks at (pf walks a slice of the
 /// table per interval, not the whole).
 const PURGE_BUDGET: usize = 4096;
+/// Most purge ticks one `expire` call catches up on.
+const MAX_TICKS: u64 = 100_000;
 
 /// What the engine is built with besides the ruleset.
 #[derive(Clone, Debug)]
@@ -103,7 +107,7 @@ pub struct Engine {
     pub(crate) states: StateTable,
     frags: Mutex<Reassembler>,
     /// Per rule: the `nat-to` and the `rdr-to` pool's run-time state.
-    pools: Vec<Vec<(PoolState, PoolState)>>,
+    pub(crate) pools: Vec<Vec<(PoolState, PoolState)>>,
     /// The compiled tables in the form translation pools walk.
     pub(crate) pool_tables: Vec<PoolTable>,
     /// Addresses `overload <t>` added to tables.
@@ -139,6 +143,9 @@ impl Engine {
             seed: cfg.seed,
             ..StateConfig::default()
         });
+        if o.limit_set[LIMIT_SRC_NODES] {
+            states.set_src_node_limit(o.limits[LIMIT_SRC_NODES]);
+        }
         let frags = Reassembler::new(limit(LIMIT_FRAGS), o.timeouts[PFTM_FRAG]);
         let ifaces = cfg
             .interfaces
@@ -209,6 +216,13 @@ impl Engine {
         if now_ns < due {
             return;
         }
+        // Run every tick that fell due since the last call, at its own
+        // time, as pf's purge thread would have: a source node released
+        // by a state that expired at 24 s goes at 24 s + src.track, even
+        // if the next packet comes much later. A first call, or a gap of
+        // more than MAX_TICKS intervals, starts from `now`.
+        let ticks = (now_ns - due) / self.purge_interval_ns;
+        let first = if due == 0 || ticks > MAX_TICKS { now_ns } else { due };
         let next = now_ns.saturating_add(self.purge_interval_ns);
         if self
             .next_purge
@@ -217,7 +231,19 @@ impl Engine {
         {
             return;
         }
+        let mut t = first;
+        loop {
+            self.expire_at(t);
+            if t >= now_ns {
+                break;
+            }
+            t = t.saturating_add(self.purge_interval_ns).min(now_ns);
+        }
+    }
+
+    fn expire_at(&self, now_ns: u64) {
         while self.states.purge(now_ns, PURGE_BUDGET) == PURGE_BUDGET {}
+        self.sticky_expire(now_ns);
         if let Ok(mut f) = self.frags.lock() {
             f.purge(now_ns);
         }
@@ -508,13 +534,18 @@ impl Engine {
                 modulate: rule.keep_state == KeepState::Modulate,
                 translated,
                 src_track: src_track(s),
+                release_tag: self.sticky_tag(res),
                 pd: *pd,
             };
+            let tag = ns.release_tag;
             let modulate = ns.modulate;
             match self.states.insert(ns, now_ns) {
                 Ok(id) => {
                     v.state = StateOutcome::New;
                     w.eval.add_state(res.rule);
+                    if tag != 0 {
+                        self.sticky_hold(tag, pd);
+                    }
                     if rule.keep_state == KeepState::Synproxy && synproxy::proxies(pd, pkt.dir) {
                         self.synproxy_begin(pkt, pd, id, v);
                         return;

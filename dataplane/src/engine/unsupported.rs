@@ -8,7 +8,6 @@ use ruleset::rule::RouteKind;
 use ruleset::ruleset::{Syncookies, DEFAULT_LIMITS};
 
 /// `set limit` indexes, in pf's `PF_LIMIT_*` order.
-const LIMIT_SRC_NODES: usize = 1;
 const LIMIT_TABLES: usize = 3;
 const LIMIT_TABLE_ENTRIES: usize = 4;
 const LIMIT_ANCHORS: usize = 6;
@@ -87,13 +86,6 @@ pub fn check(c: &Compiled) -> Result<(), EngineErrors> {
     let mut errs = Vec::new();
     let o = &c.options;
     let limit = |i: usize| if o.limit_set[i] { o.limits[i] } else { DEFAULT_LIMITS[i] };
-    if o.limit_set[LIMIT_SRC_NODES] {
-        errs.push(EngineError {
-            anchor: String::new(),
-            line: 0,
-            message: "not supported: set limit src-nodes".into(),
-        });
-    }
     // Limits pf checks when the tables are loaded.
     if c.tables.len() as u64 > u64::from(limit(LIMIT_TABLES)) {
         errs.push(EngineError {

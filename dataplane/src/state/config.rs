@@ -59,6 +59,10 @@ pub struct NewState {
     pub translated: bool,
     /// Source tracking (`source-track`, `max-src-*`), if the rule asks.
     pub src_track: Option<SrcTrack>,
+    /// Non-zero: report this state's removal, with this tag, through
+    /// [`StateTable::drain_released`](super::StateTable::drain_released)
+    /// (the engine's `sticky-address` nodes live while states use them).
+    pub release_tag: u64,
     /// The creating packet: TCP sequence and window state start from it,
     /// and it is counted (by `pd.ip_len`) on the new state.
     pub pd: Pdesc,

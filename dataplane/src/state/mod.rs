@@ -75,8 +75,10 @@ mod tests;
 pub use config::{NewState, StateConfig};
 pub use info::{StateEvent, StateInfo};
 pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
-pub use srcnode::{Flush, Overload, SrcTrack};
+pub use srcnode::{
+    Flush, Overload, SrcNodeCounters, SrcNodeInfo, SrcTrack, DEFAULT_SRC_NODE_LIMIT,
+};
 pub use synproxy::{ProxySegment, ProxyStep};
-pub use table::{StateCounters, StateTable};
+pub use table::{Released, StateCounters, StateTable};
 pub use timeout::*;
 pub use tracked::{Rewrite, SeqMod, Side, StateId, Tracked};

@@ -98,10 +98,58 @@ pub(crate) struct SrcNode {
     pub rule: (u32, u32),
 }
 
+/// pf's source-node counters (`SCNT_SRC_NODE_*` and the source-tracking
+/// `LCNT_*` limit counters), as `pfctl -si -v` shows them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SrcNodeCounters {
+    pub inserts: u64,
+    pub removals: u64,
+    /// `max-src-nodes` or `set limit src-nodes` refused a new source.
+    pub limit_nodes: u64,
+    /// `max-src-states` refused a state.
+    pub limit_states: u64,
+    /// `max-src-conn` closed a connection.
+    pub limit_conn: u64,
+    /// `max-src-conn-rate` closed a connection.
+    pub limit_conn_rate: u64,
+    /// Sources put into an overload table.
+    pub overload_table: u64,
+    /// Overloads that flushed the source's states.
+    pub overload_flush: u64,
+}
+
+/// One source node as `pfctl -sS` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SrcNodeInfo {
+    pub af: Af,
+    pub addr: AddrKey,
+    /// The rule whose limits apply.
+    pub rule: (u32, u32),
+    pub states: u32,
+    /// Established TCP connections.
+    pub conn: u32,
+    /// Seconds (on the table's clock) at which a node without states
+    /// goes; 0 while it has states.
+    pub expire: u64,
+}
+
+/// pf's default `set limit src-nodes`.
+pub const DEFAULT_SRC_NODE_LIMIT: u32 = 10_000;
+
+/// Which connection limit a source went over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConnLimit {
+    Conn,
+    Rate,
+}
+
 /// All source nodes, behind one lock: they are touched only when a
 /// tracked state is created, established or removed.
 #[derive(Default)]
 pub(crate) struct SrcNodes {
+    /// `set limit src-nodes` (0: pf's default).
+    pub limit: u32,
+    pub counters: SrcNodeCounters,
     pub nodes: HashMap<SrcKey, SrcNode>,
     /// Nodes per rule (pf's `r->src_nodes`), for `max-src-nodes`.
     pub per_rule: HashMap<(u32, u32), u32>,
@@ -125,16 +173,20 @@ impl SrcNodes {
     ) -> Result<(), SrcRefusal> {
         if let Some(n) = self.nodes.get_mut(&key) {
             if t.max_src_states != 0 && n.states >= t.max_src_states {
+                self.counters.limit_states += 1;
                 return Err(SrcRefusal::States);
             }
             n.states += 1;
             return Ok(());
         }
+        let limit = if self.limit == 0 { DEFAULT_SRC_NODE_LIMIT } else { self.limit };
         let count = self.per_rule.entry(rule).or_insert(0);
-        if t.max_src_nodes != 0 && *count >= t.max_src_nodes {
+        if (t.max_src_nodes != 0 && *count >= t.max_src_nodes) || self.nodes.len() >= limit as usize {
+            self.counters.limit_nodes += 1;
             return Err(SrcRefusal::Nodes);
         }
         *count += 1;
+        self.counters.inserts += 1;
         self.nodes.insert(
             key,
             SrcNode {
@@ -175,19 +227,47 @@ impl SrcNodes {
             }
             keep
         });
-        before - self.nodes.len()
+        let removed = before - self.nodes.len();
+        self.counters.removals += removed as u64;
+        removed
+    }
+
+    /// Every node, for `pfctl -sS`.
+    pub(crate) fn info(&self) -> Vec<SrcNodeInfo> {
+        self.nodes
+            .iter()
+            .map(|(k, n)| SrcNodeInfo {
+                af: k.af,
+                addr: k.addr,
+                rule: n.rule,
+                states: n.states,
+                conn: n.conn,
+                expire: if n.states == 0 { n.expire } else { 0 },
+            })
+            .collect()
     }
 
     /// pf's `pf_src_connlimit`: count an established connection; `true`
     /// if the source is now over a limit.
-    pub(crate) fn connlimit(&mut self, key: &SrcKey, t: &SrcTrack, now: u32) -> bool {
-        let Some(n) = self.nodes.get_mut(key) else {
-            return false;
-        };
+    pub(crate) fn connlimit(&mut self, key: &SrcKey, t: &SrcTrack, now: u32) -> Option<ConnLimit> {
+        let n = self.nodes.get_mut(key)?;
         n.conn += 1;
         n.conn_rate.add(now);
-        let mut bad = t.max_src_conn != 0 && t.max_src_conn < n.conn;
-        bad |= t.max_src_conn_rate.0 != 0 && n.conn_rate.exceeded();
-        bad
+        let over = if t.max_src_conn != 0 && t.max_src_conn < n.conn {
+            self.counters.limit_conn += 1;
+            Some(ConnLimit::Conn)
+        } else if t.max_src_conn_rate.0 != 0 && n.conn_rate.exceeded() {
+            self.counters.limit_conn_rate += 1;
+            Some(ConnLimit::Rate)
+        } else {
+            None
+        };
+        if over.is_some() && t.overload {
+            self.counters.overload_table += 1;
+            if t.flush.is_some() {
+                self.counters.overload_flush += 1;
+            }
+        }
+        over
     }
 }

@@ -10,7 +10,7 @@ use super::info::{StateEvent, StateInfo};
 use super::packed::PackedKey;
 use super::peer::{tcps, udps, wscale_of, Peer, WSCALE_MASK};
 use super::shard::{bound_ok, role_ok, Foreign, Shard};
-use super::srcnode::{Overload, SrcKey, SrcNodes};
+use super::srcnode::{Overload, SrcKey, SrcNodeCounters, SrcNodeInfo, SrcNodes};
 use super::timeout::{self, Registry};
 use super::tracked::StateId;
 use crate::key::{sidx, StateKey};
@@ -42,6 +42,9 @@ pub struct StateTable {
     /// Set when an overload is queued, so the engine's per-packet
     /// check for overloads is one load, not a lock.
     pub(crate) overload_pending: std::sync::atomic::AtomicBool,
+    /// Removed states whose rule asked to hear of it.
+    released: Mutex<Vec<Released>>,
+    released_pending: std::sync::atomic::AtomicBool,
     /// Latest time seen by insert and purge, for removals that are not
     /// given one (a source node's expiry starts then).
     pub(crate) clock: AtomicU32,
@@ -87,6 +90,17 @@ pub struct StateCounters {
     pub src_limit: u64,
 }
 
+/// A removed state, for whoever keeps something alive while states use
+/// it: its rule and its source as the rules saw it (before translation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Released {
+    pub rule: (u32, u32),
+    /// The creator's `NewState::release_tag`.
+    pub tag: u64,
+    pub af: ruleset::addr::Af,
+    pub src: crate::pdesc::AddrKey,
+}
+
 /// Seconds on the caller's clock: pf keeps state times in seconds.
 pub(crate) fn secs(now_ns: u64) -> u32 {
     (now_ns / 1_000_000_000).min(u64::from(u32::MAX)) as u32
@@ -106,6 +120,8 @@ impl StateTable {
             purge_cursor: Mutex::new((0, 0)),
             src_nodes: Mutex::new(SrcNodes::default()),
             overload_pending: std::sync::atomic::AtomicBool::new(false),
+            released: Mutex::new(Vec::new()),
+            released_pending: std::sync::atomic::AtomicBool::new(false),
             clock: AtomicU32::new(0),
         }
     }
@@ -127,9 +143,33 @@ impl StateTable {
         std::mem::take(&mut self.src_nodes().overloads)
     }
 
+    /// States removed since the last call whose rule set
+    /// `NewState::release_tag`.
+    pub fn drain_released(&self) -> Vec<Released> {
+        if !self.released_pending.swap(false, Relaxed) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.released.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// Number of source nodes (`pfctl -sS`).
     pub fn src_node_count(&self) -> usize {
         self.src_nodes().nodes.len()
+    }
+
+    /// Every source node (`pfctl -sS`).
+    pub fn src_node_info(&self) -> Vec<SrcNodeInfo> {
+        self.src_nodes().info()
+    }
+
+    /// Source-tracking counters (`pfctl -si -v`).
+    pub fn src_node_counters(&self) -> SrcNodeCounters {
+        self.src_nodes().counters
+    }
+
+    /// `set limit src-nodes`.
+    pub fn set_src_node_limit(&self, limit: u32) {
+        self.src_nodes().limit = limit;
     }
 
     /// The source node a state refers to: the creating packet's source
@@ -339,7 +379,7 @@ impl StateTable {
         self.tick(now);
         let (pid, prof) = self
             .registry
-            .resolve(s.rule, s.timeouts, s.max_states_rule, s.src_track);
+            .resolve(s.rule, s.timeouts, s.max_states_rule, s.src_track, s.release_tag);
         // source tracking comes first, as in pf_test_rule
         let src = match &s.src_track {
             Some(t) => {
@@ -713,6 +753,21 @@ impl StateTable {
         }
         if let Some(p) = g.profiles.get(profile as usize) {
             p.states_cur.fetch_sub(1, Relaxed);
+            if p.release_tag != 0 {
+                if let Some(st) = g.slots.get(idx as usize) {
+                    let k = Self::src_key(st, p.rule, false);
+                    self.released
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Released {
+                            rule: p.rule,
+                            tag: p.release_tag,
+                            af: k.af,
+                            src: k.addr,
+                        });
+                    self.released_pending.store(true, Relaxed);
+                }
+            }
             if let (Some(t), Some(st)) = (&p.src, g.slots.get(idx as usize)) {
                 if st.flags & F_SRCNODE != 0 {
                     let timeout = match t.timeout {

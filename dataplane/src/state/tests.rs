@@ -90,6 +90,7 @@ fn new_state(p: &Pdesc, dir: Dir) -> NewState {
         modulate: false,
         translated: false,
         src_track: None,
+        release_tag: 0,
         pd: *p,
     }
 }

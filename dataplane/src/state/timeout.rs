@@ -34,9 +34,11 @@ pub(crate) struct Profile {
     /// pf's `r->states_cur`.
     pub states_cur: AtomicU32,
     pub src: Option<SrcTrack>,
+    /// Report removals (see `NewState::release_tag`).
+    pub release_tag: u64,
 }
 
-type ProfileKey = ((u32, u32), [u32; PFTM_MAX], u32, Option<SrcTrack>);
+type ProfileKey = ((u32, u32), [u32; PFTM_MAX], u32, Option<SrcTrack>, u64);
 
 /// Profiles are only ever added (a reload brings new rule numbers), so a
 /// state's profile index stays valid for the table's life.
@@ -58,8 +60,9 @@ impl Registry {
         timeouts: [u32; PFTM_MAX],
         max_states: u32,
         src: Option<SrcTrack>,
+        release_tag: u64,
     ) -> (u32, Arc<Profile>) {
-        let key = (rule, timeouts, max_states, src);
+        let key = (rule, timeouts, max_states, src, release_tag);
         {
             let r = self.inner.read().unwrap_or_else(|e| e.into_inner());
             if let Some(&i) = r.by_key.get(&key) {
@@ -79,6 +82,7 @@ impl Registry {
             timeouts,
             states_cur: AtomicU32::new(0),
             src,
+            release_tag,
         });
         let i = w.list.len() as u32;
         w.list.push(p.clone());

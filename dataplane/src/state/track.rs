@@ -216,7 +216,7 @@ impl StateTable {
                     if let Some((p, t)) = prof.and_then(|p| Some((p, p.src?))) {
                         let key = Self::src_key(st, p.rule, t.per_rule);
                         let mut nodes = self.src_nodes();
-                        if nodes.connlimit(&key, &t, now) {
+                        if nodes.connlimit(&key, &t, now).is_some() {
                             if t.overload {
                                 nodes.overloads.push(Overload {
                                     rule: p.rule,
