@@ -351,7 +351,7 @@ impl StateTable {
         st.flags |= F_TCP_EST;
         let key = Self::src_key(st, p.rule, t.per_rule);
         let mut nodes = self.src_nodes();
-        if !nodes.connlimit(&key, &t, now) {
+        if nodes.connlimit(&key, &t, now).is_none() {
             return false;
         }
         if t.overload {
@@ -455,6 +455,7 @@ mod tests {
             modulate: false,
             translated: false,
             src_track: None,
+            release_tag: 0,
             pd: *syn,
         };
         t.insert(ns, SEC).expect("inserted")
