@@ -574,3 +574,96 @@ fn repeated_ack_resends_the_syn_to_the_server() {
     }
     assert_eq!(summary_state(&r, 0), (12, 0), "still PROXY:DST");
 }
+
+/// A `log` synproxy rule logs the client's SYN as pf_test_rule does,
+/// before the state consumes it: action pass, reason match. The
+/// handshake packets the state consumes are not logged.
+#[test]
+fn log_rule_logs_the_syn_as_passed() {
+    let rules = "block all\npass in log on em0 proto tcp to port 80 synproxy state\n";
+    let mut c = Capture::default();
+    inbound(
+        &mut c,
+        S,
+        CLIENT,
+        SERVER,
+        seg(40005, 80, SYN, 10, 0, 65535, 0),
+    );
+    let fw = tcp_of(one(replay("sp-log-1", rules, &c, &[]).emitted(1, "sender"))).seq;
+    inbound(
+        &mut c,
+        S + 1,
+        CLIENT,
+        SERVER,
+        seg(40005, 80, ACK, 11, fw.wrapping_add(1), 65535, 0),
+    );
+    let r = replay("sp-log", rules, &c, &[]);
+    assert_eq!(r.pflog.len(), 1);
+    let (h, ip) = &r.pflog[0];
+    assert_eq!(h.action, dataplane::pflog::PfAction::Pass);
+    assert_eq!(h.reason, dataplane::reason::Reason::Match);
+    assert_eq!(h.rulenr, 1);
+    assert_eq!(&ip[..], &c.frames[0].1[14..]);
+    assert_eq!(
+        (r.v(1)["log"].clone(), r.v(2)["log"].clone()),
+        (true.into(), false.into())
+    );
+}
+
+/// Source tracking counts a proxied connection when the client's ACK
+/// completes the firewall's handshake: over `max-src-conn` that ACK is
+/// dropped as src-limit and no SYN goes to the server.
+#[test]
+fn max_src_conn_counts_proxied_connections() {
+    let rules = "block all\npass in on em0 proto tcp to port 80 synproxy state (max-src-conn 1)\n";
+    let mut c = Capture::default();
+    inbound(
+        &mut c,
+        S,
+        CLIENT,
+        SERVER,
+        seg(41000, 80, SYN, 100, 0, 65535, 0),
+    );
+    inbound(
+        &mut c,
+        S + 1,
+        CLIENT,
+        SERVER,
+        seg(41001, 80, SYN, 200, 0, 65535, 0),
+    );
+    let r0 = replay("sp-srcconn-1", rules, &c, &[]);
+    let fw1 = tcp_of(one(r0.emitted(1, "sender"))).seq;
+    let fw2 = tcp_of(one(r0.emitted(2, "sender"))).seq;
+    inbound(
+        &mut c,
+        S + 2,
+        CLIENT,
+        SERVER,
+        seg(41000, 80, ACK, 101, fw1.wrapping_add(1), 65535, 0),
+    );
+    inbound(
+        &mut c,
+        S + 3,
+        CLIENT,
+        SERVER,
+        seg(41001, 80, ACK, 201, fw2.wrapping_add(1), 65535, 0),
+    );
+    let r = replay("sp-srcconn", rules, &c, &[]);
+    assert_eq!(
+        r.actions(),
+        ["block/new", "block/new", "block/match", "block/match"]
+    );
+    assert_eq!(r.reason(3), Some("synproxy"));
+    assert_eq!(
+        endpoints(one(r.emitted(3, "onward"))).1,
+        41000,
+        "the first goes on"
+    );
+    assert_eq!(r.reason(4), Some("src-limit"));
+    assert!(
+        r.v(4).get("emit").is_none(),
+        "no SYN to the server for the second"
+    );
+    assert_eq!(r.passed.len(), 1);
+    assert_eq!(r.summary["reasons"]["src-limit"], 1);
+}

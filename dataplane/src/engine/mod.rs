@@ -464,6 +464,7 @@ impl Engine {
                     v.emit.push(Emitted {
                         frame,
                         toward: Toward::Sender,
+                        generated: true,
                     });
                 }
             }

@@ -101,7 +101,11 @@ fn frame_for(frame: &[u8], pd: &Pdesc, link: Link, seg: &ProxySegment) -> Option
             }
         }
     };
-    Some(Emitted { frame, toward })
+    Some(Emitted {
+        frame,
+        toward,
+        generated: seg.generated,
+    })
 }
 
 impl Engine {
@@ -136,7 +140,7 @@ impl Engine {
         let step = self
             .states
             .synproxy_step(&key, pd, pkt.dir, ifidx, now_ns)?;
-        let mut v = Verdict::drop(Reason::Synproxy);
+        let mut v = Verdict::drop(step.reason);
         v.state = StateOutcome::Match;
         v.rule = self.rule_nr(step.rule);
         v.emit = step
@@ -151,6 +155,177 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{Action, EngineConfig, IfConfig};
+    use crate::state::tcps;
+    use crate::wire::frame::{parse_frame, Parsed};
+    use ruleset::compile::addr_key;
+
+    const US: [u8; 6] = [2, 0, 0, 0, 0, 0xfe];
+    const PEER: [u8; 6] = [2, 0, 0, 0, 0, 1];
+    const CLIENT: &str = "198.51.100.7";
+    const SERVER: &str = "203.0.113.5";
+
+    fn engine(rules: &str) -> Engine {
+        let env = ruleset::hostenv::RegressHost::new();
+        let cfg = ruleset::parse::ParseConfig {
+            env: &env,
+            files: &ruleset::lexer::FsSource,
+            anchor: String::new(),
+            macros: Vec::new(),
+            queues: Vec::new(),
+        };
+        let p = ruleset::parse::parse("t", rules.as_bytes().to_vec(), &cfg);
+        let c = ruleset::compile::compile(&p).expect("compiles");
+        let cfg = EngineConfig {
+            interfaces: vec![IfConfig {
+                name: "em0".into(),
+                addrs: Vec::new(),
+            }],
+            link: Link::Ethernet,
+            seed: 3,
+        };
+        Engine::new(c, cfg).expect("loads")
+    }
+
+    /// A segment from `src` to `dst`, framed as seen inbound (to us) or
+    /// outbound (from us).
+    fn frame(
+        src: (&str, u16),
+        dst: (&str, u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        dir: Dir,
+    ) -> Vec<u8> {
+        let ip = tcp_segment(&TcpSegment {
+            af: Af::Inet,
+            src: addr_key(src.0.parse().unwrap()),
+            dst: addr_key(dst.0.parse().unwrap()),
+            sport: src.1,
+            dport: dst.1,
+            seq,
+            ack,
+            flags,
+            win: 1000,
+            mss: (flags & tcp_flags::SYN != 0).then_some(1460),
+            ttl: 0,
+        });
+        match dir {
+            Dir::In => ethernet_wrap(&ip, PEER, US, None),
+            Dir::Out => ethernet_wrap(&ip, US, PEER, None),
+        }
+    }
+
+    fn run(eng: &Engine, f: Vec<u8>, dir: Dir) -> Verdict {
+        let mut w = eng.worker();
+        let mut f = f;
+        eng.process(
+            &mut w,
+            1_000_000_000,
+            &mut Packet {
+                frame: &mut f,
+                ifindex: 0,
+                dir,
+            },
+        )
+    }
+
+    fn tcp_of(e: &Emitted) -> (Pdesc, TcpInfo) {
+        match parse_frame(&e.frame, Link::Ethernet) {
+            Ok(Parsed::Ip(pd)) => (pd, pd.tcp.expect("TCP")),
+            other => panic!("not IP: {other:?}"),
+        }
+    }
+
+    /// Which frames pf lets through its own rules (PF_TAG_GENERATED):
+    /// those to the client; those to the server are filtered again.
+    #[test]
+    fn handshake_frames_and_which_pf_filters_again() {
+        let eng = engine("block all\npass in proto tcp to port 80 synproxy state\n");
+        let (c, s) = ((CLIENT, 40000), (SERVER, 80));
+        let v = run(&eng, frame(c, s, 1000, 0, tcp_flags::SYN, Dir::In), Dir::In);
+        assert_eq!(
+            (v.action, v.reason, v.state),
+            (Action::Block, Reason::Synproxy, StateOutcome::New)
+        );
+        assert_eq!(v.emit.len(), 1);
+        let e = &v.emit[0];
+        assert_eq!((e.toward, e.generated), (Toward::Sender, true));
+        assert_eq!((&e.frame[0..6], &e.frame[6..12]), (&PEER[..], &US[..]));
+        let (pd, t) = tcp_of(e);
+        assert_eq!(
+            (pd.sport, pd.dport, t.flags, t.ack, t.mss),
+            (80, 40000, tcp_flags::SYN | tcp_flags::ACK, 1001, Some(1460))
+        );
+        let fw_c = t.seq;
+
+        let v = run(
+            &eng,
+            frame(c, s, 1001, fw_c.wrapping_add(1), tcp_flags::ACK, Dir::In),
+            Dir::In,
+        );
+        assert_eq!(
+            (v.action, v.reason, v.state),
+            (Action::Block, Reason::Synproxy, StateOutcome::Match)
+        );
+        assert_eq!(v.emit.len(), 1);
+        assert_eq!(
+            (v.emit[0].toward, v.emit[0].generated),
+            (Toward::Onward, false)
+        );
+        let (_, t) = tcp_of(&v.emit[0]);
+        assert_eq!((t.flags, t.ack, t.win), (tcp_flags::SYN, 0, 0));
+        let fw_s = t.seq;
+
+        let v = run(
+            &eng,
+            frame(
+                s,
+                c,
+                5000,
+                fw_s.wrapping_add(1),
+                tcp_flags::SYN | tcp_flags::ACK,
+                Dir::Out,
+            ),
+            Dir::Out,
+        );
+        assert_eq!(v.reason, Reason::Synproxy);
+        let kinds: Vec<_> = v.emit.iter().map(|e| (e.toward, e.generated)).collect();
+        assert_eq!(kinds, [(Toward::Sender, false), (Toward::Onward, true)]);
+        let st = eng.states().states();
+        assert_eq!(st.len(), 1);
+        let (src, dst) = (st[0].src, st[0].dst);
+        assert_eq!(
+            (src.state, dst.state),
+            (tcps::ESTABLISHED, tcps::ESTABLISHED)
+        );
+        assert_eq!(src.seqdiff, fw_s.wrapping_sub(1000));
+        assert_eq!(dst.seqdiff, fw_c.wrapping_sub(5000));
+        assert_eq!((src.wscale, dst.wscale), (0, 0));
+        assert_eq!((src.max_win, dst.max_win), (1000, 1000));
+    }
+
+    /// Outbound, a synproxy rule keeps an ordinary state (pfctl warns it
+    /// proxies inbound connections only).
+    #[test]
+    fn outbound_syn_on_a_synproxy_rule_passes() {
+        let eng = engine("pass proto tcp synproxy state\n");
+        let v = run(
+            &eng,
+            frame(
+                (CLIENT, 40000),
+                (SERVER, 80),
+                1000,
+                0,
+                tcp_flags::SYN,
+                Dir::Out,
+            ),
+            Dir::Out,
+        );
+        assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::New));
+        assert!(v.emit.is_empty());
+        assert_eq!(eng.states().states()[0].src.state, tcps::SYN_SENT);
+    }
 
     fn syn(hdr_len: u8, mss: Option<u16>) -> TcpInfo {
         TcpInfo {

@@ -122,6 +122,13 @@ impl Toward {
 pub struct Emitted {
     pub frame: Vec<u8>,
     pub toward: Toward,
+    /// pf marks the frame `PF_TAG_GENERATED`: no ruleset sees it on its
+    /// way out. `false`: pf sends it through the ruleset of the
+    /// interface it leaves by like any outbound packet (synproxy's SYN
+    /// and ACK to the server), so a caller with several interfaces runs
+    /// it through [`Engine::process`](super::Engine::process) outbound
+    /// there.
+    pub generated: bool,
 }
 
 impl Verdict {

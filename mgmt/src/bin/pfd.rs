@@ -32,17 +32,22 @@ REPLAY:
     log     whether it was logged to pflog
     reply   true when a frame went back to the packet's sender
     emit    the frames the firewall sent itself because of this packet,
-            in order, each \"sender\" (back to the packet's sender:
-            block return replies, synproxy's SYN|ACK to the client) or
-            \"onward\" (on toward the packet's destination: synproxy's
-            SYN and ACK to the server); absent when none
+            in order, each \"sender\" (back to the packet's sender: a
+            block return reply; synproxy's SYN|ACK to the client's SYN,
+            its ACK to the server's SYN|ACK) or \"onward\" (on toward
+            the packet's destination: synproxy's SYN to the server on
+            the client's ACK, its ACK to the client on the server's
+            SYN|ACK); absent when none
 
   --out gets, in capture order, each passed packet as it leaves (after
   translation) followed by the frames the firewall sent onward because
   of it; --replies gets the frames sent back to the sender. With
   synproxy state the server's packets are outbound on the captured
   interface (the state is floating), so a one-interface capture holds
-  the whole exchange.
+  the whole exchange. Frames pf would run through the rules again on
+  their way out (synproxy's SYN and ACK to the server) are written as
+  built: a one-interface replay has no other interface to filter them
+  on.
 
   --summary writes, at the end, each rule's evaluations, packets, bytes
   and states created (as pfctl -vsr counts them), every remaining state
