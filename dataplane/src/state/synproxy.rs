@@ -456,6 +456,7 @@ mod tests {
             translated: false,
             src_track: None,
             release_tag: 0,
+            scrub: Default::default(),
             pd: *syn,
         };
         t.insert(ns, SEC).expect("inserted")
