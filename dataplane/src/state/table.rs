@@ -228,6 +228,7 @@ impl StateTable {
     }
 
     /// When the state is due (`pf_state_expires`), in seconds; 0 = now.
+    #[inline]
     pub(crate) fn due(&self, shard: &Shard, st: &State) -> u64 {
         match shard.profiles.get(st.profile as usize) {
             Some(p) => timeout::expires(
@@ -242,6 +243,7 @@ impl StateTable {
     }
 
     /// Still usable at `now`: not doomed, not past its timeout.
+    #[inline]
     pub(crate) fn alive(&self, shard: &Shard, st: &State, now: u32) -> bool {
         usize::from(st.timeout) < PFTM_MAX && self.due(shard, st) > u64::from(now)
     }
@@ -735,6 +737,7 @@ impl StateTable {
 
     /// The best live state on `pk` for a packet in `dir` on `ifidx`:
     /// if-bound states before floating ones, as pf orders its key lists.
+    #[inline]
     pub(crate) fn find_local(
         &self,
         g: &Shard,
@@ -744,17 +747,25 @@ impl StateTable {
         ifidx: u32,
         now: u32,
     ) -> Option<u32> {
+        let usable = |e: u32| {
+            g.slots.get((e >> 1) as usize).is_some_and(|st| {
+                st.live()
+                    && st.key(e & 1) == pk
+                    && role_ok(st, e & 1, dir)
+                    && bound_ok(st.if_bound, ifidx)
+                    && self.alive(g, st, now)
+            })
+        };
+        if g.bound == 0 {
+            // every state here floats: the first that matches is the one
+            return g.local.find(h, |&e| usable(e)).map(|&e| e >> 1);
+        }
         let mut floating = None;
         for &e in g.local.iter_hash(h) {
             let Some(st) = g.slots.get((e >> 1) as usize) else {
                 continue;
             };
-            if st.live()
-                && st.key(e & 1) == pk
-                && role_ok(st, e & 1, dir)
-                && bound_ok(st.if_bound, ifidx)
-                && self.alive(g, st, now)
-            {
+            if usable(e) {
                 if st.if_bound != FLOATING {
                     return Some(e >> 1);
                 }
