@@ -45,6 +45,9 @@ pub(crate) struct Shard {
     /// `modulate state` modulators (src, dst) by slot: few states have
     /// them, so they stay out of the slot.
     pub modulators: HashMap<u32, [u32; 2]>,
+    /// Live if-bound states in this shard: while there are none, a
+    /// lookup can stop at the first floating state that matches.
+    pub bound: u32,
 }
 
 /// pf's `pf_find_state` filter on a key's role: an inbound packet
@@ -72,6 +75,7 @@ impl Shard {
             profiles: Vec::new(),
             events: None,
             modulators: HashMap::new(),
+            bound: 0,
         }
     }
 
@@ -97,6 +101,9 @@ impl Shard {
     /// Store `st`; returns its slot and generation.
     pub(crate) fn alloc(&mut self, mut st: State) -> (u32, u32) {
         st.flags |= F_LIVE;
+        if st.if_bound != FLOATING {
+            self.bound += 1;
+        }
         if let Some(slot) = self.slots.get_mut(self.free as usize) {
             let idx = self.free;
             self.free = slot.profile;
@@ -115,6 +122,9 @@ impl Shard {
         self.modulators.remove(&idx);
         let free = self.free;
         if let Some(slot) = self.slots.get_mut(idx as usize) {
+            if slot.live() && slot.if_bound != FLOATING {
+                self.bound = self.bound.saturating_sub(1);
+            }
             *slot = State::vacant(slot.serial.wrapping_add(1), free);
             self.free = idx;
         }

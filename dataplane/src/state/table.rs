@@ -136,8 +136,11 @@ impl StateTable {
 
     /// Sources that went over a rule's limits since the last call; the
     /// engine adds each to its rule's overload table.
+    #[inline]
     pub fn drain_overloads(&self) -> Vec<Overload> {
-        if !self.overload_pending.swap(false, Relaxed) {
+        // a plain load first: the engine asks on every packet, and a
+        // swap is a locked read-modify-write of a shared line
+        if !self.overload_pending.load(Relaxed) || !self.overload_pending.swap(false, Relaxed) {
             return Vec::new();
         }
         std::mem::take(&mut self.src_nodes().overloads)
@@ -208,12 +211,24 @@ impl StateTable {
         }
     }
 
+    #[inline]
     pub(crate) fn shard_of(&self, hash: u64) -> usize {
-        ((hash >> 32) as usize) % self.shards.len()
+        let n = self.shards.len();
+        let h = (hash >> 32) as usize;
+        // a power of two (the default 64) masks instead of dividing: a
+        // 64-bit division is tens of cycles on every packet
+        if n.is_power_of_two() {
+            h & (n - 1)
+        } else {
+            h % n
+        }
     }
 
+    #[inline]
     pub(crate) fn lock(&self, i: usize) -> MutexGuard<'_, Shard> {
-        self.shards[i % self.shards.len()]
+        let n = self.shards.len();
+        let i = if i < n { i } else { i % n };
+        self.shards[i]
             .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -268,6 +283,7 @@ impl StateTable {
     }
 
     /// When the state is due (`pf_state_expires`), in seconds; 0 = now.
+    #[inline]
     pub(crate) fn due(&self, shard: &Shard, st: &State) -> u64 {
         match shard.profiles.get(st.profile as usize) {
             Some(p) => timeout::expires(
@@ -282,6 +298,7 @@ impl StateTable {
     }
 
     /// Still usable at `now`: not doomed, not past its timeout.
+    #[inline]
     pub(crate) fn alive(&self, shard: &Shard, st: &State, now: u32) -> bool {
         usize::from(st.timeout) < PFTM_MAX && self.due(shard, st) > u64::from(now)
     }
@@ -790,6 +807,7 @@ impl StateTable {
 
     /// The best live state on `pk` for a packet in `dir` on `ifidx`:
     /// if-bound states before floating ones, as pf orders its key lists.
+    #[inline]
     pub(crate) fn find_local(
         &self,
         g: &Shard,
@@ -799,17 +817,25 @@ impl StateTable {
         ifidx: u32,
         now: u32,
     ) -> Option<u32> {
+        let usable = |e: u32| {
+            g.slots.get((e >> 1) as usize).is_some_and(|st| {
+                st.live()
+                    && st.key(e & 1) == pk
+                    && role_ok(st, e & 1, dir)
+                    && bound_ok(st.if_bound, ifidx)
+                    && self.alive(g, st, now)
+            })
+        };
+        if g.bound == 0 {
+            // every state here floats: the first that matches is the one
+            return g.local.find(h, |&e| usable(e)).map(|&e| e >> 1);
+        }
         let mut floating = None;
         for &e in g.local.iter_hash(h) {
             let Some(st) = g.slots.get((e >> 1) as usize) else {
                 continue;
             };
-            if st.live()
-                && st.key(e & 1) == pk
-                && role_ok(st, e & 1, dir)
-                && bound_ok(st.if_bound, ifidx)
-                && self.alive(g, st, now)
-            {
+            if usable(e) {
                 if st.if_bound != FLOATING {
                     return Some(e >> 1);
                 }

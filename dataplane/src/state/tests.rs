@@ -1046,6 +1046,27 @@ fn if_bound_states_match_only_on_their_interface() {
 }
 
 #[test]
+fn if_bound_count_follows_inserts_and_removals() {
+    // the lookup stops at the first floating match only while a shard
+    // holds no if-bound state: the count must come back to zero
+    let t = table(100, 1);
+    let p = pd(proto::UDP, C, 1, S, 53);
+    let floating = t.insert(new_state(&p, Dir::Out), 0).unwrap();
+    let mut ns = new_state(&p, Dir::Out);
+    ns.if_bound = Some(7);
+    let bound = t.insert(ns, 0).unwrap();
+    assert_eq!(t.lock(0).bound, 1);
+    let k = StateKey::from_pdesc(&p, Dir::Out, 0);
+    assert_eq!(t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id, bound);
+    assert_eq!(t.test(&k, &p, Dir::Out, 1, SEC, 40).unwrap().unwrap().id, floating);
+    assert!(t.remove(bound));
+    assert_eq!(t.lock(0).bound, 0);
+    assert_eq!(t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id, floating);
+    assert!(t.remove(floating));
+    assert_eq!(t.lock(0).bound, 0);
+}
+
+#[test]
 fn icmp_echo_state_checks_the_direction() {
     let t = table(100, 4);
     let mut req = pd(proto::ICMP, C, 77, S, 77);

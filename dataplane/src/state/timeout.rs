@@ -107,6 +107,7 @@ impl Registry {
 /// `expire` with timeout `stimeout` is due. Adaptive scaling uses the
 /// rule's own `adaptive.start/end` against the rule's state count when the
 /// rule sets them, otherwise the global ones against the table's count.
+#[inline]
 pub(crate) fn expires(
     expire: u32,
     stimeout: usize,

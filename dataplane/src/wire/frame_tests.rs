@@ -527,3 +527,29 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn unrolled_header_sum_equals_the_general_one() {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for round in 0..5000 {
+        let mut h = [0u8; 20];
+        for b in h.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = match round % 3 {
+                0 => x as u8,
+                1 => 0xff,
+                _ => (x as u8) | 0xf0,
+            };
+        }
+        if round % 7 == 0 {
+            h = [0; 20];
+        }
+        assert_eq!(
+            super::header_sum(&h),
+            crate::wire::checksum::sum(&h),
+            "{h:02x?}"
+        );
+    }
+}
