@@ -645,3 +645,28 @@ fn scrub_options_and_set_tos() {
     assert!(checksums_ok(f3));
     assert_eq!((f3[14 + 1], f3[14 + 8]), (0x10, 100));
 }
+
+/// A real capture (fixtures/veth-session.pcap: Linux hosts in two
+/// network namespaces, taken with tcpdump on 192.0.2.1's side): ping,
+/// an HTTP exchange with window scaling and timestamps, a UDP datagram
+/// answered by ICMP port unreachable, and a SYN to a closed port. As the
+/// firewall on that side, every allowed flow keeps its state to the end.
+#[test]
+fn real_capture_through_the_rules() {
+    let rules = "block all\npass out proto tcp to port 8000\npass out proto icmp\npass out proto udp\n";
+    let pcap = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/veth-session.pcap");
+    let r = replay_pcap("real", rules, &pcap, &["--inbound-from", "192.0.2.2/32"]);
+    assert_eq!(r.verdicts.len(), 20);
+    let expect = [
+        "pass/new", "pass/match", "pass/match", "pass/match", // ping
+        "pass/new", "pass/match", "pass/match", "pass/match", "pass/match", "pass/match",
+        "pass/match", "pass/match", "pass/match", "pass/match", "pass/match", "pass/match", // http
+        "pass/new", "pass/match", // udp, its ICMP error
+        "block/none", "block/none", // closed port: SYN and RST
+    ];
+    assert_eq!(r.actions(), expect);
+    assert_eq!(r.rule(5), Some(1));
+    assert_eq!(r.rule(19), Some(0));
+    let states = r.summary["states"].as_array().unwrap();
+    assert_eq!(states.len(), 3);
+}

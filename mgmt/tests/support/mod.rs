@@ -382,22 +382,43 @@ pub fn replay(name: &str, rules: &str, cap: &Capture, extra: &[&str]) -> Replay 
 
 pub fn try_replay(name: &str, rules: &str, cap: &Capture, extra: &[&str]) -> Result<Replay, String> {
     let dir = Scratch::new(name);
-    let conf = dir.path("pf.conf");
-    std::fs::write(&conf, rules).unwrap();
     let pcap = dir.path("in.pcap");
     cap.write(&pcap);
+    let mac = ["--mac", "02:00:00:00:00:fe"];
+    replay_file(dir, rules, &pcap, &mac, extra)
+}
+
+/// Run `pfd replay` over a capture file (a committed fixture), with
+/// `dir_args` saying which packets are inbound.
+pub fn replay_pcap(name: &str, rules: &str, pcap: &Path, dir_args: &[&str]) -> Replay {
+    match replay_file(Scratch::new(name), rules, pcap, dir_args, &[]) {
+        Ok(r) => r,
+        Err(e) => panic!("pfd replay failed:\n{e}"),
+    }
+}
+
+fn replay_file(
+    dir: Scratch,
+    rules: &str,
+    pcap: &Path,
+    dir_args: &[&str],
+    extra: &[&str],
+) -> Result<Replay, String> {
+    let conf = dir.path("pf.conf");
+    std::fs::write(&conf, rules).unwrap();
     let out = dir.path("out.pcap");
     let replies = dir.path("replies.pcap");
     let verdicts = dir.path("verdicts.jsonl");
     let summary = dir.path("summary.json");
     let pflog = dir.path("pflog.pcap");
-    let mac = "02:00:00:00:00:fe";
     let o = Command::new(env!("CARGO_BIN_EXE_pfd"))
         .args(["replay", "--rules"])
         .arg(&conf)
         .arg("--pcap")
-        .arg(&pcap)
-        .args(["--if", "em0", "--mac", mac, "--out"])
+        .arg(pcap)
+        .args(["--if", "em0"])
+        .args(dir_args)
+        .arg("--out")
         .arg(&out)
         .arg("--replies")
         .arg(&replies)
