@@ -19,6 +19,10 @@ pass out inet6
 ";
 
 fn engine() -> Engine {
+    engine_with(RULES)
+}
+
+fn engine_with(rules: &str) -> Engine {
     let env = RegressHost::new();
     let cfg = ParseConfig {
         env: &env,
@@ -27,7 +31,7 @@ fn engine() -> Engine {
         macros: Vec::new(),
         queues: Vec::new(),
     };
-    let p = parse("t", RULES.as_bytes().to_vec(), &cfg);
+    let p = parse("t", rules.as_bytes().to_vec(), &cfg);
     assert_eq!(p.errors, 0, "{:?}", p.stderr);
     let c = ruleset::compile::compile(&p).expect("compiles");
     Engine::new(
@@ -153,4 +157,73 @@ fn a_bad_ipv4_header_checksum_is_dropped() {
     f[24] ^= 0xff;
     let v = eng.process(&mut w, 0, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::In });
     assert_eq!((v.action, v.reason), (Action::Block, Reason::ProtoCksum));
+}
+
+/// Two workers share one engine: each opens connections whose replies
+/// the other one sees (as RSS would split a translated flow), and every
+/// reply finds its state.
+#[test]
+fn two_workers_share_states() {
+    let eng = std::sync::Arc::new(engine_with(
+        "block all\npass out on em0 proto tcp from 192.0.2.0/24 nat-to 198.51.100.1\n",
+    ));
+    let frame = |src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8, seq: u32, ack: u32| {
+        let mut l4 = Vec::new();
+        l4.extend_from_slice(&sport.to_be_bytes());
+        l4.extend_from_slice(&dport.to_be_bytes());
+        l4.extend_from_slice(&seq.to_be_bytes());
+        l4.extend_from_slice(&ack.to_be_bytes());
+        l4.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        let ps = crate::wire::checksum::pseudo_v4(src, dst, 6, 20);
+        let ck = crate::wire::checksum::finish(crate::wire::checksum::combine(&[
+            ps,
+            crate::wire::checksum::sum(&l4),
+        ]));
+        l4[16..18].copy_from_slice(&ck.to_be_bytes());
+        let mut h = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
+        h.extend_from_slice(&src);
+        h.extend_from_slice(&dst);
+        let ck = crate::wire::checksum::finish(crate::wire::checksum::sum(&h));
+        h[10..12].copy_from_slice(&ck.to_be_bytes());
+        let mut f = vec![2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0, 0, 1, 8, 0];
+        f.extend_from_slice(&h);
+        f.extend_from_slice(&l4);
+        f
+    };
+    const N: u16 = 2000;
+    let server = [203, 0, 113, 5];
+    // Worker A opens connections (outbound SYNs, translated by nat-to).
+    let mut syn_out = Vec::new();
+    {
+        let mut w = eng.worker();
+        for i in 0..N {
+            let mut f = frame([192, 0, 2, 10], 10_000 + i, server, 80, 0x02, 1000, 0);
+            let v = eng.process(&mut w, 1, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+            assert_eq!(v.state, StateOutcome::New);
+            syn_out.push(v.nat.expect("translated").src.port);
+        }
+    }
+    // Two workers, in parallel: one sends the SYN|ACKs (inbound, to the
+    // translated port), the other the clients' ACKs; each half of the
+    // flows is answered on the other thread from the one that follows.
+    let handles: Vec<_> = (0..2)
+        .map(|t| {
+            let eng = eng.clone();
+            let ports = syn_out.clone();
+            std::thread::spawn(move || {
+                let mut w = eng.worker();
+                let mut passed = 0;
+                for i in (0..N).filter(|i| i % 2 == t) {
+                    let nport = ports[usize::from(i)];
+                    let mut f = frame(server, 80, [198, 51, 100, 1], nport, 0x12, 5000, 1001);
+                    let v = eng.process(&mut w, 2, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::In });
+                    passed += usize::from(v.action == Action::Pass && v.state == StateOutcome::Match);
+                }
+                passed
+            })
+        })
+        .collect();
+    let passed: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(passed, usize::from(N));
+    assert_eq!(eng.state_count(), usize::from(N));
 }
