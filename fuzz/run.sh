@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz the pf.conf parser and printer: fuzz/run.sh [SECONDS] (default 60).
+# TARGET=engine_frames fuzz/run.sh [SECONDS] fuzzes the packet engine
+# instead (arbitrary frames through a stateful NAT/synproxy ruleset;
+# seeded from the committed capture fixtures).
 #
 # Seeds a scratch corpus (fuzz/corpus/parse_pfconf, not committed) with
 # fuzz/seeds/* and OpenBSD's regression inputs from
@@ -20,7 +23,7 @@ esac
 fuzz_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz_dir")
 conformance=${PFD_CONFORMANCE_DIR:-$root/../shared/conformance/pfctl}
-target=parse_pfconf
+target=${TARGET:-parse_pfconf}
 corpus=$fuzz_dir/corpus/$target
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -29,6 +32,22 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 mkdir -p "$corpus"
+if [ "$target" = engine_frames ]; then
+	# Seeds: each frame of the committed captures as one record.
+	/usr/bin/env python3 - "$corpus" "$root"/mgmt/tests/fixtures/*.pcap <<'PY'
+import struct, sys, os
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    b = open(path, 'rb').read()
+    off, recs = 24, b''
+    while off + 16 <= len(b):
+        cap = struct.unpack('<I', b[off + 8:off + 12])[0]
+        frame = b[off + 16:off + 16 + cap]
+        recs += bytes([2 | (frame[0:6] == bytes.fromhex('02000000000a'))]) + struct.pack('>H', len(frame)) + frame
+        off += 16 + cap
+    open(os.path.join(out, os.path.basename(path) + '.seed'), 'wb').write(recs)
+PY
+else
 cp "$fuzz_dir"/seeds/* "$corpus"/
 if compgen -G "$conformance/*.in" >/dev/null; then
 	for f in "$conformance"/*.in; do
@@ -36,6 +55,7 @@ if compgen -G "$conformance/*.in" >/dev/null; then
 	done
 else
 	echo "fuzz/run.sh: warning: no $conformance/*.in; seeding from fuzz/seeds only" >&2
+fi
 fi
 
 cd "$fuzz_dir"
