@@ -53,11 +53,14 @@ pub(crate) struct Shard {
 /// pf's `pf_find_state` filter on a key's role: an inbound packet
 /// matches a state by its wire key, an outbound one by its stack key;
 /// under `af-to` only inbound packets match, by either key.
+#[inline]
 pub(crate) fn role_ok(st: &State, role: u32, dir: Dir) -> bool {
-    match &st.stack {
-        None => true,
-        Some(sk) if sk.af() != st.wire.af() => dir == Dir::In,
-        Some(_) => (role == 0) == (dir == Dir::In),
+    if st.stack.is_none() {
+        true
+    } else if st.afto() {
+        dir == Dir::In
+    } else {
+        (role == 0) == (dir == Dir::In)
     }
 }
 

@@ -503,6 +503,7 @@ impl StateTable {
             timeout: timeout as u8,
             dir: s.dir,
             flags,
+            afto: s.stack.af != s.wire.af,
         };
         Ok((st, src.seqdiff))
     }
@@ -626,7 +627,7 @@ impl StateTable {
             if !old.live() || old.key(e & 1) != key || old.if_bound != bound {
                 continue;
             }
-            let old_afto = old.stack.as_ref().is_some_and(|s| s.af() != old.wire.af());
+            let old_afto = old.afto();
             let same = (old.wire.af() == key.af() && old.dir == dir)
                 || (old_afto && key.af() == old.stack_key().af() && old.dir != dir);
             if !same {
