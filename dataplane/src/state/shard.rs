@@ -48,6 +48,8 @@ pub(crate) struct Shard {
     /// Live if-bound states in this shard: while there are none, a
     /// lookup can stop at the first floating state that matches.
     pub bound: u32,
+    /// The same for foreign entries (their states' binding).
+    pub foreign_bound: u32,
 }
 
 /// pf's `pf_find_state` filter on a key's role: an inbound packet
@@ -79,6 +81,7 @@ impl Shard {
             events: None,
             modulators: HashMap::new(),
             bound: 0,
+            foreign_bound: 0,
         }
     }
 
@@ -149,6 +152,9 @@ impl Shard {
     }
 
     pub(crate) fn index_foreign(&mut self, hash: u64, f: Foreign) {
+        if f.if_bound != FLOATING {
+            self.foreign_bound += 1;
+        }
         self.foreign.insert_unique(hash, f, |f| f.key.hash());
     }
 
@@ -156,7 +162,10 @@ impl Shard {
         if let Ok(e) = self.foreign.find_entry(hash, |f| {
             f.home == home && f.idx == idx && f.serial == serial
         }) {
-            e.remove();
+            let (f, _) = e.remove();
+            if f.if_bound != FLOATING {
+                self.foreign_bound = self.foreign_bound.saturating_sub(1);
+            }
         }
     }
 }

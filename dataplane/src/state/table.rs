@@ -793,6 +793,7 @@ impl StateTable {
 
     /// A foreign entry on `pk` a packet in `dir` on `ifidx` may use:
     /// (home shard, slot, generation).
+    #[inline]
     pub(crate) fn find_foreign(
         g: &Shard,
         h: u64,
@@ -800,14 +801,24 @@ impl StateTable {
         dir: crate::pdesc::Dir,
         ifidx: u32,
     ) -> Option<(usize, u32, u32)> {
-        let mut floating = None;
-        for f in g.foreign.iter_hash(h) {
+        let usable = |f: &Foreign| {
             let role = if f.afto {
                 dir == crate::pdesc::Dir::In
             } else {
                 dir == crate::pdesc::Dir::Out
             };
-            if f.key == *pk && role && bound_ok(f.if_bound, ifidx) {
+            f.key == *pk && role && bound_ok(f.if_bound, ifidx)
+        };
+        if g.foreign_bound == 0 {
+            // no if-bound entry here: the first match is the one
+            return g
+                .foreign
+                .find(h, |f| usable(f))
+                .map(|f| (f.home as usize, f.idx, f.serial));
+        }
+        let mut floating = None;
+        for f in g.foreign.iter_hash(h) {
+            if usable(f) {
                 if f.if_bound != FLOATING {
                     return Some((f.home as usize, f.idx, f.serial));
                 }
