@@ -400,6 +400,9 @@ impl Engine {
         };
         let res = if pd.icmp_inner.is_some() {
             translate::apply_icmp_error(pkt.frame, pd, t)
+        } else if t.translate.is_none() && t.seq.is_none() {
+            // most states neither translate nor modulate
+            Ok(None)
         } else {
             translate::apply_state(pkt.frame, pd, t)
         };

@@ -4,7 +4,7 @@
 //! incrementally. The packet descriptor is updated to match, so later
 //! stages see the packet as it now is.
 
-use super::patch::{get32, write, Ck};
+use super::patch::{get16, get32, write, Ck};
 use crate::pdesc::{proto, AddrKey, Pdesc};
 use crate::reason::Reason;
 use ruleset::addr::Af;
@@ -191,6 +191,19 @@ pub fn rewrite(
     src: Option<(AddrKey, u16)>,
     dst: Option<(AddrKey, u16)>,
 ) -> Result<(), Reason> {
+    if pd.af == Af::Inet && !pd.fragment && matches!(pd.proto, proto::TCP | proto::UDP) {
+        return rewrite_v4_ports(frame, pd, src, dst);
+    }
+    rewrite_fields(frame, pd, src, dst)
+}
+
+/// [`rewrite`] field by field, for every family and protocol.
+fn rewrite_fields(
+    frame: &mut [u8],
+    pd: &mut Pdesc,
+    src: Option<(AddrKey, u16)>,
+    dst: Option<(AddrKey, u16)>,
+) -> Result<(), Reason> {
     let end = packet_end(frame, pd);
     let frame_ip = frame.get_mut(..end).ok_or(Reason::Short)?;
     let ip = ip_fields(frame_ip, pd.af, usize::from(pd.l3_off))?;
@@ -231,6 +244,120 @@ pub fn rewrite(
             pd.sport = id;
             pd.dport = id;
         }
+    }
+    Ok(())
+}
+
+/// RFC 1624 terms for a 32-bit field going from `old` to `new`:
+/// `~m + m'` for each of its 16-bit words.
+#[inline]
+fn delta32(old: u32, new: u32) -> u64 {
+    delta16((old >> 16) as u16, (new >> 16) as u16) + delta16(old as u16, new as u16)
+}
+
+#[inline]
+fn delta16(old: u16, new: u16) -> u64 {
+    u64::from(!old) + u64::from(new)
+}
+
+/// Checksum `c` after changes whose [`delta16`] terms sum to `acc`
+/// (at least one field changed). Equal bit for bit to updating field by
+/// field: a change leaves the running sum a positive ones'-complement
+/// value, so "negative zero" (0xffff) is kept rather than 0.
+#[inline]
+fn updated(c: u16, acc: u64) -> u16 {
+    let mut a = u64::from(!c) + acc;
+    while a > 0xffff {
+        a = (a & 0xffff) + (a >> 16);
+    }
+    let folded = if a == 0 { 0xffff } else { a as u16 };
+    !folded
+}
+
+fn put16(frame: &mut [u8], off: usize, v: u16) -> Result<(), Reason> {
+    frame
+        .get_mut(off..off.wrapping_add(2))
+        .ok_or(Reason::Short)?
+        .copy_from_slice(&v.to_be_bytes());
+    Ok(())
+}
+
+/// [`rewrite`] for IPv4 TCP and UDP, the established path under NAT:
+/// every change is summed once and each checksum (the header's over the
+/// addresses, the transport's over addresses and ports) updated once.
+/// The bytes written are those of the field-by-field path.
+fn rewrite_v4_ports(
+    frame: &mut [u8],
+    pd: &mut Pdesc,
+    src: Option<(AddrKey, u16)>,
+    dst: Option<(AddrKey, u16)>,
+) -> Result<(), Reason> {
+    let end = packet_end(frame, pd);
+    let f = frame.get_mut(..end).ok_or(Reason::Short)?;
+    let ip = usize::from(pd.l3_off);
+    let l4 = usize::from(pd.l4_off);
+    let (ck_off, udp, l4_len) = if pd.proto == proto::TCP {
+        (l4 + 16, false, 20)
+    } else {
+        (l4 + 6, true, 8)
+    };
+    if ip + 20 > end || l4 + l4_len > end {
+        return Err(Reason::Short);
+    }
+    let mut ip_acc = 0u64;
+    let mut l4_acc = 0u64;
+    let (mut ip_changed, mut l4_changed) = (false, false);
+    let mut change = |addr_off: usize, port_off: usize, to: Option<(AddrKey, u16)>| {
+        let Some((a, p)) = to else {
+            return Ok::<_, Reason>(None);
+        };
+        let (na, oa) = ((a >> 96) as u32, get32(f, addr_off)?);
+        if na != oa {
+            let d = delta32(oa, na);
+            ip_acc += d;
+            l4_acc += d;
+            ip_changed = true;
+            l4_changed = true;
+        }
+        let op = get16(f, port_off)?;
+        if op != p {
+            l4_acc += delta16(op, p);
+            l4_changed = true;
+        }
+        Ok(Some((na, p)))
+    };
+    let s = change(ip + 12, l4, src)?;
+    let d = change(ip + 16, l4 + 2, dst)?;
+    if ip_changed {
+        let c = get16(f, ip + 10)?;
+        put16(f, ip + 10, updated(c, ip_acc))?;
+    }
+    if l4_changed {
+        let c = get16(f, ck_off)?;
+        // UDP: a zero checksum means none and stays zero
+        if !(udp && c == 0) {
+            let mut n = updated(c, l4_acc);
+            if udp && n == 0 {
+                n = 0xffff;
+            }
+            put16(f, ck_off, n)?;
+        }
+    }
+    if let (Some((a, p)), Some((na, _))) = (src, s) {
+        f.get_mut(ip + 12..ip + 16)
+            .ok_or(Reason::Short)?
+            .copy_from_slice(&na.to_be_bytes());
+        put16(f, l4, p)?;
+        pd.src = a;
+        pd.sport = p;
+    }
+    if let (Some((a, p)), Some((na, _))) = (dst, d) {
+        f.get_mut(ip + 16..ip + 20)
+            .ok_or(Reason::Short)?
+            .copy_from_slice(&na.to_be_bytes());
+        put16(f, l4 + 2, p)?;
+        pd.dst = a;
+        pd.dport = p;
     }
     Ok(())
 }
@@ -759,6 +886,48 @@ mod tests {
             rewrite(&mut f, &mut pd, src, dst).unwrap();
             proptest::prop_assert!(verify(&f).is_ok());
             proptest::prop_assert_eq!(pd, pdesc(&f));
+        }
+
+        /// The one-pass IPv4 TCP/UDP rewrite writes the bytes the
+        /// field-by-field one does, whatever the checksum held before
+        /// (0 and 0xffff included) and whichever fields stay the same.
+        #[test]
+        fn v4_one_pass_rewrite_equals_field_by_field(
+            which in 0usize..3,
+            ck in proptest::prelude::prop_oneof![
+                proptest::prelude::Just(0u16),
+                proptest::prelude::Just(0xffffu16),
+                proptest::prelude::Just(1u16),
+                proptest::prelude::any::<u16>()
+            ],
+            sa in proptest::prelude::any::<u32>(),
+            da in proptest::prelude::any::<u32>(),
+            sp in proptest::prelude::any::<u16>(),
+            dp in proptest::prelude::any::<u16>(),
+            keep in 0u8..16,
+            ws in proptest::prelude::any::<bool>(),
+            wd in proptest::prelude::any::<bool>(),
+        ) {
+            let frames: [&[u8]; 3] = [&g::V4_TCP, &g::V4_UDP, &g::V4_UDP_NOCK];
+            let mut f = frames[which].to_vec();
+            let pd0 = pdesc(&f);
+            let ck_off = usize::from(pd0.l4_off) + if pd0.proto == proto::TCP { 16 } else { 6 };
+            f[ck_off..ck_off + 2].copy_from_slice(&ck.to_be_bytes());
+            // keep some fields as they are, or make them all-ones/zero
+            let pick = |bit: u8, old: u32, new: u32| if keep & bit != 0 { old } else { new };
+            let old_s = (pd0.src >> 96) as u32;
+            let old_d = (pd0.dst >> 96) as u32;
+            let src = ws.then_some((u128::from(pick(1, old_s, sa)) << 96,
+                pick(2, u32::from(pd0.sport), u32::from(sp)) as u16));
+            let dst = wd.then_some((u128::from(pick(4, old_d, da)) << 96,
+                pick(8, u32::from(pd0.dport), u32::from(dp)) as u16));
+            let (mut f1, mut pd1) = (f.clone(), pd0);
+            let (mut f2, mut pd2) = (f.clone(), pd0);
+            let r1 = rewrite_v4_ports(&mut f1, &mut pd1, src, dst);
+            let r2 = rewrite_fields(&mut f2, &mut pd2, src, dst);
+            proptest::prop_assert_eq!(r1, r2);
+            proptest::prop_assert_eq!(f1, f2);
+            proptest::prop_assert_eq!(pd1, pd2);
         }
 
         /// ICMP errors: any inner/outer rewrite keeps every checksum.

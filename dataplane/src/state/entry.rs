@@ -91,6 +91,10 @@ pub(crate) struct State {
     pub timeout: u8,
     pub dir: Dir,
     pub flags: u8,
+    /// The stack key has the other address family (`af-to`). Kept here,
+    /// in what was padding, so the lookup's role check and the tracking
+    /// need not follow the boxed stack key to another cache line.
+    pub afto: bool,
 }
 
 impl State {
@@ -116,6 +120,7 @@ impl State {
             timeout: 0,
             dir: Dir::In,
             flags: 0,
+            afto: false,
         }
     }
 
@@ -124,10 +129,9 @@ impl State {
     }
 
     /// The state translates between address families (`af-to`).
+    #[inline]
     pub(crate) fn afto(&self) -> bool {
-        self.stack
-            .as_ref()
-            .is_some_and(|s| s.af() != self.wire.af())
+        self.afto
     }
 
     pub(crate) fn stack_key(&self) -> &PackedKey {

@@ -48,16 +48,21 @@ pub(crate) struct Shard {
     /// Live if-bound states in this shard: while there are none, a
     /// lookup can stop at the first floating state that matches.
     pub bound: u32,
+    /// The same for foreign entries (their states' binding).
+    pub foreign_bound: u32,
 }
 
 /// pf's `pf_find_state` filter on a key's role: an inbound packet
 /// matches a state by its wire key, an outbound one by its stack key;
 /// under `af-to` only inbound packets match, by either key.
+#[inline]
 pub(crate) fn role_ok(st: &State, role: u32, dir: Dir) -> bool {
-    match &st.stack {
-        None => true,
-        Some(sk) if sk.af() != st.wire.af() => dir == Dir::In,
-        Some(_) => (role == 0) == (dir == Dir::In),
+    if st.stack.is_none() {
+        true
+    } else if st.afto() {
+        dir == Dir::In
+    } else {
+        (role == 0) == (dir == Dir::In)
     }
 }
 
@@ -76,6 +81,7 @@ impl Shard {
             events: None,
             modulators: HashMap::new(),
             bound: 0,
+            foreign_bound: 0,
         }
     }
 
@@ -146,6 +152,9 @@ impl Shard {
     }
 
     pub(crate) fn index_foreign(&mut self, hash: u64, f: Foreign) {
+        if f.if_bound != FLOATING {
+            self.foreign_bound += 1;
+        }
         self.foreign.insert_unique(hash, f, |f| f.key.hash());
     }
 
@@ -153,7 +162,10 @@ impl Shard {
         if let Ok(e) = self.foreign.find_entry(hash, |f| {
             f.home == home && f.idx == idx && f.serial == serial
         }) {
-            e.remove();
+            let (f, _) = e.remove();
+            if f.if_bound != FLOATING {
+                self.foreign_bound = self.foreign_bound.saturating_sub(1);
+            }
         }
     }
 }

@@ -543,6 +543,7 @@ impl StateTable {
             timeout: timeout as u8,
             dir: s.dir,
             flags,
+            afto: s.stack.af != s.wire.af,
         };
         Ok((st, src.seqdiff))
     }
@@ -666,7 +667,7 @@ impl StateTable {
             if !old.live() || old.key(e & 1) != key || old.if_bound != bound {
                 continue;
             }
-            let old_afto = old.stack.as_ref().is_some_and(|s| s.af() != old.wire.af());
+            let old_afto = old.afto();
             let same = (old.wire.af() == key.af() && old.dir == dir)
                 || (old_afto && key.af() == old.stack_key().af() && old.dir != dir);
             if !same {
@@ -847,6 +848,7 @@ impl StateTable {
 
     /// A foreign entry on `pk` a packet in `dir` on `ifidx` may use:
     /// (home shard, slot, generation).
+    #[inline]
     pub(crate) fn find_foreign(
         g: &Shard,
         h: u64,
@@ -854,14 +856,24 @@ impl StateTable {
         dir: crate::pdesc::Dir,
         ifidx: u32,
     ) -> Option<(usize, u32, u32)> {
-        let mut floating = None;
-        for f in g.foreign.iter_hash(h) {
+        let usable = |f: &Foreign| {
             let role = if f.afto {
                 dir == crate::pdesc::Dir::In
             } else {
                 dir == crate::pdesc::Dir::Out
             };
-            if f.key == *pk && role && bound_ok(f.if_bound, ifidx) {
+            f.key == *pk && role && bound_ok(f.if_bound, ifidx)
+        };
+        if g.foreign_bound == 0 {
+            // no if-bound entry here: the first match is the one
+            return g
+                .foreign
+                .find(h, |f| usable(f))
+                .map(|f| (f.home as usize, f.idx, f.serial));
+        }
+        let mut floating = None;
+        for f in g.foreign.iter_hash(h) {
+            if usable(f) {
                 if f.if_bound != FLOATING {
                     return Some((f.home as usize, f.idx, f.serial));
                 }

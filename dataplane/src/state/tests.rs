@@ -1067,6 +1067,38 @@ fn if_bound_count_follows_inserts_and_removals() {
 }
 
 #[test]
+fn foreign_if_bound_count_follows_inserts_and_removals() {
+    let t = table(100, 64);
+    let bound_total = |t: &StateTable| (0..64).map(|i| t.lock(i).foreign_bound).sum::<u32>();
+    let foreign_total = |t: &StateTable| (0..64).map(|i| t.lock(i).foreign.len()).sum::<usize>();
+    let mut ids = Vec::new();
+    for port in 1..40u16 {
+        let p = pd(proto::UDP, C, port, S, 53);
+        let mut ns = new_state(&p, Dir::Out);
+        // translated (the stack key differs), half of them if-bound
+        ns.wire.port[1] = port + 1000;
+        if port % 2 == 0 {
+            ns.if_bound = Some(3);
+        }
+        ids.push((t.insert(ns, 0).unwrap(), p));
+    }
+    // most stack keys hash to another shard than their state's
+    assert!(foreign_total(&t) > 20);
+    assert!(bound_total(&t) > 0);
+    assert!(bound_total(&t) as usize <= foreign_total(&t));
+    for (id, p) in &ids {
+        // the outbound packet finds its state by the stack key
+        let k = StateKey::from_pdesc(p, Dir::Out, 0);
+        let got = t.test(&k, p, Dir::Out, 3, SEC, 40).unwrap().unwrap();
+        assert_eq!(got.id, *id);
+    }
+    for (id, _) in ids {
+        assert!(t.remove(id));
+    }
+    assert_eq!((bound_total(&t), foreign_total(&t)), (0, 0));
+}
+
+#[test]
 fn icmp_echo_state_checks_the_direction() {
     let t = table(100, 4);
     let mut req = pd(proto::ICMP, C, 77, S, 77);
