@@ -354,10 +354,15 @@ impl Engine {
             index: t.rule.1,
         };
         w.eval.add_bytes(Some(rr), pkt.dir, u64::from(pd.ip_len));
+        // one lookup of the creating rule serves its number and its log
+        let state_rule = self.state_rule(t.rule);
         let mut v = Verdict {
             action: Action::Pass,
             reason: Reason::Match,
-            rule: self.rule_nr(t.rule),
+            rule: state_rule.map(|r| RuleNr {
+                ruleset: ruleset::compile::RulesetId(t.rule.0),
+                nr: r.nr,
+            }),
             state: StateOutcome::Match,
             nat: None,
             log: None,
@@ -375,7 +380,7 @@ impl Engine {
             Ok(nat) => v.nat = nat,
             Err(r) => return Verdict::drop(r),
         }
-        if let Some(rule) = self.state_rule(t.rule) {
+        if let Some(rule) = state_rule {
             if rule.log.enabled && rule.log.all {
                 v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true)));
             }
