@@ -389,10 +389,15 @@ impl Engine {
             index: t.rule.1,
         };
         w.eval.add_bytes(Some(rr), pkt.dir, u64::from(pd.ip_len));
+        // one lookup of the creating rule serves its number and its log
+        let state_rule = self.state_rule(t.rule);
         let mut v = Verdict {
             action: Action::Pass,
             reason: Reason::Match,
-            rule: self.rule_nr(t.rule),
+            rule: state_rule.map(|r| RuleNr {
+                ruleset: ruleset::compile::RulesetId(t.rule.0),
+                nr: r.nr,
+            }),
             state: StateOutcome::Match,
             nat: None,
             log: None,
@@ -413,7 +418,7 @@ impl Engine {
         if !t.scrub.is_empty() {
             scrub::apply(pkt.frame, pd, &t.scrub, w.rand() as u16);
         }
-        if let Some(rule) = self.state_rule(t.rule) {
+        if let Some(rule) = state_rule {
             if rule.log.enabled && rule.log.all {
                 v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true)));
             }

@@ -39,6 +39,7 @@ pub(super) fn apply_flow(frame: &mut [u8], pd: &mut Pdesc, flow: &Flow) -> Resul
 
 /// Rewrite a packet that matched state `t` as the state says (address
 /// translation, sequence modulation).
+#[inline]
 pub(super) fn apply_state(
     frame: &mut [u8],
     pd: &mut Pdesc,

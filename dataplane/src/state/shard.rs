@@ -19,7 +19,11 @@ const NO_FREE: u32 = u32::MAX;
 /// A stack key indexed here whose state lives in shard `home`. It carries
 /// what the lookup filter and the collision check need, so neither has
 /// to lock the home shard while holding this one.
+///
+/// One cache line each (58 bytes, aligned to 64): unaligned, an entry of
+/// the index's array straddles two lines and a lookup misses on both.
 #[derive(Debug)]
+#[repr(align(64))]
 pub(crate) struct Foreign {
     pub key: PackedKey,
     pub home: u32,

@@ -614,6 +614,7 @@ pub fn verify_l4_checksum(frame: &[u8], pd: &Pdesc) -> bool {
 /// Verify the IPv4 header checksum (true for IPv6, which has none). pf
 /// runs after the stack has dropped bad headers; a userspace engine must
 /// do that check itself, and this is it.
+#[inline]
 pub fn verify_ip_checksum(frame: &[u8], pd: &Pdesc) -> bool {
     if pd.af == Af::Inet6 {
         return true;
