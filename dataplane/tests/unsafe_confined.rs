@@ -25,7 +25,11 @@ fn src_files() -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             (rel, fs::read_to_string(&p).expect("read source"))
         })
         .collect()
@@ -38,7 +42,10 @@ fn kernel_facing(rel: &str) -> bool {
 #[test]
 fn allow_unsafe_only_in_the_afpacket_files() {
     let lib = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
-    assert!(lib.contains("#![deny(unsafe_code)]"), "lib.rs must deny unsafe_code");
+    assert!(
+        lib.contains("#![deny(unsafe_code)]"),
+        "lib.rs must deny unsafe_code"
+    );
     let offenders: Vec<String> = src_files()
         .into_iter()
         .filter(|(rel, text)| {
@@ -47,7 +54,10 @@ fn allow_unsafe_only_in_the_afpacket_files() {
         })
         .map(|(rel, _)| rel)
         .collect();
-    assert!(offenders.is_empty(), "unsafe allowed outside src/port/afpacket: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "unsafe allowed outside src/port/afpacket: {offenders:?}"
+    );
 }
 
 #[test]
@@ -65,11 +75,20 @@ fn every_unsafe_block_in_afpacket_has_a_safety_comment() {
             // The comment sits on the lines just above the statement
             // (which may start a line or two before the block itself).
             let from = i.saturating_sub(6);
-            if !lines[from..=i].iter().any(|l| l.trim_start().starts_with("// SAFETY:")) {
+            if !lines[from..=i]
+                .iter()
+                .any(|l| l.trim_start().starts_with("// SAFETY:"))
+            {
                 missing.push(format!("{rel}:{}", i + 1));
             }
         }
     }
-    assert!(seen > 0, "no unsafe blocks found: is the scan looking in the right place?");
-    assert!(missing.is_empty(), "unsafe without a // SAFETY: comment at {missing:?}");
+    assert!(
+        seen > 0,
+        "no unsafe blocks found: is the scan looking in the right place?"
+    );
+    assert!(
+        missing.is_empty(),
+        "unsafe without a // SAFETY: comment at {missing:?}"
+    );
 }

@@ -23,7 +23,9 @@ impl RxBatch {
     /// bytes (larger frames grow their buffer once, then keep it).
     pub fn new(burst: usize, frame_cap: usize) -> RxBatch {
         RxBatch {
-            bufs: (0..burst.max(1)).map(|_| Vec::with_capacity(frame_cap)).collect(),
+            bufs: (0..burst.max(1))
+                .map(|_| Vec::with_capacity(frame_cap))
+                .collect(),
             len: 0,
         }
     }
@@ -98,7 +100,9 @@ impl TxBatch {
     /// Room for `cap` frames, buffers pre-sized for `frame_cap` bytes.
     pub fn new(cap: usize, frame_cap: usize) -> TxBatch {
         TxBatch {
-            bufs: (0..cap.max(1)).map(|_| Vec::with_capacity(frame_cap)).collect(),
+            bufs: (0..cap.max(1))
+                .map(|_| Vec::with_capacity(frame_cap))
+                .collect(),
             len: 0,
         }
     }

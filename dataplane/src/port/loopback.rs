@@ -58,13 +58,30 @@ impl LoopbackPort {
     pub fn new(name: &str, mac: [u8; 6], tx_room: usize) -> (LoopbackPort, LoopbackHandle) {
         let rx = Queue::default();
         let tx = Queue::default();
-        let h = LoopbackHandle { rx: rx.clone(), tx: tx.clone() };
-        (LoopbackPort { name: name.to_owned(), mac, rx, tx, tx_room, stats: PortStats::default() }, h)
+        let h = LoopbackHandle {
+            rx: rx.clone(),
+            tx: tx.clone(),
+        };
+        (
+            LoopbackPort {
+                name: name.to_owned(),
+                mac,
+                rx,
+                tx,
+                tx_room,
+                stats: PortStats::default(),
+            },
+            h,
+        )
     }
 
     /// Two ports joined by a virtual cable: what one sends, the other
     /// receives (a veth pair without the kernel).
-    pub fn pair(names: [&str; 2], macs: [[u8; 6]; 2], tx_room: usize) -> (LoopbackPort, LoopbackPort) {
+    pub fn pair(
+        names: [&str; 2],
+        macs: [[u8; 6]; 2],
+        tx_room: usize,
+    ) -> (LoopbackPort, LoopbackPort) {
         let a_to_b = Queue::default();
         let b_to_a = Queue::default();
         let mk = |i: usize, rx: &Queue, tx: &Queue| LoopbackPort {

@@ -33,7 +33,10 @@ impl<R: Read, W: Write> PcapPort<R, W> {
         if reader.link_type() != LINKTYPE_ETHERNET {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("pcap port {name}: link type {} is not Ethernet", reader.link_type()),
+                format!(
+                    "pcap port {name}: link type {} is not Ethernet",
+                    reader.link_type()
+                ),
             ));
         }
         Ok(PcapPort {
@@ -62,7 +65,9 @@ impl<R: Read + Send, W: Write + Send> Port for PcapPort<R, W> {
     fn rx_burst(&mut self, out: &mut RxBatch) -> io::Result<usize> {
         let mut n = 0;
         while !out.is_full() {
-            let Some(reader) = self.input.as_mut() else { break };
+            let Some(reader) = self.input.as_mut() else {
+                break;
+            };
             match reader.next_record().map_err(to_io)? {
                 Some(rec) => {
                     // A record shorter than its packet was cut by the
@@ -143,7 +148,10 @@ mod tests {
         tx.push_swap(&mut rx.frames_mut()[1]);
         assert_eq!(p.tx_burst(&mut tx).unwrap(), 1);
         let out = p.into_output().unwrap();
-        let recs: Vec<_> = PcapReader::new(&out[..]).unwrap().map(|r| r.unwrap()).collect();
+        let recs: Vec<_> = PcapReader::new(&out[..])
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].data, vec![3; 64]);
         assert_eq!(recs[0].ts_ns, 3_000_000_000);
@@ -153,7 +161,9 @@ mod tests {
     fn refuses_a_capture_that_is_not_ethernet() {
         let w = PcapWriter::new(Vec::new(), crate::pcap::LINKTYPE_RAW).unwrap();
         let input = w.into_inner();
-        let e = PcapPort::new("pcap0", [2; 6], &input[..], Vec::new()).err().unwrap();
+        let e = PcapPort::new("pcap0", [2; 6], &input[..], Vec::new())
+            .err()
+            .unwrap();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
     }
 }

@@ -28,7 +28,12 @@ impl Backoff {
     /// 4 ms ... up to `max` per wake-up. A zero `max` never sleeps (a
     /// dedicated core); a zero `busy_ns` sleeps at once (a shared one).
     pub(crate) fn new(busy_ns: u64, max: Duration, now_ns: u64) -> Backoff {
-        Backoff { busy_ns, max, last_work_ns: now_ns, next: FIRST_SLEEP }
+        Backoff {
+            busy_ns,
+            max,
+            last_work_ns: now_ns,
+            next: FIRST_SLEEP,
+        }
     }
 
     /// Frames moved: stay hot.

@@ -106,7 +106,12 @@ pub struct WorkerStats {
 /// Run until `stop` is set: read a burst from each port, call
 /// `on_frame` for each frame, send what it forwards. Fails only if the
 /// thread cannot be pinned or poll(2) itself fails.
-pub fn run<P, F>(ports: &mut [P], mut on_frame: F, cfg: &WorkerCfg, stop: &AtomicBool) -> io::Result<WorkerStats>
+pub fn run<P, F>(
+    ports: &mut [P],
+    mut on_frame: F,
+    cfg: &WorkerCfg,
+    stop: &AtomicBool,
+) -> io::Result<WorkerStats>
 where
     P: Port,
     F: FnMut(&mut FrameCtx<'_>) -> Fate,
@@ -116,7 +121,10 @@ where
     }
     let fds: Vec<RawFd> = ports.iter().filter_map(|p| p.poll_fd()).collect();
     let mut rx = RxBatch::new(cfg.burst, cfg.frame_cap);
-    let mut txq: Vec<TxBatch> = ports.iter().map(|_| TxBatch::new(cfg.tx_queue, cfg.frame_cap)).collect();
+    let mut txq: Vec<TxBatch> = ports
+        .iter()
+        .map(|_| TxBatch::new(cfg.tx_queue, cfg.frame_cap))
+        .collect();
     let mut st = WorkerStats::default();
     let mut backoff = Backoff::new(
         cfg.busy_poll_us.saturating_mul(1_000),
@@ -135,7 +143,13 @@ where
             st.rx += rx.len() as u64;
             for frame in rx.frames_mut() {
                 let fate = {
-                    let mut ctx = FrameCtx { port: i, now_ns, frame, out: &mut txq, emit_full: &mut st.tx_full };
+                    let mut ctx = FrameCtx {
+                        port: i,
+                        now_ns,
+                        frame,
+                        out: &mut txq,
+                        emit_full: &mut st.tx_full,
+                    };
                     on_frame(&mut ctx)
                 };
                 match fate {

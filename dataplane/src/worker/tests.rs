@@ -7,7 +7,10 @@ use std::time::Instant;
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let t = Instant::now();
     while !cond() {
-        assert!(t.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -19,7 +22,11 @@ fn two_ports() -> (Vec<LoopbackPort>, LoopbackHandle, LoopbackHandle) {
 }
 
 fn quick() -> WorkerCfg {
-    WorkerCfg { busy_poll_us: 0, idle_backoff: Duration::from_millis(2), ..WorkerCfg::default() }
+    WorkerCfg {
+        busy_poll_us: 0,
+        idle_backoff: Duration::from_millis(2),
+        ..WorkerCfg::default()
+    }
 }
 
 /// A toy forwarder: frames starting 0xff are dropped, 0xee also emit a
@@ -84,8 +91,19 @@ fn a_full_output_queue_drops_and_counts() {
     }
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
-    let cfg = WorkerCfg { tx_queue: 2, burst: 8, ..quick() };
-    let worker = std::thread::spawn(move || run(&mut ports, |_: &mut FrameCtx<'_>| Fate::Forward(1), &cfg, &s2));
+    let cfg = WorkerCfg {
+        tx_queue: 2,
+        burst: 8,
+        ..quick()
+    };
+    let worker = std::thread::spawn(move || {
+        run(
+            &mut ports,
+            |_: &mut FrameCtx<'_>| Fate::Forward(1),
+            &cfg,
+            &s2,
+        )
+    });
     wait_for("a frame at b", || !hb.take_sent().is_empty());
     stop.store(true, Ordering::Relaxed);
     let st = worker.join().unwrap().unwrap();
@@ -114,11 +132,17 @@ fn idle_worker_sleeps_and_stops_promptly() {
 fn pins_to_an_existing_core_and_refuses_a_missing_one() {
     let (mut ports, _ha, _hb) = two_ports();
     let stop = AtomicBool::new(true);
-    let cfg = WorkerCfg { pin_core: Some(0), ..quick() };
+    let cfg = WorkerCfg {
+        pin_core: Some(0),
+        ..quick()
+    };
     let t = std::thread::spawn(move || run(&mut ports, toy, &cfg, &stop).map(|_| ()));
     t.join().unwrap().unwrap();
     let (mut ports, _ha, _hb) = two_ports();
     let stop = AtomicBool::new(true);
-    let cfg = WorkerCfg { pin_core: Some(1 << 20), ..quick() };
+    let cfg = WorkerCfg {
+        pin_core: Some(1 << 20),
+        ..quick()
+    };
     assert!(run(&mut ports, toy, &cfg, &stop).is_err());
 }

@@ -88,7 +88,11 @@ pub struct OpenError {
 
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "af_packet {}: {}: {}", self.iface, self.step, self.source)
+        write!(
+            f,
+            "af_packet {}: {}: {}",
+            self.iface, self.step, self.source
+        )
     }
 }
 
@@ -114,25 +118,45 @@ impl AfPacketPort {
     pub fn open(iface: &str, cfg: &AfPacketCfg) -> Result<AfPacketPort, OpenError> {
         let err = |step: &'static str| {
             let iface = iface.to_owned();
-            move |source: io::Error| OpenError { iface, step, source }
+            move |source: io::Error| OpenError {
+                iface,
+                step,
+                source,
+            }
         };
         let invalid = |step: &'static str, why: &str| OpenError {
             iface: iface.to_owned(),
             step,
             source: io::Error::new(io::ErrorKind::InvalidInput, why.to_owned()),
         };
-        if cfg.rx_block_size == 0 || !cfg.rx_block_size.is_multiple_of(sys::page_size()) || cfg.rx_block_nr == 0 {
-            return Err(invalid("rx ring", "block size must be a non-zero multiple of the page size, with at least one block"));
+        if cfg.rx_block_size == 0
+            || !cfg.rx_block_size.is_multiple_of(sys::page_size())
+            || cfg.rx_block_nr == 0
+        {
+            return Err(invalid(
+                "rx ring",
+                "block size must be a non-zero multiple of the page size, with at least one block",
+            ));
         }
-        if !cfg.tx_frame_size.is_power_of_two() || !(256..=65536).contains(&cfg.tx_frame_size) || cfg.tx_frame_nr == 0 {
-            return Err(invalid("tx ring", "slot size must be a power of two from 256 to 65536, with at least one slot"));
+        if !cfg.tx_frame_size.is_power_of_two()
+            || !(256..=65536).contains(&cfg.tx_frame_size)
+            || cfg.tx_frame_nr == 0
+        {
+            return Err(invalid(
+                "tx ring",
+                "slot size must be a power of two from 256 to 65536, with at least one slot",
+            ));
         }
         let ifindex = sys::ifindex(iface).map_err(err("if_nametoindex"))?;
 
         // Receive side.
         let rx_fd = sys::packet_socket().map_err(err("socket"))?;
-        sys::set_packet_opt(&rx_fd, libc::PACKET_VERSION, &(libc::tpacket_versions::TPACKET_V3 as libc::c_int))
-            .map_err(err("PACKET_VERSION"))?;
+        sys::set_packet_opt(
+            &rx_fd,
+            libc::PACKET_VERSION,
+            &(libc::tpacket_versions::TPACKET_V3 as libc::c_int),
+        )
+        .map_err(err("PACKET_VERSION"))?;
         // The frame size only matters to the kernel's bookkeeping in V3
         // (frames are packed); it must divide the block evenly.
         let frame = 2048u32;
@@ -161,7 +185,8 @@ impl AfPacketPort {
                 mr_alen: 0,
                 mr_address: [0; 8],
             };
-            sys::set_packet_opt(&rx_fd, libc::PACKET_ADD_MEMBERSHIP, &mreq).map_err(err("PACKET_ADD_MEMBERSHIP"))?;
+            sys::set_packet_opt(&rx_fd, libc::PACKET_ADD_MEMBERSHIP, &mreq)
+                .map_err(err("PACKET_ADD_MEMBERSHIP"))?;
         }
         if let Some(group) = cfg.fanout_group {
             let arg: u32 = u32::from(group) | (libc::PACKET_FANOUT_HASH << 16);
@@ -171,11 +196,16 @@ impl AfPacketPort {
 
         // Transmit side.
         let tx_fd = sys::packet_socket().map_err(err("socket"))?;
-        sys::set_packet_opt(&tx_fd, libc::PACKET_VERSION, &(libc::tpacket_versions::TPACKET_V2 as libc::c_int))
-            .map_err(err("PACKET_VERSION"))?;
+        sys::set_packet_opt(
+            &tx_fd,
+            libc::PACKET_VERSION,
+            &(libc::tpacket_versions::TPACKET_V2 as libc::c_int),
+        )
+        .map_err(err("PACKET_VERSION"))?;
         // Malformed frames come back as free slots instead of stalling
         // the ring behind them.
-        sys::set_packet_opt(&tx_fd, libc::PACKET_LOSS, &1 as &libc::c_int).map_err(err("PACKET_LOSS"))?;
+        sys::set_packet_opt(&tx_fd, libc::PACKET_LOSS, &1 as &libc::c_int)
+            .map_err(err("PACKET_LOSS"))?;
         if cfg.qdisc_bypass {
             sys::set_packet_opt(&tx_fd, libc::PACKET_QDISC_BYPASS, &1 as &libc::c_int)
                 .map_err(err("PACKET_QDISC_BYPASS"))?;
@@ -198,7 +228,11 @@ impl AfPacketPort {
             name: iface.to_owned(),
             mac,
             rx: RxRing::new(rx_map, cfg.rx_block_size as usize, cfg.rx_block_nr as usize),
-            tx: TxRing::new(tx_map, cfg.tx_frame_size as usize, (per_block * tx_blocks) as usize),
+            tx: TxRing::new(
+                tx_map,
+                cfg.tx_frame_size as usize,
+                (per_block * tx_blocks) as usize,
+            ),
             rx_fd,
             tx_fd,
             stats: PortStats::default(),

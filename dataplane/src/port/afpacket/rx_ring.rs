@@ -35,7 +35,13 @@ pub(crate) struct RxRing {
 
 impl RxRing {
     pub(crate) fn new(map: RingMap, block_size: usize, block_nr: usize) -> RxRing {
-        RxRing { map, block_size, block_nr, block: 0, open: None }
+        RxRing {
+            map,
+            block_size,
+            block_nr,
+            block: 0,
+            open: None,
+        }
     }
 
     fn block_off(&self) -> usize {
@@ -45,7 +51,9 @@ impl RxRing {
     /// Give the current block back to the kernel and move on.
     fn release(&mut self) {
         let off = self.block_off();
-        self.map.status(off + BLK_STATUS).store(libc::TP_STATUS_KERNEL, Ordering::Release);
+        self.map
+            .status(off + BLK_STATUS)
+            .store(libc::TP_STATUS_KERNEL, Ordering::Release);
         self.block = (self.block + 1) % self.block_nr;
         self.open = None;
     }
@@ -93,7 +101,12 @@ impl RxRing {
 
     /// Copy the frame whose header is at `off`; returns the offset of
     /// the next header and whether a frame was added.
-    fn copy_frame(&mut self, off: usize, out: &mut RxBatch, stats: &mut PortStats) -> Option<(usize, bool)> {
+    fn copy_frame(
+        &mut self,
+        off: usize,
+        out: &mut RxBatch,
+        stats: &mut PortStats,
+    ) -> Option<(usize, bool)> {
         let block_end = self.block_off() + self.block_size;
         let next = self.map.read_u32(off + P_NEXT)? as usize;
         let snap = self.map.read_u32(off + P_SNAPLEN)? as usize;

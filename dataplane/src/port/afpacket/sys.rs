@@ -24,9 +24,7 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
 pub(crate) fn packet_socket() -> io::Result<OwnedFd> {
     // SAFETY: plain system call with constant arguments; the returned
     // descriptor is checked and then owned exactly once.
-    let fd = cvt(unsafe {
-        libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0)
-    })?;
+    let fd = cvt(unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) })?;
     // SAFETY: `fd` was just returned by socket(2) and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
@@ -92,7 +90,10 @@ pub(crate) fn bound_mac(fd: &OwnedFd) -> io::Result<[u8; 6]> {
     if sll.sll_halen != 6 {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            format!("interface has a {}-byte hardware address, not Ethernet", sll.sll_halen),
+            format!(
+                "interface has a {}-byte hardware address, not Ethernet",
+                sll.sll_halen
+            ),
         ));
     }
     let mut mac = [0u8; 6];
@@ -119,7 +120,14 @@ pub(crate) fn kick_tx(fd: &OwnedFd) -> io::Result<()> {
     // SAFETY: a zero-length send with no buffer and no address: the
     // kernel reads the frames from the TX ring it owns the mapping of.
     let r = unsafe {
-        libc::sendto(fd.as_raw_fd(), std::ptr::null(), 0, libc::MSG_DONTWAIT, std::ptr::null(), 0)
+        libc::sendto(
+            fd.as_raw_fd(),
+            std::ptr::null(),
+            0,
+            libc::MSG_DONTWAIT,
+            std::ptr::null(),
+            0,
+        )
     };
     if r < 0 {
         let e = io::Error::last_os_error();
@@ -180,8 +188,8 @@ impl RingMap {
         } else {
             p
         };
-        let base = NonNull::new(p.cast::<u8>())
-            .ok_or_else(|| io::Error::other("mmap returned NULL"))?;
+        let base =
+            NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
         Ok(RingMap { base, len })
     }
 
@@ -193,7 +201,13 @@ impl RingMap {
         // SAFETY: in bounds and 4-aligned (asserted; the mapping is
         // page-aligned); the kernel accesses this word atomically too,
         // and the reference lives no longer than `&self`, i.e. the mapping.
-        unsafe { &*self.base.as_ptr().add(off).cast::<std::sync::atomic::AtomicU32>() }
+        unsafe {
+            &*self
+                .base
+                .as_ptr()
+                .add(off)
+                .cast::<std::sync::atomic::AtomicU32>()
+        }
     }
 
     /// Read a `u32` or `u16` header field at byte `off`; `None` if out
@@ -260,7 +274,11 @@ impl Drop for RingMap {
 pub fn poll_readable(fds: &[RawFd], timeout: Duration) -> io::Result<usize> {
     let mut pfds: Vec<libc::pollfd> = fds
         .iter()
-        .map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
         .collect();
     let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
     // SAFETY: `pfds` is a valid array of `pfds.len()` pollfd entries for
@@ -279,7 +297,10 @@ pub fn poll_readable(fds: &[RawFd], timeout: Duration) -> io::Result<usize> {
 /// Pin the calling thread to CPU `core`.
 pub fn pin_current_thread(core: usize) -> io::Result<()> {
     if core >= libc::CPU_SETSIZE as usize {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "core number too large"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "core number too large",
+        ));
     }
     // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set.
     let mut set: libc::cpu_set_t = unsafe { MaybeUninit::zeroed().assume_init() };
@@ -294,10 +315,15 @@ pub fn pin_current_thread(core: usize) -> io::Result<()> {
 /// Monotonic time in nanoseconds: the `now_ns` the worker reads once
 /// per burst and passes down.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is valid for writes; CLOCK_MONOTONIC always exists.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
 }
 
 /// Move the calling thread into the network namespace `path` refers to
@@ -314,7 +340,11 @@ pub fn enter_netns(path: &std::path::Path) -> io::Result<()> {
 /// The receive ring's counters (`PACKET_STATISTICS`); reading resets
 /// them in the kernel.
 pub(crate) fn packet_stats_v3(fd: &OwnedFd) -> io::Result<libc::tpacket_stats_v3> {
-    let mut s = libc::tpacket_stats_v3 { tp_packets: 0, tp_drops: 0, tp_freeze_q_cnt: 0 };
+    let mut s = libc::tpacket_stats_v3 {
+        tp_packets: 0,
+        tp_drops: 0,
+        tp_freeze_q_cnt: 0,
+    };
     let mut len = size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
     // SAFETY: `s` and `len` are valid for writes and `len` is the size of
     // `s`; the kernel writes at most that many bytes.

@@ -24,7 +24,12 @@ pub(crate) struct TxRing {
 
 impl TxRing {
     pub(crate) fn new(map: RingMap, frame_size: usize, frame_nr: usize) -> TxRing {
-        TxRing { map, frame_size, frame_nr, cur: 0 }
+        TxRing {
+            map,
+            frame_size,
+            frame_nr,
+            cur: 0,
+        }
     }
 
     /// Largest frame a slot holds.
@@ -34,7 +39,12 @@ impl TxRing {
 
     /// Put the batch's frames into free slots, in order, and kick the
     /// kernel once. Returns how many frames were taken.
-    pub(crate) fn send_burst(&mut self, fd: &OwnedFd, frames: &mut TxBatch, stats: &mut PortStats) -> std::io::Result<usize> {
+    pub(crate) fn send_burst(
+        &mut self,
+        fd: &OwnedFd,
+        frames: &mut TxBatch,
+        stats: &mut PortStats,
+    ) -> std::io::Result<usize> {
         let mut taken = 0;
         let mut queued = 0;
         for f in frames.frames() {
@@ -50,13 +60,17 @@ impl TxRing {
             if self.map.status(slot).load(Ordering::Acquire) != libc::TP_STATUS_AVAILABLE {
                 break;
             }
-            let Some(dst) = self.map.bytes_mut(slot + DATA_OFF, f.len()) else { break };
+            let Some(dst) = self.map.bytes_mut(slot + DATA_OFF, f.len()) else {
+                break;
+            };
             dst.copy_from_slice(f);
             // Slot and frame length were checked against the mapping
             // when the ring was set up, so these writes cannot miss.
             self.map.write_u32(slot + S_LEN, f.len() as u32);
             self.map.write_u32(slot + S_SNAPLEN, f.len() as u32);
-            self.map.status(slot).store(libc::TP_STATUS_SEND_REQUEST, Ordering::Release);
+            self.map
+                .status(slot)
+                .store(libc::TP_STATUS_SEND_REQUEST, Ordering::Release);
             self.cur = (self.cur + 1) % self.frame_nr;
             stats.tx_frames += 1;
             stats.tx_bytes += f.len() as u64;
