@@ -9,6 +9,7 @@
 pub mod afpacket;
 mod batch;
 mod loopback;
+mod offload;
 mod pcap_port;
 mod stats;
 

@@ -139,6 +139,9 @@ impl RxRing {
         } else {
             buf.extend_from_slice(data);
         }
+        if status & libc::TP_STATUS_CSUMNOTREADY != 0 {
+            crate::port::offload::complete_l4_checksum(buf);
+        }
         stats.rx_frames += 1;
         stats.rx_bytes += buf.len() as u64;
         out.commit();
