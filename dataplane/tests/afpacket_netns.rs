@@ -7,6 +7,7 @@ mod netns;
 use std::net::{SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
 
+use dataplane::port::afpacket::sys::Poller;
 use dataplane::port::{AfPacketCfg, AfPacketPort, Port, RxBatch, TxBatch};
 use dataplane::wire::checksum;
 use netns::{can_run, Ns};
@@ -351,4 +352,36 @@ fn open_names_the_failing_step() {
             .expect("accepted a bad block size")
     });
     assert_eq!(e.step, "rx ring");
+}
+
+#[test]
+fn poll_fd_wakes_when_frames_wait() {
+    if !can_run("poll_fd_wakes_when_frames_wait") {
+        return;
+    }
+    let ns = Ns::new("poll");
+    ns.veth("pa", "pb");
+    ns.run(|| {
+        let mut a = AfPacketPort::open("pa", &cfg()).expect("open pa");
+        let mut b = AfPacketPort::open("pb", &cfg()).expect("open pb");
+        let fd = b.poll_fd().expect("an AF_PACKET port can be polled");
+        let mut poller = Poller::new(&[fd]);
+        assert_eq!(
+            poller.wait(Duration::ZERO).unwrap(),
+            0,
+            "readable before anything was sent"
+        );
+        let mut tx = TxBatch::new(1, 128);
+        tx.push(&raw_frame(b.mac(), a.mac(), 7, 64));
+        assert_eq!(a.tx_burst(&mut tx).unwrap(), 1);
+        // The block is handed over when its retire timer (1 ms) fires;
+        // poll must wake for it long before this bound.
+        assert_eq!(
+            poller.wait(DEADLINE).unwrap(),
+            1,
+            "poll timed out with a frame waiting"
+        );
+        let got = collect(&mut b, 1, |f| contains(f, b"pfd!"));
+        assert_eq!(got.len(), 1);
+    });
 }

@@ -14,6 +14,7 @@ pub struct PortStats {
     /// Frames the kernel dropped because the receive ring was full
     /// (`PACKET_STATISTICS`), as of the last time they were read.
     pub rx_ring_drops: u64,
-    /// Frames taken for sending but dropped: larger than a TX slot.
+    /// Frames taken for sending but dropped: larger than a TX slot, or
+    /// shorter than an Ethernet header.
     pub tx_dropped: u64,
 }

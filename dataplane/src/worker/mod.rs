@@ -120,6 +120,7 @@ where
         sys::pin_current_thread(core)?;
     }
     let fds: Vec<RawFd> = ports.iter().filter_map(|p| p.poll_fd()).collect();
+    let mut poller = sys::Poller::new(&fds);
     let mut rx = RxBatch::new(cfg.burst, cfg.frame_cap);
     let mut txq: Vec<TxBatch> = ports
         .iter()
@@ -191,7 +192,7 @@ where
                 Idle::Spin => std::hint::spin_loop(),
                 Idle::Sleep(d) => {
                     st.sleeps += 1;
-                    sys::poll_readable(&fds, d)?;
+                    poller.wait(d)?;
                 }
             }
         }

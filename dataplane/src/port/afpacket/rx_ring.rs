@@ -122,9 +122,8 @@ impl RxRing {
             stats.rx_truncated += 1;
             return Some((next, false));
         }
-        let Some(buf) = out.next_buf() else {
-            return Some((next, false));
-        };
+        // The caller checked for room before asking for a frame.
+        let buf = out.next_buf()?;
         if status & libc::TP_STATUS_VLAN_VALID != 0 && data.len() >= 12 {
             let tci = self.map.read_u32(off + P_VLAN_TCI)? as u16;
             let tpid = if status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {

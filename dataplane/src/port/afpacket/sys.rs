@@ -269,29 +269,45 @@ impl Drop for RingMap {
     }
 }
 
-/// Wait up to `timeout` for any of `fds` to become readable. Returns
-/// how many are. With no descriptors it simply sleeps.
-pub fn poll_readable(fds: &[RawFd], timeout: Duration) -> io::Result<usize> {
-    let mut pfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-    // SAFETY: `pfds` is a valid array of `pfds.len()` pollfd entries for
-    // the duration of the call.
-    let r = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        if e.kind() == io::ErrorKind::Interrupted {
-            return Ok(0);
+/// The descriptors an idle worker sleeps on, set up once.
+pub struct Poller {
+    fds: Vec<libc::pollfd>,
+}
+
+impl Poller {
+    pub fn new(fds: &[RawFd]) -> Poller {
+        Poller {
+            fds: fds
+                .iter()
+                .map(|&fd| libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect(),
         }
-        return Err(e);
     }
-    Ok(r as usize)
+
+    /// Wait up to `timeout` (in whole milliseconds, at least 1 unless
+    /// zero) for any descriptor to become readable; returns how many
+    /// are. With no descriptors it simply sleeps.
+    pub fn wait(&mut self, timeout: Duration) -> io::Result<usize> {
+        let ms = match timeout.as_millis() {
+            0 if !timeout.is_zero() => 1,
+            m => libc::c_int::try_from(m).unwrap_or(libc::c_int::MAX),
+        };
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd entries
+        // for the duration of the call.
+        let r = unsafe { libc::poll(self.fds.as_mut_ptr(), self.fds.len() as libc::nfds_t, ms) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                return Ok(0);
+            }
+            return Err(e);
+        }
+        Ok(r as usize)
+    }
 }
 
 /// Pin the calling thread to CPU `core`.

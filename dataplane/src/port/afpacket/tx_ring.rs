@@ -48,7 +48,9 @@ impl TxRing {
         let mut taken = 0;
         let mut queued = 0;
         for f in frames.frames() {
-            if f.len() > self.max_frame() {
+            // The kernel refuses frames shorter than an Ethernet header
+            // (and with PACKET_LOSS would drop them unseen): count them here.
+            if f.len() > self.max_frame() || f.len() < 14 {
                 stats.tx_dropped += 1;
                 taken += 1;
                 continue;
