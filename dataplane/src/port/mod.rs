@@ -48,6 +48,12 @@ pub trait Port: Send {
     fn mac(&self) -> [u8; 6];
 
     fn stats(&self) -> PortStats;
+
+    /// Re-read counters that cost a system call (the worker calls this
+    /// about once a second, not per burst).
+    fn refresh_stats(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<P: Port + ?Sized> Port for Box<P> {
@@ -68,5 +74,8 @@ impl<P: Port + ?Sized> Port for Box<P> {
     }
     fn stats(&self) -> PortStats {
         (**self).stats()
+    }
+    fn refresh_stats(&mut self) -> io::Result<()> {
+        (**self).refresh_stats()
     }
 }

@@ -8,6 +8,7 @@
 //! idle firewall on a two-core box gives its CPUs back.
 
 mod backoff;
+mod live;
 
 use std::io;
 use std::os::fd::RawFd;
@@ -17,6 +18,12 @@ use std::time::Duration;
 use crate::port::afpacket::sys;
 use crate::port::{Port, RxBatch, TxBatch};
 use backoff::{Backoff, Idle};
+pub use live::LiveStats;
+
+/// How often counters are published to [`LiveStats`].
+const PUBLISH_NS: u64 = 1_000_000;
+/// How often ports re-read counters that cost a system call.
+const REFRESH_NS: u64 = 1_000_000_000;
 
 /// How a worker runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,9 +115,25 @@ pub struct WorkerStats {
 /// thread cannot be pinned or poll(2) itself fails.
 pub fn run<P, F>(
     ports: &mut [P],
+    on_frame: F,
+    cfg: &WorkerCfg,
+    stop: &AtomicBool,
+) -> io::Result<WorkerStats>
+where
+    P: Port,
+    F: FnMut(&mut FrameCtx<'_>) -> Fate,
+{
+    run_live(ports, on_frame, cfg, stop, &LiveStats::new(ports.len()))
+}
+
+/// [`run`], publishing the worker's and its ports' counters to `live`
+/// while it runs (and once more when it stops).
+pub fn run_live<P, F>(
+    ports: &mut [P],
     mut on_frame: F,
     cfg: &WorkerCfg,
     stop: &AtomicBool,
+    live: &LiveStats,
 ) -> io::Result<WorkerStats>
 where
     P: Port,
@@ -132,8 +155,21 @@ where
         cfg.idle_backoff,
         sys::monotonic_ns(),
     );
+    let (mut published, mut refreshed) = (0u64, sys::monotonic_ns());
     while !stop.load(Ordering::Relaxed) {
         let now_ns = sys::monotonic_ns();
+        if now_ns.wrapping_sub(published) >= PUBLISH_NS {
+            if now_ns.wrapping_sub(refreshed) >= REFRESH_NS {
+                refreshed = now_ns;
+                for p in ports.iter_mut() {
+                    if p.refresh_stats().is_err() {
+                        st.port_errors += 1;
+                    }
+                }
+            }
+            publish(live, &st, ports);
+            published = now_ns;
+        }
         let mut moved = 0usize;
         for (i, port) in ports.iter_mut().enumerate() {
             rx.clear();
@@ -197,7 +233,20 @@ where
             }
         }
     }
+    for p in ports.iter_mut() {
+        if p.refresh_stats().is_err() {
+            st.port_errors += 1;
+        }
+    }
+    publish(live, &st, ports);
     Ok(st)
+}
+
+fn publish<P: Port>(live: &LiveStats, st: &WorkerStats, ports: &[P]) {
+    live.publish_worker(st);
+    for (i, p) in ports.iter().enumerate() {
+        live.publish_port(i, &p.stats());
+    }
 }
 
 #[cfg(test)]

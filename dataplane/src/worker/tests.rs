@@ -146,3 +146,23 @@ fn pins_to_an_existing_core_and_refuses_a_missing_one() {
     };
     assert!(run(&mut ports, toy, &cfg, &stop).is_err());
 }
+
+#[test]
+fn live_counters_follow_a_running_worker() {
+    let (mut ports, ha, hb) = two_ports();
+    let live = Arc::new(LiveStats::new(2));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (s2, l2) = (stop.clone(), live.clone());
+    let worker = std::thread::spawn(move || run_live(&mut ports, toy, &quick(), &s2, &l2));
+    for i in 0..3u8 {
+        ha.inject(&[i, 0, 0, 0]);
+    }
+    wait_for("published counters", || {
+        live.worker().rx == 3 && live.port(1).is_some_and(|p| p.tx_frames == 3)
+    });
+    assert_eq!(live.port(0).unwrap().rx_bytes, 12);
+    assert_eq!(hb.take_sent().len(), 3);
+    stop.store(true, Ordering::Relaxed);
+    let st = worker.join().unwrap().unwrap();
+    assert_eq!(live.worker(), st, "the final figures are published on exit");
+}

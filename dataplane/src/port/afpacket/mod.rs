@@ -277,4 +277,8 @@ impl Port for AfPacketPort {
     fn stats(&self) -> PortStats {
         self.stats
     }
+
+    fn refresh_stats(&mut self) -> io::Result<()> {
+        self.refresh_kernel_stats()
+    }
 }
