@@ -10,5 +10,6 @@ pub mod pcap;
 pub mod pdesc;
 pub mod pflog;
 pub mod reason;
+pub mod router;
 pub mod state;
 pub mod wire;
