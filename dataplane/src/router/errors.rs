@@ -37,9 +37,16 @@ impl Router {
         let Some(mut pkt) = build::icmp_error_for(frame, pd, icmp_type, code) else {
             return;
         };
+        // `icmp_reflect`: from an address of the interface the route
+        // back to the sender leaves by (normally the one the packet came
+        // in on).
+        let back = self
+            .next_hop(pd.src_ip(), Some(in_ifindex))
+            .map_or(in_ifindex, |h| h.ifindex);
         let Some(src) = self
             .ifaces
-            .get(in_ifindex)
+            .get(back)
+            .or_else(|| self.ifaces.get(in_ifindex))
             .and_then(|i| i.source_for(pd.src_ip()))
         else {
             self.counters.drop(super::stats::Drop::NoSourceAddress);

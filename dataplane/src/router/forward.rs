@@ -102,29 +102,31 @@ impl Router {
         }
         let Some(hop) = self.routes.lookup(pd.af, pd.dst) else {
             let (t, c) = match pd.af {
-                Af::Inet => (icmp::ty::UNREACH, unreach::NET),
+                // `ip_forward` answers a missing route with host (not
+                // net) unreachable.
+                Af::Inet => (icmp::ty::UNREACH, unreach::HOST),
                 Af::Inet6 => (icmpv6::ty::DST_UNREACH, icmpv6::unreach::NOROUTE),
             };
             self.send_icmp_error(frame, pd, in_ifindex, t, c, None, now, tx);
             return Err(Drop::NoRoute);
         };
-        let mtu = self
-            .ifaces
-            .get(hop.ifindex)
-            .map(|i| i.mtu)
-            .ok_or(Drop::UnknownInterface)?;
-        let mut pkt = ip.to_vec();
-        let pkts = match pd.af {
+        let out_if = self.ifaces.get(hop.ifindex).ok_or(Drop::UnknownInterface)?;
+        let mtu = out_if.mtu;
+        // One copy: the packet goes straight into the outgoing frame and
+        // is changed there.
+        let mut out = Self::frame_for(out_if, ip);
+        let eth_len = out.len() - ip.len();
+        let frames = match pd.af {
             Af::Inet => {
-                let mut p = Ipv4Packet::new_unchecked(&mut pkt[..]);
+                let mut p = Ipv4Packet::new_unchecked(&mut out[eth_len..]);
                 let word_old = u16::from_be_bytes([ttl, p.protocol()]);
                 let word_new = u16::from_be_bytes([ttl - TTL_DEC, p.protocol()]);
                 p.set_ttl(ttl - TTL_DEC);
                 let c = checksum::update16(p.checksum(), word_old, word_new);
                 p.set_checksum(c);
                 let df = p.dont_frag();
-                if pkt.len() <= usize::from(mtu) {
-                    vec![pkt]
+                if ip.len() <= usize::from(mtu) {
+                    vec![out]
                 } else if df {
                     self.send_icmp_error(
                         frame,
@@ -138,13 +140,14 @@ impl Router {
                     );
                     return Err(Drop::NeedFrag);
                 } else {
-                    let v = super::fragment::fragment_v4(&pkt, usize::from(mtu))?;
+                    let v = super::fragment::fragment_v4(&out[eth_len..], usize::from(mtu))?;
                     self.counters.event_n(Event::FragmentsMade, v.len() as u64);
-                    v
+                    let out_if = self.ifaces.get(hop.ifindex).ok_or(Drop::UnknownInterface)?;
+                    v.iter().map(|p| Self::frame_for(out_if, p)).collect()
                 }
             }
             Af::Inet6 => {
-                if pkt.len() > usize::from(mtu) {
+                if ip.len() > usize::from(mtu) {
                     self.send_icmp_error(
                         frame,
                         pd,
@@ -157,12 +160,11 @@ impl Router {
                     );
                     return Err(Drop::TooBig);
                 }
-                let mut p = Ipv6Packet::new_unchecked(&mut pkt[..]);
-                p.set_hop_limit(ttl - TTL_DEC);
-                vec![pkt]
+                Ipv6Packet::new_unchecked(&mut out[eth_len..]).set_hop_limit(ttl - TTL_DEC);
+                vec![out]
             }
         };
-        match self.output(pkts, dst, hop, now, tx) {
+        match self.output(frames, dst, hop, now, tx) {
             Outcome::Dropped(Drop::HostUnreach) => {
                 let (t, c) = match pd.af {
                     Af::Inet => (icmp::ty::UNREACH, unreach::HOST),

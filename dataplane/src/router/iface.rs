@@ -196,7 +196,10 @@ impl Interface {
     }
 
     /// The address to send from towards `to`: one on the same network,
-    /// else the first (IPv4) / the link-local one (IPv6).
+    /// else the first IPv4 address; for IPv6 the link-local address
+    /// towards a link-local destination, else a global one (RFC 6724
+    /// rule 2: matching scope), the link-local one only when the
+    /// interface has no other.
     pub fn source_for(&self, to: IpAddr) -> Option<IpAddr> {
         match to {
             IpAddr::V4(t) => self
@@ -205,10 +208,12 @@ impl Interface {
                 .find(|x| x.contains(t))
                 .or_else(|| self.v4.first())
                 .map(|x| IpAddr::V4(x.addr)),
+            IpAddr::V6(t) if is_link_local6(t) => Some(IpAddr::V6(self.link_local)),
             IpAddr::V6(t) => Some(IpAddr::V6(
                 self.v6
                     .iter()
-                    .find(|x| !is_link_local6(t) && x.contains(t))
+                    .find(|x| x.contains(t))
+                    .or_else(|| self.v6.first())
                     .map_or(self.link_local, |x| x.addr),
             )),
         }

@@ -193,36 +193,35 @@ impl Router {
         }
     }
 
-    /// Send IP packets that fit the egress MTU: one packet or the
-    /// fragments of one, all to the same next hop.
+    /// An Ethernet frame around `ip` for interface `ifc`: its MAC and
+    /// VLAN, destination left zero until the next hop is known.
+    pub(crate) fn frame_for(ifc: &Interface, ip: &[u8]) -> Vec<u8> {
+        crate::wire::build::ethernet_wrap(ip, ifc.mac, [0; 6], ifc.vlan)
+    }
+
+    /// Send frames built by [`Router::frame_for`] for `hop`'s interface
+    /// (one packet or the fragments of one) to the next hop: addressed
+    /// now if it is known, else held while it is resolved.
     pub(crate) fn output(
         &mut self,
-        pkts: Vec<Vec<u8>>,
+        frames: Vec<Vec<u8>>,
         dst: IpAddr,
         hop: NextHop,
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Outcome {
-        let Some(ifc) = self.ifaces.get(hop.ifindex) else {
-            self.counters.drop(Drop::UnknownInterface);
-            return Outcome::Dropped(Drop::UnknownInterface);
-        };
-        let (mac, vlan, ifindex) = (ifc.mac, ifc.vlan, ifc.index);
+        let ifindex = hop.ifindex;
         let nbr = hop.neighbor(dst);
-        let res = self.neighbors.resolve(ifindex, nbr, now);
-        let out = match res {
+        let out = match self.neighbors.resolve(ifindex, nbr, now) {
             Resolve::Known(m) => {
-                for p in &pkts {
-                    tx.push(Tx {
-                        ifindex,
-                        frame: crate::wire::build::ethernet_wrap(p, mac, m, vlan),
-                    });
+                for mut f in frames {
+                    EthernetFrame::new_unchecked(&mut f[..]).set_dst_addr(m);
+                    tx.push(Tx { ifindex, frame: f });
                 }
                 Outcome::Sent { ifindex }
             }
             Resolve::Pending => {
-                for p in &pkts {
-                    let f = crate::wire::build::ethernet_wrap(p, mac, [0; 6], vlan);
+                for f in frames {
                     if self.neighbors.hold(ifindex, nbr, f) {
                         self.counters.event(Event::Queued);
                     }
@@ -256,17 +255,19 @@ impl Router {
             self.counters.drop(Drop::NoRoute);
             return Outcome::Dropped(Drop::NoRoute);
         };
-        let Some(mtu) = self.ifaces.get(hop.ifindex).map(|i| usize::from(i.mtu)) else {
+        let Some(ifc) = self.ifaces.get(hop.ifindex) else {
             self.counters.drop(Drop::UnknownInterface);
             return Outcome::Dropped(Drop::UnknownInterface);
         };
-        let pkts = if pkt.len() <= mtu {
-            vec![pkt]
+        let frames = if pkt.len() <= usize::from(ifc.mtu) {
+            vec![Self::frame_for(ifc, &pkt)]
         } else if dst.is_ipv4() {
-            match super::fragment::fragment_v4(&pkt, mtu) {
+            match super::fragment::fragment_v4(&pkt, usize::from(ifc.mtu)) {
                 Ok(v) => {
-                    self.counters.event_n(Event::FragmentsMade, v.len() as u64);
-                    v
+                    let n = v.len() as u64;
+                    let f = v.iter().map(|p| Self::frame_for(ifc, p)).collect();
+                    self.counters.event_n(Event::FragmentsMade, n);
+                    f
                 }
                 Err(d) => {
                     self.counters.drop(d);
@@ -277,7 +278,7 @@ impl Router {
             self.counters.drop(Drop::TooBig);
             return Outcome::Dropped(Drop::TooBig);
         };
-        self.output(pkts, dst, hop, now, tx)
+        self.output(frames, dst, hop, now, tx)
     }
 
     /// The ICMP error rate limit: true when one more may be sent now.

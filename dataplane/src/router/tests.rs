@@ -214,7 +214,7 @@ fn too_big_without_df_is_fragmented() {
 }
 
 #[test]
-fn no_route_gets_net_unreachable_then_default_route_works() {
+fn no_route_gets_host_unreachable_then_default_route_works() {
     let mut r = router();
     learned(&mut r);
     let f = r.forward(&UDP6_HLIM1, 1, &pd(&UDP6_HLIM1), 0);
@@ -230,7 +230,8 @@ fn no_route_gets_net_unreachable_then_default_route_works() {
     assert_eq!(f.outcome, Outcome::Dropped(Drop::NoRoute));
     assert_eq!(f.tx.len(), 1);
     let e = &f.tx[0].frame;
-    assert_eq!((e[14 + 20], e[14 + 21]), (3, 0));
+    // OpenBSD's ip_forward: ICMP_UNREACH_HOST for a missing route
+    assert_eq!((e[14 + 20], e[14 + 21]), (3, 1));
     assert_eq!(Drop::NoRoute.reason(), crate::reason::Reason::NoRoute);
     let ifs = r.ifaces.clone();
     r.routes
@@ -376,4 +377,42 @@ mod prop {
             let _ = r.poll(now + 60_000_000_000);
         }
     }
+}
+
+/// An error about a packet from a remote network goes back through the
+/// gateway, from the address of the interface facing it: for IPv6 a
+/// global address, never the link-local one.
+#[test]
+fn icmp_error_to_remote_sender_uses_the_return_route() {
+    let mut r = router();
+    learned(&mut r);
+    let ifs = r.ifaces.clone();
+    r.routes
+        .set_default(ip("198.51.100.20"), None, &ifs)
+        .unwrap();
+    r.routes
+        .set_default(ip("2001:db8:2::20"), None, &ifs)
+        .unwrap();
+    // UDP_TTL1 / UDP6_HLIM1 with a remote source, arriving on em1
+    let mut v4 = UDP_TTL1.to_vec();
+    v4[14 + 12..14 + 16].copy_from_slice(&[203, 0, 113, 9]);
+    crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut v4[14..]).fill_checksum();
+    let f = r.forward(&v4, 2, &pd(&v4), 0);
+    assert_eq!(f.outcome, Outcome::Dropped(Drop::TtlExceeded));
+    assert_eq!(f.tx.len(), 1);
+    let e = &f.tx[0].frame;
+    assert_eq!(f.tx[0].ifindex, 2);
+    assert_eq!(&e[0..6], &HB);
+    assert_eq!(&e[14 + 12..14 + 20], &[198, 51, 100, 1, 203, 0, 113, 9]);
+    let mut v6 = UDP6_HLIM1.to_vec();
+    let remote: std::net::Ipv6Addr = "2001:db8:77::5".parse().unwrap();
+    v6[14 + 8..14 + 24].copy_from_slice(&remote.octets());
+    let f = r.forward(&v6, 2, &pd(&v6), 0);
+    assert_eq!(f.outcome, Outcome::Dropped(Drop::TtlExceeded));
+    let e = &f.tx[0].frame;
+    let src: std::net::Ipv6Addr = "2001:db8:2::1".parse().unwrap();
+    assert_eq!(&e[14 + 8..14 + 24], &src.octets());
+    assert_eq!(&e[14 + 24..14 + 40], &remote.octets());
+    let epd = pd(e);
+    assert!(crate::wire::frame::verify_l4_checksum(e, &epd));
 }
