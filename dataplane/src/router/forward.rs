@@ -57,6 +57,16 @@ impl Router {
         tx: &mut Vec<Tx>,
     ) -> Result<Outcome, Drop> {
         let in_if = self.ifaces.get(in_ifindex).ok_or(Drop::UnknownInterface)?;
+        // `ether_input`: a frame seen only because the port is
+        // promiscuous is not ours to route, and link broadcast or
+        // multicast is never forwarded (`M_BCAST|M_MCAST`).
+        let eth_dst = crate::wire::array::<6>(frame, 0);
+        if eth_dst[0] & 1 != 0 {
+            return Err(Drop::Martian);
+        }
+        if eth_dst != in_if.mac {
+            return Err(Drop::NotForUs);
+        }
         let l3 = usize::from(pd.l3_off);
         let end = l3
             .checked_add(usize::from(pd.ip_len))

@@ -52,6 +52,11 @@ impl Router {
         if eth_src[0] & 1 != 0 {
             return Err(Drop::Martian);
         }
+        // Unicast to another station: seen only in promiscuous mode.
+        let eth_dst = eth.dst_addr();
+        if eth_dst[0] & 1 == 0 && eth_dst != ifc.mac {
+            return Err(Drop::NotForUs);
+        }
         if eth.ethertype() == ethertype::ARP {
             return self.arp_input(eth.payload(), ifindex, now, tx);
         }
@@ -267,6 +272,8 @@ impl Router {
         let known = match self.neighbors.state(ifindex, t) {
             None => return Err(Drop::NotForUs),
             Some(State::Incomplete { .. }) | Some(State::Failed { .. }) => None,
+            // a configured entry is not the wire's to change
+            Some(State::Static { .. }) => return Ok(()),
             Some(
                 State::Reachable { mac, .. }
                 | State::Stale { mac, .. }

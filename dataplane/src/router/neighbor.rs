@@ -90,6 +90,11 @@ pub enum State {
     Failed {
         until_ns: u64,
     },
+    /// Configured (`arp -s`, `ndp -s`): never expires, never evicted,
+    /// never overwritten by what the wire says.
+    Static {
+        mac: MacAddr,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,6 +208,7 @@ impl NeighborCache {
         let mut solicit = None;
         let res = match &mut e.state {
             State::Incomplete { .. } => Resolve::Pending,
+            State::Static { mac } => Resolve::Known(*mac),
             State::Reachable { mac, until_ns } if now < *until_ns => Resolve::Known(*mac),
             State::Reachable { mac, .. } | State::Stale { mac, .. } => {
                 let mac = *mac;
@@ -292,6 +298,7 @@ impl NeighborCache {
             let victim = self
                 .entries
                 .iter()
+                .filter(|(_, e)| !matches!(e.state, State::Static { .. }))
                 .min_by_key(|(_, e)| (matches!(e.state, State::Incomplete { .. }), e.touched_ns))
                 .map(|(k, _)| *k);
             let Some(k) = victim else { return };
@@ -366,6 +373,9 @@ impl NeighborCache {
             }
             return Vec::new();
         };
+        if let State::Static { .. } = e.state {
+            return Vec::new();
+        }
         let old = std::mem::replace(&mut e.state, State::Failed { until_ns: 0 });
         let (new, released) = match old {
             State::Incomplete { queue, .. } => (fresh, Vec::from(queue)),
@@ -403,6 +413,30 @@ impl NeighborCache {
             if let State::Reachable { mac, .. } = e.state {
                 e.state = State::Stale { mac, since_ns: now };
             }
+        }
+    }
+
+    /// A permanent entry; frames waiting for `ip` are returned to be
+    /// sent to `mac`. A full cache makes room as for a learned entry.
+    pub fn add_static(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr, now: u64) -> Vec<Vec<u8>> {
+        let key = (ifindex, ip);
+        let old = self.entries.remove(&key);
+        if old.is_none() {
+            self.make_room(now);
+        }
+        self.entries.insert(
+            key,
+            Entry {
+                state: State::Static { mac },
+                touched_ns: now,
+            },
+        );
+        match old {
+            Some(Entry {
+                state: State::Incomplete { queue, .. },
+                ..
+            }) => Vec::from(queue),
+            _ => Vec::new(),
         }
     }
 
@@ -491,11 +525,12 @@ impl NeighborCache {
         let stale = self.cfg.stale_ns;
         self.entries
             .values()
-            .map(|e| match &e.state {
-                State::Incomplete { next_ns, .. } | State::Probe { next_ns, .. } => *next_ns,
-                State::Reachable { until_ns, .. } | State::Failed { until_ns } => *until_ns,
-                State::Stale { since_ns, .. } => since_ns.saturating_add(stale),
-                State::Delay { probe_ns, .. } => *probe_ns,
+            .filter_map(|e| match &e.state {
+                State::Incomplete { next_ns, .. } | State::Probe { next_ns, .. } => Some(*next_ns),
+                State::Reachable { until_ns, .. } | State::Failed { until_ns } => Some(*until_ns),
+                State::Stale { since_ns, .. } => Some(since_ns.saturating_add(stale)),
+                State::Delay { probe_ns, .. } => Some(*probe_ns),
+                State::Static { .. } => None,
             })
             .min()
     }

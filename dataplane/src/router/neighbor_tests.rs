@@ -197,3 +197,24 @@ fn size_limit_evicts_resolved_oldest_first() {
     assert_eq!(c.drops.expired, 1);
     assert_eq!(c.drops.evicted, 3);
 }
+
+#[test]
+fn static_entries_stay() {
+    let mut c = NeighborCache::new(NeighborConfig {
+        max_entries: 2,
+        ..NeighborConfig::default()
+    });
+    let g = ip("192.0.2.2");
+    c.resolve(1, g, 0);
+    c.hold(1, g, vec![7]);
+    assert_eq!(c.add_static(1, g, M1, 1), vec![vec![7]]);
+    c.learn(1, g, M2, Learn::Reachable, true, 2);
+    assert_eq!(c.resolve(1, g, u64::MAX), Resolve::Known(M1));
+    c.poll(u64::MAX);
+    assert_eq!(c.poll_timeout(), None);
+    // eviction passes over it
+    c.learn(1, ip("10.0.0.1"), M2, Learn::Reachable, true, 3);
+    c.learn(1, ip("10.0.0.2"), M2, Learn::Reachable, true, 4);
+    assert_eq!(c.state(1, g), Some(&State::Static { mac: M1 }));
+    assert!(c.state(1, ip("10.0.0.1")).is_none());
+}

@@ -296,6 +296,22 @@ impl Router {
         true
     }
 
+    /// `arp -s` / `ndp -s`: a permanent neighbour. Frames that were
+    /// waiting for it are returned, addressed.
+    pub fn add_static_neighbor(
+        &mut self,
+        ifindex: u32,
+        ip: IpAddr,
+        mac: MacAddr,
+        now: u64,
+    ) -> Vec<Tx> {
+        let rel = self.neighbors.add_static(ifindex, ip, mac, now);
+        let mut tx = Vec::new();
+        self.release(ifindex, mac, rel, &mut tx);
+        self.sync_cache_drops();
+        tx
+    }
+
     pub fn iface(&self, ifindex: u32) -> Option<&Interface> {
         self.ifaces.get(ifindex)
     }

@@ -144,6 +144,22 @@ fn forward_rewrites_ethernet_and_decrements_ttl() {
 }
 
 #[test]
+fn static_neighbor_releases_and_is_kept() {
+    let mut r = router();
+    let f = r.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), 0);
+    assert_eq!(f.outcome, Outcome::Queued { ifindex: 2 });
+    let tx = r.add_static_neighbor(2, ip("198.51.100.20"), HB, 1);
+    assert_eq!(frames(&tx), vec![(2, &UDP_FWD_OUT[..])]);
+    // an ARP reply from someone else does not move it
+    let mut other = ARP_REPLY_HB;
+    other[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 0x0c]);
+    other[22..28].copy_from_slice(&[2, 0, 0, 0, 0, 0x0c]);
+    r.handle_local(&other, 2, 2);
+    let f = r.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), 3);
+    assert_eq!(frames(&f.tx), vec![(2, &UDP_FWD_OUT[..])]);
+}
+
+#[test]
 fn forward_resolves_next_hop_and_releases() {
     let mut r = router();
     let f = r.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), 0);
@@ -261,6 +277,19 @@ fn not_forwarded() {
     let f = r.forward(&v, 1, &pd(&v), 0);
     assert_eq!(f.outcome, Outcome::Dropped(Drop::BadChecksum));
     assert!(f.tx.is_empty());
+    // a frame for another station, seen in promiscuous mode
+    let mut v = UDP_FWD_IN.to_vec();
+    v[5] = 0x99;
+    let f = r.forward(&v, 1, &pd(&v), 0);
+    assert_eq!(f.outcome, Outcome::Dropped(Drop::NotForUs));
+    assert!(r.handle_local(&v, 1, 0).is_empty());
+    let mut e = ECHO4_TO_R0.to_vec();
+    e[5] = 0x99;
+    assert!(r.handle_local(&e, 1, 0).is_empty());
+    // link broadcast
+    v[0..6].copy_from_slice(&[0xff; 6]);
+    let f = r.forward(&v, 1, &pd(&v), 0);
+    assert_eq!(f.outcome, Outcome::Dropped(Drop::Martian));
 }
 
 #[test]
@@ -395,6 +424,8 @@ fn icmp_error_to_remote_sender_uses_the_return_route() {
         .unwrap();
     // UDP_TTL1 / UDP6_HLIM1 with a remote source, arriving on em1
     let mut v4 = UDP_TTL1.to_vec();
+    v4[0..6].copy_from_slice(&R1);
+    v4[6..12].copy_from_slice(&HB);
     v4[14 + 12..14 + 16].copy_from_slice(&[203, 0, 113, 9]);
     crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut v4[14..]).fill_checksum();
     let f = r.forward(&v4, 2, &pd(&v4), 0);
@@ -405,6 +436,8 @@ fn icmp_error_to_remote_sender_uses_the_return_route() {
     assert_eq!(&e[0..6], &HB);
     assert_eq!(&e[14 + 12..14 + 20], &[198, 51, 100, 1, 203, 0, 113, 9]);
     let mut v6 = UDP6_HLIM1.to_vec();
+    v6[0..6].copy_from_slice(&R1);
+    v6[6..12].copy_from_slice(&HB);
     let remote: std::net::Ipv6Addr = "2001:db8:77::5".parse().unwrap();
     v6[14 + 8..14 + 24].copy_from_slice(&remote.octets());
     let f = r.forward(&v6, 2, &pd(&v6), 0);
