@@ -405,6 +405,30 @@ mod prop {
             }
             let _ = r.poll(now + 60_000_000_000);
         }
+
+        /// One router through a run of frames, with time moving on:
+        /// queues, timers and the cache never panic and stay bounded.
+        #[test]
+        fn stateful_run_never_panics(steps in proptest::collection::vec(
+                (0usize..10, proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4), 0usize..2000, 0u32..3, 0u64..3_000_000_000), 1..40)) {
+            let mut r = Router::new(router().ifaces, RouterConfig {
+                neighbor: NeighborConfig { max_entries: 4, queue_len: 2, ..NeighborConfig::default() },
+                ..RouterConfig::default()
+            });
+            let ifs = r.ifaces.clone();
+            r.routes.set_default(ip("198.51.100.254"), None, &ifs).unwrap();
+            let mut now = 0u64;
+            for (which, edits, cut, ifindex, dt) in steps {
+                now += dt;
+                let f = mutate(BASES[which], &edits, cut);
+                let _ = r.handle_local(&f, ifindex, now);
+                if let Ok(Parsed::Ip(pd)) = parse_frame(&f, Link::Ethernet) {
+                    let _ = r.forward(&f, ifindex, &pd, now);
+                }
+                let _ = r.poll(now);
+                prop_assert!(r.neighbors.len() <= 4);
+            }
+        }
     }
 }
 
@@ -448,4 +472,46 @@ fn icmp_error_to_remote_sender_uses_the_return_route() {
     assert_eq!(&e[14 + 24..14 + 40], &remote.octets());
     let epd = pd(e);
     assert!(crate::wire::frame::verify_l4_checksum(e, &epd));
+}
+
+/// Cost of the forwarding path, printed; run with
+/// `cargo test --release -p dataplane router::tests::forward_cost -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn forward_cost() {
+    let mut r = router();
+    learned(&mut r);
+    let ifs = r.ifaces.clone();
+    r.routes
+        .set_default(ip("198.51.100.20"), None, &ifs)
+        .unwrap();
+    for i in 0..20u8 {
+        r.routes
+            .add_static(ip(&format!("10.{i}.0.0")), 16, ip("192.0.2.10"), None, &ifs)
+            .unwrap();
+    }
+    let (p4, p6) = (pd(&UDP_FWD_IN), pd(&UDP6_FWD_IN));
+    let n = 2_000_000u64;
+    for (name, frame, p) in [("v4", &UDP_FWD_IN[..], &p4), ("v6", &UDP6_FWD_IN[..], &p6)] {
+        let t = std::time::Instant::now();
+        let mut bytes = 0usize;
+        for i in 0..n {
+            let f = r.forward(frame, 1, p, i);
+            bytes += f.tx.len();
+        }
+        let ns = t.elapsed().as_nanos() as f64 / n as f64;
+        println!("forward {name}: {ns:.1} ns/packet ({bytes} frames)");
+    }
+    let t = std::time::Instant::now();
+    let mut hits = 0usize;
+    for i in 0..n {
+        let d = (i as u32).wrapping_mul(2654435761) | 0x0a00_0000;
+        hits += usize::from(
+            r.routes
+                .lookup(ruleset::addr::Af::Inet, u128::from(d) << 96)
+                .is_some(),
+        );
+    }
+    let ns = t.elapsed().as_nanos() as f64 / n as f64;
+    println!("route lookup v4 (23 routes, 3 prefix lengths): {ns:.1} ns ({hits} hits)");
 }
