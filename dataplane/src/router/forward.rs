@@ -64,7 +64,7 @@ impl Router {
         if eth_dst[0] & 1 != 0 {
             return Err(Drop::Martian);
         }
-        if eth_dst != in_if.mac {
+        if !in_if.accepts_mac(eth_dst) {
             return Err(Drop::NotForUs);
         }
         let l3 = usize::from(pd.l3_off);

@@ -67,6 +67,17 @@ e('UDP6_HLIM1', "Ether(dst=R0, src=HA)/IPv6(src='2001:db8:1::10', dst='2001:db8:
 emit('TIMXCEED6_REPLY', Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6TimeExceeded(code=0)/Raw(bytes(hl1)),
      "Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6TimeExceeded(code=0)/Raw(bytes(UDP6_HLIM1 IPv6))")
 
+# CARP: virtual 192.0.2.254/24 and 2001:db8:1::fe/64 on em0, MAC VMAC
+VMAC = '00:00:5e:00:01:01'
+e('ARP_REQ_FOR_VIP', "Ether(dst='ff:ff:ff:ff:ff:ff', src=HA)/ARP(op=1, hwsrc=HA, psrc='192.0.2.10', pdst='192.0.2.254')")
+e('ARP_REPLY_FROM_VIP', "Ether(dst=HA, src=VMAC)/ARP(op=2, hwsrc=VMAC, psrc='192.0.2.254', hwdst=HA, pdst='192.0.2.10')")
+e('GARP_VIP', "Ether(dst='ff:ff:ff:ff:ff:ff', src=VMAC)/ARP(op=1, hwsrc=VMAC, psrc='192.0.2.254', hwdst='00:00:00:00:00:00', pdst='192.0.2.254')")
+e('NS_FOR_VIP', "Ether(dst='33:33:ff:00:00:fe', src=HA)/IPv6(src='2001:db8:1::10', dst='ff02::1:ff00:fe', hlim=255)/ICMPv6ND_NS(tgt='2001:db8:1::fe')/ICMPv6NDOptSrcLLAddr(lladdr=HA)")
+e('NA_FROM_VIP', "Ether(dst=HA, src=VMAC)/IPv6(src='2001:db8:1::fe', dst='2001:db8:1::10', hlim=255)/ICMPv6ND_NA(R=1, S=1, O=1, tgt='2001:db8:1::fe')/ICMPv6NDOptDstLLAddr(lladdr=VMAC)")
+e('UNSOL_NA_VIP', "Ether(dst='33:33:00:00:00:01', src=VMAC)/IPv6(src='2001:db8:1::fe', dst='ff02::1', hlim=255)/ICMPv6ND_NA(R=1, S=0, O=1, tgt='2001:db8:1::fe')/ICMPv6NDOptDstLLAddr(lladdr=VMAC)")
+e('ECHO4_TO_VIP', "Ether(dst=VMAC, src=HA)/IP(src='192.0.2.10', dst='192.0.2.254', id=7, ttl=64)/ICMP(type=8, id=0x1234, seq=2)/Raw(b'vip')")
+e('ECHO4_REPLY_VIP', "Ether(dst=HA, src=VMAC)/IP(src='192.0.2.254', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=0, id=0x1234, seq=2)/Raw(b'vip')")
+
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")
 print("//! comment is the scapy expression that produced it.")

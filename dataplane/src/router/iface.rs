@@ -143,6 +143,34 @@ pub fn is_link_local6(a: Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }
 
+/// A CARP virtual address: answered for, with its virtual MAC, only
+/// while this node is master for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Vip {
+    pub addr: IpAddr,
+    pub prefix: u8,
+    pub mac: MacAddr,
+    pub master: bool,
+}
+
+impl Vip {
+    fn contains(&self, a: IpAddr) -> bool {
+        match (self.addr, a) {
+            (IpAddr::V4(v), IpAddr::V4(x)) => V4Addr {
+                addr: v,
+                prefix: self.prefix,
+            }
+            .contains(x),
+            (IpAddr::V6(v), IpAddr::V6(x)) => V6Addr {
+                addr: v,
+                prefix: self.prefix,
+            }
+            .contains(x),
+            _ => false,
+        }
+    }
+}
+
 /// One data interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
@@ -156,6 +184,8 @@ pub struct Interface {
     /// Global (and ULA) addresses; the link-local one is separate.
     pub v6: Vec<V6Addr>,
     pub link_local: Ipv6Addr,
+    /// CARP virtual addresses on this interface.
+    pub vips: Vec<Vip>,
 }
 
 impl Interface {
@@ -176,10 +206,29 @@ impl Interface {
             v4: Vec::new(),
             v6: Vec::new(),
             link_local: link_local_of(mac),
+            vips: Vec::new(),
         })
     }
 
-    /// Whether `a` is one of this interface's own addresses.
+    /// The virtual address `a`, if this node is master for it here.
+    pub fn master_vip(&self, a: IpAddr) -> Option<&Vip> {
+        self.vips.iter().find(|v| v.master && v.addr == a)
+    }
+
+    /// Whether a frame to `mac` is for this interface: its own MAC or
+    /// the virtual MAC of an address it is master for.
+    pub fn accepts_mac(&self, mac: MacAddr) -> bool {
+        mac == self.mac || self.vips.iter().any(|v| v.master && v.mac == mac)
+    }
+
+    /// The source MAC of a packet from `src`: the virtual one for a
+    /// virtual address we are master for, else the interface's.
+    pub fn mac_for_source(&self, src: IpAddr) -> MacAddr {
+        self.master_vip(src).map_or(self.mac, |v| v.mac)
+    }
+
+    /// Whether `a` is one of this interface's own addresses (not
+    /// counting virtual ones).
     pub fn owns(&self, a: IpAddr) -> bool {
         match a {
             IpAddr::V4(a) => self.v4.iter().any(|x| x.addr == a),
@@ -190,8 +239,14 @@ impl Interface {
     /// Whether `a` is on one of this interface's networks.
     pub fn on_link(&self, a: IpAddr) -> bool {
         match a {
-            IpAddr::V4(a) => self.v4.iter().any(|x| x.contains(a)),
-            IpAddr::V6(a) => is_link_local6(a) || self.v6.iter().any(|x| x.contains(a)),
+            IpAddr::V4(x) => {
+                self.v4.iter().any(|n| n.contains(x)) || self.vips.iter().any(|v| v.contains(a))
+            }
+            IpAddr::V6(x) => {
+                is_link_local6(x)
+                    || self.v6.iter().any(|n| n.contains(x))
+                    || self.vips.iter().any(|v| v.contains(a))
+            }
         }
     }
 
@@ -267,7 +322,7 @@ impl Interfaces {
         if bad {
             return Err(ConfigError::BadAddress(addr));
         }
-        if self.owner_of(addr).is_some() {
+        if self.configured(addr) {
             return Err(ConfigError::DuplicateAddress(addr));
         }
         let ifc = self
@@ -288,6 +343,71 @@ impl Interfaces {
         Ok(())
     }
 
+    /// Add CARP virtual address `addr/prefix` with virtual MAC `mac` to
+    /// interface `index`, as backup (not answered until made master).
+    pub fn add_vip(
+        &mut self,
+        index: u32,
+        addr: IpAddr,
+        prefix: u8,
+        mac: MacAddr,
+    ) -> Result<(), ConfigError> {
+        if prefix > 128 || (addr.is_ipv4() && prefix > 32) {
+            return Err(ConfigError::BadPrefix { addr, prefix });
+        }
+        if addr.is_multicast() || addr.is_unspecified() || addr.is_loopback() {
+            return Err(ConfigError::BadAddress(addr));
+        }
+        if mac[0] & 1 != 0 || mac == [0; 6] {
+            return Err(ConfigError::BadMac(mac));
+        }
+        if self.configured(addr) {
+            return Err(ConfigError::DuplicateAddress(addr));
+        }
+        let ifc = self
+            .list
+            .iter_mut()
+            .find(|i| i.index == index)
+            .ok_or(ConfigError::UnknownInterface(index))?;
+        ifc.vips.push(Vip {
+            addr,
+            prefix,
+            mac,
+            master: false,
+        });
+        Ok(())
+    }
+
+    /// Make this node master (or backup) for virtual address `addr` on
+    /// `index`. Returns whether anything changed.
+    pub fn set_vip_master(
+        &mut self,
+        index: u32,
+        addr: IpAddr,
+        master: bool,
+    ) -> Result<bool, ConfigError> {
+        let ifc = self
+            .list
+            .iter_mut()
+            .find(|i| i.index == index)
+            .ok_or(ConfigError::UnknownInterface(index))?;
+        let v = ifc
+            .vips
+            .iter_mut()
+            .find(|v| v.addr == addr)
+            .ok_or(ConfigError::BadAddress(addr))?;
+        let changed = v.master != master;
+        v.master = master;
+        Ok(changed)
+    }
+
+    /// Whether `a` is configured anywhere, as an own or virtual address.
+    pub fn configured(&self, a: IpAddr) -> bool {
+        self.list
+            .iter()
+            .any(|i| i.owns(a) || i.vips.iter().any(|v| v.addr == a))
+    }
+
     pub fn get(&self, index: u32) -> Option<&Interface> {
         self.list.iter().find(|i| i.index == index)
     }
@@ -303,8 +423,12 @@ impl Interfaces {
     /// The interface that owns `a`. A link-local address is only unique
     /// per link, so the first owner wins; callers that know the ingress
     /// interface ask it with [`Interface::owns`] instead.
+    /// Virtual addresses count while we are master for them.
     pub fn owner_of(&self, a: IpAddr) -> Option<u32> {
-        self.list.iter().find(|i| i.owns(a)).map(|i| i.index)
+        self.list
+            .iter()
+            .find(|i| i.owns(a) || i.master_vip(a).is_some())
+            .map(|i| i.index)
     }
 }
 

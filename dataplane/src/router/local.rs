@@ -54,7 +54,7 @@ impl Router {
         }
         // Unicast to another station: seen only in promiscuous mode.
         let eth_dst = eth.dst_addr();
-        if eth_dst[0] & 1 == 0 && eth_dst != ifc.mac {
+        if eth_dst[0] & 1 == 0 && !ifc.accepts_mac(eth_dst) {
             return Err(Drop::NotForUs);
         }
         if eth.ethertype() == ethertype::ARP {
@@ -115,7 +115,17 @@ impl Router {
         if ifc.owns(sender) {
             return Err(Drop::DuplicateAddress);
         }
-        let for_us = ifc.owns(IpAddr::V4(a.target_ip));
+        // The CARP master (maybe the peer) announcing a virtual address.
+        if ifc.vips.iter().any(|v| v.addr == sender) {
+            return Err(Drop::NotForUs);
+        }
+        let target = IpAddr::V4(a.target_ip);
+        let reply_mac = if ifc.owns(target) {
+            Some(mac)
+        } else {
+            ifc.master_vip(target).map(|v| v.mac)
+        };
+        let for_us = reply_mac.is_some();
         // An ARP probe (RFC 5227) has sender 0.0.0.0: nothing to learn.
         let learnable = !a.sender_ip.is_unspecified() && ifc.on_link(sender);
         if learnable {
@@ -127,10 +137,10 @@ impl Router {
         if !for_us {
             return Err(Drop::NotForUs);
         }
-        if a.operation == arp::op::REQUEST {
+        if let (arp::op::REQUEST, Some(rmac)) = (a.operation, reply_mac) {
             let reply = ArpRepr {
                 operation: arp::op::REPLY,
-                sender_hw: mac,
+                sender_hw: rmac,
                 sender_ip: a.target_ip,
                 target_hw: a.sender_hw,
                 target_ip: a.sender_ip,
@@ -193,10 +203,13 @@ impl Router {
             return Err(Drop::Malformed);
         }
         let ifc = self.ifaces.get(ifindex).ok_or(Drop::UnknownInterface)?;
-        let (mac, vlan) = (ifc.mac, ifc.vlan);
-        if !ifc.owns(IpAddr::V6(target)) {
-            return Err(Drop::NotForUs);
-        }
+        let vlan = ifc.vlan;
+        let t = IpAddr::V6(target);
+        let mac = if ifc.owns(t) {
+            ifc.mac
+        } else {
+            ifc.master_vip(t).ok_or(Drop::NotForUs)?.mac
+        };
         if ifc.owns(IpAddr::V6(src)) {
             return Err(Drop::DuplicateAddress);
         }
@@ -256,6 +269,9 @@ impl Router {
         )
         .ok_or(Drop::Malformed)?;
         let ifc = self.ifaces.get(ifindex).ok_or(Drop::UnknownInterface)?;
+        if ifc.vips.iter().any(|v| v.addr == IpAddr::V6(target)) {
+            return Err(Drop::NotForUs);
+        }
         if ifc.owns(IpAddr::V6(target)) {
             return Err(if eth_src == ifc.mac {
                 Drop::Looped

@@ -2,7 +2,7 @@
 //! the output path every frame it sends goes through (route, MTU,
 //! neighbour resolution, Ethernet header).
 
-use super::iface::{is_link_local6, Interface, Interfaces};
+use super::iface::{is_link_local6, ConfigError, Interface, Interfaces};
 use super::ndp;
 use super::neighbor::{NeighborCache, NeighborConfig, Resolve};
 use super::route::{NextHop, RouteTable};
@@ -99,6 +99,10 @@ impl Router {
                 d == ndp::ALL_NODES
                     || ndp::solicited_node(ifc.link_local) == d
                     || ifc.v6.iter().any(|a| ndp::solicited_node(a.addr) == d)
+                    || ifc.vips.iter().any(|v| match v.addr {
+                        IpAddr::V6(a) => v.master && ndp::solicited_node(a) == d,
+                        IpAddr::V4(_) => false,
+                    })
             }
             _ => self.ifaces.owner_of(dst).is_some(),
         }
@@ -196,7 +200,15 @@ impl Router {
     /// An Ethernet frame around `ip` for interface `ifc`: its MAC and
     /// VLAN, destination left zero until the next hop is known.
     pub(crate) fn frame_for(ifc: &Interface, ip: &[u8]) -> Vec<u8> {
-        crate::wire::build::ethernet_wrap(ip, ifc.mac, [0; 6], ifc.vlan)
+        let mac = if ifc.vips.is_empty() {
+            ifc.mac
+        } else {
+            match ip_src(ip) {
+                Some(s) => ifc.mac_for_source(s),
+                None => ifc.mac,
+            }
+        };
+        crate::wire::build::ethernet_wrap(ip, mac, [0; 6], ifc.vlan)
     }
 
     /// Send frames built by [`Router::frame_for`] for `hop`'s interface
@@ -312,6 +324,46 @@ impl Router {
         tx
     }
 
+    /// Add a CARP virtual address (backup until made master). The
+    /// connected routes are rebuilt; static routes are kept.
+    pub fn add_vip(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        prefix: u8,
+        mac: MacAddr,
+    ) -> Result<(), ConfigError> {
+        self.ifaces.add_vip(ifindex, addr, prefix, mac)?;
+        let hop = NextHop {
+            ifindex,
+            gateway: None,
+        };
+        self.routes.add_connected(addr, prefix, hop);
+        Ok(())
+    }
+
+    /// CARP changed state for `addr`: as master the router answers ARP
+    /// and ND for it with the virtual MAC and accepts frames to that
+    /// MAC; becoming master returns the announcement to send (a
+    /// gratuitous ARP or unsolicited NA from the virtual MAC).
+    pub fn set_vip_master(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        master: bool,
+    ) -> Result<Vec<Tx>, ConfigError> {
+        let changed = self.ifaces.set_vip_master(ifindex, addr, master)?;
+        let mac = self
+            .ifaces
+            .get(ifindex)
+            .and_then(|i| i.vips.iter().find(|v| v.addr == addr))
+            .map(|v| v.mac);
+        Ok(match (changed && master, mac) {
+            (true, Some(m)) => self.announce(ifindex, addr, m).into_iter().collect(),
+            _ => Vec::new(),
+        })
+    }
+
     pub fn iface(&self, ifindex: u32) -> Option<&Interface> {
         self.ifaces.get(ifindex)
     }
@@ -360,6 +412,15 @@ impl Router {
             .into_iter()
             .filter_map(|a| self.announce(ifindex, a, mac))
             .collect()
+    }
+}
+
+/// The source of an IP packet, by its version nibble.
+pub(crate) fn ip_src(pkt: &[u8]) -> Option<IpAddr> {
+    match byte(pkt, 0) >> 4 {
+        4 => Some(IpAddr::V4(Ipv4Addr::from(array::<4>(pkt, 12)))),
+        6 => Some(IpAddr::V6(Ipv6Addr::from(array::<16>(pkt, 8)))),
+        _ => None,
     }
 }
 

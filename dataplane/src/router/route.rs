@@ -129,6 +129,11 @@ impl RouteTable {
             for a in &i.v6 {
                 let _ = t.insert(IpAddr::V6(a.addr), a.prefix, hop, Origin::Connected);
             }
+            // CARP's network is connected on its interface in either
+            // state, as the kernel keeps the carp interface's route.
+            for v in &i.vips {
+                let _ = t.insert(v.addr, v.prefix, hop, Origin::Connected);
+            }
         }
         t
     }
@@ -167,6 +172,12 @@ impl RouteTable {
         }
     }
 
+    /// A connected network added after construction (a CARP address);
+    /// an existing route to the same prefix is kept.
+    pub fn add_connected(&mut self, dst: IpAddr, prefix: u8, hop: NextHop) {
+        let _ = self.insert(dst, prefix, hop, Origin::Connected);
+    }
+
     /// `route add dst/prefix gateway [-ifp ifindex]`. The gateway must be
     /// on a connected network (of `ifindex` when given); an IPv6
     /// link-local gateway needs `ifindex`.
@@ -200,7 +211,7 @@ impl RouteTable {
                     .ifindex
             }
         };
-        if ifs.owner_of(gateway).is_some() {
+        if ifs.configured(gateway) {
             return Err(ConfigError::BadAddress(gateway));
         }
         let hop = NextHop {
