@@ -13,6 +13,7 @@ pub mod pdesc;
 pub mod pflog;
 pub mod port;
 pub mod reason;
+pub mod router;
 pub mod state;
 pub mod wire;
 pub mod worker;

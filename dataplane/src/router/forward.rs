@@ -1,0 +1,190 @@
+//! Forwarding a packet pf passed (the kernel's `ip_forward` /
+//! `ip6_forward`): sanity of source and destination, TTL / hop limit,
+//! route lookup, MTU, then the Ethernet rewrite or a wait for the next
+//! hop's link address. Every refusal is a counted [`Drop`], with the
+//! ICMP error the kernel would send.
+
+use super::node::{martian_v4, martian_v6, Outcome, Router, Tx};
+use super::stats::{Drop, Event};
+use crate::pdesc::Pdesc;
+use crate::wire::checksum;
+use crate::wire::frame::verify_ip_checksum;
+use crate::wire::icmp::{self, unreach};
+use crate::wire::icmpv6;
+use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::ipv6::Ipv6Packet;
+use ruleset::addr::Af;
+use std::net::IpAddr;
+
+/// The kernel's `IPTTLDEC`.
+const TTL_DEC: u8 = 1;
+
+/// What became of a forwarded packet: frames to send (the packet, its
+/// fragments, solicitations, an ICMP error) and the outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forward {
+    pub tx: Vec<Tx>,
+    pub outcome: Outcome,
+}
+
+impl Router {
+    /// Forward the packet `pd` describes in `frame`, received on
+    /// `in_ifindex`. Packets for the router itself ([`Router::is_local`])
+    /// belong to [`Router::handle_local`] and are refused here.
+    pub fn forward(&mut self, frame: &[u8], in_ifindex: u32, pd: &Pdesc, now: u64) -> Forward {
+        let mut tx = Vec::new();
+        let outcome = match self.forward_inner(frame, in_ifindex, pd, now, &mut tx) {
+            Ok(o) => {
+                if let Outcome::Sent { .. } | Outcome::Queued { .. } = o {
+                    self.counters.event(Event::Forwarded);
+                }
+                o
+            }
+            Err(d) => {
+                self.counters.drop(d);
+                Outcome::Dropped(d)
+            }
+        };
+        Forward { tx, outcome }
+    }
+
+    fn forward_inner(
+        &mut self,
+        frame: &[u8],
+        in_ifindex: u32,
+        pd: &Pdesc,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Result<Outcome, Drop> {
+        let in_if = self.ifaces.get(in_ifindex).ok_or(Drop::UnknownInterface)?;
+        // `ether_input`: a frame seen only because the port is
+        // promiscuous is not ours to route, and link broadcast or
+        // multicast is never forwarded (`M_BCAST|M_MCAST`).
+        let eth_dst = crate::wire::array::<6>(frame, 0);
+        if eth_dst[0] & 1 != 0 {
+            return Err(Drop::Martian);
+        }
+        if !in_if.accepts_mac(eth_dst) {
+            return Err(Drop::NotForUs);
+        }
+        let l3 = usize::from(pd.l3_off);
+        let end = l3
+            .checked_add(usize::from(pd.ip_len))
+            .ok_or(Drop::Malformed)?;
+        let ip = frame.get(l3..end).ok_or(Drop::Malformed)?;
+        let (src, dst) = (pd.src_ip(), pd.dst_ip());
+        if self.is_local(in_ifindex, dst) {
+            return Err(Drop::LocalUnhandled);
+        }
+        match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                if martian_v4(s)
+                    || martian_v4(d)
+                    || in_if.is_broadcast(s)
+                    || self.ifaces.iter().any(|i| i.is_broadcast(d))
+                {
+                    return Err(Drop::Martian);
+                }
+                if !verify_ip_checksum(frame, pd) {
+                    return Err(Drop::BadChecksum);
+                }
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                if martian_v6(s) || martian_v6(d) {
+                    return Err(Drop::Martian);
+                }
+            }
+            _ => return Err(Drop::Malformed),
+        }
+        let (tx_type, tx_code) = match pd.af {
+            Af::Inet => (icmp::ty::TIMXCEED, 0),
+            Af::Inet6 => (icmpv6::ty::TIME_EXCEEDED, 0),
+        };
+        // The packet's own byte, not the descriptor's copy, so the
+        // decrement below cannot wrap whatever the caller passed.
+        let ttl = match pd.af {
+            Af::Inet => crate::wire::byte(ip, 8),
+            Af::Inet6 => crate::wire::byte(ip, 7),
+        };
+        if ttl <= TTL_DEC {
+            self.send_icmp_error(frame, pd, in_ifindex, tx_type, tx_code, None, now, tx);
+            return Err(Drop::TtlExceeded);
+        }
+        let Some(hop) = self.routes.lookup(pd.af, pd.dst) else {
+            let (t, c) = match pd.af {
+                // `ip_forward` answers a missing route with host (not
+                // net) unreachable.
+                Af::Inet => (icmp::ty::UNREACH, unreach::HOST),
+                Af::Inet6 => (icmpv6::ty::DST_UNREACH, icmpv6::unreach::NOROUTE),
+            };
+            self.send_icmp_error(frame, pd, in_ifindex, t, c, None, now, tx);
+            return Err(Drop::NoRoute);
+        };
+        let out_if = self.ifaces.get(hop.ifindex).ok_or(Drop::UnknownInterface)?;
+        let mtu = out_if.mtu;
+        // One copy: the packet goes straight into the outgoing frame and
+        // is changed there.
+        let mut out = Self::frame_for(out_if, ip);
+        let eth_len = out.len() - ip.len();
+        let frames = match pd.af {
+            Af::Inet => {
+                let mut p = Ipv4Packet::new_unchecked(&mut out[eth_len..]);
+                let word_old = u16::from_be_bytes([ttl, p.protocol()]);
+                let word_new = u16::from_be_bytes([ttl - TTL_DEC, p.protocol()]);
+                p.set_ttl(ttl - TTL_DEC);
+                let c = checksum::update16(p.checksum(), word_old, word_new);
+                p.set_checksum(c);
+                let df = p.dont_frag();
+                if ip.len() <= usize::from(mtu) {
+                    vec![out]
+                } else if df {
+                    self.send_icmp_error(
+                        frame,
+                        pd,
+                        in_ifindex,
+                        icmp::ty::UNREACH,
+                        unreach::NEEDFRAG,
+                        Some(u32::from(mtu)),
+                        now,
+                        tx,
+                    );
+                    return Err(Drop::NeedFrag);
+                } else {
+                    let v = super::fragment::fragment_v4(&out[eth_len..], usize::from(mtu))?;
+                    self.counters.event_n(Event::FragmentsMade, v.len() as u64);
+                    let out_if = self.ifaces.get(hop.ifindex).ok_or(Drop::UnknownInterface)?;
+                    v.iter().map(|p| Self::frame_for(out_if, p)).collect()
+                }
+            }
+            Af::Inet6 => {
+                if ip.len() > usize::from(mtu) {
+                    self.send_icmp_error(
+                        frame,
+                        pd,
+                        in_ifindex,
+                        icmpv6::ty::PACKET_TOO_BIG,
+                        0,
+                        Some(u32::from(mtu)),
+                        now,
+                        tx,
+                    );
+                    return Err(Drop::TooBig);
+                }
+                Ipv6Packet::new_unchecked(&mut out[eth_len..]).set_hop_limit(ttl - TTL_DEC);
+                vec![out]
+            }
+        };
+        match self.output(frames, dst, hop, now, tx) {
+            Outcome::Dropped(Drop::HostUnreach) => {
+                let (t, c) = match pd.af {
+                    Af::Inet => (icmp::ty::UNREACH, unreach::HOST),
+                    Af::Inet6 => (icmpv6::ty::DST_UNREACH, icmpv6::unreach::ADDR),
+                };
+                self.send_icmp_error(frame, pd, in_ifindex, t, c, None, now, tx);
+                // `output` counted it already.
+                Ok(Outcome::Dropped(Drop::HostUnreach))
+            }
+            o => Ok(o),
+        }
+    }
+}

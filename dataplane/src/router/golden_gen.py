@@ -1,0 +1,91 @@
+# Generates router/golden.rs: each frame built by scapy 2.5 (Debian
+# python3-scapy), run with /usr/bin/python3. The router's tests compare
+# what it builds with these bytes exactly.
+from scapy.all import Ether, ARP, IP, IPv6, UDP, ICMP, Raw, fragment
+from scapy.layers.inet6 import (ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr,
+                                ICMPv6NDOptDstLLAddr, ICMPv6EchoRequest,
+                                ICMPv6EchoReply, ICMPv6PacketTooBig,
+                                ICMPv6TimeExceeded)
+
+R0 = '52:54:00:00:00:01'   # em0: 192.0.2.1/24, 2001:db8:1::1/64, mtu 1500
+R1 = '52:54:00:00:00:02'   # em1: 198.51.100.1/24, 2001:db8:2::1/64, mtu 1400
+HA = '02:00:00:00:00:0a'   # host 192.0.2.10 / 2001:db8:1::10 on em0
+HB = '02:00:00:00:00:0b'   # host 198.51.100.20 / 2001:db8:2::20 on em1
+
+out = {}
+
+def emit(name, pkt, expr):
+    out[name] = (bytes(pkt), expr)
+
+def e(name, expr):
+    emit(name, eval(expr), expr)
+
+e('ARP_REQ_FOR_R0', "Ether(dst='ff:ff:ff:ff:ff:ff', src=HA)/ARP(op=1, hwsrc=HA, psrc='192.0.2.10', pdst='192.0.2.1')")
+e('ARP_REPLY_FROM_R0', "Ether(dst=HA, src=R0)/ARP(op=2, hwsrc=R0, psrc='192.0.2.1', hwdst=HA, pdst='192.0.2.10')")
+e('ARP_REQ_FROM_R1', "Ether(dst='ff:ff:ff:ff:ff:ff', src=R1)/ARP(op=1, hwsrc=R1, psrc='198.51.100.1', hwdst='00:00:00:00:00:00', pdst='198.51.100.20')")
+e('ARP_REPLY_HB', "Ether(dst=R1, src=HB)/ARP(op=2, hwsrc=HB, psrc='198.51.100.20', hwdst=R1, pdst='198.51.100.1')")
+e('GARP_R0', "Ether(dst='ff:ff:ff:ff:ff:ff', src=R0)/ARP(op=1, hwsrc=R0, psrc='192.0.2.1', hwdst='00:00:00:00:00:00', pdst='192.0.2.1')")
+e('NS_FOR_R0', "Ether(dst='33:33:ff:00:00:01', src=HA)/IPv6(src='2001:db8:1::10', dst='ff02::1:ff00:1', hlim=255)/ICMPv6ND_NS(tgt='2001:db8:1::1')/ICMPv6NDOptSrcLLAddr(lladdr=HA)")
+e('NA_FROM_R0', "Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=255)/ICMPv6ND_NA(R=1, S=1, O=1, tgt='2001:db8:1::1')/ICMPv6NDOptDstLLAddr(lladdr=R0)")
+e('NS_DAD_R0', "Ether(dst='33:33:ff:00:00:01', src=HA)/IPv6(src='::', dst='ff02::1:ff00:1', hlim=255)/ICMPv6ND_NS(tgt='2001:db8:1::1')")
+e('NA_DAD_REPLY', "Ether(dst='33:33:00:00:00:01', src=R0)/IPv6(src='2001:db8:1::1', dst='ff02::1', hlim=255)/ICMPv6ND_NA(R=1, S=0, O=1, tgt='2001:db8:1::1')/ICMPv6NDOptDstLLAddr(lladdr=R0)")
+e('NS_FROM_R1', "Ether(dst='33:33:ff:00:00:20', src=R1)/IPv6(src='2001:db8:2::1', dst='ff02::1:ff00:20', hlim=255)/ICMPv6ND_NS(tgt='2001:db8:2::20')/ICMPv6NDOptSrcLLAddr(lladdr=R1)")
+e('NA_FROM_HB', "Ether(dst=R1, src=HB)/IPv6(src='2001:db8:2::20', dst='2001:db8:2::1', hlim=255)/ICMPv6ND_NA(R=0, S=1, O=1, tgt='2001:db8:2::20')/ICMPv6NDOptDstLLAddr(lladdr=HB)")
+e('ECHO4_TO_R0', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='192.0.2.1', id=7, flags=2, ttl=64)/ICMP(type=8, id=0x1234, seq=1)/Raw(b'pingdata')")
+e('ECHO4_REPLY', "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=0, id=0x1234, seq=1)/Raw(b'pingdata')")
+e('ECHO6_TO_R0', "Ether(dst=R0, src=HA)/IPv6(src='2001:db8:1::10', dst='2001:db8:1::1', hlim=64)/ICMPv6EchoRequest(id=0x77, seq=3, data=b'hello6')")
+e('ECHO6_REPLY', "Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6EchoReply(id=0x77, seq=3, data=b'hello6')")
+
+udp_ttl1 = IP(src='192.0.2.10', dst='203.0.113.5', id=99, ttl=1)/UDP(sport=5000, dport=33434)/Raw(b'x'*12)
+e('UDP_TTL1', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='203.0.113.5', id=99, ttl=1)/UDP(sport=5000, dport=33434)/Raw(b'x'*12)")
+emit('TIMXCEED_REPLY', Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=11, code=0)/Raw(bytes(udp_ttl1)[:28]),
+     "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=11, code=0)/Raw(bytes(UDP_TTL1 IP)[:28])")
+
+big_df = IP(src='192.0.2.10', dst='198.51.100.20', id=5, flags=2, ttl=64)/UDP(sport=5000, dport=9)/Raw(b'y'*1422)
+e('UDP_BIG_DF', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='198.51.100.20', id=5, flags=2, ttl=64)/UDP(sport=5000, dport=9)/Raw(b'y'*1422)")
+emit('NEEDFRAG_REPLY', Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=3, code=4, nexthopmtu=1400)/Raw(bytes(big_df)[:28]),
+     "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=3, code=4, nexthopmtu=1400)/Raw(bytes(UDP_BIG_DF IP)[:28])")
+
+big = IP(src='192.0.2.10', dst='198.51.100.20', id=6, flags=0, ttl=64)/UDP(sport=5000, dport=9)/Raw(bytes(range(256))*6)
+e('UDP_BIG', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='198.51.100.20', id=6, flags=0, ttl=64)/UDP(sport=5000, dport=9)/Raw(bytes(range(256))*6)")
+fwd = big.copy(); fwd.ttl = 63; del fwd.chksum
+frags = fragment(IP(bytes(fwd)), fragsize=1376)
+for i, f in enumerate(frags):
+    emit('UDP_BIG_FRAG%d' % i, Ether(dst=HB, src=R1)/f, "Ether(dst=HB, src=R1)/fragment(UDP_BIG with ttl=63, fragsize=1376)[%d]" % i)
+
+e('UDP_FWD_IN', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='198.51.100.20', id=8, ttl=64)/UDP(sport=1234, dport=53)/Raw(b'query')")
+e('UDP_FWD_OUT', "Ether(dst=HB, src=R1)/IP(src='192.0.2.10', dst='198.51.100.20', id=8, ttl=63)/UDP(sport=1234, dport=53)/Raw(b'query')")
+e('UDP6_FWD_IN', "Ether(dst=R0, src=HA)/IPv6(src='2001:db8:1::10', dst='2001:db8:2::20', hlim=64)/UDP(sport=1234, dport=53)/Raw(b'query6')")
+e('UDP6_FWD_OUT', "Ether(dst=HB, src=R1)/IPv6(src='2001:db8:1::10', dst='2001:db8:2::20', hlim=63)/UDP(sport=1234, dport=53)/Raw(b'query6')")
+
+big6 = IPv6(src='2001:db8:1::10', dst='2001:db8:2::20', hlim=64)/UDP(sport=5000, dport=9)/Raw(b'z'*1400)
+e('UDP6_BIG', "Ether(dst=R0, src=HA)/IPv6(src='2001:db8:1::10', dst='2001:db8:2::20', hlim=64)/UDP(sport=5000, dport=9)/Raw(b'z'*1400)")
+emit('TOOBIG_REPLY', Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6PacketTooBig(mtu=1400)/Raw(bytes(big6)[:1232]),
+     "Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6PacketTooBig(mtu=1400)/Raw(bytes(UDP6_BIG IPv6)[:1232])")
+hl1 = IPv6(src='2001:db8:1::10', dst='2001:db8:9::1', hlim=1)/UDP(sport=5000, dport=33434)/Raw(b'q'*4)
+e('UDP6_HLIM1', "Ether(dst=R0, src=HA)/IPv6(src='2001:db8:1::10', dst='2001:db8:9::1', hlim=1)/UDP(sport=5000, dport=33434)/Raw(b'q'*4)")
+emit('TIMXCEED6_REPLY', Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6TimeExceeded(code=0)/Raw(bytes(hl1)),
+     "Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6TimeExceeded(code=0)/Raw(bytes(UDP6_HLIM1 IPv6))")
+
+# CARP: virtual 192.0.2.254/24 and 2001:db8:1::fe/64 on em0, MAC VMAC
+VMAC = '00:00:5e:00:01:01'
+e('ARP_REQ_FOR_VIP', "Ether(dst='ff:ff:ff:ff:ff:ff', src=HA)/ARP(op=1, hwsrc=HA, psrc='192.0.2.10', pdst='192.0.2.254')")
+e('ARP_REPLY_FROM_VIP', "Ether(dst=HA, src=VMAC)/ARP(op=2, hwsrc=VMAC, psrc='192.0.2.254', hwdst=HA, pdst='192.0.2.10')")
+e('GARP_VIP', "Ether(dst='ff:ff:ff:ff:ff:ff', src=VMAC)/ARP(op=1, hwsrc=VMAC, psrc='192.0.2.254', hwdst='00:00:00:00:00:00', pdst='192.0.2.254')")
+e('NS_FOR_VIP', "Ether(dst='33:33:ff:00:00:fe', src=HA)/IPv6(src='2001:db8:1::10', dst='ff02::1:ff00:fe', hlim=255)/ICMPv6ND_NS(tgt='2001:db8:1::fe')/ICMPv6NDOptSrcLLAddr(lladdr=HA)")
+e('NA_FROM_VIP', "Ether(dst=HA, src=VMAC)/IPv6(src='2001:db8:1::fe', dst='2001:db8:1::10', hlim=255)/ICMPv6ND_NA(R=1, S=1, O=1, tgt='2001:db8:1::fe')/ICMPv6NDOptDstLLAddr(lladdr=VMAC)")
+e('UNSOL_NA_VIP', "Ether(dst='33:33:00:00:00:01', src=VMAC)/IPv6(src='2001:db8:1::fe', dst='ff02::1', hlim=255)/ICMPv6ND_NA(R=1, S=0, O=1, tgt='2001:db8:1::fe')/ICMPv6NDOptDstLLAddr(lladdr=VMAC)")
+e('ECHO4_TO_VIP', "Ether(dst=VMAC, src=HA)/IP(src='192.0.2.10', dst='192.0.2.254', id=7, ttl=64)/ICMP(type=8, id=0x1234, seq=2)/Raw(b'vip')")
+e('ECHO4_REPLY_VIP', "Ether(dst=HA, src=VMAC)/IP(src='192.0.2.254', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=0, id=0x1234, seq=2)/Raw(b'vip')")
+
+print("//! Golden frames for the router's tests, built by scapy 2.5 with")
+print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")
+print("//! comment is the scapy expression that produced it.")
+print("#![allow(dead_code)]")
+for name, (b, expr) in out.items():
+    print()
+    print("// " + expr)
+    print("pub(crate) const %s: [u8; %d] = [" % (name, len(b)))
+    for i in range(0, len(b), 16):
+        print("    " + " ".join("0x%02x," % x for x in b[i:i+16]))
+    print("];")

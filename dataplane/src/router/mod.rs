@@ -1,0 +1,34 @@
+//! The appliance's router: pfd owns its data interfaces and the kernel
+//! holds no addresses on them, so ARP, neighbour discovery, echo to our
+//! own addresses, the routing table and IP forwarding (TTL, MTU,
+//! fragmentation, Ethernet rewrite) are done here. Sans-IO, like
+//! smoltcp's interface and neighbour cache: frames and `now` in, frames
+//! to send out; timers run in [`Router::poll`].
+//!
+//! The daemon's per-frame order: ARP goes to [`Router::handle_local`];
+//! an IP frame is parsed and run through pf inbound, then goes to
+//! [`Router::handle_local`] when [`Router::is_local`] says it is ours,
+//! else to [`Router::forward`].
+
+mod errors;
+pub mod forward;
+pub mod fragment;
+pub mod iface;
+mod local;
+pub mod ndp;
+pub mod neighbor;
+pub mod node;
+pub mod route;
+pub mod stats;
+
+pub use forward::Forward;
+pub use iface::{ConfigError, Interface, Interfaces};
+pub use neighbor::{Learn, NeighborCache, NeighborConfig, Resolve, Solicit};
+pub use node::{Outcome, Router, RouterConfig, Tx};
+pub use route::{NextHop, RouteTable};
+pub use stats::{Counters, Drop, Event};
+
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,541 @@
+//! The neighbour cache for ARP (IPv4) and neighbour discovery (IPv6):
+//! RFC 4861's states (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE) for
+//! both families, as Linux's neighbour table also does for ARP, so an
+//! entry past its lifetime is re-confirmed with a unicast probe while
+//! traffic keeps flowing instead of being dropped and re-resolved.
+//! OpenBSD's numbers: an ARP entry lives `arpt_keep` (20 min), an
+//! unanswered one is retried `arp_maxtries` (5) times and then held
+//! down `arpt_down` (20 s); ND's reachable time is 30 s, retransmit 1 s,
+//! 3 multicast and 3 unicast probes, first probe delay 5 s.
+//!
+//! Sans-IO: time is passed in; solicitations to send are collected and
+//! taken with [`NeighborCache::take_solicits`]; timers run in
+//! [`NeighborCache::poll`], whose next deadline is
+//! [`NeighborCache::poll_timeout`].
+
+use crate::wire::ethernet::MacAddr;
+use hashbrown::HashMap;
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+const SEC: u64 = 1_000_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeighborConfig {
+    /// Entries kept at most; the least recently confirmed goes first.
+    pub max_entries: usize,
+    /// Frames held per unresolved neighbour (OpenBSD's `LA_HOLD_QUEUE`);
+    /// the oldest is dropped when a new one arrives.
+    pub queue_len: usize,
+    pub arp_reachable_ns: u64,
+    pub nd_reachable_ns: u64,
+    /// An unused STALE entry is forgotten after this long.
+    pub stale_ns: u64,
+    /// Time between solicitations for one neighbour.
+    pub retrans_ns: u64,
+    /// Broadcast/multicast solicitations before giving up.
+    pub arp_tries: u8,
+    pub nd_tries: u8,
+    /// Unicast probes of a DELAY/PROBE entry before it is dropped.
+    pub unicast_probes: u8,
+    /// Wait between the first use of a STALE entry and the first probe.
+    pub delay_ns: u64,
+    /// After resolution failed, packets to the neighbour are refused
+    /// for this long without new solicitations.
+    pub hold_down_ns: u64,
+}
+
+impl Default for NeighborConfig {
+    fn default() -> Self {
+        NeighborConfig {
+            max_entries: 4096,
+            queue_len: 10,
+            arp_reachable_ns: 20 * 60 * SEC,
+            nd_reachable_ns: 30 * SEC,
+            stale_ns: 20 * 60 * SEC,
+            retrans_ns: SEC,
+            arp_tries: 5,
+            nd_tries: 3,
+            unicast_probes: 3,
+            delay_ns: 5 * SEC,
+            hold_down_ns: 20 * SEC,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    Incomplete {
+        tries: u8,
+        next_ns: u64,
+        queue: VecDeque<Vec<u8>>,
+    },
+    Reachable {
+        mac: MacAddr,
+        until_ns: u64,
+    },
+    Stale {
+        mac: MacAddr,
+        since_ns: u64,
+    },
+    Delay {
+        mac: MacAddr,
+        probe_ns: u64,
+    },
+    Probe {
+        mac: MacAddr,
+        tries: u8,
+        next_ns: u64,
+    },
+    Failed {
+        until_ns: u64,
+    },
+    /// Configured (`arp -s`, `ndp -s`): never expires, never evicted,
+    /// never overwritten by what the wire says.
+    Static {
+        mac: MacAddr,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    state: State,
+    /// Last time the entry was created or confirmed: eviction order.
+    touched_ns: u64,
+}
+
+/// What [`NeighborCache::resolve`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolve {
+    Known(MacAddr),
+    /// Resolution under way: hold the frame with [`NeighborCache::hold`].
+    Pending,
+    /// Resolution failed recently; drop (and answer host unreachable).
+    Failed,
+}
+
+/// A solicitation the cache wants sent: an ARP request or neighbour
+/// solicitation for `target` out of `ifindex`, to `unicast` (a probe of
+/// a known neighbour) or broadcast / solicited-node multicast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Solicit {
+    pub ifindex: u32,
+    pub target: IpAddr,
+    pub unicast: Option<MacAddr>,
+}
+
+/// How a learned address is trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Learn {
+    /// Confirmed reachable: an ARP reply or request to us, a solicited NA.
+    Reachable,
+    /// Heard of but unconfirmed: an NS's source link-layer address, an
+    /// unsolicited NA that overrides.
+    Stale,
+}
+
+/// What happened to queued frames, for the caller's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheDrops {
+    /// Frames pushed out of a full pending queue.
+    pub overflow: u64,
+    /// Frames dropped with an entry that failed or was evicted.
+    pub expired: u64,
+    /// Entries evicted to make room.
+    pub evicted: u64,
+}
+
+fn tries_for(cfg: &NeighborConfig, ip: IpAddr) -> u8 {
+    if ip.is_ipv4() {
+        cfg.arp_tries
+    } else {
+        cfg.nd_tries
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NeighborCache {
+    pub cfg: NeighborConfig,
+    entries: HashMap<(u32, IpAddr), Entry>,
+    out: Vec<Solicit>,
+    pub drops: CacheDrops,
+}
+
+impl NeighborCache {
+    pub fn new(cfg: NeighborConfig) -> Self {
+        NeighborCache {
+            cfg,
+            ..Self::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn state(&self, ifindex: u32, ip: IpAddr) -> Option<&State> {
+        self.entries.get(&(ifindex, ip)).map(|e| &e.state)
+    }
+
+    fn reachable_ns(&self, ip: IpAddr) -> u64 {
+        if ip.is_ipv4() {
+            self.cfg.arp_reachable_ns
+        } else {
+            self.cfg.nd_reachable_ns
+        }
+    }
+
+    /// Solicitations to send, oldest first.
+    pub fn take_solicits(&mut self) -> Vec<Solicit> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// The link address for `ip` on `ifindex`, starting resolution when
+    /// there is none.
+    pub fn resolve(&mut self, ifindex: u32, ip: IpAddr, now: u64) -> Resolve {
+        let key = (ifindex, ip);
+        let retrans = self.cfg.retrans_ns;
+        let delay = self.cfg.delay_ns;
+        let probes = self.cfg.unicast_probes;
+        let Some(e) = self.entries.get_mut(&key) else {
+            self.start(key, now);
+            return Resolve::Pending;
+        };
+        let mut solicit = None;
+        let res = match &mut e.state {
+            State::Incomplete { .. } => Resolve::Pending,
+            State::Static { mac } => Resolve::Known(*mac),
+            State::Reachable { mac, until_ns } if now < *until_ns => Resolve::Known(*mac),
+            State::Reachable { mac, .. } | State::Stale { mac, .. } => {
+                let mac = *mac;
+                e.state = State::Delay {
+                    mac,
+                    probe_ns: now.saturating_add(delay),
+                };
+                Resolve::Known(mac)
+            }
+            State::Delay { mac, probe_ns } => {
+                let mac = *mac;
+                if now >= *probe_ns {
+                    e.state = State::Probe {
+                        mac,
+                        tries: 1,
+                        next_ns: now.saturating_add(retrans),
+                    };
+                    solicit = Some(mac);
+                }
+                Resolve::Known(mac)
+            }
+            State::Probe {
+                mac,
+                tries,
+                next_ns,
+            } => {
+                let mac = *mac;
+                if now < *next_ns {
+                    Resolve::Known(mac)
+                } else if *tries >= probes {
+                    // RFC 4861 7.3.3: a neighbour that stops answering
+                    // its probes is deleted; this packet starts anew.
+                    self.entries.remove(&key);
+                    self.start(key, now);
+                    return Resolve::Pending;
+                } else {
+                    *tries += 1;
+                    *next_ns = now.saturating_add(retrans);
+                    solicit = Some(mac);
+                    Resolve::Known(mac)
+                }
+            }
+            State::Failed { until_ns } if now < *until_ns => Resolve::Failed,
+            State::Failed { .. } => {
+                self.entries.remove(&key);
+                self.start(key, now);
+                return Resolve::Pending;
+            }
+        };
+        if let Some(mac) = solicit {
+            self.out.push(Solicit {
+                ifindex,
+                target: ip,
+                unicast: Some(mac),
+            });
+        }
+        res
+    }
+
+    /// A new INCOMPLETE entry, with its first solicitation.
+    fn start(&mut self, key: (u32, IpAddr), now: u64) {
+        self.make_room(now);
+        self.entries.insert(
+            key,
+            Entry {
+                state: State::Incomplete {
+                    tries: 1,
+                    next_ns: now.saturating_add(self.cfg.retrans_ns),
+                    queue: VecDeque::new(),
+                },
+                touched_ns: now,
+            },
+        );
+        self.out.push(Solicit {
+            ifindex: key.0,
+            target: key.1,
+            unicast: None,
+        });
+    }
+
+    /// Evict the least recently confirmed entry while full; resolved
+    /// entries go before ones still resolving, so a flood of packets to
+    /// unknown hosts cannot push out the neighbours that carry traffic
+    /// until it has used up all the room.
+    fn make_room(&mut self, _now: u64) {
+        while self.entries.len() >= self.cfg.max_entries.max(1) {
+            let victim = self
+                .entries
+                .iter()
+                .filter(|(_, e)| !matches!(e.state, State::Static { .. }))
+                .min_by_key(|(_, e)| (matches!(e.state, State::Incomplete { .. }), e.touched_ns))
+                .map(|(k, _)| *k);
+            let Some(k) = victim else { return };
+            if let Some(Entry {
+                state: State::Incomplete { queue, .. },
+                ..
+            }) = self.entries.remove(&k)
+            {
+                self.drops.expired += queue.len() as u64;
+            }
+            self.drops.evicted += 1;
+        }
+    }
+
+    /// Hold `frame` until `ip` on `ifindex` resolves. Returns false when
+    /// there is no resolution under way (the frame is dropped).
+    pub fn hold(&mut self, ifindex: u32, ip: IpAddr, frame: Vec<u8>) -> bool {
+        let max = self.cfg.queue_len;
+        match self.entries.get_mut(&(ifindex, ip)) {
+            Some(Entry {
+                state: State::Incomplete { queue, .. },
+                ..
+            }) => {
+                if max == 0 {
+                    self.drops.overflow += 1;
+                    return true;
+                }
+                while queue.len() >= max {
+                    queue.pop_front();
+                    self.drops.overflow += 1;
+                }
+                queue.push_back(frame);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Record that `ip` on `ifindex` is at `mac`. With `create` false
+    /// only an existing entry is updated (RFC 4861 7.2.5: an
+    /// advertisement for an unknown neighbour is ignored; RFC 826: only
+    /// a request to us adds a new sender). Returns frames that were
+    /// waiting for this neighbour, for the caller to address to `mac`.
+    pub fn learn(
+        &mut self,
+        ifindex: u32,
+        ip: IpAddr,
+        mac: MacAddr,
+        how: Learn,
+        create: bool,
+        now: u64,
+    ) -> Vec<Vec<u8>> {
+        let key = (ifindex, ip);
+        let reach = now.saturating_add(self.reachable_ns(ip));
+        let fresh = match how {
+            Learn::Reachable => State::Reachable {
+                mac,
+                until_ns: reach,
+            },
+            Learn::Stale => State::Stale { mac, since_ns: now },
+        };
+        let Some(e) = self.entries.get_mut(&key) else {
+            if create {
+                self.make_room(now);
+                self.entries.insert(
+                    key,
+                    Entry {
+                        state: fresh,
+                        touched_ns: now,
+                    },
+                );
+            }
+            return Vec::new();
+        };
+        if let State::Static { .. } = e.state {
+            return Vec::new();
+        }
+        let old = std::mem::replace(&mut e.state, State::Failed { until_ns: 0 });
+        let (new, released) = match old {
+            State::Incomplete { queue, .. } => (fresh, Vec::from(queue)),
+            // Hearsay about a neighbour we already know at this address
+            // changes nothing (RFC 4861 7.2.3: same address, no change).
+            State::Reachable { mac: m, until_ns } if how == Learn::Stale && m == mac => {
+                (State::Reachable { mac: m, until_ns }, Vec::new())
+            }
+            State::Delay { mac: m, probe_ns } if how == Learn::Stale && m == mac => {
+                (State::Delay { mac: m, probe_ns }, Vec::new())
+            }
+            State::Probe {
+                mac: m,
+                tries,
+                next_ns,
+            } if how == Learn::Stale && m == mac => (
+                State::Probe {
+                    mac: m,
+                    tries,
+                    next_ns,
+                },
+                Vec::new(),
+            ),
+            _ => (fresh, Vec::new()),
+        };
+        e.state = new;
+        e.touched_ns = now;
+        released
+    }
+
+    /// Mark a known neighbour STALE without changing its address (an
+    /// NA without override that disagrees with the cache).
+    pub fn mark_stale(&mut self, ifindex: u32, ip: IpAddr, now: u64) {
+        if let Some(e) = self.entries.get_mut(&(ifindex, ip)) {
+            if let State::Reachable { mac, .. } = e.state {
+                e.state = State::Stale { mac, since_ns: now };
+            }
+        }
+    }
+
+    /// A permanent entry; frames waiting for `ip` are returned to be
+    /// sent to `mac`. A full cache makes room as for a learned entry.
+    pub fn add_static(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr, now: u64) -> Vec<Vec<u8>> {
+        let key = (ifindex, ip);
+        let old = self.entries.remove(&key);
+        if old.is_none() {
+            self.make_room(now);
+        }
+        self.entries.insert(
+            key,
+            Entry {
+                state: State::Static { mac },
+                touched_ns: now,
+            },
+        );
+        match old {
+            Some(Entry {
+                state: State::Incomplete { queue, .. },
+                ..
+            }) => Vec::from(queue),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn remove(&mut self, ifindex: u32, ip: IpAddr) -> bool {
+        self.entries.remove(&(ifindex, ip)).is_some()
+    }
+
+    /// Run the timers: retransmit solicitations, give up on silent
+    /// neighbours, age REACHABLE to STALE, forget old STALE entries.
+    pub fn poll(&mut self, now: u64) {
+        let cfg = self.cfg;
+        let mut gone = Vec::new();
+        for (k, e) in self.entries.iter_mut() {
+            let tries_max = tries_for(&cfg, k.1);
+            match &mut e.state {
+                State::Incomplete {
+                    tries,
+                    next_ns,
+                    queue,
+                } if now >= *next_ns => {
+                    if *tries >= tries_max {
+                        self.drops.expired += queue.len() as u64;
+                        e.state = State::Failed {
+                            until_ns: now.saturating_add(cfg.hold_down_ns),
+                        };
+                    } else {
+                        *tries += 1;
+                        *next_ns = now.saturating_add(cfg.retrans_ns);
+                        self.out.push(Solicit {
+                            ifindex: k.0,
+                            target: k.1,
+                            unicast: None,
+                        });
+                    }
+                }
+                State::Reachable { mac, until_ns } if now >= *until_ns => {
+                    e.state = State::Stale {
+                        mac: *mac,
+                        since_ns: *until_ns,
+                    };
+                }
+                State::Stale { since_ns, .. } if now >= since_ns.saturating_add(cfg.stale_ns) => {
+                    gone.push(*k);
+                }
+                State::Delay { mac, probe_ns } if now >= *probe_ns => {
+                    let mac = *mac;
+                    e.state = State::Probe {
+                        mac,
+                        tries: 1,
+                        next_ns: now.saturating_add(cfg.retrans_ns),
+                    };
+                    self.out.push(Solicit {
+                        ifindex: k.0,
+                        target: k.1,
+                        unicast: Some(mac),
+                    });
+                }
+                State::Probe {
+                    mac,
+                    tries,
+                    next_ns,
+                } if now >= *next_ns => {
+                    if *tries >= cfg.unicast_probes {
+                        gone.push(*k);
+                    } else {
+                        *tries += 1;
+                        *next_ns = now.saturating_add(cfg.retrans_ns);
+                        self.out.push(Solicit {
+                            ifindex: k.0,
+                            target: k.1,
+                            unicast: Some(*mac),
+                        });
+                    }
+                }
+                State::Failed { until_ns } if now >= *until_ns => gone.push(*k),
+                _ => {}
+            }
+        }
+        for k in gone {
+            self.entries.remove(&k);
+        }
+    }
+
+    /// The earliest time [`NeighborCache::poll`] has work to do.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let stale = self.cfg.stale_ns;
+        self.entries
+            .values()
+            .filter_map(|e| match &e.state {
+                State::Incomplete { next_ns, .. } | State::Probe { next_ns, .. } => Some(*next_ns),
+                State::Reachable { until_ns, .. } | State::Failed { until_ns } => Some(*until_ns),
+                State::Stale { since_ns, .. } => Some(since_ns.saturating_add(stale)),
+                State::Delay { probe_ns, .. } => Some(*probe_ns),
+                State::Static { .. } => None,
+            })
+            .min()
+    }
+}
+
+#[cfg(test)]
+#[path = "neighbor_tests.rs"]
+mod tests;

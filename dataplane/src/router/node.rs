@@ -1,0 +1,452 @@
+//! The router itself: interfaces, routes and neighbours together, and
+//! the output path every frame it sends goes through (route, MTU,
+//! neighbour resolution, Ethernet header).
+
+use super::iface::{is_link_local6, ConfigError, Interface, Interfaces};
+use super::ndp;
+use super::neighbor::{NeighborCache, NeighborConfig, Resolve};
+use super::route::{NextHop, RouteTable};
+use super::stats::{Counters, Drop, Event};
+use crate::wire::ethernet::{EthernetFrame, MacAddr};
+use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::ipv6::Ipv6Packet;
+use crate::wire::{array, byte};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+const SEC: u64 = 1_000_000_000;
+
+/// A frame to send out of interface `ifindex`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tx {
+    pub ifindex: u32,
+    pub frame: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouterConfig {
+    pub neighbor: NeighborConfig,
+    /// ICMP errors sent per second at most (the kernel's
+    /// `icmperrppslim`, 100); 0 sends none.
+    pub icmp_errors_per_sec: u32,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig {
+            neighbor: NeighborConfig::default(),
+            icmp_errors_per_sec: 100,
+        }
+    }
+}
+
+/// How the output path left a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Sent (in `tx`) out of `ifindex`.
+    Sent {
+        ifindex: u32,
+    },
+    /// Held until the next hop on `ifindex` answers; a solicitation
+    /// may be in `tx`.
+    Queued {
+        ifindex: u32,
+    },
+    Dropped(Drop),
+}
+
+#[derive(Clone, Debug)]
+pub struct Router {
+    pub ifaces: Interfaces,
+    pub routes: RouteTable,
+    pub neighbors: NeighborCache,
+    pub counters: Counters,
+    pub(crate) cfg: RouterConfig,
+    /// ICMP error rate limit: errors allowed in the current second.
+    icmp_window: u64,
+    icmp_sent: u32,
+    /// IPv4 ident of the packets the router originates.
+    pub(crate) next_ident: u16,
+}
+
+impl Router {
+    /// A router over `ifaces` with their connected routes; add static
+    /// and default routes to `routes` afterwards.
+    pub fn new(ifaces: Interfaces, cfg: RouterConfig) -> Self {
+        let routes = RouteTable::connected(&ifaces);
+        Router {
+            ifaces,
+            routes,
+            neighbors: NeighborCache::new(cfg.neighbor),
+            counters: Counters::default(),
+            cfg,
+            icmp_window: 0,
+            icmp_sent: 0,
+            next_ident: 1,
+        }
+    }
+
+    /// Whether a packet to `dst` arriving on `in_ifindex` is for the
+    /// router itself: one of its addresses (a link-local one only on
+    /// its own link), or IPv6 multicast the router listens to
+    /// (all-nodes, and the solicited-node groups of its addresses).
+    pub fn is_local(&self, in_ifindex: u32, dst: IpAddr) -> bool {
+        let Some(ifc) = self.ifaces.get(in_ifindex) else {
+            return false;
+        };
+        match dst {
+            IpAddr::V6(d) if is_link_local6(d) => ifc.owns(dst),
+            IpAddr::V6(d) if d.is_multicast() => {
+                d == ndp::ALL_NODES
+                    || ndp::solicited_node(ifc.link_local) == d
+                    || ifc.v6.iter().any(|a| ndp::solicited_node(a.addr) == d)
+                    || ifc.vips.iter().any(|v| match v.addr {
+                        IpAddr::V6(a) => v.master && ndp::solicited_node(a) == d,
+                        IpAddr::V4(_) => false,
+                    })
+            }
+            _ => self.ifaces.owner_of(dst).is_some(),
+        }
+    }
+
+    /// Run the neighbour timers and return the solicitations due, plus
+    /// counters for frames that gave up waiting.
+    pub fn poll(&mut self, now: u64) -> Vec<Tx> {
+        self.neighbors.poll(now);
+        let mut tx = Vec::new();
+        self.drain_solicits(&mut tx);
+        self.sync_cache_drops();
+        tx
+    }
+
+    /// When [`Router::poll`] next has work.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.neighbors.poll_timeout()
+    }
+
+    fn sync_cache_drops(&mut self) {
+        let d = std::mem::take(&mut self.neighbors.drops);
+        for _ in 0..d.overflow {
+            self.counters.drop(Drop::PendingOverflow);
+        }
+        for _ in 0..d.expired {
+            self.counters.drop(Drop::PendingExpired);
+        }
+        self.counters.event_n(Event::NeighborEvicted, d.evicted);
+    }
+
+    /// Turn the cache's solicitation requests into frames.
+    pub(crate) fn drain_solicits(&mut self, tx: &mut Vec<Tx>) {
+        for s in self.neighbors.take_solicits() {
+            let Some(ifc) = self.ifaces.get(s.ifindex) else {
+                continue;
+            };
+            let f = match s.target {
+                IpAddr::V4(t) => {
+                    let Some(IpAddr::V4(src)) = ifc.source_for(s.target) else {
+                        self.counters.drop(Drop::NoSourceAddress);
+                        continue;
+                    };
+                    self.counters.event(Event::ArpRequested);
+                    ndp::arp_request(
+                        ifc.mac,
+                        src,
+                        t,
+                        s.unicast.unwrap_or(ndp::BROADCAST_MAC),
+                        ifc.vlan,
+                    )
+                }
+                IpAddr::V6(t) => {
+                    let Some(IpAddr::V6(src)) = ifc.source_for(s.target) else {
+                        continue;
+                    };
+                    self.counters.event(Event::NeighborSolicited);
+                    ndp::neighbor_solicit(ifc.mac, ifc.vlan, src, t, s.unicast)
+                }
+            };
+            tx.push(Tx {
+                ifindex: s.ifindex,
+                frame: f,
+            });
+        }
+    }
+
+    /// Frames released by the cache, addressed to `mac` and sent.
+    pub(crate) fn release(
+        &mut self,
+        ifindex: u32,
+        mac: MacAddr,
+        frames: Vec<Vec<u8>>,
+        tx: &mut Vec<Tx>,
+    ) {
+        self.counters.event_n(Event::Released, frames.len() as u64);
+        for mut f in frames {
+            EthernetFrame::new_unchecked(&mut f[..]).set_dst_addr(mac);
+            tx.push(Tx { ifindex, frame: f });
+        }
+    }
+
+    /// The next hop for `dst`: link-local destinations stay on `scope`
+    /// (the interface the packet came in on), everything else is routed.
+    pub(crate) fn next_hop(&self, dst: IpAddr, scope: Option<u32>) -> Option<NextHop> {
+        match dst {
+            IpAddr::V6(d) if is_link_local6(d) => scope.map(|ifindex| NextHop {
+                ifindex,
+                gateway: None,
+            }),
+            _ => self.routes.lookup_ip(dst),
+        }
+    }
+
+    /// An Ethernet frame around `ip` for interface `ifc`: its MAC and
+    /// VLAN, destination left zero until the next hop is known.
+    pub(crate) fn frame_for(ifc: &Interface, ip: &[u8]) -> Vec<u8> {
+        let mac = if ifc.vips.is_empty() {
+            ifc.mac
+        } else {
+            match ip_src(ip) {
+                Some(s) => ifc.mac_for_source(s),
+                None => ifc.mac,
+            }
+        };
+        crate::wire::build::ethernet_wrap(ip, mac, [0; 6], ifc.vlan)
+    }
+
+    /// Send frames built by [`Router::frame_for`] for `hop`'s interface
+    /// (one packet or the fragments of one) to the next hop: addressed
+    /// now if it is known, else held while it is resolved.
+    pub(crate) fn output(
+        &mut self,
+        frames: Vec<Vec<u8>>,
+        dst: IpAddr,
+        hop: NextHop,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Outcome {
+        let ifindex = hop.ifindex;
+        let nbr = hop.neighbor(dst);
+        let out = match self.neighbors.resolve(ifindex, nbr, now) {
+            Resolve::Known(m) => {
+                for mut f in frames {
+                    EthernetFrame::new_unchecked(&mut f[..]).set_dst_addr(m);
+                    tx.push(Tx { ifindex, frame: f });
+                }
+                Outcome::Sent { ifindex }
+            }
+            Resolve::Pending => {
+                for f in frames {
+                    if self.neighbors.hold(ifindex, nbr, f) {
+                        self.counters.event(Event::Queued);
+                    }
+                }
+                Outcome::Queued { ifindex }
+            }
+            Resolve::Failed => {
+                self.counters.drop(Drop::HostUnreach);
+                Outcome::Dropped(Drop::HostUnreach)
+            }
+        };
+        self.drain_solicits(tx);
+        self.sync_cache_drops();
+        out
+    }
+
+    /// Route and send a packet the router originates (echo replies, ICMP
+    /// errors). IPv4 without DF is fragmented to the egress MTU.
+    pub(crate) fn send_own(
+        &mut self,
+        pkt: Vec<u8>,
+        scope: Option<u32>,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Outcome {
+        let Some(dst) = ip_dst(&pkt) else {
+            self.counters.drop(Drop::Malformed);
+            return Outcome::Dropped(Drop::Malformed);
+        };
+        let Some(hop) = self.next_hop(dst, scope) else {
+            self.counters.drop(Drop::NoRoute);
+            return Outcome::Dropped(Drop::NoRoute);
+        };
+        let Some(ifc) = self.ifaces.get(hop.ifindex) else {
+            self.counters.drop(Drop::UnknownInterface);
+            return Outcome::Dropped(Drop::UnknownInterface);
+        };
+        let frames = if pkt.len() <= usize::from(ifc.mtu) {
+            vec![Self::frame_for(ifc, &pkt)]
+        } else if dst.is_ipv4() {
+            match super::fragment::fragment_v4(&pkt, usize::from(ifc.mtu)) {
+                Ok(v) => {
+                    let n = v.len() as u64;
+                    let f = v.iter().map(|p| Self::frame_for(ifc, p)).collect();
+                    self.counters.event_n(Event::FragmentsMade, n);
+                    f
+                }
+                Err(d) => {
+                    self.counters.drop(d);
+                    return Outcome::Dropped(d);
+                }
+            }
+        } else {
+            self.counters.drop(Drop::TooBig);
+            return Outcome::Dropped(Drop::TooBig);
+        };
+        self.output(frames, dst, hop, now, tx)
+    }
+
+    /// The ICMP error rate limit: true when one more may be sent now.
+    pub(crate) fn icmp_error_allowed(&mut self, now: u64) -> bool {
+        let w = now / SEC;
+        if w != self.icmp_window {
+            self.icmp_window = w;
+            self.icmp_sent = 0;
+        }
+        if self.icmp_sent >= self.cfg.icmp_errors_per_sec {
+            self.counters.event(Event::IcmpErrorRateLimited);
+            return false;
+        }
+        self.icmp_sent += 1;
+        true
+    }
+
+    /// `arp -s` / `ndp -s`: a permanent neighbour. Frames that were
+    /// waiting for it are returned, addressed.
+    pub fn add_static_neighbor(
+        &mut self,
+        ifindex: u32,
+        ip: IpAddr,
+        mac: MacAddr,
+        now: u64,
+    ) -> Vec<Tx> {
+        let rel = self.neighbors.add_static(ifindex, ip, mac, now);
+        let mut tx = Vec::new();
+        self.release(ifindex, mac, rel, &mut tx);
+        self.sync_cache_drops();
+        tx
+    }
+
+    /// Add a CARP virtual address (backup until made master). The
+    /// connected routes are rebuilt; static routes are kept.
+    pub fn add_vip(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        prefix: u8,
+        mac: MacAddr,
+    ) -> Result<(), ConfigError> {
+        self.ifaces.add_vip(ifindex, addr, prefix, mac)?;
+        let hop = NextHop {
+            ifindex,
+            gateway: None,
+        };
+        self.routes.add_connected(addr, prefix, hop);
+        Ok(())
+    }
+
+    /// CARP changed state for `addr`: as master the router answers ARP
+    /// and ND for it with the virtual MAC and accepts frames to that
+    /// MAC; becoming master returns the announcement to send (a
+    /// gratuitous ARP or unsolicited NA from the virtual MAC).
+    pub fn set_vip_master(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        master: bool,
+    ) -> Result<Vec<Tx>, ConfigError> {
+        let changed = self.ifaces.set_vip_master(ifindex, addr, master)?;
+        let mac = self
+            .ifaces
+            .get(ifindex)
+            .and_then(|i| i.vips.iter().find(|v| v.addr == addr))
+            .map(|v| v.mac);
+        Ok(match (changed && master, mac) {
+            (true, Some(m)) => self.announce(ifindex, addr, m).into_iter().collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    pub fn iface(&self, ifindex: u32) -> Option<&Interface> {
+        self.ifaces.get(ifindex)
+    }
+
+    /// Unsolicited announcements of `ip` at `mac` on `ifindex`: a
+    /// gratuitous ARP request (sender and target both `ip`) or an
+    /// unsolicited NA to all-nodes with override set. CARP sends these
+    /// with its virtual MAC when it becomes master.
+    pub fn announce(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr) -> Option<Tx> {
+        let ifc = self.ifaces.get(ifindex)?;
+        let frame = match ip {
+            IpAddr::V4(a) => {
+                self.counters.event(Event::ArpRequested);
+                ndp::arp_request(mac, a, a, ndp::BROADCAST_MAC, ifc.vlan)
+            }
+            IpAddr::V6(a) => {
+                self.counters.event(Event::NeighborAdvertised);
+                ndp::neighbor_advert(
+                    mac,
+                    ifc.vlan,
+                    a,
+                    ndp::ALL_NODES,
+                    ndp::multicast_mac(ndp::ALL_NODES),
+                    ndp::na_flag::ROUTER | ndp::na_flag::OVERRIDE,
+                )
+            }
+        };
+        Some(Tx { ifindex, frame })
+    }
+
+    /// [`Router::announce`] for every address of `ifindex` with the
+    /// interface's own MAC (link up, address added).
+    pub fn announce_all(&mut self, ifindex: u32) -> Vec<Tx> {
+        let Some(ifc) = self.ifaces.get(ifindex) else {
+            return Vec::new();
+        };
+        let mac = ifc.mac;
+        let addrs: Vec<IpAddr> = ifc
+            .v4
+            .iter()
+            .map(|a| IpAddr::V4(a.addr))
+            .chain(std::iter::once(IpAddr::V6(ifc.link_local)))
+            .chain(ifc.v6.iter().map(|a| IpAddr::V6(a.addr)))
+            .collect();
+        addrs
+            .into_iter()
+            .filter_map(|a| self.announce(ifindex, a, mac))
+            .collect()
+    }
+}
+
+/// The source of an IP packet, by its version nibble.
+pub(crate) fn ip_src(pkt: &[u8]) -> Option<IpAddr> {
+    match byte(pkt, 0) >> 4 {
+        4 => Some(IpAddr::V4(Ipv4Addr::from(array::<4>(pkt, 12)))),
+        6 => Some(IpAddr::V6(Ipv6Addr::from(array::<16>(pkt, 8)))),
+        _ => None,
+    }
+}
+
+/// The destination of an IP packet, by its version nibble.
+pub(crate) fn ip_dst(pkt: &[u8]) -> Option<IpAddr> {
+    match byte(pkt, 0) >> 4 {
+        4 => Ipv4Packet::new_checked(pkt)
+            .ok()
+            .map(|p| IpAddr::V4(p.dst_addr())),
+        6 => Ipv6Packet::new_checked(pkt)
+            .ok()
+            .map(|p| IpAddr::V6(p.dst_addr())),
+        _ => None,
+    }
+}
+
+/// Sources and destinations never forwarded (and never answered).
+pub(crate) fn martian_v4(a: Ipv4Addr) -> bool {
+    let o = a.octets();
+    o[0] == 0 || o[0] == 127 || o[0] >= 224
+}
+
+pub(crate) fn martian_v6(a: Ipv6Addr) -> bool {
+    a.is_unspecified() || a.is_loopback() || a.is_multicast() || is_link_local6(a) || {
+        // ::ffff:0:0/96 never appears on the wire
+        let o: [u8; 16] = a.octets();
+        array::<12>(&o, 0) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]
+    }
+}
