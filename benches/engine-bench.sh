@@ -55,9 +55,9 @@ done
 echo "== reference: Linux conntrack object size"
 if [ "$(id -u)" -eq 0 ] && command -v nft >/dev/null; then
     ip netns add "$NS"
-    ip netns exec "$NS" nft -f - <<'NFT'
-table inet t { chain c { type filter hook forward priority 0; ct state established accept; } }
-NFT
+    ip netns exec "$NS" nft add table inet t
+    ip netns exec "$NS" nft add chain inet t c '{ type filter hook forward priority 0; }'
+    ip netns exec "$NS" nft add rule inet t c ct state established accept
     grep -E '^nf_conntrack ' /proc/slabinfo | awk '{ print "nf_conntrack slab object: " $4 " bytes" }'
 else
     echo "(needs root and nft)"
