@@ -471,3 +471,35 @@ fn frames_larger_than_a_block_are_counted_not_delivered() {
         assert_eq!(b.stats().rx_truncated, 1);
     });
 }
+
+#[test]
+fn fanout_members_do_not_see_their_own_transmissions() {
+    if !can_run("fanout_members_do_not_see_their_own_transmissions") {
+        return;
+    }
+    let ns = Ns::new("fanecho");
+    ns.veth("pa", "pb");
+    ns.run(|| {
+        // Once a socket joins a fanout group the group's hook receives
+        // for it: the ignore-outgoing filter must be the group's too.
+        // Without qdisc bypass the kernel shows transmissions to taps.
+        let fan = AfPacketCfg {
+            fanout_group: Some(77),
+            qdisc_bypass: false,
+            ..cfg()
+        };
+        let mut a0 = AfPacketPort::open("pa", &fan).expect("open pa worker 0");
+        let mut a1 = AfPacketPort::open("pa", &fan).expect("open pa worker 1");
+        let mut b = AfPacketPort::open("pb", &cfg()).expect("open pb");
+        let mut tx = TxBatch::new(32, 256);
+        for n in 0..32 {
+            tx.push(&raw_frame(b.mac(), a0.mac(), n, 64));
+        }
+        assert_eq!(a0.tx_burst(&mut tx).unwrap(), 32);
+        assert_eq!(collect(&mut b, 32, |f| contains(f, b"pfd!")).len(), 32);
+        for a in [&mut a0, &mut a1] {
+            let echo = collect_for(a, 1, Duration::from_millis(200), |f| contains(f, b"pfd!"));
+            assert!(echo.is_empty(), "a fanout member saw its own transmissions");
+        }
+    });
+}

@@ -189,7 +189,11 @@ impl AfPacketPort {
                 .map_err(err("PACKET_ADD_MEMBERSHIP"))?;
         }
         if let Some(group) = cfg.fanout_group {
-            let arg: u32 = u32::from(group) | (libc::PACKET_FANOUT_HASH << 16);
+            // Once in a group, the group's hook receives for the socket
+            // and the socket's own PACKET_IGNORE_OUTGOING no longer
+            // applies: the group needs the flag itself.
+            let kind = libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+            let arg: u32 = u32::from(group) | (kind << 16);
             sys::set_packet_opt(&rx_fd, libc::PACKET_FANOUT, &arg).map_err(err("PACKET_FANOUT"))?;
         }
         let mac = sys::bound_mac(&rx_fd).map_err(err("getsockname"))?;
