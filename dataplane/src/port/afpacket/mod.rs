@@ -50,7 +50,11 @@ pub struct AfPacketCfg {
     pub tx_frame_size: u32,
     pub tx_frame_nr: u32,
     /// `PACKET_FANOUT_HASH` group: every worker's port on one interface
-    /// uses the same id (unique per interface). `None` for one worker.
+    /// uses the same id, and no other interface or process in the
+    /// network namespace may use it (the kernel would refuse the join or,
+    /// worse, mix the groups). `None` for one worker. A port receives
+    /// alone between its bind and its join, so frames arriving in that
+    /// instant at start-up can reach two workers.
     pub fanout_group: Option<u16>,
     pub qdisc_bypass: bool,
     /// Receive frames for any destination address, as a bridge or a
