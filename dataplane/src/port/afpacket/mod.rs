@@ -110,10 +110,12 @@ impl std::error::Error for OpenError {
 pub struct AfPacketPort {
     name: String,
     mac: [u8; 6],
-    rx_fd: OwnedFd,
-    tx_fd: OwnedFd,
+    // Fields drop in order: the rings are unmapped before their sockets
+    // close, so the kernel never tears down a ring still mapped.
     rx: RxRing,
     tx: TxRing,
+    rx_fd: OwnedFd,
+    tx_fd: OwnedFd,
     stats: PortStats,
 }
 
