@@ -503,3 +503,36 @@ fn fanout_members_do_not_see_their_own_transmissions() {
         }
     });
 }
+
+#[test]
+fn promiscuous_mode_is_held_while_the_port_is_open() {
+    if !can_run("promiscuous_mode_is_held_while_the_port_is_open") {
+        return;
+    }
+    let ns = Ns::new("promisc");
+    ns.veth("pa", "pb");
+    assert_eq!(ns.promiscuity("pa"), 0);
+    let (open_p, open_np) = ns.run(|| {
+        let p = AfPacketPort::open("pa", &cfg()).expect("open promiscuous");
+        let with = ns.promiscuity("pa");
+        drop(p);
+        let np = AfPacketPort::open(
+            "pa",
+            &AfPacketCfg {
+                promisc: false,
+                ..cfg()
+            },
+        )
+        .expect("open");
+        (
+            with,
+            ns.promiscuity("pa") + 10 * u32::from(np.name() != "pa"),
+        )
+    });
+    assert_eq!(open_p, 1, "promisc port did not raise the count");
+    assert_eq!(
+        open_np, 0,
+        "a non-promisc port raised it, or the first one's outlived it"
+    );
+    assert_eq!(ns.promiscuity("pa"), 0);
+}

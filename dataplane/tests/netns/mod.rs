@@ -132,6 +132,20 @@ impl Ns {
         mac
     }
 
+    /// The kernel's promiscuity count of `dev` (`ip -d link show`).
+    pub fn promiscuity(&self, dev: &str) -> u32 {
+        let out = Command::new("ip")
+            .args(["-n", &self.name, "-d", "-o", "link", "show", dev])
+            .output()
+            .expect("run ip -d link show");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split_whitespace()
+            .skip_while(|w| *w != "promiscuity")
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no promiscuity for {dev} in: {text}"))
+    }
+
     /// Run `f` on a thread that has entered this namespace; sockets it
     /// opens live here.
     pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
