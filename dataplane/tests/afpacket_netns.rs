@@ -352,6 +352,34 @@ fn open_names_the_failing_step() {
             .expect("accepted a bad block size")
     });
     assert_eq!(e.step, "rx ring");
+    ns.veth("pa", "pb");
+    let small = AfPacketCfg {
+        tx_frame_size: 1024,
+        ..cfg()
+    };
+    let e = ns.run(|| {
+        AfPacketPort::open("pa", &small)
+            .err()
+            .expect("accepted slots smaller than the MTU")
+    });
+    assert_eq!(e.step, "tx ring");
+    assert!(e.to_string().contains("MTU 1500 needs 1518"), "{e}");
+    let small = AfPacketCfg {
+        rx_block_size: 4096,
+        ..cfg()
+    };
+    ns.ip(&["link", "set", "pa", "mtu", "5000"]);
+    let big_slots = AfPacketCfg {
+        tx_frame_size: 8192,
+        ..small
+    };
+    let e = ns.run(|| {
+        AfPacketPort::open("pa", &big_slots)
+            .err()
+            .expect("accepted a block smaller than the MTU")
+    });
+    assert_eq!(e.step, "rx ring");
+    assert!(e.to_string().contains("MTU 5000"), "{e}");
 }
 
 #[test]
@@ -393,6 +421,10 @@ fn a_small_ring_wraps_many_times_without_loss_or_reordering() {
     }
     let ns = Ns::new("wrap");
     ns.veth("pa", "pb");
+    // Small slots need a small MTU (open checks); the frames are <= 180.
+    for dev in ["pa", "pb"] {
+        ns.ip(&["link", "set", dev, "mtu", "200"]);
+    }
     ns.run(|| {
         // Four one-page blocks and 16 TX slots: 3000 frames wrap both
         // rings well over a hundred times; bursts of 7 end mid-block.
@@ -444,9 +476,6 @@ fn frames_larger_than_a_block_are_counted_not_delivered() {
     }
     let ns = Ns::new("trunc");
     ns.veth("pa", "pb");
-    for dev in ["pa", "pb"] {
-        ns.ip(&["link", "set", dev, "mtu", "9000"]);
-    }
     ns.run(|| {
         let big_tx = AfPacketCfg {
             tx_frame_size: 16384,
@@ -460,6 +489,11 @@ fn frames_larger_than_a_block_are_counted_not_delivered() {
         };
         let mut a = AfPacketPort::open("pa", &big_tx).expect("open pa");
         let mut b = AfPacketPort::open("pb", &one_page).expect("open pb");
+        // Open refuses a block smaller than the MTU; raising the MTU
+        // afterwards (as an operator can) is what makes frames too big.
+        for dev in ["pa", "pb"] {
+            ns.ip(&["link", "set", dev, "mtu", "9000"]);
+        }
         let mut tx = TxBatch::new(2, 8192);
         tx.push(&raw_frame(b.mac(), a.mac(), 1, 6000));
         tx.push(&raw_frame(b.mac(), a.mac(), 2, 1000));

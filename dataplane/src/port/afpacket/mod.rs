@@ -34,19 +34,25 @@ use rx_ring::RxRing;
 use tx_ring::TxRing;
 
 const ETH_P_ALL: u16 = 0x0003;
+/// Ethernet header plus one 802.1Q tag.
+const ETH_VLAN_HLEN: u32 = 18;
+/// What a V3 block spends besides frame bytes, at most: the block
+/// header and one frame header with its alignment and link-layer slack.
+const RX_FRAME_OVERHEAD: u32 = 256;
 
 /// How one worker's port on an interface is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AfPacketCfg {
     /// Bytes per receive block (a multiple of the page size; also the
-    /// largest frame that arrives whole).
+    /// largest frame that arrives whole, so it must exceed the MTU).
     pub rx_block_size: u32,
     pub rx_block_nr: u32,
     /// Milliseconds before the kernel hands over a block that is not
     /// full: the latency bound at low rates.
     pub rx_retire_ms: u32,
     /// Bytes per transmit slot (a power of two from 256 to 65536); the
-    /// largest frame sent is this minus a 32-byte header.
+    /// largest frame sent is this minus a 32-byte header, which must
+    /// cover the MTU plus 18 (Ethernet header and a VLAN tag).
     pub tx_frame_size: u32,
     pub tx_frame_nr: u32,
     /// `PACKET_FANOUT_HASH` group: every worker's port on one interface
@@ -154,6 +160,29 @@ impl AfPacketPort {
             ));
         }
         let ifindex = sys::ifindex(iface).map_err(err("if_nametoindex"))?;
+        let probe = sys::packet_socket().map_err(err("socket"))?;
+        let mtu = sys::mtu(&probe, iface).map_err(err("SIOCGIFMTU"))?;
+        drop(probe);
+        // Frames the rings cannot hold would be dropped one by one
+        // (counted, but every large frame): refuse the set-up instead.
+        // The largest frame: MTU, Ethernet header and one VLAN tag.
+        let frame_max = mtu.saturating_add(ETH_VLAN_HLEN);
+        let tx_max = cfg.tx_frame_size - tx_ring::DATA_OFF as u32;
+        if frame_max > tx_max {
+            return Err(invalid(
+                "tx ring",
+                &format!("slots hold frames up to {tx_max} bytes; MTU {mtu} needs {frame_max}: raise tx_frame_size"),
+            ));
+        }
+        if frame_max.saturating_add(RX_FRAME_OVERHEAD) > cfg.rx_block_size {
+            return Err(invalid(
+                "rx ring",
+                &format!(
+                    "a {} byte block cannot hold a frame of MTU {mtu}: raise rx_block_size",
+                    cfg.rx_block_size
+                ),
+            ));
+        }
 
         // Receive side.
         let rx_fd = sys::packet_socket().map_err(err("socket"))?;
