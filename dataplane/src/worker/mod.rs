@@ -107,7 +107,9 @@ pub enum Fate {
 pub struct FrameCtx<'a> {
     /// Index of the port it arrived on.
     pub port: usize,
-    /// The burst's time (CLOCK_MONOTONIC, read once per loop).
+    /// The burst's time: CLOCK_MONOTONIC, read once per loop, the same
+    /// clock in every worker so a shared engine's timeouts agree.
+    /// Wall-clock stamps (pflog records) are the daemon's to add.
     pub now_ns: u64,
     /// The frame, for the engine to rewrite or replace.
     pub frame: &'a mut Vec<u8>,

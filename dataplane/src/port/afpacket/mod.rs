@@ -20,6 +20,12 @@
 //! not read ports of fragments), so all fragments of a datagram reach
 //! the same worker, though not necessarily the one its first unfragmented
 //! packets went to; the engine's reassembly state is shared.
+//!
+//! What the engine receives is what was on the wire: VLAN tags the
+//! kernel moved into the ring header are put back, and TCP/UDP
+//! checksums left for offload by a local sender (veth, tap) are filled
+//! in. Needs Linux 4.20 or later (PACKET_IGNORE_OUTGOING and its fanout
+//! flag); older kernels fail at open, naming the option.
 
 mod rx_ring;
 pub mod sys;
