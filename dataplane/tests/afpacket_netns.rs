@@ -566,3 +566,33 @@ fn promiscuous_mode_is_held_while_the_port_is_open() {
     );
     assert_eq!(ns.promiscuity("pa"), 0);
 }
+
+#[test]
+fn the_lab_changes_its_namespace_and_not_the_root_one() {
+    if !can_run("the_lab_changes_its_namespace_and_not_the_root_one") {
+        return;
+    }
+    let key = "/proc/sys/net/ipv6/conf/all/disable_ipv6";
+    // This thread is in the root namespace, and so is the sysfs it sees.
+    let root_link = std::path::Path::new("/sys/class/net/pfdlab0");
+    let link_before = root_link.exists();
+    let sysctl_before = std::fs::read_to_string(key).ok();
+    let ns = Ns::new("sep");
+    ns.veth("pfdlab0", "pfdlab1");
+    assert_eq!(
+        root_link.exists(),
+        link_before,
+        "the lab's veth appeared in the root namespace"
+    );
+    assert_eq!(
+        std::fs::read_to_string(key).ok(),
+        sysctl_before,
+        "the root namespace's sysctl changed"
+    );
+    if sysctl_before.is_some() {
+        let inside = ns.run(|| std::fs::read_to_string(key).expect("read inside"));
+        assert_eq!(inside.trim(), "1", "the namespace's sysctl was not set");
+    }
+    let mac = ns.run(|| AfPacketPort::open("pfdlab0", &cfg()).map(|p| p.mac()));
+    assert_eq!(mac.expect("open inside"), ns.mac("pfdlab0"));
+}
