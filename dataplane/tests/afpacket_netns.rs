@@ -352,6 +352,34 @@ fn open_names_the_failing_step() {
             .expect("accepted a bad block size")
     });
     assert_eq!(e.step, "rx ring");
+    ns.veth("pa", "pb");
+    let small = AfPacketCfg {
+        tx_frame_size: 1024,
+        ..cfg()
+    };
+    let e = ns.run(|| {
+        AfPacketPort::open("pa", &small)
+            .err()
+            .expect("accepted slots smaller than the MTU")
+    });
+    assert_eq!(e.step, "tx ring");
+    assert!(e.to_string().contains("MTU 1500 needs 1518"), "{e}");
+    let small = AfPacketCfg {
+        rx_block_size: 4096,
+        ..cfg()
+    };
+    ns.ip(&["link", "set", "pa", "mtu", "5000"]);
+    let big_slots = AfPacketCfg {
+        tx_frame_size: 8192,
+        ..small
+    };
+    let e = ns.run(|| {
+        AfPacketPort::open("pa", &big_slots)
+            .err()
+            .expect("accepted a block smaller than the MTU")
+    });
+    assert_eq!(e.step, "rx ring");
+    assert!(e.to_string().contains("MTU 5000"), "{e}");
 }
 
 #[test]
@@ -384,4 +412,187 @@ fn poll_fd_wakes_when_frames_wait() {
         let got = collect(&mut b, 1, |f| contains(f, b"pfd!"));
         assert_eq!(got.len(), 1);
     });
+}
+
+#[test]
+fn a_small_ring_wraps_many_times_without_loss_or_reordering() {
+    if !can_run("a_small_ring_wraps_many_times_without_loss_or_reordering") {
+        return;
+    }
+    let ns = Ns::new("wrap");
+    ns.veth("pa", "pb");
+    // Small slots need a small MTU (open checks); the frames are <= 180.
+    for dev in ["pa", "pb"] {
+        ns.ip(&["link", "set", dev, "mtu", "200"]);
+    }
+    ns.run(|| {
+        // Four one-page blocks and 16 TX slots: 3000 frames wrap both
+        // rings well over a hundred times; bursts of 7 end mid-block.
+        let small = AfPacketCfg {
+            rx_block_size: 4096,
+            rx_block_nr: 4,
+            tx_frame_size: 256,
+            tx_frame_nr: 16,
+            ..cfg()
+        };
+        let mut a = AfPacketPort::open("pa", &small).expect("open pa");
+        let mut b = AfPacketPort::open("pb", &small).expect("open pb");
+        let (ma, mb) = (a.mac(), b.mac());
+        let total = 3000u32;
+        let mut next_send = 0u32;
+        let mut seen = Vec::new();
+        let mut rx = RxBatch::new(7, 256);
+        let mut tx = TxBatch::new(16, 256);
+        let t = Instant::now();
+        while seen.len() < total as usize && t.elapsed() < DEADLINE * 4 {
+            // Keep at most 12 frames in flight: well inside the ring.
+            while next_send < total && next_send < seen.len() as u32 + 12 && !tx.is_full() {
+                tx.push(&raw_frame(
+                    mb,
+                    ma,
+                    next_send,
+                    60 + (next_send % 7) as usize * 20,
+                ));
+                next_send += 1;
+            }
+            a.tx_burst(&mut tx).expect("tx_burst");
+            rx.clear();
+            b.rx_burst(&mut rx).expect("rx_burst");
+            for f in rx.frames().iter().filter(|f| contains(f, b"pfd!")) {
+                seen.push(u32::from_be_bytes([f[18], f[19], f[20], f[21]]));
+            }
+        }
+        let want: Vec<u32> = (0..total).collect();
+        assert_eq!(seen.len(), want.len(), "frames lost");
+        assert_eq!(seen, want, "frames reordered");
+        assert_eq!(b.stats().rx_truncated, 0);
+    });
+}
+
+#[test]
+fn frames_larger_than_a_block_are_counted_not_delivered() {
+    if !can_run("frames_larger_than_a_block_are_counted_not_delivered") {
+        return;
+    }
+    let ns = Ns::new("trunc");
+    ns.veth("pa", "pb");
+    ns.run(|| {
+        let big_tx = AfPacketCfg {
+            tx_frame_size: 16384,
+            tx_frame_nr: 8,
+            ..cfg()
+        };
+        let one_page = AfPacketCfg {
+            rx_block_size: 4096,
+            rx_block_nr: 4,
+            ..cfg()
+        };
+        let mut a = AfPacketPort::open("pa", &big_tx).expect("open pa");
+        let mut b = AfPacketPort::open("pb", &one_page).expect("open pb");
+        // Open refuses a block smaller than the MTU; raising the MTU
+        // afterwards (as an operator can) is what makes frames too big.
+        for dev in ["pa", "pb"] {
+            ns.ip(&["link", "set", dev, "mtu", "9000"]);
+        }
+        let mut tx = TxBatch::new(2, 8192);
+        tx.push(&raw_frame(b.mac(), a.mac(), 1, 6000));
+        tx.push(&raw_frame(b.mac(), a.mac(), 2, 1000));
+        assert_eq!(a.tx_burst(&mut tx).unwrap(), 2);
+        // The small frame, sent second, arrives; the big one does not.
+        let got = collect(&mut b, 1, |f| contains(f, b"pfd!"));
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].len(), 1000);
+        assert_eq!(b.stats().rx_truncated, 1);
+    });
+}
+
+#[test]
+fn fanout_members_do_not_see_their_own_transmissions() {
+    if !can_run("fanout_members_do_not_see_their_own_transmissions") {
+        return;
+    }
+    let ns = Ns::new("fanecho");
+    ns.veth("pa", "pb");
+    ns.run(|| {
+        // Once a socket joins a fanout group the group's hook receives
+        // for it: the ignore-outgoing filter must be the group's too.
+        // Without qdisc bypass the kernel shows transmissions to taps.
+        let fan = AfPacketCfg {
+            fanout_group: Some(77),
+            qdisc_bypass: false,
+            ..cfg()
+        };
+        let mut a0 = AfPacketPort::open("pa", &fan).expect("open pa worker 0");
+        let mut a1 = AfPacketPort::open("pa", &fan).expect("open pa worker 1");
+        let mut b = AfPacketPort::open("pb", &cfg()).expect("open pb");
+        let mut tx = TxBatch::new(32, 256);
+        for n in 0..32 {
+            tx.push(&raw_frame(b.mac(), a0.mac(), n, 64));
+        }
+        assert_eq!(a0.tx_burst(&mut tx).unwrap(), 32);
+        assert_eq!(collect(&mut b, 32, |f| contains(f, b"pfd!")).len(), 32);
+        for a in [&mut a0, &mut a1] {
+            let echo = collect_for(a, 1, Duration::from_millis(200), |f| contains(f, b"pfd!"));
+            assert!(echo.is_empty(), "a fanout member saw its own transmissions");
+        }
+    });
+}
+
+#[test]
+fn promiscuous_mode_is_held_while_the_port_is_open() {
+    if !can_run("promiscuous_mode_is_held_while_the_port_is_open") {
+        return;
+    }
+    let ns = Ns::new("promisc");
+    ns.veth("pa", "pb");
+    assert_eq!(ns.promiscuity("pa"), 0);
+    let (open_p, open_np) = ns.run(|| {
+        let p = AfPacketPort::open("pa", &cfg()).expect("open promiscuous");
+        let with = ns.promiscuity("pa");
+        drop(p);
+        let quiet = AfPacketCfg {
+            promisc: false,
+            ..cfg()
+        };
+        let np = AfPacketPort::open("pa", &quiet).expect("open");
+        let without = ns.promiscuity("pa");
+        drop(np);
+        (with, without)
+    });
+    assert_eq!(open_p, 1, "promisc port did not raise the count");
+    assert_eq!(
+        open_np, 0,
+        "a non-promisc port raised it, or the first one's outlived it"
+    );
+    assert_eq!(ns.promiscuity("pa"), 0);
+}
+
+#[test]
+fn the_lab_changes_its_namespace_and_not_the_root_one() {
+    if !can_run("the_lab_changes_its_namespace_and_not_the_root_one") {
+        return;
+    }
+    let key = "/proc/sys/net/ipv6/conf/all/disable_ipv6";
+    // This thread is in the root namespace, and so is the sysfs it sees.
+    let root_link = std::path::Path::new("/sys/class/net/pfdlab0");
+    let link_before = root_link.exists();
+    let sysctl_before = std::fs::read_to_string(key).ok();
+    let ns = Ns::new("sep");
+    ns.veth("pfdlab0", "pfdlab1");
+    assert_eq!(
+        root_link.exists(),
+        link_before,
+        "the lab's veth appeared in the root namespace"
+    );
+    assert_eq!(
+        std::fs::read_to_string(key).ok(),
+        sysctl_before,
+        "the root namespace's sysctl changed"
+    );
+    if sysctl_before.is_some() {
+        let inside = ns.run(|| std::fs::read_to_string(key).expect("read inside"));
+        assert_eq!(inside.trim(), "1", "the namespace's sysctl was not set");
+    }
+    let mac = ns.run(|| AfPacketPort::open("pfdlab0", &cfg()).map(|p| p.mac()));
+    assert_eq!(mac.expect("open inside"), ns.mac("pfdlab0"));
 }

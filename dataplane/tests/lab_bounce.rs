@@ -9,17 +9,76 @@
 //! Knobs (environment): PFD_BOUNCE_SECS (3), PFD_BOUNCE_INFLIGHT (1024
 //! frames), PFD_BOUNCE_LEN (64 bytes), PFD_BOUNCE_CORE (unpinned),
 //! PFD_BOUNCE_BUSY_US (50), PFD_BOUNCE_BLOCK (receive block bytes,
-//! 131072).
+//! 131072), PFD_BOUNCE_ENGINE (0; 1: frames are IPv4 UDP in 64 flows
+//! and each hop runs `Engine::process` inbound with `pass all`, so the
+//! figure includes the per-packet engine and a state lookup).
 
 mod netns;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use dataplane::engine::{Action, Engine, EngineConfig, IfConfig, Packet};
+use dataplane::pdesc::Dir;
 use dataplane::port::afpacket::sys::enter_netns;
 use dataplane::port::{AfPacketCfg, AfPacketPort, Port, TxBatch};
+use dataplane::wire::checksum;
+use dataplane::wire::frame::Link;
 use dataplane::worker::{self, Fate, FrameCtx, WorkerCfg};
 use netns::{can_run, Ns};
+use ruleset::hostenv::RegressHost;
+use ruleset::lexer::FsSource;
+use ruleset::parse::{parse, ParseConfig};
+
+fn engine() -> Engine {
+    let env = RegressHost::new();
+    let cfg = ParseConfig {
+        env: &env,
+        files: &FsSource,
+        anchor: String::new(),
+        macros: Vec::new(),
+        queues: Vec::new(),
+    };
+    let p = parse("bounce", b"pass all\n".to_vec(), &cfg);
+    assert_eq!(p.errors, 0, "{:?}", p.stderr);
+    let c = ruleset::compile::compile(&p).expect("compiles");
+    let iface = |name: &str| IfConfig {
+        name: name.into(),
+        addrs: Vec::new(),
+    };
+    Engine::new(
+        c,
+        EngineConfig {
+            interfaces: vec![iface("pa"), iface("pb")],
+            link: Link::Ethernet,
+            seed: 1,
+        },
+    )
+    .expect("loads")
+}
+
+/// IPv4 UDP 192.0.2.1:`sport` -> 198.51.100.1:9, `len` bytes in all.
+fn udp_frame(dst: [u8; 6], src: [u8; 6], sport: u16, len: usize) -> Vec<u8> {
+    let len = len.max(42);
+    let mut f = Vec::with_capacity(len);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&0x0800u16.to_be_bytes());
+    let ip_len = (len - 14) as u16;
+    let mut ip = [
+        0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 1,
+    ];
+    ip[2..4].copy_from_slice(&ip_len.to_be_bytes());
+    let c = checksum::finish(checksum::sum(&ip));
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(&sport.to_be_bytes());
+    f.extend_from_slice(&9u16.to_be_bytes());
+    f.extend_from_slice(&(ip_len - 20).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.resize(len, 0x75);
+    f
+}
 
 fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -42,6 +101,8 @@ fn lab_bounce_pps() {
         .and_then(|v| v.parse().ok());
     let busy = knob("PFD_BOUNCE_BUSY_US", 50);
     let block = knob("PFD_BOUNCE_BLOCK", 1 << 17) as u32;
+    let with_engine = knob("PFD_BOUNCE_ENGINE", 0) == 1;
+    let eng = engine();
     let ns = Ns::new("bounce");
     ns.veth("pa", "pb");
     let stop = AtomicBool::new(false);
@@ -61,12 +122,17 @@ fn lab_bounce_pps() {
             let (ma, mb) = (ports[0].mac(), ports[1].mac());
             let mut seed = TxBatch::new(inflight, len);
             for n in 0..inflight as u32 {
-                let mut f = Vec::with_capacity(len);
-                f.extend_from_slice(&mb);
-                f.extend_from_slice(&ma);
-                f.extend_from_slice(&0x88b5u16.to_be_bytes());
-                f.extend_from_slice(&n.to_be_bytes());
-                f.resize(len.max(18), 0);
+                let f = if with_engine {
+                    udp_frame(mb, ma, 1000 + (n % 64) as u16, len)
+                } else {
+                    let mut f = Vec::with_capacity(len);
+                    f.extend_from_slice(&mb);
+                    f.extend_from_slice(&ma);
+                    f.extend_from_slice(&0x88b5u16.to_be_bytes());
+                    f.extend_from_slice(&n.to_be_bytes());
+                    f.resize(len.max(18), 0);
+                    f
+                };
                 seed.push(&f);
             }
             let t = Instant::now();
@@ -82,7 +148,20 @@ fn lab_bounce_pps() {
             };
             // A frame that arrived on one end leaves by the same end, so
             // it lands on the other: the pair plays ping-pong.
-            let bounce = |ctx: &mut FrameCtx<'_>| Fate::Forward(ctx.port);
+            let mut w = eng.worker();
+            let bounce = |ctx: &mut FrameCtx<'_>| {
+                if with_engine {
+                    let mut pkt = Packet {
+                        frame: &mut *ctx.frame,
+                        ifindex: ctx.port,
+                        dir: Dir::In,
+                    };
+                    if eng.process(&mut w, ctx.now_ns, &mut pkt).action != Action::Pass {
+                        return Fate::Drop;
+                    }
+                }
+                Fate::Forward(ctx.port)
+            };
             let t = Instant::now();
             let st = worker::run(&mut ports, bounce, &wcfg, &stop).expect("worker");
             let el = t.elapsed();
@@ -99,13 +178,14 @@ fn lab_bounce_pps() {
     });
     let pps = stats.rx as f64 / elapsed.as_secs_f64();
     println!(
-        "lab_bounce: {len}-byte frames, {inflight} in flight, {block}-byte blocks, busy_poll {busy} us, core {core:?}: \
+        "lab_bounce: engine {with_engine}, {len}-byte frames, {inflight} in flight, {block}-byte blocks, busy_poll {busy} us, core {core:?}: \
          {} rx / {} tx in {:.2} s = {:.0} frames/s through rx_burst+tx_burst \
-         (tx_full {}, kernel ring drops {kernel_drops}, sleeps {})",
+         (dropped {}, tx_full {}, kernel ring drops {kernel_drops}, sleeps {})",
         stats.rx,
         stats.tx,
         elapsed.as_secs_f64(),
         pps,
+        stats.dropped,
         stats.tx_full,
         stats.sleeps
     );

@@ -6,6 +6,42 @@
 //! worker never sleeps; when they stop it spins for `busy_poll_us`, then
 //! blocks in poll(2) for growing intervals up to `idle_backoff`, so an
 //! idle firewall on a two-core box gives its CPUs back.
+//!
+//! How a daemon runs it: one thread per worker, each opening its own
+//! port on every interface (same fanout group per interface), sharing
+//! one engine.
+//!
+//! ```no_run
+//! use std::sync::atomic::AtomicBool;
+//! use dataplane::engine::{Action, Engine, Packet};
+//! use dataplane::pdesc::Dir;
+//! use dataplane::port::{AfPacketCfg, AfPacketPort};
+//! use dataplane::worker::{run, Fate, FrameCtx, WorkerCfg};
+//!
+//! fn serve(engine: &Engine, stop: &AtomicBool, workers: usize) {
+//!     std::thread::scope(|s| {
+//!         for core in 0..workers {
+//!             s.spawn(move || {
+//!                 let port = |name, group| {
+//!                     let cfg = AfPacketCfg { fanout_group: Some(group), ..Default::default() };
+//!                     AfPacketPort::open(name, &cfg).expect("open")
+//!                 };
+//!                 let mut ports = [port("eth0", 1), port("eth1", 2)];
+//!                 let mut w = engine.worker();
+//!                 let on_frame = |ctx: &mut FrameCtx<'_>| {
+//!                     let mut pkt = Packet { frame: &mut *ctx.frame, ifindex: ctx.port, dir: Dir::In };
+//!                     match engine.process(&mut w, ctx.now_ns, &mut pkt).action {
+//!                         Action::Pass => Fate::Forward(1 - ctx.port),
+//!                         _ => Fate::Drop,
+//!                     }
+//!                 };
+//!                 let cfg = WorkerCfg { pin_core: Some(core), ..WorkerCfg::default() };
+//!                 run(&mut ports, on_frame, &cfg, stop).expect("worker");
+//!             });
+//!         }
+//!     });
+//! }
+//! ```
 
 mod backoff;
 mod live;
@@ -71,7 +107,9 @@ pub enum Fate {
 pub struct FrameCtx<'a> {
     /// Index of the port it arrived on.
     pub port: usize,
-    /// The burst's time (CLOCK_MONOTONIC, read once per loop).
+    /// The burst's time: CLOCK_MONOTONIC, read once per loop, the same
+    /// clock in every worker so a shared engine's timeouts agree.
+    /// Wall-clock stamps (pflog records) are the daemon's to add.
     pub now_ns: u64,
     /// The frame, for the engine to rewrite or replace.
     pub frame: &'a mut Vec<u8>,

@@ -68,23 +68,18 @@ impl Ns {
         ip(&a);
     }
 
+    /// Set a `net.` sysctl of this namespace: written from a thread
+    /// inside it, as /proc/sys/net shows the writer's namespace (no
+    /// sysctl(8) needed). A key the kernel lacks (IPv6 compiled out)
+    /// is skipped: there is nothing to set.
     pub fn sysctl(&self, key: &str, val: &str) {
-        let out = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.name,
-                "sysctl",
-                "-qw",
-                &format!("{key}={val}"),
-            ])
-            .output()
-            .expect("run sysctl");
-        assert!(
-            out.status.success(),
-            "sysctl {key}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        let r = self.run(|| std::fs::write(&path, val));
+        match r {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("sysctl {key}={val}: {e}"),
+        }
     }
 
     /// A veth pair inside this namespace, both ends up, with offloads
@@ -130,6 +125,20 @@ impl Ns {
             *m = u8::from_str_radix(h, 16).expect("MAC hex");
         }
         mac
+    }
+
+    /// The kernel's promiscuity count of `dev` (`ip -d link show`).
+    pub fn promiscuity(&self, dev: &str) -> u32 {
+        let out = Command::new("ip")
+            .args(["-n", &self.name, "-d", "-o", "link", "show", dev])
+            .output()
+            .expect("run ip -d link show");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split_whitespace()
+            .skip_while(|w| *w != "promiscuity")
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no promiscuity for {dev} in: {text}"))
     }
 
     /// Run `f` on a thread that has entered this namespace; sockets it

@@ -20,6 +20,12 @@
 //! not read ports of fragments), so all fragments of a datagram reach
 //! the same worker, though not necessarily the one its first unfragmented
 //! packets went to; the engine's reassembly state is shared.
+//!
+//! What the engine receives is what was on the wire: VLAN tags the
+//! kernel moved into the ring header are put back, and TCP/UDP
+//! checksums left for offload by a local sender (veth, tap) are filled
+//! in. Needs Linux 4.20 or later (PACKET_IGNORE_OUTGOING and its fanout
+//! flag); older kernels fail at open, naming the option.
 
 mod rx_ring;
 pub mod sys;
@@ -34,23 +40,33 @@ use rx_ring::RxRing;
 use tx_ring::TxRing;
 
 const ETH_P_ALL: u16 = 0x0003;
+/// Ethernet header plus one 802.1Q tag.
+const ETH_VLAN_HLEN: u32 = 18;
+/// What a V3 block spends besides frame bytes, at most: the block
+/// header and one frame header with its alignment and link-layer slack.
+const RX_FRAME_OVERHEAD: u32 = 256;
 
 /// How one worker's port on an interface is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AfPacketCfg {
     /// Bytes per receive block (a multiple of the page size; also the
-    /// largest frame that arrives whole).
+    /// largest frame that arrives whole, so it must exceed the MTU).
     pub rx_block_size: u32,
     pub rx_block_nr: u32,
     /// Milliseconds before the kernel hands over a block that is not
     /// full: the latency bound at low rates.
     pub rx_retire_ms: u32,
     /// Bytes per transmit slot (a power of two from 256 to 65536); the
-    /// largest frame sent is this minus a 32-byte header.
+    /// largest frame sent is this minus a 32-byte header, which must
+    /// cover the MTU plus 18 (Ethernet header and a VLAN tag).
     pub tx_frame_size: u32,
     pub tx_frame_nr: u32,
     /// `PACKET_FANOUT_HASH` group: every worker's port on one interface
-    /// uses the same id (unique per interface). `None` for one worker.
+    /// uses the same id, and no other interface or process in the
+    /// network namespace may use it (the kernel would refuse the join or,
+    /// worse, mix the groups). `None` for one worker. A port receives
+    /// alone between its bind and its join, so frames arriving in that
+    /// instant at start-up can reach two workers.
     pub fanout_group: Option<u16>,
     pub qdisc_bypass: bool,
     /// Receive frames for any destination address, as a bridge or a
@@ -106,10 +122,12 @@ impl std::error::Error for OpenError {
 pub struct AfPacketPort {
     name: String,
     mac: [u8; 6],
-    rx_fd: OwnedFd,
-    tx_fd: OwnedFd,
+    // Fields drop in order: the rings are unmapped before their sockets
+    // close, so the kernel never tears down a ring still mapped.
     rx: RxRing,
     tx: TxRing,
+    rx_fd: OwnedFd,
+    tx_fd: OwnedFd,
     stats: PortStats,
 }
 
@@ -148,6 +166,29 @@ impl AfPacketPort {
             ));
         }
         let ifindex = sys::ifindex(iface).map_err(err("if_nametoindex"))?;
+        let probe = sys::packet_socket().map_err(err("socket"))?;
+        let mtu = sys::mtu(&probe, iface).map_err(err("SIOCGIFMTU"))?;
+        drop(probe);
+        // Frames the rings cannot hold would be dropped one by one
+        // (counted, but every large frame): refuse the set-up instead.
+        // The largest frame: MTU, Ethernet header and one VLAN tag.
+        let frame_max = mtu.saturating_add(ETH_VLAN_HLEN);
+        let tx_max = cfg.tx_frame_size - tx_ring::DATA_OFF as u32;
+        if frame_max > tx_max {
+            return Err(invalid(
+                "tx ring",
+                &format!("slots hold frames up to {tx_max} bytes; MTU {mtu} needs {frame_max}: raise tx_frame_size"),
+            ));
+        }
+        if frame_max.saturating_add(RX_FRAME_OVERHEAD) > cfg.rx_block_size {
+            return Err(invalid(
+                "rx ring",
+                &format!(
+                    "a {} byte block cannot hold a frame of MTU {mtu}: raise rx_block_size",
+                    cfg.rx_block_size
+                ),
+            ));
+        }
 
         // Receive side.
         let rx_fd = sys::packet_socket().map_err(err("socket"))?;
@@ -189,7 +230,11 @@ impl AfPacketPort {
                 .map_err(err("PACKET_ADD_MEMBERSHIP"))?;
         }
         if let Some(group) = cfg.fanout_group {
-            let arg: u32 = u32::from(group) | (libc::PACKET_FANOUT_HASH << 16);
+            // Once in a group, the group's hook receives for the socket
+            // and the socket's own PACKET_IGNORE_OUTGOING no longer
+            // applies: the group needs the flag itself.
+            let kind = libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+            let arg: u32 = u32::from(group) | (kind << 16);
             sys::set_packet_opt(&rx_fd, libc::PACKET_FANOUT, &arg).map_err(err("PACKET_FANOUT"))?;
         }
         let mac = sys::bound_mac(&rx_fd).map_err(err("getsockname"))?;

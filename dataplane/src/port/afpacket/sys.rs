@@ -114,6 +114,30 @@ pub(crate) fn ifindex(name: &str) -> io::Result<u32> {
     Ok(idx)
 }
 
+/// The MTU of interface `name` (ioctl SIOCGIFMTU on any socket of the
+/// interface's namespace).
+pub(crate) fn mtu(fd: &OwnedFd, name: &str) -> io::Result<u32> {
+    // SAFETY: ifreq is a C struct of byte arrays and a union of plain
+    // integers and pointers, for which all-zero is valid.
+    let mut req: libc::ifreq = unsafe { MaybeUninit::zeroed().assume_init() };
+    let bytes = name.as_bytes();
+    if bytes.len() >= req.ifr_name.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "interface name too long",
+        ));
+    }
+    for (d, s) in req.ifr_name.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: `req` is a valid, NUL-terminated ifreq for the duration of
+    // the call; SIOCGIFMTU writes only `ifr_ifru.ifru_mtu`.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFMTU, &mut req) })?;
+    // SAFETY: the kernel has just written the union's `ifru_mtu` member.
+    let mtu = unsafe { req.ifr_ifru.ifru_mtu };
+    u32::try_from(mtu).map_err(|_| io::Error::other("negative MTU"))
+}
+
 /// Ask the kernel to transmit every frame marked ready in the socket's
 /// TX ring, without waiting for them to leave.
 pub(crate) fn kick_tx(fd: &OwnedFd) -> io::Result<()> {
