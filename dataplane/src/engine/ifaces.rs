@@ -52,9 +52,9 @@ impl Iface {
             .any(|s| *s == cfg.name || group_names.contains(&s.as_str()));
         Iface {
             name: cfg.name.clone(),
-            if_id: c.if_id(&cfg.name).or_else(|| {
-                u32::try_from(c.ifnames.len() + index).ok().map(IfId)
-            }),
+            if_id: c
+                .if_id(&cfg.name)
+                .or_else(|| u32::try_from(c.ifnames.len() + index).ok().map(IfId)),
             groups,
             addrs: cfg
                 .addrs
@@ -144,10 +144,7 @@ mod tests {
         assert!(e.dyn_match(f, 128, Af::Inet, k("192.0.2.1")));
         assert!(e.dyn_match(f, 128, Af::Inet, k("198.51.100.9")));
         assert!(!e.dyn_match(f, 128, Af::Inet, k("192.0.2.2")));
-        let net = IfAddrFlags {
-            network: true,
-            ..f
-        };
+        let net = IfAddrFlags { network: true, ..f };
         assert!(e.dyn_match(net, 128, Af::Inet, k("192.0.2.200")));
         let bc = IfAddrFlags {
             broadcast: true,
@@ -155,10 +152,7 @@ mod tests {
         };
         assert!(e.dyn_match(bc, 128, Af::Inet, k("192.0.2.255")));
         assert!(!e.dyn_match(bc, 128, Af::Inet, k("192.0.2.254")));
-        let first = IfAddrFlags {
-            noalias: true,
-            ..f
-        };
+        let first = IfAddrFlags { noalias: true, ..f };
         assert!(!e.dyn_match(first, 128, Af::Inet, k("198.51.100.9")));
         assert!(e.dyn_match(f, 16, Af::Inet, k("192.0.77.1")));
     }

@@ -41,7 +41,9 @@ fn record(pkt: &Packet<'_>, pd: &Pdesc, ifp: &Iface, reason: Reason, pass: bool)
 
 fn ip_bytes(pkt: &Packet<'_>, pd: &Pdesc) -> Vec<u8> {
     let start = usize::from(pd.l3_off);
-    let end = start.saturating_add(usize::from(pd.ip_len)).min(pkt.frame.len());
+    let end = start
+        .saturating_add(usize::from(pd.ip_len))
+        .min(pkt.frame.len());
     pkt.frame.get(start..end).unwrap_or_default().to_vec()
 }
 

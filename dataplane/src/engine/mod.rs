@@ -12,37 +12,34 @@ mod ifaces;
 mod log;
 mod overload;
 mod reply;
+mod rules;
 mod scrub;
 mod sticky;
 mod synproxy;
+#[cfg(test)]
+mod tests;
 mod translate;
 mod unsupported;
 mod verdict;
-#[cfg(test)]
-mod tests;
 
 pub use ifaces::IfConfig;
 pub use log::LogEntry;
 pub use unsupported::{EngineError, EngineErrors};
 pub use verdict::{Action, Emitted, Endpoint, NatInfo, RuleNr, StateOutcome, Toward, Verdict};
 
-use crate::eval::{evaluate, EvalCtx, EvalResult, EvalWorker, RuleEngine, RuleRef};
+use crate::eval::{EvalWorker, RuleEngine, RuleRef};
 use crate::frag::{FragResult, Reassembler};
 use crate::key::StateKey;
 use crate::nat::pool::PoolState;
 use crate::nat::table::PoolTable;
 use crate::pdesc::{Dir, Pdesc};
 use crate::reason::{Reason, ReasonCounters};
-use crate::state::{Flush, NewState, SrcTrack, StateConfig, StateTable, Tracked};
+use crate::state::{StateConfig, StateTable, Tracked};
 use crate::wire::frame::{empty_pdesc, parse_frame_into, verify_ip_checksum, Frame, Link};
-use env::Env;
 use ifaces::Iface;
 use ruleset::addr::Af;
 use ruleset::compile::{CRule, Compiled};
-use ruleset::rule::{
-    Action as RuleAction, KeepState, SrcTrack as RuleSrcTrack, PFTM_ADAPTIVE_END,
-    PFTM_ADAPTIVE_START, PFTM_INTERVAL,
-};
+use ruleset::rule::{PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_INTERVAL};
 use ruleset::ruleset::{DEFAULT_LIMITS, LIMIT_STATES};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -127,7 +124,13 @@ impl Engine {
     pub fn new(compiled: Compiled, cfg: EngineConfig) -> Result<Engine, EngineErrors> {
         unsupported::check(&compiled)?;
         let o = &compiled.options;
-        let limit = |i: usize| if o.limit_set[i] { o.limits[i] } else { DEFAULT_LIMITS[i] };
+        let limit = |i: usize| {
+            if o.limit_set[i] {
+                o.limits[i]
+            } else {
+                DEFAULT_LIMITS[i]
+            }
+        };
         let mut timeouts = o.timeouts;
         // pfctl_load_options: a states limit with no adaptive timeouts
         // set starts adapting at 60% of it and ends at 120%.
@@ -223,7 +226,11 @@ impl Engine {
         // if the next packet comes much later. A first call, or a gap of
         // more than MAX_TICKS intervals, starts from `now`.
         let ticks = (now_ns - due) / self.purge_interval_ns;
-        let first = if due == 0 || ticks > MAX_TICKS { now_ns } else { due };
+        let first = if due == 0 || ticks > MAX_TICKS {
+            now_ns
+        } else {
+            due
+        };
         let next = now_ns.saturating_add(self.purge_interval_ns);
         if self
             .next_purge
@@ -275,7 +282,12 @@ impl Engine {
     }
 
     /// Whether `addr` is in table `t`: loaded entries, or added since.
-    pub fn table_contains(&self, t: ruleset::compile::TableId, af: Af, addr: crate::pdesc::AddrKey) -> bool {
+    pub fn table_contains(
+        &self,
+        t: ruleset::compile::TableId,
+        af: Af,
+        addr: crate::pdesc::AddrKey,
+    ) -> bool {
         if self.overlay.contains(t, af, addr) {
             return true;
         }
@@ -371,7 +383,8 @@ impl Engine {
                 .map(|r| r.map(|x| *t = x));
         }
         let key = StateKey::from_pdesc(pd, pkt.dir, 0);
-        self.states.test_into(&key, pd, pkt.dir, ifidx, now_ns, len, t)
+        self.states
+            .test_into(&key, pd, pkt.dir, ifidx, now_ns, len, t)
     }
 
     /// A packet that matched state `t`: translate as the state says.
@@ -420,188 +433,19 @@ impl Engine {
         }
         if let Some(rule) = state_rule {
             if rule.log.enabled && rule.log.all {
-                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, t.rule, Reason::Match, true)));
+                v.log = Some(Box::new(log::entry(
+                    self,
+                    pkt,
+                    pd,
+                    ifp,
+                    rule,
+                    t.rule,
+                    Reason::Match,
+                    true,
+                )));
             }
         }
         v
-    }
-
-    fn test_rules(
-        &self,
-        w: &mut Worker,
-        now_ns: u64,
-        pkt: &mut Packet<'_>,
-        pd: &mut Pdesc,
-        ifp: &Iface,
-    ) -> Verdict {
-        let rand = w.rand();
-        let env = Env {
-            engine: self,
-            iface: ifp,
-            dir: pkt.dir,
-            rand,
-            now_ns,
-        };
-        let ctx = EvalCtx {
-            ifp: ifp.if_id,
-            dir: pkt.dir,
-            rdomain: 0,
-            tag: None,
-            rand,
-            env: &env,
-        };
-        let res = evaluate(&self.rules, &ctx, pd, &mut w.eval);
-        let len = u64::from(pd.ip_len);
-        let rule = res.rule.map(|r| self.rules.rule(r));
-        let mut v = Verdict {
-            action: Action::Pass,
-            reason: Reason::Match,
-            rule: res.rule.and_then(|r| self.rule_nr((r.ruleset.0, r.index))),
-            state: StateOutcome::None,
-            nat: None,
-            log: None,
-            emit: Vec::new(),
-        };
-        if let Some(r) = res.fail {
-            v.action = Action::Block;
-            v.reason = r;
-        } else if res.action == RuleAction::Block {
-            v.action = Action::Block;
-            if let Some(rule) = rule {
-                if let Some(frame) = reply::for_block(pkt.frame, pd, rule, self.link) {
-                    v.emit.push(Emitted {
-                        frame,
-                        toward: Toward::Sender,
-                        generated: true,
-                    });
-                }
-            }
-        } else if pd.ip_opts && !rule.is_some_and(|r| r.allow_opts) {
-            // pf_test: IP options only pass a rule with allow-opts.
-            v.action = Action::Block;
-            v.reason = Reason::IpOption;
-        } else {
-            self.pass_rule(w, now_ns, pkt, pd, &res, rule, &mut v);
-        }
-        // pf_counters_inc: a SYN synproxy consumes counts on no rule
-        if v.reason != Reason::Synproxy {
-            w.eval.account(&self.rules, &res, pkt.dir, len);
-        }
-        if res.log || v.reason == Reason::IpOption {
-            if let Some(rule) = rule {
-                let r = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
-                // pf logs a SYN synproxy consumes as the rule passed it
-                let (why, pass) = match v.reason {
-                    Reason::Synproxy => (Reason::Match, true),
-                    why => (why, v.action == Action::Pass),
-                };
-                v.log = Some(Box::new(log::entry(self, pkt, pd, ifp, rule, r, why, pass)));
-            } else {
-                v.log = Some(Box::new(log::default_entry(pkt, pd, ifp, v.reason, v.action == Action::Pass)));
-            }
-        }
-        v
-    }
-
-    /// A packet the rules passed: create the state, translate.
-    #[allow(clippy::too_many_arguments)]
-    fn pass_rule(
-        &self,
-        w: &mut Worker,
-        now_ns: u64,
-        pkt: &mut Packet<'_>,
-        pd: &mut Pdesc,
-        res: &EvalResult,
-        rule: Option<&CRule>,
-        v: &mut Verdict,
-    ) {
-        let flow = res.flow;
-        let translated = flow.src != pd.src
-            || flow.dst != pd.dst
-            || flow.sport != pd.sport
-            || flow.dport != pd.dport;
-        // pf creates no state for fragments it did not reassemble, nor
-        // for ICMP errors (they belong to the state of what they quote).
-        let icmp_error = pd.icmp_inner.is_some();
-        let keep = rule.is_some_and(|r| r.keep_state != KeepState::None);
-        if keep && !pd.fragment && !icmp_error {
-            let Some(rule) = rule else { return };
-            let rr = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
-            let orig = StateKey::from_pdesc(pd, pkt.dir, 0);
-            let mut xlat = orig;
-            let (s, d) = (crate::key::sidx(pkt.dir), crate::key::didx(pkt.dir));
-            xlat.addr[s] = flow.src;
-            xlat.addr[d] = flow.dst;
-            xlat.port[s] = flow.sport;
-            xlat.port[d] = flow.dport;
-            // pf_state_key_setup: the wire key is what is on this
-            // interface's wire: the packet as it arrives inbound, as it
-            // leaves outbound.
-            let (wire, stack) = match pkt.dir {
-                Dir::In => (orig, xlat),
-                Dir::Out => (xlat, orig),
-            };
-            let s = &rule.actions.state;
-            let ns = NewState {
-                wire,
-                stack,
-                dir: pkt.dir,
-                rule: rr,
-                timeouts: s.timeouts,
-                max_states_rule: s.max_states,
-                if_bound: (s.if_bound || self.compiled().options.state_policy_if_bound)
-                    .then(|| u32::try_from(pkt.ifindex).unwrap_or(u32::MAX)),
-                sloppy: s.sloppy,
-                modulate: rule.keep_state == KeepState::Modulate,
-                translated,
-                src_track: src_track(s),
-                release_tag: self.sticky_tag(res),
-                scrub: scrub::from_actions(&res.actions),
-                pd: *pd,
-            };
-            let tag = ns.release_tag;
-            let modulate = ns.modulate;
-            match self.states.insert(ns, now_ns) {
-                Ok(id) => {
-                    v.state = StateOutcome::New;
-                    w.eval.add_state(res.rule);
-                    if tag != 0 {
-                        self.sticky_hold(tag, pd);
-                    }
-                    if rule.keep_state == KeepState::Synproxy && synproxy::proxies(pd, pkt.dir) {
-                        self.synproxy_begin(pkt, pd, id, v);
-                        return;
-                    }
-                    if modulate {
-                        let diff = self.states.info(id).map_or(0, |i| i.src.seqdiff);
-                        if let Err(r) = translate::modulate_syn(pkt.frame, pd, diff) {
-                            v.action = Action::Block;
-                            v.reason = r;
-                            return;
-                        }
-                    }
-                }
-                Err(r) => {
-                    v.action = Action::Block;
-                    v.reason = r;
-                    return;
-                }
-            }
-        }
-        if translated {
-            match translate::apply_flow(pkt.frame, pd, &flow) {
-                Ok(nat) => v.nat = Some(nat),
-                Err(r) => {
-                    v.action = Action::Block;
-                    v.reason = r;
-                    return;
-                }
-            }
-        }
-        let sc = scrub::from_actions(&res.actions);
-        if !sc.is_empty() {
-            scrub::apply(pkt.frame, pd, &sc, w.rand() as u16);
-        }
     }
 
     fn state_rule(&self, r: (u32, u32)) -> Option<&CRule> {
@@ -621,36 +465,12 @@ impl Engine {
     }
 
     pub(crate) fn pool(&self, r: RuleRef) -> Option<(&PoolState, &PoolState)> {
-        let p = self.pools.get(r.ruleset.0 as usize)?.get(r.index as usize)?;
+        let p = self
+            .pools
+            .get(r.ruleset.0 as usize)?
+            .get(r.index as usize)?;
         Some((&p.0, &p.1))
     }
-}
-
-/// The rule's source-tracking options as the state table takes them;
-/// `None` when the rule tracks no sources. pfctl turns on source
-/// tracking (global unless `source-track rule`) for any `max-src-*`.
-fn src_track(s: &ruleset::compile::CStateOpts) -> Option<SrcTrack> {
-    let limits = s.max_src_nodes != 0
-        || s.max_src_states != 0
-        || s.max_src_conn != 0
-        || s.max_src_conn_rate != (0, 0);
-    if s.src_track == RuleSrcTrack::None && !limits {
-        return None;
-    }
-    Some(SrcTrack {
-        per_rule: s.src_track == RuleSrcTrack::Rule,
-        max_src_nodes: s.max_src_nodes,
-        max_src_states: s.max_src_states,
-        max_src_conn: s.max_src_conn,
-        max_src_conn_rate: s.max_src_conn_rate,
-        overload: s.overload.is_some(),
-        flush: match (s.flush, s.flush_global) {
-            (_, true) => Some(Flush::Global),
-            (true, false) => Some(Flush::Rule),
-            (false, false) => None,
-        },
-        timeout: s.timeouts[ruleset::rule::PFTM_SRC_NODE],
-    })
 }
 
 fn pass_untouched() -> Verdict {

@@ -111,8 +111,12 @@ fn clamp_mss(frame: &mut [u8], pd: &mut Pdesc, max: u16) -> Option<()> {
                             // byte-swapped.
                             let c = be16(frame, th + 16)?;
                             let c = update16(c, mss.swap_bytes(), max.swap_bytes());
-                            frame.get_mut(i + 2..i + 4)?.copy_from_slice(&max.to_be_bytes());
-                            frame.get_mut(th + 16..th + 18)?.copy_from_slice(&c.to_be_bytes());
+                            frame
+                                .get_mut(i + 2..i + 4)?
+                                .copy_from_slice(&max.to_be_bytes());
+                            frame
+                                .get_mut(th + 16..th + 18)?
+                                .copy_from_slice(&c.to_be_bytes());
                         }
                         if let Some(t) = pd.tcp.as_mut() {
                             t.mss = Some(max);

@@ -32,7 +32,11 @@ fn unpack(v: u64) -> Option<RuleRef> {
 impl Engine {
     fn sticky_pool(&self, r: RuleRef, rdr: bool) -> Option<&crate::nat::pool::PoolState> {
         let rule = self.rules().get(r)?;
-        let pool = if rdr { rule.actions.rdr.as_ref() } else { rule.actions.nat.as_ref() }?;
+        let pool = if rdr {
+            rule.actions.rdr.as_ref()
+        } else {
+            rule.actions.nat.as_ref()
+        }?;
         if !pool.sticky {
             return None;
         }
@@ -44,8 +48,14 @@ impl Engine {
     /// nodes it holds: the `nat-to` rule in the low half, the `rdr-to`
     /// rule in the high half; 0 when no sticky pool translated it.
     pub(super) fn sticky_tag(&self, res: &EvalResult) -> u64 {
-        let nat = res.nat.filter(|r| self.sticky_pool(*r, false).is_some()).map_or(0, pack);
-        let rdr = res.rdr.filter(|r| self.sticky_pool(*r, true).is_some()).map_or(0, pack);
+        let nat = res
+            .nat
+            .filter(|r| self.sticky_pool(*r, false).is_some())
+            .map_or(0, pack);
+        let rdr = res
+            .rdr
+            .filter(|r| self.sticky_pool(*r, true).is_some())
+            .map_or(0, pack);
         nat | rdr << 32
     }
 
@@ -67,7 +77,9 @@ impl Engine {
         let timeout_ns = u64::from(self.compiled().options.timeouts[PFTM_SRC_NODE]) * 1_000_000_000;
         for r in self.states.drain_released() {
             let (af, src): (Af, AddrKey) = (r.af, r.src);
-            self.sticky_each(r.tag, |pool| pool.sticky.release(af, src, now_ns, timeout_ns));
+            self.sticky_each(r.tag, |pool| {
+                pool.sticky.release(af, src, now_ns, timeout_ns)
+            });
         }
         for rs in &self.pools {
             for (n, d) in rs {
@@ -89,10 +101,19 @@ mod tests {
     #[test]
     fn rule_refs_pack_and_unpack() {
         for (rs, i) in [(0, 0), (0, 5), (3, (1 << INDEX_BITS) - 1), (4095, 7)] {
-            let r = RuleRef { ruleset: RulesetId(rs), index: i };
+            let r = RuleRef {
+                ruleset: RulesetId(rs),
+                index: i,
+            };
             assert_eq!(unpack(pack(r)), Some(r));
         }
-        assert_eq!(pack(RuleRef { ruleset: RulesetId(4096), index: 0 }), 0);
+        assert_eq!(
+            pack(RuleRef {
+                ruleset: RulesetId(4096),
+                index: 0
+            }),
+            0
+        );
         assert_eq!(unpack(0), None);
     }
 }

@@ -58,7 +58,9 @@ fn seeds() -> Vec<Vec<u8>> {
         f
     }
     let v4 = |proto: u8, l4: &[u8], frag: u16| {
-        let mut h = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 10, 203, 0, 113, 5];
+        let mut h = vec![
+            0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 10, 203, 0, 113, 5,
+        ];
         let tl = (20 + l4.len()) as u16;
         h[2..4].copy_from_slice(&tl.to_be_bytes());
         h[6..8].copy_from_slice(&frag.to_be_bytes());
@@ -67,7 +69,9 @@ fn seeds() -> Vec<Vec<u8>> {
         h.extend_from_slice(l4);
         h
     };
-    let tcp = [0x9c, 0x40, 0, 80, 0, 0, 3, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0];
+    let tcp = [
+        0x9c, 0x40, 0, 80, 0, 0, 3, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+    ];
     let udp = [0x13, 0x88, 0, 53, 0, 12, 0, 0, 1, 2, 3, 4];
     let echo = [8, 0, 0, 0, 0, 7, 0, 1, 9, 9, 9, 9];
     let syn = v4(6, &tcp, 0);
@@ -132,7 +136,15 @@ fn a_packet_on_an_unknown_interface_is_dropped() {
     let eng = engine();
     let mut w = eng.worker();
     let mut f = seeds()[0].clone();
-    let v = eng.process(&mut w, 0, &mut Packet { frame: &mut f, ifindex: 7, dir: Dir::In });
+    let v = eng.process(
+        &mut w,
+        0,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 7,
+            dir: Dir::In,
+        },
+    );
     assert_eq!(v.action, Action::Block);
 }
 
@@ -142,9 +154,19 @@ fn arp_passes_untouched() {
     let mut w = eng.worker();
     let mut f = vec![0xff; 6];
     f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
-    f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 2]);
+    f.extend_from_slice(&[
+        0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 2,
+    ]);
     let before = f.clone();
-    let v = eng.process(&mut w, 0, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::In });
+    let v = eng.process(
+        &mut w,
+        0,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::In,
+        },
+    );
     assert_eq!((v.action, v.rule), (Action::Pass, None));
     assert_eq!(f, before);
 }
@@ -155,7 +177,15 @@ fn a_bad_ipv4_header_checksum_is_dropped() {
     let mut w = eng.worker();
     let mut f = seeds()[1].clone();
     f[24] ^= 0xff;
-    let v = eng.process(&mut w, 0, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::In });
+    let v = eng.process(
+        &mut w,
+        0,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::In,
+        },
+    );
     assert_eq!((v.action, v.reason), (Action::Block, Reason::ProtoCksum));
 }
 
@@ -167,29 +197,30 @@ fn two_workers_share_states() {
     let eng = std::sync::Arc::new(engine_with(
         "block all\npass out on em0 proto tcp from 192.0.2.0/24 nat-to 198.51.100.1\n",
     ));
-    let frame = |src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8, seq: u32, ack: u32| {
-        let mut l4 = Vec::new();
-        l4.extend_from_slice(&sport.to_be_bytes());
-        l4.extend_from_slice(&dport.to_be_bytes());
-        l4.extend_from_slice(&seq.to_be_bytes());
-        l4.extend_from_slice(&ack.to_be_bytes());
-        l4.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        let ps = crate::wire::checksum::pseudo_v4(src, dst, 6, 20);
-        let ck = crate::wire::checksum::finish(crate::wire::checksum::combine(&[
-            ps,
-            crate::wire::checksum::sum(&l4),
-        ]));
-        l4[16..18].copy_from_slice(&ck.to_be_bytes());
-        let mut h = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
-        h.extend_from_slice(&src);
-        h.extend_from_slice(&dst);
-        let ck = crate::wire::checksum::finish(crate::wire::checksum::sum(&h));
-        h[10..12].copy_from_slice(&ck.to_be_bytes());
-        let mut f = vec![2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0, 0, 1, 8, 0];
-        f.extend_from_slice(&h);
-        f.extend_from_slice(&l4);
-        f
-    };
+    let frame =
+        |src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8, seq: u32, ack: u32| {
+            let mut l4 = Vec::new();
+            l4.extend_from_slice(&sport.to_be_bytes());
+            l4.extend_from_slice(&dport.to_be_bytes());
+            l4.extend_from_slice(&seq.to_be_bytes());
+            l4.extend_from_slice(&ack.to_be_bytes());
+            l4.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            let ps = crate::wire::checksum::pseudo_v4(src, dst, 6, 20);
+            let ck = crate::wire::checksum::finish(crate::wire::checksum::combine(&[
+                ps,
+                crate::wire::checksum::sum(&l4),
+            ]));
+            l4[16..18].copy_from_slice(&ck.to_be_bytes());
+            let mut h = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
+            h.extend_from_slice(&src);
+            h.extend_from_slice(&dst);
+            let ck = crate::wire::checksum::finish(crate::wire::checksum::sum(&h));
+            h[10..12].copy_from_slice(&ck.to_be_bytes());
+            let mut f = vec![2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0, 0, 1, 8, 0];
+            f.extend_from_slice(&h);
+            f.extend_from_slice(&l4);
+            f
+        };
     const N: u16 = 2000;
     let server = [203, 0, 113, 5];
     // Worker A opens connections (outbound SYNs, translated by nat-to).
@@ -198,7 +229,15 @@ fn two_workers_share_states() {
         let mut w = eng.worker();
         for i in 0..N {
             let mut f = frame([192, 0, 2, 10], 10_000 + i, server, 80, 0x02, 1000, 0);
-            let v = eng.process(&mut w, 1, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+            let v = eng.process(
+                &mut w,
+                1,
+                &mut Packet {
+                    frame: &mut f,
+                    ifindex: 0,
+                    dir: Dir::Out,
+                },
+            );
             assert_eq!(v.state, StateOutcome::New);
             syn_out.push(v.nat.expect("translated").src.port);
         }
@@ -216,8 +255,17 @@ fn two_workers_share_states() {
                 for i in (0..N).filter(|i| i % 2 == t) {
                     let nport = ports[usize::from(i)];
                     let mut f = frame(server, 80, [198, 51, 100, 1], nport, 0x12, 5000, 1001);
-                    let v = eng.process(&mut w, 2, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::In });
-                    passed += usize::from(v.action == Action::Pass && v.state == StateOutcome::Match);
+                    let v = eng.process(
+                        &mut w,
+                        2,
+                        &mut Packet {
+                            frame: &mut f,
+                            ifindex: 0,
+                            dir: Dir::In,
+                        },
+                    );
+                    passed +=
+                        usize::from(v.action == Action::Pass && v.state == StateOutcome::Match);
                 }
                 passed
             })

@@ -70,13 +70,23 @@ fn rule_features(r: &CRule) -> Vec<&'static str> {
 pub fn check(c: &Compiled) -> Result<(), EngineErrors> {
     let mut errs = Vec::new();
     let o = &c.options;
-    let limit = |i: usize| if o.limit_set[i] { o.limits[i] } else { DEFAULT_LIMITS[i] };
+    let limit = |i: usize| {
+        if o.limit_set[i] {
+            o.limits[i]
+        } else {
+            DEFAULT_LIMITS[i]
+        }
+    };
     // Limits pf checks when the tables are loaded.
     if c.tables.len() as u64 > u64::from(limit(LIMIT_TABLES)) {
         errs.push(EngineError {
             anchor: String::new(),
             line: 0,
-            message: format!("{} tables: over set limit tables {}", c.tables.len(), limit(LIMIT_TABLES)),
+            message: format!(
+                "{} tables: over set limit tables {}",
+                c.tables.len(),
+                limit(LIMIT_TABLES)
+            ),
         });
     }
     let entries: u64 = c.tables.iter().map(|t| t.len() as u64).sum();
@@ -84,14 +94,21 @@ pub fn check(c: &Compiled) -> Result<(), EngineErrors> {
         errs.push(EngineError {
             anchor: String::new(),
             line: 0,
-            message: format!("{entries} table entries: over set limit table-entries {}", limit(LIMIT_TABLE_ENTRIES)),
+            message: format!(
+                "{entries} table entries: over set limit table-entries {}",
+                limit(LIMIT_TABLE_ENTRIES)
+            ),
         });
     }
     if c.rulesets.len().saturating_sub(1) as u64 > u64::from(limit(LIMIT_ANCHORS)) {
         errs.push(EngineError {
             anchor: String::new(),
             line: 0,
-            message: format!("{} anchors: over set limit anchors {}", c.rulesets.len() - 1, limit(LIMIT_ANCHORS)),
+            message: format!(
+                "{} anchors: over set limit anchors {}",
+                c.rulesets.len() - 1,
+                limit(LIMIT_ANCHORS)
+            ),
         });
     }
     if c.options.syncookies != Syncookies::Never {
