@@ -83,6 +83,24 @@ impl StateKey {
     }
 }
 
+impl StateKey {
+    /// The hash that picks a key's lock shard: side 0 only (with the
+    /// protocol, family and routing domain). Translation by an outbound
+    /// `nat-to` or an inbound `rdr-to` changes side 1 only (the packet's
+    /// source going out, its destination coming in), so a translated
+    /// state's wire and stack keys land in the same shard and need no
+    /// cross-shard entry. Both directions of a flow build the same key,
+    /// so they meet in one shard too.
+    pub fn shard_hash(&self) -> u64 {
+        let a = mix(self.addr[0] as u64 ^ (self.addr[0] >> 64) as u64, self.port[0]);
+        let x = a ^ (u64::from(self.proto) << 8) ^ (u64::from(self.rdomain) << 16);
+        let x = x ^ u64::from(self.af == Af::Inet6) << 40;
+        let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    }
+}
+
 fn mix(a: u64, p: u16) -> u64 {
     (a ^ u64::from(p)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }

@@ -60,6 +60,11 @@ impl PackedKey {
 
     /// The same hash [`StateKey::symmetric_hash`] gives, so the index can
     /// rehash from the stored key.
+    /// [`StateKey::shard_hash`] of the key.
+    pub(crate) fn shard_hash(&self) -> u64 {
+        self.unpack().shard_hash()
+    }
+
     pub(crate) fn hash(&self) -> u64 {
         self.unpack().symmetric_hash()
     }

@@ -360,7 +360,7 @@ impl StateTable {
     pub fn lookup(&self, key: &StateKey) -> Option<StateId> {
         let pk = PackedKey::pack(key);
         let h = key.symmetric_hash();
-        let si = self.shard_of(h);
+        let si = self.shard_of(key.shard_hash());
         let g = self.lock(si);
         for &e in g.local.iter_hash(h) {
             if let Some(st) = g.slots.get((e >> 1) as usize) {
@@ -553,9 +553,9 @@ impl StateTable {
         let wire = st.wire;
         let stack = st.stack.as_deref().copied();
         let hw = wire.hash();
-        let home = self.shard_of(hw);
+        let home = self.shard_of(wire.shard_hash());
         let hs = stack.map(|k| k.hash());
-        let si = hs.map(|h| self.shard_of(h));
+        let si = stack.map(|k| self.shard_of(k.shard_hash()));
         let afto = stack.is_some_and(|k| k.af() != wire.af());
         let mut st = Some(st);
         for _ in 0..3 {
@@ -730,7 +730,7 @@ impl StateTable {
             self.unlink(&mut g, home, id.idx, None);
             return true;
         }
-        let s = self.shard_of(st.stack_key().hash());
+        let s = self.shard_of(st.stack_key().shard_hash());
         if s > home {
             let mut gs = self.lock(s);
             self.unlink(&mut g, home, id.idx, Some(&mut gs));

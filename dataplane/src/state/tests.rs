@@ -1075,8 +1075,10 @@ fn foreign_if_bound_count_follows_inserts_and_removals() {
     for port in 1..40u16 {
         let p = pd(proto::UDP, C, port, S, 53);
         let mut ns = new_state(&p, Dir::Out);
-        // translated (the stack key differs), half of them if-bound
-        ns.wire.port[1] = port + 1000;
+        // translated on side 0 (as `pass out ... rdr-to` would: the
+        // shard hash reads side 0, so these two keys hash apart), half
+        // of them if-bound
+        ns.wire.port[0] = port + 1000;
         if port % 2 == 0 {
             ns.if_bound = Some(3);
         }
@@ -1261,4 +1263,20 @@ fn icmp_error_quoting_a_modulated_segment_is_demodulated() {
         .unwrap()
         .unwrap();
     assert_eq!(tr.inner_seq_sub, cdiff);
+}
+
+#[test]
+fn nat_out_and_rdr_in_keep_both_keys_in_one_shard() {
+    // side 1 is what an outbound nat-to or an inbound rdr-to changes:
+    // no cross-shard entry for them
+    let t = table(1000, 64);
+    for port in 1..200u16 {
+        let p = pd(proto::UDP, C, port, S, 80);
+        let mut ns = new_state(&p, Dir::Out);
+        ns.wire.port[1] = port + 1000;
+        ns.wire.addr[1] ^= 0xff << 96;
+        t.insert(ns, 0).unwrap();
+    }
+    let foreign: usize = (0..64).map(|i| t.lock(i).foreign.len()).sum();
+    assert_eq!(foreign, 0);
 }

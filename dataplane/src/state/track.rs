@@ -82,7 +82,7 @@ impl StateTable {
     ) -> Option<R> {
         let h = key.symmetric_hash();
         let pk = PackedKey::pack(key);
-        let si = self.shard_of(h);
+        let si = self.shard_of(key.shard_hash());
         let mut g = self.lock(si);
         if let Some(idx) = self.find_local(&g, h, &pk, dir, ifidx, now) {
             return Some(f(&mut g, si, idx));
