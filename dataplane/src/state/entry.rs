@@ -67,8 +67,10 @@ impl PeerState {
 #[derive(Debug)]
 #[repr(align(64))]
 pub(crate) struct State {
-    pub wire: PackedKey,
-    /// `None`: the stack key is the wire key (no translation).
+    /// The wire key; for an `X_INLINE` state its side-1 low word holds
+    /// the code of the stack key (read it through [`State::wire`]).
+    wire_raw: PackedKey,
+    /// A stack key that differs from the wire key and is not inline.
     pub stack: Option<Box<PackedKey>>,
     /// The peer that sent the creating packet, and the other one.
     pub src: PeerState,
@@ -91,16 +93,21 @@ pub(crate) struct State {
     pub timeout: u8,
     pub dir: Dir,
     pub flags: u8,
-    /// The stack key has the other address family (`af-to`). Kept here,
-    /// in what was padding, so the lookup's role check and the tracking
-    /// need not follow the boxed stack key to another cache line.
-    pub afto: bool,
+    /// `X_AFTO`: the stack key has the other address family (`af-to`);
+    /// `X_INLINE`: the stack key is coded in the wire key. Kept here, in
+    /// what was padding, so lookups need not follow a boxed key.
+    pub xflags: u8,
 }
+
+/// The stack key has the other address family (`af-to`).
+pub(crate) const X_AFTO: u8 = 1;
+/// The stack key is coded in the wire key's spare bytes.
+pub(crate) const X_INLINE: u8 = 2;
 
 impl State {
     pub(crate) fn vacant(serial: u32, next_free: u32) -> Self {
         State {
-            wire: PackedKey::pack(&crate::key::StateKey {
+            wire_raw: PackedKey::pack(&crate::key::StateKey {
                 addr: [0; 2],
                 port: [0; 2],
                 rdomain: 0,
@@ -120,7 +127,7 @@ impl State {
             timeout: 0,
             dir: Dir::In,
             flags: 0,
-            afto: false,
+            xflags: 0,
         }
     }
 
@@ -131,17 +138,77 @@ impl State {
     /// The state translates between address families (`af-to`).
     #[inline]
     pub(crate) fn afto(&self) -> bool {
-        self.afto
+        self.xflags & X_AFTO != 0
     }
 
-    pub(crate) fn stack_key(&self) -> &PackedKey {
-        self.stack.as_deref().unwrap_or(&self.wire)
+    /// Store the keys: the stack key inline when it fits, boxed when not,
+    /// not at all when it is the wire key.
+    pub(crate) fn set_keys(&mut self, wire: PackedKey, stack: Option<PackedKey>) {
+        self.xflags &= !X_INLINE;
+        self.stack = None;
+        self.wire_raw = wire;
+        if let Some(st) = stack {
+            match wire.inline_code(&st) {
+                Some(code) => {
+                    self.wire_raw = wire.with_code(code);
+                    self.xflags |= X_INLINE;
+                }
+                None => self.stack = Some(Box::new(st)),
+            }
+        }
+    }
+
+    /// The wire key.
+    #[inline]
+    pub(crate) fn wire(&self) -> PackedKey {
+        if self.xflags & X_INLINE != 0 {
+            self.wire_raw.without_code()
+        } else {
+            self.wire_raw
+        }
+    }
+
+    /// Whether the stack key differs from the wire key.
+    #[inline]
+    pub(crate) fn has_stack(&self) -> bool {
+        self.xflags & X_INLINE != 0 || self.stack.is_some()
+    }
+
+    /// The stack key (the wire key when there is no translation).
+    #[inline]
+    pub(crate) fn stack_key(&self) -> PackedKey {
+        if self.xflags & X_INLINE != 0 {
+            self.wire_raw.decode_stack()
+        } else {
+            self.stack.as_deref().copied().unwrap_or(self.wire_raw)
+        }
+    }
+
+    /// The stack key, if it differs from the wire key.
+    pub(crate) fn stack_opt(&self) -> Option<PackedKey> {
+        self.has_stack().then(|| self.stack_key())
+    }
+
+    /// Whether the key of `role` (0 wire, 1 stack) is `pk`, without
+    /// building a key when the state stores both plainly.
+    #[inline]
+    pub(crate) fn key_eq(&self, role: u32, pk: &PackedKey) -> bool {
+        if self.xflags & X_INLINE == 0 {
+            if role == 0 {
+                self.wire_raw == *pk
+            } else {
+                self.stack.as_deref().unwrap_or(&self.wire_raw) == pk
+            }
+        } else {
+            self.key(role) == *pk
+        }
     }
 
     /// Key by role: 0 wire, 1 stack.
-    pub(crate) fn key(&self, role: u32) -> &PackedKey {
+    #[inline]
+    pub(crate) fn key(&self, role: u32) -> PackedKey {
         if role == 0 {
-            &self.wire
+            self.wire()
         } else {
             self.stack_key()
         }

@@ -61,7 +61,7 @@ pub(crate) struct Shard {
 /// under `af-to` only inbound packets match, by either key.
 #[inline]
 pub(crate) fn role_ok(st: &State, role: u32, dir: Dir) -> bool {
-    if st.stack.is_none() {
+    if !st.has_stack() {
         true
     } else if st.afto() {
         dir == Dir::In

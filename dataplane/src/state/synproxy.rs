@@ -194,7 +194,7 @@ impl StateTable {
                 let sk = if didx(dir) == 1 {
                     st.stack_key().unpack()
                 } else {
-                    st.wire.unpack()
+                    st.wire().unpack()
                 };
                 let flags = th.flags;
                 let (src, dst) = (&mut src_p, &mut dst_p);

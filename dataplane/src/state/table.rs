@@ -3,7 +3,7 @@
 
 use super::config::{NewState, StateConfig};
 use super::entry::{
-    PeerState, State, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
+    PeerState, State, X_AFTO, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
     F_TRANSLATED,
 };
 use super::info::{StateEvent, StateInfo};
@@ -181,7 +181,7 @@ impl StateTable {
         let k = if st.dir == Dir::Out {
             st.stack_key()
         } else {
-            &st.wire
+            st.wire()
         };
         let k = k.unpack();
         SrcKey {
@@ -200,7 +200,7 @@ impl StateTable {
                 slots, profiles, ..
             } = &mut *g;
             for st in slots.iter_mut().filter(|s| s.live()) {
-                let w = st.wire.unpack();
+                let w = st.wire().unpack();
                 let rule = profiles.get(st.profile as usize).map(|p| p.rule);
                 if w.af == f.af && w.addr[side] == f.addr && (f.rule.is_none() || f.rule == rule) {
                     st.timeout = timeout::PFTM_PURGE as u8;
@@ -312,7 +312,7 @@ impl StateTable {
                 idx,
                 serial: st.serial,
             },
-            wire: st.wire.unpack(),
+            wire: st.wire().unpack(),
             stack: st.stack_key().unpack(),
             dir: st.dir,
             rule: shard
@@ -364,7 +364,7 @@ impl StateTable {
         let g = self.lock(si);
         for &e in g.local.iter_hash(h) {
             if let Some(st) = g.slots.get((e >> 1) as usize) {
-                if st.live() && *st.key(e & 1) == pk {
+                if st.live() && st.key_eq(e & 1, &pk) {
                     return Some(StateId {
                         shard: si as u32,
                         idx: e >> 1,
@@ -463,7 +463,7 @@ impl StateTable {
     /// Also returns the creating peer's sequence modulator (0: none).
     fn build(&self, s: &NewState, now: u32, pid: u32) -> Result<(State, u32), Reason> {
         let wire = PackedKey::pack(&s.wire);
-        let stack = (s.stack != s.wire).then(|| Box::new(PackedKey::pack(&s.stack)));
+        let stack = (s.stack != s.wire).then(|| PackedKey::pack(&s.stack));
         let mut flags = 0;
         if s.sloppy {
             flags |= F_SLOPPY;
@@ -527,31 +527,29 @@ impl StateTable {
         if src.seqdiff != 0 {
             flags |= F_MODULATED;
         }
-        let st = State {
-            wire,
-            stack,
-            src: PeerState::of(&src),
-            dst: PeerState::of(&dst),
-            // pf_test counts the creating packet on its new state
-            packets: [1, 0],
-            bytes: [u64::from(pd.ip_len), 0],
-            creation: now,
-            expire: now,
-            profile: pid,
-            if_bound: s.if_bound.unwrap_or(FLOATING),
-            serial: 0,
-            timeout: timeout as u8,
-            dir: s.dir,
-            flags,
-            afto: s.stack.af != s.wire.af,
-        };
+        let mut st = State::vacant(0, pid);
+        st.set_keys(wire, stack);
+        st.src = PeerState::of(&src);
+        st.dst = PeerState::of(&dst);
+        // pf_test counts the creating packet on its new state
+        st.packets = [1, 0];
+        st.bytes = [u64::from(pd.ip_len), 0];
+        st.creation = now;
+        st.expire = now;
+        st.if_bound = s.if_bound.unwrap_or(FLOATING);
+        st.timeout = timeout as u8;
+        st.dir = s.dir;
+        st.flags = flags;
+        if s.stack.af != s.wire.af {
+            st.xflags |= X_AFTO;
+        }
         Ok((st, src.seqdiff))
     }
 
     /// pf's `pf_state_key_attach` for both keys, then the insertion.
     fn attach(&self, st: State, seqdiff: u32, pid: u32, now: u32) -> Result<StateId, Reason> {
-        let wire = st.wire;
-        let stack = st.stack.as_deref().copied();
+        let wire = st.wire();
+        let stack = st.stack_opt();
         let hw = wire.hash();
         let home = self.shard_of(wire.shard_hash());
         let hs = stack.map(|k| k.hash());
@@ -664,11 +662,11 @@ impl StateTable {
             let Some(old) = g.slots.get((e >> 1) as usize) else {
                 continue;
             };
-            if !old.live() || old.key(e & 1) != key || old.if_bound != bound {
+            if !old.live() || !old.key_eq(e & 1, key) || old.if_bound != bound {
                 continue;
             }
             let old_afto = old.afto();
-            let same = (old.wire.af() == key.af() && old.dir == dir)
+            let same = (old.wire().af() == key.af() && old.dir == dir)
                 || (old_afto && key.af() == old.stack_key().af() && old.dir != dir);
             if !same {
                 continue;
@@ -704,7 +702,7 @@ impl StateTable {
     }
 
     fn replaceable(&self, g: &Shard, old: &State, now: u32) -> bool {
-        (old.wire.proto() == proto::TCP
+        (old.wire().proto() == proto::TCP
             && old.src.state >= tcps::FIN_WAIT_2
             && old.dst.state >= tcps::FIN_WAIT_2)
             || !self.alive(g, old, now)
@@ -759,8 +757,8 @@ impl StateTable {
         let Some(st) = g.slots.get(idx as usize) else {
             return;
         };
-        let (hw, serial, profile) = (st.wire.hash(), st.serial, st.profile);
-        let stack = st.stack.as_ref().map(|k| k.hash());
+        let (hw, serial, profile) = (st.wire().hash(), st.serial, st.profile);
+        let stack = st.stack_opt().map(|k| k.hash());
         let foreign = st.flags & F_FOREIGN != 0;
         g.unindex(hw, idx << 1);
         if let Some(hs) = stack {
@@ -821,7 +819,7 @@ impl StateTable {
         let usable = |e: u32| {
             g.slots.get((e >> 1) as usize).is_some_and(|st| {
                 st.live()
-                    && st.key(e & 1) == pk
+                    && st.key_eq(e & 1, pk)
                     && role_ok(st, e & 1, dir)
                     && bound_ok(st.if_bound, ifidx)
                     && self.alive(g, st, now)

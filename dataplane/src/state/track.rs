@@ -26,12 +26,12 @@ const ICMP6_ECHO_REPLY: u8 = 129;
 /// pf's `PF_REVERSED_KEY`: under `af-to`, a packet of the stack side's
 /// family sees the state's peers swapped.
 pub(crate) fn reversed(st: &State, af: Af) -> bool {
-    st.afto() && st.wire.af() != af
+    st.afto() && st.wire().af() != af
 }
 
 /// The key whose addresses a packet in `dir` must leave with (pf's `nk`).
 pub(crate) fn other_key(st: &State, af: Af, dir: Dir) -> Option<StateKey> {
-    let stack = st.stack.as_deref()?;
+    let stack = st.stack_opt()?;
     // key[0] is the wire key, key[1] the stack key
     let i = if reversed(st, af) {
         sidx(dir)
@@ -39,7 +39,7 @@ pub(crate) fn other_key(st: &State, af: Af, dir: Dir) -> Option<StateKey> {
         didx(dir)
     };
     Some(if i == 0 {
-        st.wire.unpack()
+        st.wire().unpack()
     } else {
         stack.unpack()
     })
