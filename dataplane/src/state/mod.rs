@@ -18,7 +18,9 @@
 //! side 0 only: an outbound `nat-to` or an inbound `rdr-to` changes side
 //! 1 only, so their two keys share a shard and need no foreign entry
 //! (translated states went from 321 to 195 bytes each at 1M states, and
-//! a NAT lookup locks one shard); `nat-to` inbound or `rdr-to` outbound
+//! a NAT lookup locks one shard; coding an IPv4 stack key's translated
+//! side into the wire key's unused bytes, `PackedKey::inline_code`,
+//! brought them to 155); `nat-to` inbound or `rdr-to` outbound
 //! still use foreign entries. The price: every flow to one remote
 //! address and port shares a lock shard. The index inside a shard hashes
 //! the whole key (`StateKey::symmetric_hash`). The
