@@ -5,6 +5,7 @@
 //! ICMP error the kernel would send.
 
 use super::node::{martian_v4, martian_v6, Outcome, Router, Tx};
+use super::route::NextHop;
 use super::stats::{Drop, Event};
 use crate::pdesc::Pdesc;
 use crate::wire::checksum;
@@ -15,6 +16,9 @@ use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::ipv6::Ipv6Packet;
 use ruleset::addr::Af;
 use std::net::IpAddr;
+
+/// `ICMP_REDIRECT_HOST`: RFC 1812 says to send host redirects only.
+const REDIRECT_HOST: u8 = 1;
 
 /// The kernel's `IPTTLDEC`.
 const TTL_DEC: u8 = 1;
@@ -174,7 +178,23 @@ impl Router {
                 vec![out]
             }
         };
-        match self.output(frames, dst, hop, now, tx) {
+        let redirect = self.redirect_for(in_ifindex, pd, hop, dst);
+        let out = self.output(frames, dst, hop, now, tx);
+        if let (Some(gw), Outcome::Sent { .. } | Outcome::Queued { .. }) = (redirect, out) {
+            if self.send_icmp_error(
+                frame,
+                pd,
+                in_ifindex,
+                icmp::ty::REDIRECT,
+                REDIRECT_HOST,
+                Some(gw),
+                now,
+                tx,
+            ) {
+                self.counters.event(Event::RedirectSent);
+            }
+        }
+        match out {
             Outcome::Dropped(Drop::HostUnreach) => {
                 let (t, c) = match pd.af {
                     Af::Inet => (icmp::ty::UNREACH, unreach::HOST),
@@ -186,5 +206,24 @@ impl Router {
             }
             o => Ok(o),
         }
+    }
+
+    /// `ip_forward`'s redirect test: the packet leaves by the interface
+    /// it came in on, by a route that is not the default one, it has no
+    /// IP options (source routes), and its sender is on that network, so
+    /// it could have gone to the next hop directly. The answer is the
+    /// address to send it to (the gateway, else the destination itself).
+    fn redirect_for(&self, in_ifindex: u32, pd: &Pdesc, hop: NextHop, dst: IpAddr) -> Option<u32> {
+        if !self.cfg.send_redirects || hop.ifindex != in_ifindex || pd.ip_opts {
+            return None;
+        }
+        let (IpAddr::V4(s), IpAddr::V4(d)) = (pd.src_ip(), hop.neighbor(dst)) else {
+            return None;
+        };
+        if self.routes.route_to(dst)?.prefix == 0 {
+            return None;
+        }
+        let ifc = self.ifaces.get(in_ifindex)?;
+        ifc.v4.iter().any(|a| a.contains(s)).then_some(u32::from(d))
     }
 }

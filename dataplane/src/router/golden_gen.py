@@ -78,6 +78,14 @@ e('UNSOL_NA_VIP', "Ether(dst='33:33:00:00:00:01', src=VMAC)/IPv6(src='2001:db8:1
 e('ECHO4_TO_VIP', "Ether(dst=VMAC, src=HA)/IP(src='192.0.2.10', dst='192.0.2.254', id=7, ttl=64)/ICMP(type=8, id=0x1234, seq=2)/Raw(b'vip')")
 e('ECHO4_REPLY_VIP', "Ether(dst=HA, src=VMAC)/IP(src='192.0.2.254', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=0, id=0x1234, seq=2)/Raw(b'vip')")
 
+# a hairpin: HA to 10.5.0.1, routed via 192.0.2.2 (HC) back out em0
+HC = '02:00:00:00:00:0c'
+hp = IP(src='192.0.2.10', dst='10.5.0.1', id=11, ttl=64)/UDP(sport=7, dport=7)/Raw(b'hairpin')
+e('HAIRPIN_IN', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='10.5.0.1', id=11, ttl=64)/UDP(sport=7, dport=7)/Raw(b'hairpin')")
+e('HAIRPIN_OUT', "Ether(dst=HC, src=R0)/IP(src='192.0.2.10', dst='10.5.0.1', id=11, ttl=63)/UDP(sport=7, dport=7)/Raw(b'hairpin')")
+emit('REDIRECT_REPLY', Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=5, code=1, gw='192.0.2.2')/Raw(bytes(hp)[:28]),
+     "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=5, code=1, gw='192.0.2.2')/Raw(bytes(HAIRPIN_IN IP)[:28])")
+
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")
 print("//! comment is the scapy expression that produced it.")

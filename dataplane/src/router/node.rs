@@ -28,6 +28,10 @@ pub struct RouterConfig {
     /// ICMP errors sent per second at most (the kernel's
     /// `icmperrppslim`, 100); 0 sends none.
     pub icmp_errors_per_sec: u32,
+    /// Send ICMP host redirects for packets routed back out of the
+    /// interface they came in on (`net.inet.ip.redirect`, on by
+    /// default). IPv6 redirects are not sent.
+    pub send_redirects: bool,
 }
 
 impl Default for RouterConfig {
@@ -35,6 +39,7 @@ impl Default for RouterConfig {
         RouterConfig {
             neighbor: NeighborConfig::default(),
             icmp_errors_per_sec: 100,
+            send_redirects: true,
         }
     }
 }

@@ -144,10 +144,12 @@ pub enum Event {
     Released,
     /// Entries pushed out of a full neighbour cache.
     NeighborEvicted,
+    /// ICMP host redirects sent (`ips_redirectsent`).
+    RedirectSent,
 }
 
 impl Event {
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
 }
 
 /// One counter per drop reason and per event. Each worker owns one;

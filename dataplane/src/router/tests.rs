@@ -581,3 +581,43 @@ fn carp_master_answers_with_the_virtual_mac() {
     assert!(r.handle_local(&ARP_REQ_FOR_VIP, 1, 0).is_empty());
     assert!(r.set_vip_master(1, ip("192.0.2.9"), true).is_err());
 }
+
+#[test]
+fn hairpin_is_forwarded_with_a_host_redirect() {
+    let mut r = router();
+    learned(&mut r);
+    let hc = [2, 0, 0, 0, 0, 0x0c];
+    r.neighbors
+        .learn(1, ip("192.0.2.2"), hc, Learn::Reachable, true, 0);
+    let ifs = r.ifaces.clone();
+    r.routes
+        .add_static(ip("10.5.0.0"), 16, ip("192.0.2.2"), None, &ifs)
+        .unwrap();
+    let f = r.forward(&HAIRPIN_IN, 1, &pd(&HAIRPIN_IN), 0);
+    assert_eq!(f.outcome, Outcome::Sent { ifindex: 1 });
+    assert_eq!(
+        frames(&f.tx),
+        vec![(1, &HAIRPIN_OUT[..]), (1, &REDIRECT_REPLY[..])]
+    );
+    assert_eq!(r.counters.count(Event::RedirectSent), 1);
+    // not by the default route, nor when turned off
+    r.routes.remove(ip("10.5.0.0"), 16);
+    r.routes.set_default(ip("192.0.2.2"), None, &ifs).unwrap();
+    let f = r.forward(&HAIRPIN_IN, 1, &pd(&HAIRPIN_IN), 0);
+    assert_eq!(frames(&f.tx), vec![(1, &HAIRPIN_OUT[..])]);
+    let mut r2 = Router::new(
+        ifs.clone(),
+        RouterConfig {
+            send_redirects: false,
+            ..RouterConfig::default()
+        },
+    );
+    learned(&mut r2);
+    r2.neighbors
+        .learn(1, ip("192.0.2.2"), hc, Learn::Reachable, true, 0);
+    r2.routes
+        .add_static(ip("10.5.0.0"), 16, ip("192.0.2.2"), None, &ifs)
+        .unwrap();
+    let f = r2.forward(&HAIRPIN_IN, 1, &pd(&HAIRPIN_IN), 0);
+    assert_eq!(frames(&f.tx), vec![(1, &HAIRPIN_OUT[..])]);
+}
