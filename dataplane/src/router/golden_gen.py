@@ -86,6 +86,14 @@ e('HAIRPIN_OUT', "Ether(dst=HC, src=R0)/IP(src='192.0.2.10', dst='10.5.0.1', id=
 emit('REDIRECT_REPLY', Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=5, code=1, gw='192.0.2.2')/Raw(bytes(hp)[:28]),
      "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=5, code=1, gw='192.0.2.2')/Raw(bytes(HAIRPIN_IN IP)[:28])")
 
+# link-local echo: R0's EUI-64 address
+e('ECHO6_LL', "Ether(dst=R0, src=HA)/IPv6(src='fe80::a', dst='fe80::5054:ff:fe00:1', hlim=64)/ICMPv6EchoRequest(id=1, seq=1, data=b'll')")
+e('ECHO6_LL_REPLY', "Ether(dst=HA, src=R0)/IPv6(src='fe80::5054:ff:fe00:1', dst='fe80::a', hlim=64)/ICMPv6EchoReply(id=1, seq=1, data=b'll')")
+# unsolicited NA from HB with a new MAC, override set / clear
+e('NA_HB_MOVED_O', "Ether(dst='33:33:00:00:00:01', src='02:00:00:00:00:bb')/IPv6(src='2001:db8:2::20', dst='ff02::1', hlim=255)/ICMPv6ND_NA(R=0, S=0, O=1, tgt='2001:db8:2::20')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:bb')")
+e('NA_HB_MOVED_NO_O', "Ether(dst='33:33:00:00:00:01', src='02:00:00:00:00:bb')/IPv6(src='2001:db8:2::20', dst='ff02::1', hlim=255)/ICMPv6ND_NA(R=0, S=0, O=0, tgt='2001:db8:2::20')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:bb')")
+e('GARP_HB_MOVED', "Ether(dst='ff:ff:ff:ff:ff:ff', src='02:00:00:00:00:bb')/ARP(op=1, hwsrc='02:00:00:00:00:bb', psrc='198.51.100.20', pdst='198.51.100.20')")
+
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")
 print("//! comment is the scapy expression that produced it.")

@@ -621,3 +621,81 @@ fn hairpin_is_forwarded_with_a_host_redirect() {
     let f = r2.forward(&HAIRPIN_IN, 1, &pd(&HAIRPIN_IN), 0);
     assert_eq!(frames(&f.tx), vec![(1, &HAIRPIN_OUT[..])]);
 }
+
+#[test]
+fn link_local_echo_is_answered_on_its_link() {
+    let mut r = router();
+    r.neighbors
+        .learn(1, ip("fe80::a"), HA, Learn::Reachable, true, 0);
+    let tx = r.handle_local(&ECHO6_LL, 1, 0);
+    assert_eq!(frames(&tx), vec![(1, &ECHO6_LL_REPLY[..])]);
+    // R0's link-local address is not R1's: on em1 it is not ours
+    let mut v = ECHO6_LL.to_vec();
+    v[0..6].copy_from_slice(&R1);
+    assert!(r.handle_local(&v, 2, 0).is_empty());
+    assert_eq!(r.counters.dropped(Drop::NotForUs), 1);
+}
+
+#[test]
+fn neighbours_that_move() {
+    let mut r = router();
+    learned(&mut r);
+    let moved = [2, 0, 0, 0, 0, 0xbb];
+    // without override a different address only makes the entry stale
+    r.handle_local(&NA_HB_MOVED_NO_O, 2, 1);
+    assert!(matches!(
+        r.neighbors.state(2, ip("2001:db8:2::20")),
+        Some(neighbor::State::Stale { mac: HB, .. })
+    ));
+    r.handle_local(&NA_HB_MOVED_O, 2, 2);
+    assert!(matches!(
+        r.neighbors.state(2, ip("2001:db8:2::20")),
+        Some(neighbor::State::Stale { mac, .. }) if *mac == moved
+    ));
+    // a gratuitous ARP updates a known neighbour
+    r.handle_local(&GARP_HB_MOVED, 2, 3);
+    assert_eq!(
+        r.neighbors.resolve(2, ip("198.51.100.20"), 4),
+        Resolve::Known(moved)
+    );
+    // but adds no unknown one
+    r.neighbors.remove(2, ip("198.51.100.20"));
+    r.handle_local(&GARP_HB_MOVED, 2, 5);
+    assert_eq!(r.neighbors.state(2, ip("198.51.100.20")), None);
+    // an NA for a neighbour we never asked about is ignored
+    r.neighbors.remove(2, ip("2001:db8:2::20"));
+    r.handle_local(&NA_HB_MOVED_O, 2, 6);
+    assert_eq!(r.neighbors.state(2, ip("2001:db8:2::20")), None);
+}
+
+#[test]
+fn vlan_interface_tags_its_frames() {
+    let mut ifs = router().ifaces;
+    let mut v = Interface::new("vlan42", 3, [0x52, 0x54, 0, 0, 0, 3], 1500).unwrap();
+    v.vlan = Some(42);
+    ifs.add(v).unwrap();
+    ifs.add_addr(3, ip("203.0.113.1"), 24).unwrap();
+    let mut r = Router::new(ifs, RouterConfig::default());
+    learned(&mut r);
+    let mut p = UDP_FWD_IN.to_vec();
+    p[14 + 16..14 + 20].copy_from_slice(&[203, 0, 113, 7]);
+    crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut p[14..]).fill_checksum();
+    let f = r.forward(&p, 1, &pd(&p), 0);
+    assert_eq!(f.outcome, Outcome::Queued { ifindex: 3 });
+    // the ARP request goes out tagged
+    let e = crate::wire::ethernet::EthernetFrame::new_checked(&f.tx[0].frame[..]).unwrap();
+    assert_eq!(e.vlan_id(), Some(42));
+    assert_eq!(e.ethertype(), crate::wire::ethernet::ethertype::ARP);
+}
+
+#[test]
+fn broadcast_echo_is_not_answered() {
+    let mut r = router();
+    learned(&mut r);
+    let mut v = ECHO4_TO_R0.to_vec();
+    v[0..6].copy_from_slice(&[0xff; 6]);
+    v[14 + 19] = 255;
+    crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut v[14..]).fill_checksum();
+    assert!(r.handle_local(&v, 1, 0).is_empty());
+    assert!(!r.is_local(1, ip("192.0.2.255")));
+}
