@@ -37,7 +37,21 @@ impl Router {
     /// belong to [`Router::handle_local`] and are refused here.
     pub fn forward(&mut self, frame: &[u8], in_ifindex: u32, pd: &Pdesc, now: u64) -> Forward {
         let mut tx = Vec::new();
-        let outcome = match self.forward_inner(frame, in_ifindex, pd, now, &mut tx) {
+        let outcome = self.forward_into(frame, in_ifindex, pd, now, &mut tx);
+        Forward { tx, outcome }
+    }
+
+    /// [`Router::forward`] appending to the caller's `tx`, so a worker
+    /// can reuse one vector for a whole burst.
+    pub fn forward_into(
+        &mut self,
+        frame: &[u8],
+        in_ifindex: u32,
+        pd: &Pdesc,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Outcome {
+        match self.forward_inner(frame, in_ifindex, pd, now, tx) {
             Ok(o) => {
                 if let Outcome::Sent { .. } | Outcome::Queued { .. } = o {
                     self.counters.event(Event::Forwarded);
@@ -48,8 +62,7 @@ impl Router {
                 self.counters.drop(d);
                 Outcome::Dropped(d)
             }
-        };
-        Forward { tx, outcome }
+        }
     }
 
     fn forward_inner(

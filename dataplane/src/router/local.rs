@@ -30,10 +30,24 @@ impl Router {
     /// and packets that were waiting for a neighbour that just answered.
     pub fn handle_local(&mut self, frame: &[u8], ifindex: u32, now: u64) -> Vec<Tx> {
         let mut tx = Vec::new();
-        if let Err(d) = self.local_inner(frame, ifindex, now, &mut tx) {
+        let _ = self.handle_local_into(frame, ifindex, now, &mut tx);
+        tx
+    }
+
+    /// [`Router::handle_local`] appending to the caller's `tx`; the
+    /// error says why the frame was not used (already counted).
+    pub fn handle_local_into(
+        &mut self,
+        frame: &[u8],
+        ifindex: u32,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Result<(), Drop> {
+        let r = self.local_inner(frame, ifindex, now, tx);
+        if let Err(d) = r {
             self.counters.drop(d);
         }
-        tx
+        r
     }
 
     fn local_inner(
