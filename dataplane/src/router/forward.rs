@@ -9,7 +9,6 @@ use super::route::NextHop;
 use super::stats::{Drop, Event};
 use crate::pdesc::Pdesc;
 use crate::wire::checksum;
-use crate::wire::frame::verify_ip_checksum;
 use crate::wire::icmp::{self, unreach};
 use crate::wire::icmpv6;
 use crate::wire::ipv4::Ipv4Packet;
@@ -51,7 +50,28 @@ impl Router {
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Outcome {
-        match self.forward_inner(frame, in_ifindex, pd, now, tx) {
+        let r = self.forward_inner(frame, in_ifindex, pd, None, now, tx);
+        self.count_forward(r)
+    }
+
+    /// Forward by a next hop chosen elsewhere instead of the routing
+    /// table: pf's `route-to` / `reply-to` / `dup-to`. Everything else
+    /// (TTL, MTU, resolution, errors) is as for [`Router::forward_into`].
+    pub fn forward_via(
+        &mut self,
+        frame: &[u8],
+        in_ifindex: u32,
+        pd: &Pdesc,
+        hop: NextHop,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Outcome {
+        let r = self.forward_inner(frame, in_ifindex, pd, Some(hop), now, tx);
+        self.count_forward(r)
+    }
+
+    fn count_forward(&mut self, r: Result<Outcome, Drop>) -> Outcome {
+        match r {
             Ok(o) => {
                 if let Outcome::Sent { .. } | Outcome::Queued { .. } = o {
                     self.counters.event(Event::Forwarded);
@@ -65,11 +85,32 @@ impl Router {
         }
     }
 
+    /// The addresses and length of the IP packet at `pd.l3_off`, read
+    /// from the bytes: pf may have translated them since `pd` was made.
+    fn ip_view<'a>(frame: &'a [u8], pd: &Pdesc) -> Result<(&'a [u8], IpAddr, IpAddr), Drop> {
+        let rest = frame.get(usize::from(pd.l3_off)..).ok_or(Drop::Malformed)?;
+        match pd.af {
+            Af::Inet => {
+                let p = Ipv4Packet::new_checked(rest).map_err(|_| Drop::Malformed)?;
+                let len = usize::from(p.total_len());
+                let (s, d) = (p.src_addr(), p.dst_addr());
+                Ok((rest.get(..len).ok_or(Drop::Malformed)?, s.into(), d.into()))
+            }
+            Af::Inet6 => {
+                let p = Ipv6Packet::new_checked(rest).map_err(|_| Drop::Malformed)?;
+                let len = crate::wire::ipv6::HEADER_LEN + usize::from(p.payload_len());
+                let (s, d) = (p.src_addr(), p.dst_addr());
+                Ok((rest.get(..len).ok_or(Drop::Malformed)?, s.into(), d.into()))
+            }
+        }
+    }
+
     fn forward_inner(
         &mut self,
         frame: &[u8],
         in_ifindex: u32,
         pd: &Pdesc,
+        via: Option<NextHop>,
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Result<Outcome, Drop> {
@@ -84,12 +125,7 @@ impl Router {
         if !in_if.accepts_mac(eth_dst) {
             return Err(Drop::NotForUs);
         }
-        let l3 = usize::from(pd.l3_off);
-        let end = l3
-            .checked_add(usize::from(pd.ip_len))
-            .ok_or(Drop::Malformed)?;
-        let ip = frame.get(l3..end).ok_or(Drop::Malformed)?;
-        let (src, dst) = (pd.src_ip(), pd.dst_ip());
+        let (ip, src, dst) = Self::ip_view(frame, pd)?;
         if self.is_local(in_ifindex, dst) {
             return Err(Drop::LocalUnhandled);
         }
@@ -102,7 +138,7 @@ impl Router {
                 {
                     return Err(Drop::Martian);
                 }
-                if !verify_ip_checksum(frame, pd) {
+                if !Ipv4Packet::new_unchecked(ip).verify_checksum() {
                     return Err(Drop::BadChecksum);
                 }
             }
@@ -113,7 +149,7 @@ impl Router {
             }
             _ => return Err(Drop::Malformed),
         }
-        let (tx_type, tx_code) = match pd.af {
+        let (te_type, te_code) = match pd.af {
             Af::Inet => (icmp::ty::TIMXCEED, 0),
             Af::Inet6 => (icmpv6::ty::TIME_EXCEEDED, 0),
         };
@@ -124,10 +160,10 @@ impl Router {
             Af::Inet6 => crate::wire::byte(ip, 7),
         };
         if ttl <= TTL_DEC {
-            self.send_icmp_error(frame, pd, in_ifindex, tx_type, tx_code, None, now, tx);
+            self.send_icmp_error(frame, pd, in_ifindex, te_type, te_code, None, now, tx);
             return Err(Drop::TtlExceeded);
         }
-        let Some(hop) = self.routes.lookup(pd.af, pd.dst) else {
+        let Some(hop) = via.or_else(|| self.routes.lookup_ip(dst)) else {
             let (t, c) = match pd.af {
                 // `ip_forward` answers a missing route with host (not
                 // net) unreachable.
@@ -191,7 +227,11 @@ impl Router {
                 vec![out]
             }
         };
-        let redirect = self.redirect_for(in_ifindex, pd, hop, dst);
+        // pf's route-to sends directly (`pf_route`), never a redirect.
+        let redirect = match via {
+            None => self.redirect_for(in_ifindex, pd, hop, dst),
+            Some(_) => None,
+        };
         let out = self.output(frames, dst, hop, now, tx);
         if let (Some(gw), Outcome::Sent { .. } | Outcome::Queued { .. }) = (redirect, out) {
             if self.send_icmp_error(

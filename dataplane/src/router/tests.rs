@@ -701,3 +701,40 @@ fn broadcast_echo_is_not_answered() {
     assert!(r.handle_local(&v, 1, 0).is_empty());
     assert!(!r.is_local(1, ip("192.0.2.255")));
 }
+
+#[test]
+fn route_to_overrides_the_table() {
+    let mut r = router();
+    learned(&mut r);
+    let hc = [2, 0, 0, 0, 0, 0x0c];
+    r.neighbors
+        .learn(1, ip("192.0.2.2"), hc, Learn::Reachable, true, 0);
+    // UDP_FWD_IN would go out em1 to HB; route-to sends it to 192.0.2.2
+    let hop = NextHop {
+        ifindex: 1,
+        gateway: Some(ip("192.0.2.2")),
+    };
+    let mut tx = Vec::new();
+    let o = r.forward_via(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), hop, 0, &mut tx);
+    assert_eq!(o, Outcome::Sent { ifindex: 1 });
+    // forwarded, no redirect
+    assert_eq!(tx.len(), 1);
+    assert_eq!(&tx[0].frame[0..6], &hc);
+    assert_eq!(&tx[0].frame[6..12], &R0);
+    assert_eq!(&tx[0].frame[12..], &UDP_FWD_OUT[12..]);
+}
+
+#[test]
+fn addresses_are_read_from_the_translated_packet() {
+    let mut r = router();
+    learned(&mut r);
+    // pf rewrote the destination (rdr-to) after the descriptor was made
+    let pd0 = pd(&UDP_FWD_IN);
+    let mut v = UDP_FWD_IN.to_vec();
+    let mut p = crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut v[14..]);
+    p.set_dst_addr([192, 0, 2, 10].into());
+    p.fill_checksum();
+    let f = r.forward(&v, 1, &pd0, 0);
+    assert_eq!(f.outcome, Outcome::Sent { ifindex: 1 });
+    assert_eq!(&f.tx[0].frame[0..6], &HA);
+}
