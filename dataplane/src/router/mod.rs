@@ -8,7 +8,15 @@
 //! The daemon's per-frame order: ARP goes to [`Router::handle_local`];
 //! an IP frame is parsed and run through pf inbound, then goes to
 //! [`Router::handle_local`] when [`Router::is_local`] says it is ours,
-//! else to [`Router::forward`].
+//! else to [`Router::forward_into`] ([`Router::forward_via`] for pf's
+//! `route-to`). Every IP frame in the returned [`Tx`] list (forwarded
+//! packets, their fragments, echo replies, ICMP errors, NS/NA, frames
+//! released by a neighbour's answer) is a complete Ethernet frame for
+//! `Tx::ifindex`; the daemon runs pf outbound on it there, as the
+//! kernel runs `pf_test(PF_OUT)` on everything `ip_output` sends, then
+//! transmits it. [`Router::poll`] runs the neighbour timers
+//! ([`Router::poll_timeout`] says when); CARP drives
+//! [`Router::set_vip_master`].
 
 mod errors;
 pub mod forward;
