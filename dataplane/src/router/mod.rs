@@ -29,7 +29,7 @@ pub mod node;
 pub mod route;
 pub mod stats;
 
-pub use forward::Forward;
+pub use forward::{Forward, Routed};
 pub use iface::{ConfigError, Interface, Interfaces};
 pub use neighbor::{Learn, NeighborCache, NeighborConfig, Resolve, Solicit};
 pub use node::{Outcome, Router, RouterConfig, Tx};

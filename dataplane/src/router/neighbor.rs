@@ -440,6 +440,11 @@ impl NeighborCache {
         }
     }
 
+    /// Whether resolution of `ip` failed and is in its hold-down.
+    pub fn is_failed(&self, ifindex: u32, ip: IpAddr, now: u64) -> bool {
+        matches!(self.state(ifindex, ip), Some(State::Failed { until_ns }) if now < *until_ns)
+    }
+
     pub fn remove(&mut self, ifindex: u32, ip: IpAddr) -> bool {
         self.entries.remove(&(ifindex, ip)).is_some()
     }

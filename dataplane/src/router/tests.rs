@@ -597,9 +597,10 @@ fn hairpin_is_forwarded_with_a_host_redirect() {
         .unwrap();
     let f = r.forward(&HAIRPIN_IN, 1, &pd(&HAIRPIN_IN), 0);
     assert_eq!(f.outcome, Outcome::Sent { ifindex: 1 });
+    // the redirect is decided with the route, before pf outbound
     assert_eq!(
         frames(&f.tx),
-        vec![(1, &HAIRPIN_OUT[..]), (1, &REDIRECT_REPLY[..])]
+        vec![(1, &REDIRECT_REPLY[..]), (1, &HAIRPIN_OUT[..])]
     );
     assert_eq!(r.counters.count(Event::RedirectSent), 1);
     // not by the default route, nor when turned off
@@ -737,4 +738,45 @@ fn addresses_are_read_from_the_translated_packet() {
     let f = r.forward(&v, 1, &pd0, 0);
     assert_eq!(f.outcome, Outcome::Sent { ifindex: 1 });
     assert_eq!(&f.tx[0].frame[0..6], &HA);
+}
+
+/// The daemon's split: route, pf outbound on the whole packet (here a
+/// source translation), then transmit, which fragments.
+#[test]
+fn route_then_pf_out_then_transmit() {
+    let mut r = router();
+    learned(&mut r);
+    let mut tx = Vec::new();
+    let mut routed = r
+        .route(&UDP_BIG, 1, &pd(&UDP_BIG), None, 0, &mut tx)
+        .unwrap();
+    assert!(tx.is_empty());
+    // not fragmented yet: pf sees the whole packet
+    assert_eq!(routed.frame.len(), UDP_BIG.len());
+    assert_eq!(routed.hop.ifindex, 2);
+    // "nat-to 198.51.100.1" by pf outbound
+    let mut p = crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut routed.frame[14..]);
+    p.set_src_addr([198, 51, 100, 1].into());
+    p.fill_checksum();
+    let o = r.transmit(routed, 0, &mut tx);
+    assert_eq!(o, Outcome::Sent { ifindex: 2 });
+    assert_eq!(tx.len(), 2);
+    for t in &tx {
+        let q = crate::wire::ipv4::Ipv4Packet::new_checked(&t.frame[14..]).unwrap();
+        assert_eq!(q.src_addr(), std::net::Ipv4Addr::new(198, 51, 100, 1));
+        assert!(q.verify_checksum());
+        assert!(t.frame.len() <= 14 + 1400);
+    }
+    // pf outbound route-to to another interface: the frame is re-made
+    let mut tx = Vec::new();
+    let mut routed = r
+        .route(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), None, 0, &mut tx)
+        .unwrap();
+    routed.hop = NextHop {
+        ifindex: 1,
+        gateway: Some(ip("192.0.2.10")),
+    };
+    assert_eq!(r.transmit(routed, 0, &mut tx), Outcome::Sent { ifindex: 1 });
+    assert_eq!(&tx[0].frame[0..12], &[HA, R0].concat()[..]);
+    assert_eq!(r.counters.count(Event::Forwarded), 2);
 }
