@@ -4,7 +4,7 @@
 //! hop's link address. Every refusal is a counted [`Drop`], with the
 //! ICMP error the kernel would send.
 
-use super::node::{martian_v4, martian_v6, Outcome, Router, Tx};
+use super::node::{martian_v4, martian_v6, Outcome, Router, Tx, TxKind};
 use super::route::NextHop;
 use super::stats::{Drop, Event};
 use crate::pdesc::Pdesc;
@@ -166,7 +166,7 @@ impl Router {
             }
         };
         // `output` counts its own drops.
-        Ok(self.output(frames, r.dst, r.hop, now, tx))
+        Ok(self.output(frames, TxKind::Forwarded, r.dst, r.hop, now, tx))
     }
 
     /// The addresses and length of the IP packet at `pd.l3_off`, read

@@ -5,7 +5,7 @@
 
 use super::ndp::{self, lladdr_option, na_flag, opt};
 use super::neighbor::{Learn, State};
-use super::node::{Router, Tx};
+use super::node::{Router, Tx, TxKind};
 use super::stats::{Drop, Event};
 use crate::pdesc::{proto, Pdesc};
 use crate::wire::arp::{self, ArpPacket, ArpRepr};
@@ -162,6 +162,7 @@ impl Router {
             tx.push(Tx {
                 ifindex,
                 frame: ndp::arp_frame(a.sender_hw, vlan, &reply),
+                kind: TxKind::Arp,
             });
             self.counters.event(Event::ArpReplied);
         }
@@ -252,6 +253,7 @@ impl Router {
         tx.push(Tx {
             ifindex,
             frame: ndp::neighbor_advert(mac, vlan, target, dst, eth_dst, flags),
+            kind: TxKind::Originated,
         });
         self.counters.event(Event::NeighborAdvertised);
         Ok(())

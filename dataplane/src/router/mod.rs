@@ -7,15 +7,23 @@
 //!
 //! The daemon's per-frame order: ARP goes to [`Router::handle_local`];
 //! an IP frame is parsed and run through pf inbound, then goes to
-//! [`Router::handle_local`] when [`Router::is_local`] says it is ours,
-//! else to [`Router::forward_into`] ([`Router::forward_via`] for pf's
-//! `route-to`). Every IP frame in the returned [`Tx`] list (forwarded
-//! packets, their fragments, echo replies, ICMP errors, NS/NA, frames
-//! released by a neighbour's answer) is a complete Ethernet frame for
-//! `Tx::ifindex`; the daemon runs pf outbound on it there, as the
-//! kernel runs `pf_test(PF_OUT)` on everything `ip_output` sends, then
-//! transmits it. [`Router::poll`] runs the neighbour timers
-//! ([`Router::poll_timeout`] says when); CARP drives
+//! [`Router::handle_local`] when [`Router::is_local`] says it is ours.
+//! Otherwise [`Router::route`] decides (TTL, route or pf's `route-to`,
+//! MTU for DF/IPv6, ICMP errors) and returns a [`Routed`] frame; the
+//! daemon runs pf outbound on it on `Routed::hop.ifindex` (it may
+//! translate the bytes or change the hop) and hands it to
+//! [`Router::transmit`], which fragments and resolves the next hop: the
+//! kernel's `ip_forward` → `ip_output` (pf out) → `ip_fragment` →
+//! `arpresolve` order. [`Router::forward_into`] is route + transmit
+//! for callers without a pf outbound step.
+//!
+//! Every frame in a returned [`Tx`] list is a complete Ethernet frame
+//! for `Tx::ifindex`; its [`TxKind`] says whether pf outbound still has
+//! to see it: `Originated` frames (echo replies, ICMP errors, NS/NA)
+//! need it, as the kernel runs pf on everything `ip_output` sends;
+//! `Forwarded` ones (also when released later by a neighbour's answer)
+//! had it between `route` and `transmit`; `Arp` never does. [`Router::poll`] runs the
+//! neighbour timers ([`Router::poll_timeout`] says when); CARP drives
 //! [`Router::set_vip_master`].
 
 mod errors;
@@ -32,7 +40,7 @@ pub mod stats;
 pub use forward::{Forward, Routed};
 pub use iface::{ConfigError, Interface, Interfaces};
 pub use neighbor::{Learn, NeighborCache, NeighborConfig, Resolve, Solicit};
-pub use node::{Outcome, Router, RouterConfig, Tx};
+pub use node::{Outcome, Router, RouterConfig, Tx, TxKind};
 pub use route::{NextHop, RouteTable};
 pub use stats::{Counters, Drop, Event};
 

@@ -64,11 +64,13 @@ impl Default for NeighborConfig {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum State {
+/// `P` is what waits in an INCOMPLETE entry's queue (the router keeps
+/// frames with what they still need before sending).
+pub enum State<P = Vec<u8>> {
     Incomplete {
         tries: u8,
         next_ns: u64,
-        queue: VecDeque<Vec<u8>>,
+        queue: VecDeque<P>,
     },
     Reachable {
         mac: MacAddr,
@@ -98,8 +100,8 @@ pub enum State {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    state: State,
+struct Entry<P> {
+    state: State<P>,
     /// Last time the entry was created or confirmed: eviction order.
     touched_ns: u64,
 }
@@ -153,19 +155,21 @@ fn tries_for(cfg: &NeighborConfig, ip: IpAddr) -> u8 {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct NeighborCache {
+#[derive(Clone, Debug)]
+pub struct NeighborCache<P = Vec<u8>> {
     pub cfg: NeighborConfig,
-    entries: HashMap<(u32, IpAddr), Entry>,
+    entries: HashMap<(u32, IpAddr), Entry<P>>,
     out: Vec<Solicit>,
     pub drops: CacheDrops,
 }
 
-impl NeighborCache {
+impl<P> NeighborCache<P> {
     pub fn new(cfg: NeighborConfig) -> Self {
         NeighborCache {
             cfg,
-            ..Self::default()
+            entries: HashMap::new(),
+            out: Vec::new(),
+            drops: CacheDrops::default(),
         }
     }
 
@@ -177,7 +181,7 @@ impl NeighborCache {
         self.entries.is_empty()
     }
 
-    pub fn state(&self, ifindex: u32, ip: IpAddr) -> Option<&State> {
+    pub fn state(&self, ifindex: u32, ip: IpAddr) -> Option<&State<P>> {
         self.entries.get(&(ifindex, ip)).map(|e| &e.state)
     }
 
@@ -315,7 +319,7 @@ impl NeighborCache {
 
     /// Hold `frame` until `ip` on `ifindex` resolves. Returns false when
     /// there is no resolution under way (the frame is dropped).
-    pub fn hold(&mut self, ifindex: u32, ip: IpAddr, frame: Vec<u8>) -> bool {
+    pub fn hold(&mut self, ifindex: u32, ip: IpAddr, frame: P) -> bool {
         let max = self.cfg.queue_len;
         match self.entries.get_mut(&(ifindex, ip)) {
             Some(Entry {
@@ -350,7 +354,7 @@ impl NeighborCache {
         how: Learn,
         create: bool,
         now: u64,
-    ) -> Vec<Vec<u8>> {
+    ) -> Vec<P> {
         let key = (ifindex, ip);
         let reach = now.saturating_add(self.reachable_ns(ip));
         let fresh = match how {
@@ -418,7 +422,7 @@ impl NeighborCache {
 
     /// A permanent entry; frames waiting for `ip` are returned to be
     /// sent to `mac`. A full cache makes room as for a learned entry.
-    pub fn add_static(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr, now: u64) -> Vec<Vec<u8>> {
+    pub fn add_static(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr, now: u64) -> Vec<P> {
         let key = (ifindex, ip);
         let old = self.entries.remove(&key);
         if old.is_none() {

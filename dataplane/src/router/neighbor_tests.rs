@@ -18,7 +18,7 @@ fn mcast(ifindex: u32, t: &str) -> Solicit {
 
 #[test]
 fn incomplete_queues_then_releases_in_order() {
-    let mut c = NeighborCache::new(NeighborConfig::default());
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig::default());
     let g = ip("192.0.2.2");
     assert_eq!(c.resolve(1, g, 0), Resolve::Pending);
     assert_eq!(c.take_solicits(), vec![mcast(1, "192.0.2.2")]);
@@ -36,7 +36,7 @@ fn incomplete_queues_then_releases_in_order() {
 
 #[test]
 fn pending_queue_is_bounded_dropping_oldest() {
-    let mut c = NeighborCache::new(NeighborConfig {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
         queue_len: 3,
         ..NeighborConfig::default()
     });
@@ -53,7 +53,7 @@ fn pending_queue_is_bounded_dropping_oldest() {
 #[test]
 fn solicitations_are_rate_limited_and_give_up() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("192.0.2.2");
     c.resolve(1, g, 0);
     c.hold(1, g, vec![9]);
@@ -87,7 +87,7 @@ fn solicitations_are_rate_limited_and_give_up() {
 #[test]
 fn reachable_ages_to_stale_then_probes_unicast() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("2001:db8::2");
     c.learn(1, g, M1, Learn::Reachable, true, 0);
     assert_eq!(c.resolve(1, g, cfg.nd_reachable_ns - 1), Resolve::Known(M1));
@@ -116,7 +116,7 @@ fn reachable_ages_to_stale_then_probes_unicast() {
 #[test]
 fn silent_neighbour_is_dropped_after_probes() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("192.0.2.2");
     c.learn(1, g, M1, Learn::Stale, true, 0);
     c.resolve(1, g, 0);
@@ -136,7 +136,7 @@ fn silent_neighbour_is_dropped_after_probes() {
 #[test]
 fn unused_stale_is_forgotten() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("192.0.2.2");
     c.learn(1, g, M1, Learn::Stale, true, 0);
     c.poll(cfg.stale_ns - 1);
@@ -147,7 +147,7 @@ fn unused_stale_is_forgotten() {
 
 #[test]
 fn learn_rules() {
-    let mut c = NeighborCache::new(NeighborConfig::default());
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig::default());
     let g = ip("192.0.2.2");
     // without create, an unknown neighbour is not added
     c.learn(1, g, M1, Learn::Reachable, false, 0);
@@ -173,7 +173,7 @@ fn learn_rules() {
 
 #[test]
 fn size_limit_evicts_resolved_oldest_first() {
-    let mut c = NeighborCache::new(NeighborConfig {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
         max_entries: 3,
         ..NeighborConfig::default()
     });
@@ -200,7 +200,7 @@ fn size_limit_evicts_resolved_oldest_first() {
 
 #[test]
 fn static_entries_stay() {
-    let mut c = NeighborCache::new(NeighborConfig {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
         max_entries: 2,
         ..NeighborConfig::default()
     });

@@ -15,11 +15,26 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const SEC: u64 = 1_000_000_000;
 
+/// What a frame to send is, for the daemon's pf outbound step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TxKind {
+    /// A forwarded packet (or fragment) from [`Router::transmit`], also
+    /// when released later by a neighbour's answer: pf outbound has run
+    /// on it already, between `route` and `transmit`.
+    Forwarded,
+    /// An IP packet the router made (echo reply, ICMP error, neighbour
+    /// solicitation or advertisement): pf outbound has not seen it.
+    Originated,
+    /// ARP, which pf never sees.
+    Arp,
+}
+
 /// A frame to send out of interface `ifindex`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tx {
     pub ifindex: u32,
     pub frame: Vec<u8>,
+    pub kind: TxKind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +78,8 @@ pub enum Outcome {
 pub struct Router {
     pub ifaces: Interfaces,
     pub routes: RouteTable,
-    pub neighbors: NeighborCache,
+    /// Frames held for resolution keep their [`TxKind`].
+    pub neighbors: NeighborCache<Tx>,
     pub counters: Counters,
     pub(crate) cfg: RouterConfig,
     /// ICMP error rate limit: errors allowed in the current second.
@@ -145,32 +161,35 @@ impl Router {
             let Some(ifc) = self.ifaces.get(s.ifindex) else {
                 continue;
             };
-            let f = match s.target {
+            let (f, kind) = match s.target {
                 IpAddr::V4(t) => {
                     let Some(IpAddr::V4(src)) = ifc.source_for(s.target) else {
                         self.counters.drop(Drop::NoSourceAddress);
                         continue;
                     };
                     self.counters.event(Event::ArpRequested);
-                    ndp::arp_request(
+                    let f = ndp::arp_request(
                         ifc.mac,
                         src,
                         t,
                         s.unicast.unwrap_or(ndp::BROADCAST_MAC),
                         ifc.vlan,
-                    )
+                    );
+                    (f, TxKind::Arp)
                 }
                 IpAddr::V6(t) => {
                     let Some(IpAddr::V6(src)) = ifc.source_for(s.target) else {
                         continue;
                     };
                     self.counters.event(Event::NeighborSolicited);
-                    ndp::neighbor_solicit(ifc.mac, ifc.vlan, src, t, s.unicast)
+                    let f = ndp::neighbor_solicit(ifc.mac, ifc.vlan, src, t, s.unicast);
+                    (f, TxKind::Originated)
                 }
             };
             tx.push(Tx {
                 ifindex: s.ifindex,
                 frame: f,
+                kind,
             });
         }
     }
@@ -180,13 +199,14 @@ impl Router {
         &mut self,
         ifindex: u32,
         mac: MacAddr,
-        frames: Vec<Vec<u8>>,
+        frames: Vec<Tx>,
         tx: &mut Vec<Tx>,
     ) {
         self.counters.event_n(Event::Released, frames.len() as u64);
         for mut f in frames {
-            EthernetFrame::new_unchecked(&mut f[..]).set_dst_addr(mac);
-            tx.push(Tx { ifindex, frame: f });
+            EthernetFrame::new_unchecked(&mut f.frame[..]).set_dst_addr(mac);
+            f.ifindex = ifindex;
+            tx.push(f);
         }
     }
 
@@ -222,6 +242,7 @@ impl Router {
     pub(crate) fn output(
         &mut self,
         frames: Vec<Vec<u8>>,
+        kind: TxKind,
         dst: IpAddr,
         hop: NextHop,
         now: u64,
@@ -233,13 +254,22 @@ impl Router {
             Resolve::Known(m) => {
                 for mut f in frames {
                     EthernetFrame::new_unchecked(&mut f[..]).set_dst_addr(m);
-                    tx.push(Tx { ifindex, frame: f });
+                    tx.push(Tx {
+                        ifindex,
+                        frame: f,
+                        kind,
+                    });
                 }
                 Outcome::Sent { ifindex }
             }
             Resolve::Pending => {
                 for f in frames {
-                    if self.neighbors.hold(ifindex, nbr, f) {
+                    let held = Tx {
+                        ifindex,
+                        frame: f,
+                        kind,
+                    };
+                    if self.neighbors.hold(ifindex, nbr, held) {
                         self.counters.event(Event::Queued);
                     }
                 }
@@ -295,7 +325,7 @@ impl Router {
             self.counters.drop(Drop::TooBig);
             return Outcome::Dropped(Drop::TooBig);
         };
-        self.output(frames, dst, hop, now, tx)
+        self.output(frames, TxKind::Originated, dst, hop, now, tx)
     }
 
     /// The ICMP error rate limit: true when one more may be sent now.
@@ -379,24 +409,30 @@ impl Router {
     /// with its virtual MAC when it becomes master.
     pub fn announce(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr) -> Option<Tx> {
         let ifc = self.ifaces.get(ifindex)?;
-        let frame = match ip {
+        let (frame, kind) = match ip {
             IpAddr::V4(a) => {
                 self.counters.event(Event::ArpRequested);
-                ndp::arp_request(mac, a, a, ndp::BROADCAST_MAC, ifc.vlan)
+                let f = ndp::arp_request(mac, a, a, ndp::BROADCAST_MAC, ifc.vlan);
+                (f, TxKind::Arp)
             }
             IpAddr::V6(a) => {
                 self.counters.event(Event::NeighborAdvertised);
-                ndp::neighbor_advert(
+                let f = ndp::neighbor_advert(
                     mac,
                     ifc.vlan,
                     a,
                     ndp::ALL_NODES,
                     ndp::multicast_mac(ndp::ALL_NODES),
                     ndp::na_flag::ROUTER | ndp::na_flag::OVERRIDE,
-                )
+                );
+                (f, TxKind::Originated)
             }
         };
-        Some(Tx { ifindex, frame })
+        Some(Tx {
+            ifindex,
+            frame,
+            kind,
+        })
     }
 
     /// [`Router::announce`] for every address of `ifindex` with the

@@ -780,3 +780,26 @@ fn route_then_pf_out_then_transmit() {
     assert_eq!(&tx[0].frame[0..12], &[HA, R0].concat()[..]);
     assert_eq!(r.counters.count(Event::Forwarded), 2);
 }
+
+/// Each frame says whether pf outbound still has to see it, also after
+/// waiting for a neighbour.
+#[test]
+fn tx_kinds() {
+    let mut r = router();
+    let kinds = |tx: &[Tx]| tx.iter().map(|t| t.kind).collect::<Vec<_>>();
+    // an echo reply waits for ARP: the request is Arp ...
+    let tx = r.handle_local(&ECHO4_TO_R0, 1, 0);
+    assert_eq!(kinds(&tx), vec![TxKind::Arp]);
+    // ... and the reply, released by the ARP request of the asker, is
+    // still the router's own
+    let tx = r.handle_local(&ARP_REQ_FOR_R0, 1, 1);
+    assert_eq!(kinds(&tx), vec![TxKind::Originated, TxKind::Arp]);
+    assert_eq!(&tx[0].frame[..], &ECHO4_REPLY[..]);
+    // a forwarded packet waiting for an NA
+    let f = r.forward(&UDP6_FWD_IN, 1, &pd(&UDP6_FWD_IN), 0);
+    assert_eq!(kinds(&f.tx), vec![TxKind::Originated]);
+    let tx = r.handle_local(&NA_FROM_HB, 2, 5);
+    assert_eq!(kinds(&tx), vec![TxKind::Forwarded]);
+    let tx = r.handle_local(&NS_FOR_R0, 1, 6);
+    assert_eq!(kinds(&tx), vec![TxKind::Originated]);
+}
