@@ -94,6 +94,10 @@ e('NA_HB_MOVED_O', "Ether(dst='33:33:00:00:00:01', src='02:00:00:00:00:bb')/IPv6
 e('NA_HB_MOVED_NO_O', "Ether(dst='33:33:00:00:00:01', src='02:00:00:00:00:bb')/IPv6(src='2001:db8:2::20', dst='ff02::1', hlim=255)/ICMPv6ND_NA(R=0, S=0, O=0, tgt='2001:db8:2::20')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:bb')")
 e('GARP_HB_MOVED', "Ether(dst='ff:ff:ff:ff:ff:ff', src='02:00:00:00:00:bb')/ARP(op=1, hwsrc='02:00:00:00:00:bb', psrc='198.51.100.20', pdst='198.51.100.20')")
 
+# unicast reachability probes of HB
+e('NS_PROBE_HB', "Ether(dst=HB, src=R1)/IPv6(src='2001:db8:2::1', dst='2001:db8:2::20', hlim=255)/ICMPv6ND_NS(tgt='2001:db8:2::20')/ICMPv6NDOptSrcLLAddr(lladdr=R1)")
+e('ARP_PROBE_HB', "Ether(dst=HB, src=R1)/ARP(op=1, hwsrc=R1, psrc='198.51.100.1', hwdst='00:00:00:00:00:00', pdst='198.51.100.20')")
+
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")
 print("//! comment is the scapy expression that produced it.")

@@ -444,6 +444,22 @@ impl<P> NeighborCache<P> {
         }
     }
 
+    /// Keep only the entries `keep(ifindex, ip)` accepts (after a
+    /// reconfiguration); frames waiting in dropped ones are counted.
+    pub fn retain(&mut self, mut keep: impl FnMut(u32, IpAddr) -> bool) {
+        let mut expired = 0u64;
+        self.entries.retain(|k, e| {
+            let k2 = keep(k.0, k.1);
+            if !k2 {
+                if let State::Incomplete { queue, .. } = &e.state {
+                    expired += queue.len() as u64;
+                }
+            }
+            k2
+        });
+        self.drops.expired += expired;
+    }
+
     /// Whether resolution of `ip` failed and is in its hold-down.
     pub fn is_failed(&self, ifindex: u32, ip: IpAddr, now: u64) -> bool {
         matches!(self.state(ifindex, ip), Some(State::Failed { until_ns }) if now < *until_ns)

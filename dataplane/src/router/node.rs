@@ -343,6 +343,18 @@ impl Router {
         true
     }
 
+    /// A new configuration (`ifaces`, and `routes` built for them,
+    /// e.g. from [`RouteTable::connected`] plus statics) without losing
+    /// the neighbours: entries stay while their interface exists and
+    /// their address is still on one of its networks.
+    pub fn reconfigure(&mut self, ifaces: Interfaces, routes: RouteTable) {
+        self.neighbors
+            .retain(|i, a| ifaces.get(i).is_some_and(|ifc| ifc.on_link(a)));
+        self.ifaces = ifaces;
+        self.routes = routes;
+        self.sync_cache_drops();
+    }
+
     /// `arp -s` / `ndp -s`: a permanent neighbour. Frames that were
     /// waiting for it are returned, addressed.
     pub fn add_static_neighbor(

@@ -803,3 +803,49 @@ fn tx_kinds() {
     let tx = r.handle_local(&NS_FOR_R0, 1, 6);
     assert_eq!(kinds(&tx), vec![TxKind::Originated]);
 }
+
+#[test]
+fn reconfigure_keeps_neighbours_still_on_link() {
+    let mut r = router();
+    learned(&mut r);
+    r.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), 0);
+    // em1 renumbered: 198.51.100.0/24 gone, 2001:db8:2::/64 kept
+    let mut ifs = Interfaces::new();
+    ifs.add(Interface::new("em0", 1, R0, 1500).unwrap())
+        .unwrap();
+    ifs.add(Interface::new("em1", 2, R1, 1400).unwrap())
+        .unwrap();
+    ifs.add_addr(1, ip("192.0.2.1"), 24).unwrap();
+    ifs.add_addr(2, ip("203.0.113.1"), 24).unwrap();
+    ifs.add_addr(2, ip("2001:db8:2::1"), 64).unwrap();
+    let routes = RouteTable::connected(&ifs);
+    r.reconfigure(ifs, routes);
+    assert!(r.neighbors.state(1, ip("192.0.2.10")).is_some());
+    assert!(r.neighbors.state(2, ip("2001:db8:2::20")).is_some());
+    assert!(r.neighbors.state(2, ip("198.51.100.20")).is_none());
+    // em0 lost its IPv6 address, but link-local neighbours would stay;
+    // the global one is gone
+    assert!(r.neighbors.state(1, ip("2001:db8:1::10")).is_none());
+    let f = r.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), 1);
+    assert_eq!(f.outcome, Outcome::Dropped(Drop::NoRoute));
+}
+
+/// A neighbour past its reachable time keeps carrying traffic and is
+/// re-confirmed with unicast probes (RFC 4861 7.3.3; ARP the same way).
+#[test]
+fn stale_neighbours_are_probed_unicast() {
+    let mut r = router();
+    learned(&mut r);
+    let cfg = NeighborConfig::default();
+    let t = cfg.arp_reachable_ns + 1;
+    let f = r.forward(&UDP6_FWD_IN, 1, &pd(&UDP6_FWD_IN), t);
+    assert_eq!(frames(&f.tx), vec![(2, &UDP6_FWD_OUT[..])]);
+    let f = r.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), t);
+    assert_eq!(frames(&f.tx), vec![(2, &UDP_FWD_OUT[..])]);
+    let mut tx = r.poll(t + cfg.delay_ns);
+    tx.sort_by_key(|x| x.frame.len());
+    assert_eq!(
+        frames(&tx),
+        vec![(2, &ARP_PROBE_HB[..]), (2, &NS_PROBE_HB[..])]
+    );
+}
