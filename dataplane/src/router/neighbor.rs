@@ -20,6 +20,9 @@ use std::net::IpAddr;
 
 const SEC: u64 = 1_000_000_000;
 
+/// Entries looked at to choose one to evict from a full cache.
+pub const EVICT_SCAN: usize = 64;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NeighborConfig {
     /// Entries kept at most; the least recently confirmed goes first.
@@ -27,6 +30,10 @@ pub struct NeighborConfig {
     /// Frames held per unresolved neighbour (OpenBSD's `LA_HOLD_QUEUE`);
     /// the oldest is dropped when a new one arrives.
     pub queue_len: usize,
+    /// Frames held over all entries (OpenBSD's `LA_HOLD_TOTAL`); past
+    /// it a new frame is dropped, so unresolvable destinations cannot
+    /// pin `max_entries * queue_len` frames.
+    pub held_total: usize,
     pub arp_reachable_ns: u64,
     pub nd_reachable_ns: u64,
     /// An unused STALE entry is forgotten after this long.
@@ -50,6 +57,7 @@ impl Default for NeighborConfig {
         NeighborConfig {
             max_entries: 4096,
             queue_len: 10,
+            held_total: 100,
             arp_reachable_ns: 20 * 60 * SEC,
             nd_reachable_ns: 30 * SEC,
             stale_ns: 20 * 60 * SEC,
@@ -160,6 +168,8 @@ pub struct NeighborCache<P = Vec<u8>> {
     pub cfg: NeighborConfig,
     entries: HashMap<(u32, IpAddr), Entry<P>>,
     out: Vec<Solicit>,
+    /// Frames in all INCOMPLETE queues.
+    held: usize,
     pub drops: CacheDrops,
 }
 
@@ -169,12 +179,30 @@ impl<P> NeighborCache<P> {
             cfg,
             entries: HashMap::new(),
             out: Vec::new(),
+            held: 0,
             drops: CacheDrops::default(),
         }
     }
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Frames waiting in all INCOMPLETE entries.
+    pub fn held(&self) -> usize {
+        self.held
+    }
+
+    /// [`NeighborCache::held`] counted the slow way, for tests.
+    #[cfg(test)]
+    pub(crate) fn recount_held(&self) -> usize {
+        self.entries
+            .values()
+            .map(|e| match &e.state {
+                State::Incomplete { queue, .. } => queue.len(),
+                _ => 0,
+            })
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -297,12 +325,18 @@ impl<P> NeighborCache<P> {
     /// entries go before ones still resolving, so a flood of packets to
     /// unknown hosts cannot push out the neighbours that carry traffic
     /// until it has used up all the room.
+    ///
+    /// The victim is the best of at most [`EVICT_SCAN`] entries, not of
+    /// all: an approximate LRU, so that a flood of new destinations
+    /// costs a bounded scan per packet rather than one of the whole
+    /// cache.
     fn make_room(&mut self, _now: u64) {
         while self.entries.len() >= self.cfg.max_entries.max(1) {
             let victim = self
                 .entries
                 .iter()
                 .filter(|(_, e)| !matches!(e.state, State::Static { .. }))
+                .take(EVICT_SCAN)
                 .min_by_key(|(_, e)| (matches!(e.state, State::Incomplete { .. }), e.touched_ns))
                 .map(|(k, _)| *k);
             let Some(k) = victim else { return };
@@ -312,6 +346,7 @@ impl<P> NeighborCache<P> {
             }) = self.entries.remove(&k)
             {
                 self.drops.expired += queue.len() as u64;
+                self.held = self.held.saturating_sub(queue.len());
             }
             self.drops.evicted += 1;
         }
@@ -332,9 +367,15 @@ impl<P> NeighborCache<P> {
                 }
                 while queue.len() >= max {
                     queue.pop_front();
+                    self.held = self.held.saturating_sub(1);
                     self.drops.overflow += 1;
                 }
+                if self.held >= self.cfg.held_total {
+                    self.drops.overflow += 1;
+                    return true;
+                }
                 queue.push_back(frame);
+                self.held += 1;
                 true
             }
             _ => false,
@@ -382,7 +423,10 @@ impl<P> NeighborCache<P> {
         }
         let old = std::mem::replace(&mut e.state, State::Failed { until_ns: 0 });
         let (new, released) = match old {
-            State::Incomplete { queue, .. } => (fresh, Vec::from(queue)),
+            State::Incomplete { queue, .. } => {
+                self.held = self.held.saturating_sub(queue.len());
+                (fresh, Vec::from(queue))
+            }
             // Hearsay about a neighbour we already know at this address
             // changes nothing (RFC 4861 7.2.3: same address, no change).
             State::Reachable { mac: m, until_ns } if how == Learn::Stale && m == mac => {
@@ -439,7 +483,10 @@ impl<P> NeighborCache<P> {
             Some(Entry {
                 state: State::Incomplete { queue, .. },
                 ..
-            }) => Vec::from(queue),
+            }) => {
+                self.held = self.held.saturating_sub(queue.len());
+                Vec::from(queue)
+            }
             _ => Vec::new(),
         }
     }
@@ -447,17 +494,18 @@ impl<P> NeighborCache<P> {
     /// Keep only the entries `keep(ifindex, ip)` accepts (after a
     /// reconfiguration); frames waiting in dropped ones are counted.
     pub fn retain(&mut self, mut keep: impl FnMut(u32, IpAddr) -> bool) {
-        let mut expired = 0u64;
+        let mut expired = 0usize;
         self.entries.retain(|k, e| {
             let k2 = keep(k.0, k.1);
             if !k2 {
                 if let State::Incomplete { queue, .. } = &e.state {
-                    expired += queue.len() as u64;
+                    expired += queue.len();
                 }
             }
             k2
         });
-        self.drops.expired += expired;
+        self.drops.expired += expired as u64;
+        self.held = self.held.saturating_sub(expired);
     }
 
     /// Whether resolution of `ip` failed and is in its hold-down.
@@ -484,6 +532,7 @@ impl<P> NeighborCache<P> {
                 } if now >= *next_ns => {
                     if *tries >= tries_max {
                         self.drops.expired += queue.len() as u64;
+                        self.held = self.held.saturating_sub(queue.len());
                         e.state = State::Failed {
                             until_ns: now.saturating_add(cfg.hold_down_ns),
                         };

@@ -218,3 +218,36 @@ fn static_entries_stay() {
     assert_eq!(c.state(1, g), Some(&State::Static { mac: M1 }));
     assert!(c.state(1, ip("10.0.0.1")).is_none());
 }
+
+#[test]
+fn held_frames_are_bounded_in_total() {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
+        queue_len: 4,
+        held_total: 6,
+        ..NeighborConfig::default()
+    });
+    for i in 0..4u8 {
+        let g = IpAddr::V4([10, 0, 0, i].into());
+        c.resolve(1, g, 0);
+        for j in 0..3u8 {
+            c.hold(1, g, vec![i, j]);
+        }
+    }
+    assert_eq!(c.held(), 6);
+    assert_eq!(c.drops.overflow, 6);
+    // answers and failures give room back
+    let rel = c.learn(1, ip("10.0.0.0"), M1, Learn::Reachable, false, 1);
+    assert_eq!(rel.len(), 3);
+    assert_eq!(c.held(), 3);
+    for t in 1..30 {
+        c.poll(t * S);
+    }
+    assert_eq!(c.held(), 0);
+    assert_eq!(c.drops.expired, 3);
+    c.resolve(1, ip("10.0.0.9"), 40 * S);
+    assert!(c.hold(1, ip("10.0.0.9"), vec![9]));
+    assert_eq!(c.held(), 1);
+    assert_eq!(c.held(), c.recount_held());
+    c.retain(|_, _| false);
+    assert_eq!(c.held(), 0);
+}

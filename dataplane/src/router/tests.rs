@@ -412,7 +412,7 @@ mod prop {
         fn stateful_run_never_panics(steps in proptest::collection::vec(
                 (0usize..10, proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4), 0usize..2000, 0u32..3, 0u64..3_000_000_000), 1..40)) {
             let mut r = Router::new(router().ifaces, RouterConfig {
-                neighbor: NeighborConfig { max_entries: 4, queue_len: 2, ..NeighborConfig::default() },
+                neighbor: NeighborConfig { max_entries: 4, queue_len: 2, held_total: 5, ..NeighborConfig::default() },
                 ..RouterConfig::default()
             });
             let ifs = r.ifaces.clone();
@@ -427,6 +427,8 @@ mod prop {
                 }
                 let _ = r.poll(now);
                 prop_assert!(r.neighbors.len() <= 4);
+                prop_assert_eq!(r.neighbors.held(), r.neighbors.recount_held());
+                prop_assert!(r.neighbors.held() <= r.neighbors.cfg.held_total);
             }
         }
     }
