@@ -34,6 +34,11 @@ pub struct NeighborConfig {
     /// it a new frame is dropped, so unresolvable destinations cannot
     /// pin `max_entries * queue_len` frames.
     pub held_total: usize,
+    /// Broadcast / multicast solicitations sent per second at most, over
+    /// all entries: a flood of packets to new destinations on a
+    /// connected network must not become an ARP storm. Deferred ones go
+    /// out from [`NeighborCache::poll`] in a later second.
+    pub solicits_per_sec: u32,
     pub arp_reachable_ns: u64,
     pub nd_reachable_ns: u64,
     /// An unused STALE entry is forgotten after this long.
@@ -58,6 +63,7 @@ impl Default for NeighborConfig {
             max_entries: 4096,
             queue_len: 10,
             held_total: 100,
+            solicits_per_sec: 1000,
             arp_reachable_ns: 20 * 60 * SEC,
             nd_reachable_ns: 30 * SEC,
             stale_ns: 20 * 60 * SEC,
@@ -153,6 +159,35 @@ pub struct CacheDrops {
     pub expired: u64,
     /// Entries evicted to make room.
     pub evicted: u64,
+    /// Solicitations put off by the per-second limit.
+    pub deferred: u64,
+}
+
+/// The per-second budget of [`NeighborConfig::solicits_per_sec`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Limiter {
+    window: u64,
+    used: u32,
+}
+
+impl Limiter {
+    fn allow(&mut self, now: u64, limit: u32) -> bool {
+        let w = now / SEC;
+        if w != self.window {
+            self.window = w;
+            self.used = 0;
+        }
+        if self.used >= limit {
+            return false;
+        }
+        self.used += 1;
+        true
+    }
+}
+
+/// The start of the second after `now`, when the budget refills.
+fn next_window(now: u64) -> u64 {
+    (now / SEC).saturating_add(1).saturating_mul(SEC)
 }
 
 fn tries_for(cfg: &NeighborConfig, ip: IpAddr) -> u8 {
@@ -170,6 +205,7 @@ pub struct NeighborCache<P = Vec<u8>> {
     out: Vec<Solicit>,
     /// Frames in all INCOMPLETE queues.
     held: usize,
+    limiter: Limiter,
     pub drops: CacheDrops,
 }
 
@@ -180,6 +216,7 @@ impl<P> NeighborCache<P> {
             entries: HashMap::new(),
             out: Vec::new(),
             held: 0,
+            limiter: Limiter::default(),
             drops: CacheDrops::default(),
         }
     }
@@ -303,22 +340,31 @@ impl<P> NeighborCache<P> {
     /// A new INCOMPLETE entry, with its first solicitation.
     fn start(&mut self, key: (u32, IpAddr), now: u64) {
         self.make_room(now);
+        let send = self.limiter.allow(now, self.cfg.solicits_per_sec);
+        let (tries, next_ns) = if send {
+            (1, now.saturating_add(self.cfg.retrans_ns))
+        } else {
+            self.drops.deferred += 1;
+            (0, next_window(now))
+        };
         self.entries.insert(
             key,
             Entry {
                 state: State::Incomplete {
-                    tries: 1,
-                    next_ns: now.saturating_add(self.cfg.retrans_ns),
+                    tries,
+                    next_ns,
                     queue: VecDeque::new(),
                 },
                 touched_ns: now,
             },
         );
-        self.out.push(Solicit {
-            ifindex: key.0,
-            target: key.1,
-            unicast: None,
-        });
+        if send {
+            self.out.push(Solicit {
+                ifindex: key.0,
+                target: key.1,
+                unicast: None,
+            });
+        }
     }
 
     /// Evict the least recently confirmed entry while full; resolved
@@ -536,7 +582,7 @@ impl<P> NeighborCache<P> {
                         e.state = State::Failed {
                             until_ns: now.saturating_add(cfg.hold_down_ns),
                         };
-                    } else {
+                    } else if self.limiter.allow(now, cfg.solicits_per_sec) {
                         *tries += 1;
                         *next_ns = now.saturating_add(cfg.retrans_ns);
                         self.out.push(Solicit {
@@ -544,6 +590,9 @@ impl<P> NeighborCache<P> {
                             target: k.1,
                             unicast: None,
                         });
+                    } else {
+                        self.drops.deferred += 1;
+                        *next_ns = next_window(now);
                     }
                 }
                 State::Reachable { mac, until_ns } if now >= *until_ns => {

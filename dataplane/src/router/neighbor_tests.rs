@@ -251,3 +251,40 @@ fn held_frames_are_bounded_in_total() {
     c.retain(|_, _| false);
     assert_eq!(c.held(), 0);
 }
+
+#[test]
+fn solicitation_flood_is_spread_over_seconds() {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
+        solicits_per_sec: 3,
+        ..NeighborConfig::default()
+    });
+    for i in 0..7u8 {
+        assert_eq!(
+            c.resolve(1, IpAddr::V4([10, 0, 0, i].into()), 0),
+            Resolve::Pending
+        );
+    }
+    assert_eq!(c.take_solicits().len(), 3);
+    assert_eq!(c.drops.deferred, 4);
+    // no busy loop: the next deadline is the next second
+    assert_eq!(c.poll_timeout(), Some(S));
+    c.poll(S / 2);
+    assert!(c.take_solicits().is_empty());
+    // each second: the budget goes to the deferred first-tries and the
+    // retransmissions, three at a time
+    let mut sent = 3;
+    for t in 1..=40 {
+        c.poll(t * S);
+        let n = c.take_solicits().len();
+        assert!(n <= 3);
+        sent += n;
+    }
+    // every entry got its arp_tries in the end, and gave up
+    assert_eq!(sent, 7 * usize::from(NeighborConfig::default().arp_tries));
+    for i in 0..7u8 {
+        assert!(matches!(
+            c.state(1, IpAddr::V4([10, 0, 0, i].into())),
+            Some(State::Failed { .. }) | None
+        ));
+    }
+}

@@ -153,6 +153,7 @@ impl Router {
             self.counters.drop(Drop::PendingExpired);
         }
         self.counters.event_n(Event::NeighborEvicted, d.evicted);
+        self.counters.event_n(Event::SolicitDeferred, d.deferred);
     }
 
     /// Turn the cache's solicitation requests into frames.

@@ -146,10 +146,12 @@ pub enum Event {
     NeighborEvicted,
     /// ICMP host redirects sent (`ips_redirectsent`).
     RedirectSent,
+    /// Solicitations put off by the per-second limit.
+    SolicitDeferred,
 }
 
 impl Event {
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 14;
 }
 
 /// One counter per drop reason and per event. Each worker owns one;
