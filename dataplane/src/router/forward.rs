@@ -4,12 +4,14 @@
 //! hop's link address. Every refusal is a counted [`Drop`], with the
 //! ICMP error the kernel would send.
 
+use super::iface::Interface;
+use super::neighbor::Resolve;
 use super::node::{martian_v4, martian_v6, Outcome, Router, Tx, TxKind};
 use super::route::NextHop;
 use super::stats::{Drop, Event};
 use crate::pdesc::Pdesc;
 use crate::wire::checksum;
-use crate::wire::ethernet::EthernetFrame;
+use crate::wire::ethernet::{ethertype, EthernetFrame, EthernetRepr};
 use crate::wire::icmp::{self, unreach};
 use crate::wire::icmpv6;
 use crate::wire::ipv4::Ipv4Packet;
@@ -49,6 +51,82 @@ pub struct Routed {
     pub dst: IpAddr,
     /// The interface `frame`'s Ethernet header was made for.
     built_for: u32,
+}
+
+/// [`Routed`] for a frame rewritten where it lies
+/// ([`Router::route_in_place`]): the frame stays the caller's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoutedInPlace {
+    pub hop: NextHop,
+    pub dst: IpAddr,
+    built_for: u32,
+}
+
+/// What [`Router::transmit_in_place`] did with the caller's frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InPlace {
+    /// The frame is addressed: send it out of `ifindex`.
+    Send { ifindex: u32 },
+    /// The frame was taken or dropped; anything to send is in `tx`.
+    Consumed(Outcome),
+}
+
+/// What the forwarding decision found, before the frame is touched.
+#[derive(Clone, Copy, Debug)]
+struct Decision {
+    hop: NextHop,
+    dst: IpAddr,
+    /// Where the IP packet lies in the received frame, and its length
+    /// without link padding.
+    ip_off: usize,
+    ip_len: usize,
+    ttl: u8,
+    af: Af,
+}
+
+/// TTL / hop limit minus one, on an IP packet whose current value is
+/// `ttl` (above 1); the IPv4 header checksum updated incrementally.
+fn decrement_ttl(ip: &mut [u8], af: Af, ttl: u8) {
+    let new = ttl.saturating_sub(TTL_DEC);
+    match af {
+        Af::Inet => {
+            let mut p = Ipv4Packet::new_unchecked(ip);
+            let proto = p.protocol();
+            let c = checksum::update16(
+                p.checksum(),
+                u16::from_be_bytes([ttl, proto]),
+                u16::from_be_bytes([new, proto]),
+            );
+            p.set_ttl(new);
+            p.set_checksum(c);
+        }
+        Af::Inet6 => Ipv6Packet::new_unchecked(ip).set_hop_limit(new),
+    }
+}
+
+/// Replace the link header before `ip_off` with `ifc`'s (destination
+/// left zero) and cut what follows the IP packet; returns the new
+/// header length.
+fn reframe(frame: &mut Vec<u8>, ip_off: usize, ip_len: usize, ifc: &Interface) -> usize {
+    frame.truncate(ip_off.saturating_add(ip_len));
+    let ip = frame.get(ip_off..).unwrap_or(&[]);
+    let r = EthernetRepr {
+        src: Router::source_mac(ifc, ip),
+        dst: [0; 6],
+        vlan_tci: ifc.vlan.map(|v| v & 0x0fff),
+        ethertype: match byte(ip, 0) >> 4 {
+            6 => ethertype::IPV6,
+            _ => ethertype::IPV4,
+        },
+    };
+    let hl = r.buffer_len();
+    if hl != ip_off {
+        frame.splice(..ip_off.min(frame.len()), vec![0u8; hl]);
+    }
+    if let Some(h) = frame.get_mut(..hl) {
+        r.emit(h);
+    }
+    hl
 }
 
 impl Router {
@@ -111,7 +189,146 @@ impl Router {
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Result<Routed, Drop> {
-        let r = self.route_inner(frame, in_ifindex, pd, via, now, tx);
+        let d = self.decide_counted(frame, in_ifindex, pd, via, now, tx)?;
+        let ip = frame
+            .get(d.ip_off..d.ip_off + d.ip_len)
+            .ok_or(Drop::Malformed)?;
+        let out_if = self
+            .ifaces
+            .get(d.hop.ifindex)
+            .ok_or(Drop::UnknownInterface)?;
+        // One copy: the packet goes straight into the outgoing frame and
+        // is changed there.
+        let mut out = Self::frame_for(out_if, ip);
+        let eth_len = out.len() - ip.len();
+        decrement_ttl(out.get_mut(eth_len..).unwrap_or(&mut []), d.af, d.ttl);
+        Ok(Routed {
+            frame: out,
+            hop: d.hop,
+            dst: d.dst,
+            built_for: d.hop.ifindex,
+        })
+    }
+
+    /// [`Router::route`] rewriting the received frame itself instead of
+    /// copying it (a worker's receive buffer): the Ethernet header is
+    /// replaced by the egress one, link padding cut, TTL decremented.
+    /// On an error `frame` is unchanged.
+    pub fn route_in_place(
+        &mut self,
+        frame: &mut Vec<u8>,
+        in_ifindex: u32,
+        pd: &Pdesc,
+        via: Option<NextHop>,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Result<RoutedInPlace, Drop> {
+        let d = self.decide_counted(frame, in_ifindex, pd, via, now, tx)?;
+        let out_if = self
+            .ifaces
+            .get(d.hop.ifindex)
+            .ok_or(Drop::UnknownInterface)?;
+        let eth_len = reframe(frame, d.ip_off, d.ip_len, out_if);
+        decrement_ttl(frame.get_mut(eth_len..).unwrap_or(&mut []), d.af, d.ttl);
+        Ok(RoutedInPlace {
+            hop: d.hop,
+            dst: d.dst,
+            built_for: d.hop.ifindex,
+        })
+    }
+
+    /// [`Router::transmit`] for a frame [`Router::route_in_place`]
+    /// rewrote: when the next hop is known the frame is addressed where
+    /// it lies and the caller sends it ([`InPlace::Send`]); otherwise it
+    /// is taken (held for resolution, or fragmented into `tx`) or
+    /// dropped, and `frame` is left empty or unused.
+    pub fn transmit_in_place(
+        &mut self,
+        frame: &mut Vec<u8>,
+        r: RoutedInPlace,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> InPlace {
+        let Some(ifc) = self.ifaces.get(r.hop.ifindex) else {
+            self.counters.drop(Drop::UnknownInterface);
+            return InPlace::Consumed(Outcome::Dropped(Drop::UnknownInterface));
+        };
+        let mtu = usize::from(ifc.mtu);
+        let Ok(eth) = EthernetFrame::new_checked(&frame[..]) else {
+            self.counters.drop(Drop::Malformed);
+            return InPlace::Consumed(Outcome::Dropped(Drop::Malformed));
+        };
+        let eth_len = eth.header_len();
+        if frame.len() - eth_len > mtu {
+            // Fragments are new frames: the copying path.
+            let routed = Routed {
+                frame: std::mem::take(frame),
+                hop: r.hop,
+                dst: r.dst,
+                built_for: r.built_for,
+            };
+            return InPlace::Consumed(self.transmit(routed, now, tx));
+        }
+        if r.built_for != r.hop.ifindex {
+            let ip_len = frame.len() - eth_len;
+            reframe(frame, eth_len, ip_len, ifc);
+        }
+        let ifindex = r.hop.ifindex;
+        let nbr = r.hop.neighbor(r.dst);
+        let res = match self.neighbors.resolve(ifindex, nbr, now) {
+            Resolve::Known(m) => {
+                EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(m);
+                self.counters.event(Event::Forwarded);
+                InPlace::Send { ifindex }
+            }
+            Resolve::Pending => {
+                let held = Tx {
+                    ifindex,
+                    frame: std::mem::take(frame),
+                    kind: TxKind::Forwarded,
+                };
+                if self.neighbors.hold(ifindex, nbr, held) {
+                    self.counters.event(Event::Queued);
+                }
+                self.counters.event(Event::Forwarded);
+                InPlace::Consumed(Outcome::Queued { ifindex })
+            }
+            Resolve::Failed => {
+                self.counters.drop(Drop::HostUnreach);
+                InPlace::Consumed(Outcome::Dropped(Drop::HostUnreach))
+            }
+        };
+        self.drain_solicits(tx);
+        self.sync_cache_drops();
+        res
+    }
+
+    /// [`Router::forward_into`] on the received frame itself:
+    /// [`Router::route_in_place`] then [`Router::transmit_in_place`].
+    pub fn forward_in_place(
+        &mut self,
+        frame: &mut Vec<u8>,
+        in_ifindex: u32,
+        pd: &Pdesc,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> InPlace {
+        match self.route_in_place(frame, in_ifindex, pd, None, now, tx) {
+            Ok(r) => self.transmit_in_place(frame, r, now, tx),
+            Err(d) => InPlace::Consumed(Outcome::Dropped(d)),
+        }
+    }
+
+    fn decide_counted(
+        &mut self,
+        frame: &[u8],
+        in_ifindex: u32,
+        pd: &Pdesc,
+        via: Option<NextHop>,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Result<Decision, Drop> {
+        let r = self.decide(frame, in_ifindex, pd, via, now, tx);
         if let Err(d) = r {
             self.counters.drop(d);
         }
@@ -189,7 +406,7 @@ impl Router {
         }
     }
 
-    fn route_inner(
+    fn decide(
         &mut self,
         frame: &[u8],
         in_ifindex: u32,
@@ -197,7 +414,7 @@ impl Router {
         via: Option<NextHop>,
         now: u64,
         tx: &mut Vec<Tx>,
-    ) -> Result<Routed, Drop> {
+    ) -> Result<Decision, Drop> {
         let in_if = self.ifaces.get(in_ifindex).ok_or(Drop::UnknownInterface)?;
         // `ether_input`: a frame seen only because the port is
         // promiscuous is not ours to route, and link broadcast or
@@ -257,8 +474,11 @@ impl Router {
             self.send_icmp_error(frame, pd, in_ifindex, t, c, None, now, tx);
             return Err(Drop::NoRoute);
         };
-        let out_if = self.ifaces.get(hop.ifindex).ok_or(Drop::UnknownInterface)?;
-        let mtu = out_if.mtu;
+        let mtu = self
+            .ifaces
+            .get(hop.ifindex)
+            .ok_or(Drop::UnknownInterface)?
+            .mtu;
         if ip.len() > usize::from(mtu) {
             let df = match pd.af {
                 Af::Inet => Ipv4Packet::new_unchecked(ip).dont_frag(),
@@ -286,23 +506,6 @@ impl Router {
             self.send_icmp_error(frame, pd, in_ifindex, t, c, None, now, tx);
             return Err(Drop::HostUnreach);
         }
-        // One copy: the packet goes straight into the outgoing frame and
-        // is changed there.
-        let mut out = Self::frame_for(out_if, ip);
-        let eth_len = out.len() - ip.len();
-        match pd.af {
-            Af::Inet => {
-                let mut p = Ipv4Packet::new_unchecked(&mut out[eth_len..]);
-                let word_old = u16::from_be_bytes([ttl, p.protocol()]);
-                let word_new = u16::from_be_bytes([ttl - TTL_DEC, p.protocol()]);
-                p.set_ttl(ttl - TTL_DEC);
-                let c = checksum::update16(p.checksum(), word_old, word_new);
-                p.set_checksum(c);
-            }
-            Af::Inet6 => {
-                Ipv6Packet::new_unchecked(&mut out[eth_len..]).set_hop_limit(ttl - TTL_DEC);
-            }
-        }
         // pf's route-to sends directly (`pf_route`), never a redirect.
         if via.is_none() {
             if let Some(gw) = self.redirect_for(in_ifindex, pd, src, hop, dst) {
@@ -320,11 +523,13 @@ impl Router {
                 }
             }
         }
-        Ok(Routed {
-            frame: out,
+        Ok(Decision {
             hop,
             dst,
-            built_for: hop.ifindex,
+            ip_off: usize::from(pd.l3_off),
+            ip_len: ip.len(),
+            ttl,
+            af: pd.af,
         })
     }
 

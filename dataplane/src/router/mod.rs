@@ -37,7 +37,7 @@ pub mod node;
 pub mod route;
 pub mod stats;
 
-pub use forward::{Forward, Routed};
+pub use forward::{Forward, InPlace, Routed, RoutedInPlace};
 pub use iface::{ConfigError, Interface, Interfaces};
 pub use neighbor::{Learn, NeighborCache, NeighborConfig, Resolve, Solicit};
 pub use node::{Outcome, Router, RouterConfig, Tx, TxKind};

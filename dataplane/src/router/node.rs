@@ -144,7 +144,7 @@ impl Router {
         self.neighbors.poll_timeout()
     }
 
-    fn sync_cache_drops(&mut self) {
+    pub(crate) fn sync_cache_drops(&mut self) {
         let d = std::mem::take(&mut self.neighbors.drops);
         for _ in 0..d.overflow {
             self.counters.drop(Drop::PendingOverflow);
@@ -226,15 +226,19 @@ impl Router {
     /// An Ethernet frame around `ip` for interface `ifc`: its MAC and
     /// VLAN, destination left zero until the next hop is known.
     pub(crate) fn frame_for(ifc: &Interface, ip: &[u8]) -> Vec<u8> {
-        let mac = if ifc.vips.is_empty() {
-            ifc.mac
-        } else {
-            match ip_src(ip) {
-                Some(s) => ifc.mac_for_source(s),
-                None => ifc.mac,
-            }
-        };
-        crate::wire::build::ethernet_wrap(ip, mac, [0; 6], ifc.vlan)
+        crate::wire::build::ethernet_wrap(ip, Self::source_mac(ifc, ip), [0; 6], ifc.vlan)
+    }
+
+    /// The source MAC for `ip` leaving by `ifc`: a CARP virtual MAC for
+    /// a packet from a virtual address we are master for.
+    pub(crate) fn source_mac(ifc: &Interface, ip: &[u8]) -> MacAddr {
+        if ifc.vips.is_empty() {
+            return ifc.mac;
+        }
+        match ip_src(ip) {
+            Some(s) => ifc.mac_for_source(s),
+            None => ifc.mac,
+        }
     }
 
     /// Send frames built by [`Router::frame_for`] for `hop`'s interface

@@ -431,6 +431,37 @@ mod prop {
                 prop_assert!(r.neighbors.held() <= r.neighbors.cfg.held_total);
             }
         }
+
+        /// The in-place path sends exactly what the copying one does.
+        #[test]
+        fn in_place_matches_copy(which in 0usize..10, edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+                                 cut in 0usize..2000, ifindex in 1u32..3, learn: bool, pad in 0usize..20) {
+            let mut r = router();
+            if learn {
+                learned(&mut r);
+            }
+            let mut f = mutate(BASES[which], &edits, cut);
+            f.resize(f.len() + pad, 0);
+            if let Ok(Parsed::Ip(pd)) = parse_frame(&f, Link::Ethernet) {
+                let mut r2 = r.clone();
+                let copy = r.forward(&f, ifindex, &pd, 5);
+                let mut buf = f.clone();
+                let mut tx = Vec::new();
+                match r2.forward_in_place(&mut buf, ifindex, &pd, 5, &mut tx) {
+                    InPlace::Send { ifindex: out } => {
+                        prop_assert_eq!(copy.outcome, Outcome::Sent { ifindex: out });
+                        tx.push(Tx { ifindex: out, frame: buf, kind: TxKind::Forwarded });
+                        prop_assert_eq!(copy.tx, tx);
+                    }
+                    InPlace::Consumed(o) => {
+                        prop_assert_eq!(copy.outcome, o);
+                        prop_assert_eq!(copy.tx, tx);
+                    }
+                }
+                prop_assert_eq!(r.counters.clone(), r2.counters.clone());
+                prop_assert_eq!(r.neighbors.held(), r2.neighbors.held());
+            }
+        }
     }
 }
 
@@ -505,6 +536,23 @@ fn forward_cost() {
         }
         let ns = t.elapsed().as_nanos() as f64 / n as f64;
         println!("forward {name}: {ns:.1} ns/packet ({bytes} frames)");
+    }
+    // in place: the frame is refilled each time as a receive ring would
+    let mut buf = Vec::with_capacity(2048);
+    let mut tx = Vec::with_capacity(4);
+    for (name, frame, p) in [("v4", &UDP_FWD_IN[..], &p4), ("v6", &UDP6_FWD_IN[..], &p6)] {
+        let t = std::time::Instant::now();
+        let mut sent = 0usize;
+        for i in 0..n {
+            buf.clear();
+            buf.extend_from_slice(frame);
+            if let InPlace::Send { .. } = r.forward_in_place(&mut buf, 1, p, i, &mut tx) {
+                sent += 1;
+            }
+            tx.clear();
+        }
+        let ns = t.elapsed().as_nanos() as f64 / n as f64;
+        println!("forward_in_place {name}: {ns:.1} ns/packet ({sent} sent)");
     }
     let t = std::time::Instant::now();
     let mut hits = 0usize;
@@ -850,4 +898,52 @@ fn stale_neighbours_are_probed_unicast() {
         frames(&tx),
         vec![(2, &ARP_PROBE_HB[..]), (2, &NS_PROBE_HB[..])]
     );
+}
+
+#[test]
+fn forward_in_place_rewrites_the_received_frame() {
+    let mut r = router();
+    learned(&mut r);
+    let mut tx = Vec::new();
+    // plain, and with link padding
+    for pad in [0usize, 13] {
+        let mut f = UDP_FWD_IN.to_vec();
+        f.resize(f.len() + pad, 0);
+        let o = r.forward_in_place(&mut f, 1, &pd(&UDP_FWD_IN), 0, &mut tx);
+        assert_eq!(o, InPlace::Send { ifindex: 2 });
+        assert_eq!(f, UDP_FWD_OUT);
+    }
+    // a tagged frame in, untagged out: the header shrinks
+    let tagged = crate::wire::build::ethernet_wrap(&UDP_FWD_IN[14..], HA, R0, Some(7));
+    let mut f = tagged.clone();
+    let o = r.forward_in_place(&mut f, 1, &pd(&tagged), 0, &mut tx);
+    assert_eq!(o, InPlace::Send { ifindex: 2 });
+    assert_eq!(f, UDP_FWD_OUT);
+    assert!(tx.is_empty());
+    // an error leaves the frame alone
+    let mut f = UDP_TTL1.to_vec();
+    let o = r.forward_in_place(&mut f, 1, &pd(&UDP_TTL1), 0, &mut tx);
+    assert_eq!(o, InPlace::Consumed(Outcome::Dropped(Drop::TtlExceeded)));
+    assert_eq!(f, UDP_TTL1);
+    assert_eq!(frames(&tx), vec![(1, &TIMXCEED_REPLY[..])]);
+    // too big: fragmented into tx
+    tx.clear();
+    let mut f = UDP_BIG.to_vec();
+    let o = r.forward_in_place(&mut f, 1, &pd(&UDP_BIG), 0, &mut tx);
+    assert_eq!(o, InPlace::Consumed(Outcome::Sent { ifindex: 2 }));
+    assert_eq!(
+        frames(&tx),
+        vec![(2, &UDP_BIG_FRAG0[..]), (2, &UDP_BIG_FRAG1[..])]
+    );
+    // unresolved: the frame is taken, and sent when HB answers
+    let mut r = router();
+    tx.clear();
+    let mut f = UDP_FWD_IN.to_vec();
+    let o = r.forward_in_place(&mut f, 1, &pd(&UDP_FWD_IN), 0, &mut tx);
+    assert_eq!(o, InPlace::Consumed(Outcome::Queued { ifindex: 2 }));
+    assert!(f.is_empty());
+    assert_eq!(frames(&tx), vec![(2, &ARP_REQ_FROM_R1[..])]);
+    let tx = r.handle_local(&ARP_REPLY_HB, 2, 1);
+    assert_eq!(frames(&tx), vec![(2, &UDP_FWD_OUT[..])]);
+    assert_eq!(tx[0].kind, TxKind::Forwarded);
 }
