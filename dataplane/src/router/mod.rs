@@ -15,7 +15,14 @@
 //! [`Router::transmit`], which fragments and resolves the next hop: the
 //! kernel's `ip_forward` → `ip_output` (pf out) → `ip_fragment` →
 //! `arpresolve` order. [`Router::forward_into`] is route + transmit
-//! for callers without a pf outbound step.
+//! for callers without a pf outbound step. The `_in_place` variants
+//! ([`Router::route_in_place`], [`Router::transmit_in_place`],
+//! [`Router::forward_in_place`]) rewrite the worker's receive buffer
+//! instead of copying it; a proptest holds them to the same output.
+//!
+//! One `Router` holds one neighbour cache: workers that share a link
+//! must share the router (or at least its cache), since a neighbour's
+//! answer reaches whichever worker the port's fanout picks.
 //!
 //! Every frame in a returned [`Tx`] list is a complete Ethernet frame
 //! for `Tx::ifindex`; its [`TxKind`] says whether pf outbound still has
