@@ -1,11 +1,11 @@
 # Generates router/golden.rs: each frame built by scapy 2.5 (Debian
 # python3-scapy), run with /usr/bin/python3. The router's tests compare
 # what it builds with these bytes exactly.
-from scapy.all import Ether, ARP, IP, IPv6, UDP, ICMP, Raw, fragment
+from scapy.all import Ether, ARP, IP, IPv6, UDP, TCP, ICMP, Raw, fragment
 from scapy.layers.inet6 import (ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr,
                                 ICMPv6NDOptDstLLAddr, ICMPv6EchoRequest,
                                 ICMPv6EchoReply, ICMPv6PacketTooBig,
-                                ICMPv6TimeExceeded)
+                                ICMPv6TimeExceeded, ICMPv6DestUnreach)
 
 R0 = '52:54:00:00:00:01'   # em0: 192.0.2.1/24, 2001:db8:1::1/64, mtu 1500
 R1 = '52:54:00:00:00:02'   # em1: 198.51.100.1/24, 2001:db8:2::1/64, mtu 1400
@@ -97,6 +97,22 @@ e('GARP_HB_MOVED', "Ether(dst='ff:ff:ff:ff:ff:ff', src='02:00:00:00:00:bb')/ARP(
 # unicast reachability probes of HB
 e('NS_PROBE_HB', "Ether(dst=HB, src=R1)/IPv6(src='2001:db8:2::1', dst='2001:db8:2::20', hlim=255)/ICMPv6ND_NS(tgt='2001:db8:2::20')/ICMPv6NDOptSrcLLAddr(lladdr=R1)")
 e('ARP_PROBE_HB', "Ether(dst=HB, src=R1)/ARP(op=1, hwsrc=R1, psrc='198.51.100.1', hwdst='00:00:00:00:00:00', pdst='198.51.100.20')")
+
+# closed ports on the router's own addresses
+u = IP(src='192.0.2.10', dst='192.0.2.1', id=21, ttl=1)/UDP(sport=40001, dport=33434)/Raw(b'trace')
+e('UDP_TO_R0', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='192.0.2.1', id=21, ttl=1)/UDP(sport=40001, dport=33434)/Raw(b'trace')")
+emit('PORT_UNREACH_R0', Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=3, code=3)/Raw(bytes(u)[:28]),
+     "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=1, ttl=255)/ICMP(type=3, code=3)/Raw(bytes(UDP_TO_R0 IP)[:28])")
+u6 = IPv6(src='2001:db8:1::10', dst='2001:db8:1::1', hlim=64)/UDP(sport=40001, dport=33434)/Raw(b'trace6')
+e('UDP6_TO_R0', "Ether(dst=R0, src=HA)/IPv6(src='2001:db8:1::10', dst='2001:db8:1::1', hlim=64)/UDP(sport=40001, dport=33434)/Raw(b'trace6')")
+emit('PORT_UNREACH6_R0', Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6DestUnreach(code=4)/Raw(bytes(u6)),
+     "Ether(dst=HA, src=R0)/IPv6(src='2001:db8:1::1', dst='2001:db8:1::10', hlim=64)/ICMPv6DestUnreach(code=4)/Raw(bytes(UDP6_TO_R0 IPv6))")
+e('SYN_TO_R0', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='192.0.2.1', id=22, flags=2, ttl=64)/TCP(sport=40000, dport=22, seq=1000, flags='S', window=64240)")
+e('RST_FROM_R0', "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=0, flags=2, ttl=64, tos=0x10)/TCP(sport=22, dport=40000, seq=0, ack=1001, flags='RA', window=0)")
+g = IP(src='192.0.2.10', dst='192.0.2.1', id=23, ttl=64, proto=47)/Raw(b'\x00\x00\x08\x00gre!')
+e('GRE_TO_R0', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='192.0.2.1', id=23, ttl=64, proto=47)/Raw(b'\\x00\\x00\\x08\\x00gre!')")
+emit('PROTO_UNREACH_R0', Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=2, ttl=255)/ICMP(type=3, code=2)/Raw(bytes(g)[:28]),
+     "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=2, ttl=255)/ICMP(type=3, code=2)/Raw(bytes(GRE_TO_R0 IP)[:28])")
 
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")

@@ -16,6 +16,7 @@ use crate::wire::icmp::{self, IcmpPacket};
 use crate::wire::icmpv6::{self, Icmpv6Packet};
 use crate::wire::ipv4::{Ipv4Options, Ipv4Packet, Ipv4Repr};
 use crate::wire::ipv6::{self, Ipv6Repr};
+use ruleset::addr::Af;
 use std::net::{IpAddr, Ipv6Addr};
 
 /// `MAXTTL`: `icmp_reflect` sends echo replies with it.
@@ -97,7 +98,11 @@ impl Router {
                 self.echo6_input(frame, &pd, ifindex, now, tx)
             }
             (proto::ICMP, Some(icmp::ty::ECHO)) => self.echo4_input(frame, &pd, ifindex, now, tx),
-            _ => Err(Drop::LocalUnhandled),
+            (proto::ICMP | proto::ICMPV6, _) => Err(Drop::LocalUnhandled),
+            _ => {
+                self.closed_port(frame, &pd, ifindex, now, tx);
+                Err(Drop::LocalUnhandled)
+            }
         }
     }
 
@@ -443,5 +448,65 @@ impl Router {
         // A link-local sender is answered on the link it came from.
         self.send_own(out, Some(ifindex), now, tx);
         Ok(())
+    }
+
+    /// Nothing listens on the router's addresses but echo and ND, so it
+    /// answers as a host with no such socket does: TCP with a reset
+    /// (`tcp_respond` from `tcp_input`'s drop-with-reset), UDP with port
+    /// unreachable (`udp_input`), other IPv4 protocols with protocol
+    /// unreachable (`rip_input`); all rate limited like ICMP errors.
+    /// IPv6 other than TCP/UDP gets nothing (the kernel's parameter
+    /// problem pointing at the next header is not built here). CARP and
+    /// pfsync are the daemon's to take before this.
+    fn closed_port(&mut self, frame: &[u8], pd: &Pdesc, ifindex: u32, now: u64, tx: &mut Vec<Tx>) {
+        match (pd.proto, pd.af) {
+            (proto::TCP, _) => {
+                let Some(rst) = crate::wire::build::tcp_rst_for(frame, pd) else {
+                    return;
+                };
+                if !self.icmp_error_allowed(now) {
+                    return;
+                }
+                self.counters.event(Event::ResetSent);
+                self.send_own(rst, Some(ifindex), now, tx);
+            }
+            (proto::UDP, Af::Inet) => {
+                self.send_icmp_error(
+                    frame,
+                    pd,
+                    ifindex,
+                    icmp::ty::UNREACH,
+                    icmp::unreach::PORT,
+                    None,
+                    now,
+                    tx,
+                );
+            }
+            (proto::UDP, Af::Inet6) => {
+                self.send_icmp_error(
+                    frame,
+                    pd,
+                    ifindex,
+                    icmpv6::ty::DST_UNREACH,
+                    icmpv6::unreach::NOPORT,
+                    None,
+                    now,
+                    tx,
+                );
+            }
+            (_, Af::Inet) => {
+                self.send_icmp_error(
+                    frame,
+                    pd,
+                    ifindex,
+                    icmp::ty::UNREACH,
+                    icmp::unreach::PROTOCOL,
+                    None,
+                    now,
+                    tx,
+                );
+            }
+            (_, Af::Inet6) => {}
+        }
     }
 }

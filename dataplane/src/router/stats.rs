@@ -148,10 +148,12 @@ pub enum Event {
     RedirectSent,
     /// Solicitations put off by the per-second limit.
     SolicitDeferred,
+    /// TCP resets for segments to the router's addresses.
+    ResetSent,
 }
 
 impl Event {
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 }
 
 /// One counter per drop reason and per event. Each worker owns one;

@@ -947,3 +947,41 @@ fn forward_in_place_rewrites_the_received_frame() {
     assert_eq!(frames(&tx), vec![(2, &UDP_FWD_OUT[..])]);
     assert_eq!(tx[0].kind, TxKind::Forwarded);
 }
+
+/// Nothing listens on the router's addresses but echo and ND: TCP is
+/// reset, UDP gets port unreachable (traceroute's last hop), other
+/// IPv4 protocols protocol unreachable.
+#[test]
+fn closed_ports_answer_as_a_host() {
+    let mut r = router();
+    learned(&mut r);
+    let tx = r.handle_local(&UDP_TO_R0, 1, 0);
+    assert_eq!(frames(&tx), vec![(1, &PORT_UNREACH_R0[..])]);
+    let tx = r.handle_local(&UDP6_TO_R0, 1, 0);
+    assert_eq!(frames(&tx), vec![(1, &PORT_UNREACH6_R0[..])]);
+    let tx = r.handle_local(&SYN_TO_R0, 1, 0);
+    assert_eq!(frames(&tx), vec![(1, &RST_FROM_R0[..])]);
+    assert_eq!(r.counters.count(Event::ResetSent), 1);
+    // the router's second IPv4 error: ident 2
+    let tx = r.handle_local(&GRE_TO_R0, 1, 0);
+    assert_eq!(frames(&tx), vec![(1, &PROTO_UNREACH_R0[..])]);
+    assert!(tx.iter().all(|t| t.kind == TxKind::Originated));
+    assert_eq!(r.counters.dropped(Drop::LocalUnhandled), 4);
+    // a reset is not answered, nor an echo reply
+    let mut rst = RST_FROM_R0.to_vec();
+    rst[0..6].copy_from_slice(&R0);
+    rst[6..12].copy_from_slice(&HA);
+    let mut p = crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut rst[14..]);
+    p.set_src_addr([192, 0, 2, 10].into());
+    p.set_dst_addr([192, 0, 2, 1].into());
+    p.fill_checksum();
+    assert!(r.handle_local(&rst, 1, 0).is_empty());
+    let mut rep = ECHO4_REPLY.to_vec();
+    rep[0..6].copy_from_slice(&R0);
+    rep[6..12].copy_from_slice(&HA);
+    let mut p = crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut rep[14..]);
+    p.set_src_addr([192, 0, 2, 10].into());
+    p.set_dst_addr([192, 0, 2, 1].into());
+    p.fill_checksum();
+    assert!(r.handle_local(&rep, 1, 0).is_empty());
+}
