@@ -462,6 +462,40 @@ mod prop {
                 prop_assert_eq!(r.neighbors.held(), r2.neighbors.held());
             }
         }
+
+        /// The incremental TTL checksum update agrees with a full
+        /// recomputation, and nothing but TTL and checksum changes.
+        #[test]
+        fn ttl_decrement_keeps_the_header_checksum(ttl in 2u8..=255, ident: u16, tos: u8, df: bool,
+                                                   host in 2u8..=254, payload in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut r = router();
+            learned(&mut r);
+            r.neighbors.learn(2, ip(&format!("198.51.100.{host}")), HB, Learn::Reachable, true, 0);
+            let ipr = crate::wire::ipv4::Ipv4Repr {
+                src: [192, 0, 2, 10].into(),
+                dst: [198, 51, 100, host].into(),
+                protocol: 253,
+                tos,
+                ttl,
+                ident,
+                dont_frag: df,
+                more_frags: false,
+                frag_offset: 0,
+                payload_len: payload.len() as u16,
+                options: crate::wire::ipv4::Ipv4Options::default(),
+            };
+            let mut ipb = vec![0u8; ipr.buffer_len()];
+            ipr.emit(&mut ipb);
+            ipb[20..].copy_from_slice(&payload);
+            let f = crate::wire::build::ethernet_wrap(&ipb, HA, R0, None);
+            let out = r.forward(&f, 1, &pd(&f), 0);
+            prop_assert_eq!(out.outcome, Outcome::Sent { ifindex: 2 });
+            let o = &out.tx[0].frame[14..];
+            let mut want = ipb.clone();
+            want[8] = ttl - 1;
+            crate::wire::ipv4::Ipv4Packet::new_unchecked(&mut want[..]).fill_checksum();
+            prop_assert_eq!(o, &want[..]);
+        }
     }
 }
 
