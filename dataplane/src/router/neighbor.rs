@@ -225,6 +225,11 @@ impl<P> NeighborCache<P> {
         self.entries.len()
     }
 
+    /// Every entry, for `arp -a` / `ndp -a`: (interface, address, state).
+    pub fn iter(&self) -> impl Iterator<Item = (u32, IpAddr, &State<P>)> {
+        self.entries.iter().map(|(k, e)| (k.0, k.1, &e.state))
+    }
+
     /// Frames waiting in all INCOMPLETE entries.
     pub fn held(&self) -> usize {
         self.held

@@ -167,6 +167,9 @@ fn learn_rules() {
     );
     // per interface
     assert_eq!(c.resolve(2, g, 3), Resolve::Pending);
+    let mut all: Vec<_> = c.iter().map(|(i, a, _)| (i, a)).collect();
+    all.sort();
+    assert_eq!(all, vec![(1, g), (2, g)]);
     c.mark_stale(1, g, 4);
     assert!(c.remove(1, g));
 }
