@@ -5,7 +5,10 @@ from scapy.all import Ether, ARP, IP, IPv6, UDP, TCP, ICMP, Raw, fragment
 from scapy.layers.inet6 import (ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr,
                                 ICMPv6NDOptDstLLAddr, ICMPv6EchoRequest,
                                 ICMPv6EchoReply, ICMPv6PacketTooBig,
-                                ICMPv6TimeExceeded, ICMPv6DestUnreach)
+                                ICMPv6TimeExceeded, ICMPv6DestUnreach,
+                                IPv6ExtHdrHopByHop, RouterAlert, PadN,
+                                ICMPv6MLReport2, ICMPv6MLDMultAddrRec,
+                                ICMPv6MLQuery2, ICMPv6MLQuery)
 
 R0 = '52:54:00:00:00:01'   # em0: 192.0.2.1/24, 2001:db8:1::1/64, mtu 1500
 R1 = '52:54:00:00:00:02'   # em1: 198.51.100.1/24, 2001:db8:2::1/64, mtu 1400
@@ -113,6 +116,17 @@ g = IP(src='192.0.2.10', dst='192.0.2.1', id=23, ttl=64, proto=47)/Raw(b'\x00\x0
 e('GRE_TO_R0', "Ether(dst=R0, src=HA)/IP(src='192.0.2.10', dst='192.0.2.1', id=23, ttl=64, proto=47)/Raw(b'\\x00\\x00\\x08\\x00gre!')")
 emit('PROTO_UNREACH_R0', Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=2, ttl=255)/ICMP(type=3, code=2)/Raw(bytes(g)[:28]),
      "Ether(dst=HA, src=R0)/IP(src='192.0.2.1', dst='192.0.2.10', id=2, ttl=255)/ICMP(type=3, code=2)/Raw(bytes(GRE_TO_R0 IP)[:28])")
+
+# MLDv2: R0 (fe80::5054:ff:fe00:1) is in ff02::2 and ff02::1:ff00:1
+# (the solicited-node group of both fe80::5054:ff:fe00:1 and 2001:db8:1::1)
+MLD_HDR = "Ether(dst='33:33:00:00:00:16', src=R0)/IPv6(src='fe80::5054:ff:fe00:1', dst='ff02::16', hlim=1)/IPv6ExtHdrHopByHop(options=[RouterAlert(value=0), PadN(optdata=b'')])"
+e('MLD_JOIN_R0', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=4, dst='ff02::2'), ICMPv6MLDMultAddrRec(rtype=4, dst='ff02::1:ff00:1')])")
+e('MLD_QUERY', "Ether(dst='33:33:00:00:00:01', src=HA)/IPv6(src='fe80::a', dst='ff02::1', hlim=1)/IPv6ExtHdrHopByHop(options=[RouterAlert(value=0), PadN(optdata=b'')])/ICMPv6MLQuery2()")
+e('MLD_QUERY_REPLY', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=2, dst='ff02::2'), ICMPv6MLDMultAddrRec(rtype=2, dst='ff02::1:ff00:1')])")
+e('MLD_QUERY_GROUP', "Ether(dst='33:33:ff:00:00:01', src=HA)/IPv6(src='fe80::a', dst='ff02::1:ff00:1', hlim=1)/IPv6ExtHdrHopByHop(options=[RouterAlert(value=0), PadN(optdata=b'')])/ICMPv6MLQuery2(mladdr='ff02::1:ff00:1')")
+e('MLD_QUERY_GROUP_REPLY', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=2, dst='ff02::1:ff00:1')])")
+e('MLD_VIP_JOIN', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=4, dst='ff02::1:ff00:fe')])")
+e('MLD_VIP_LEAVE', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=3, dst='ff02::1:ff00:fe')])")
 
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")

@@ -98,6 +98,9 @@ impl Router {
                 self.echo6_input(frame, &pd, ifindex, now, tx)
             }
             (proto::ICMP, Some(icmp::ty::ECHO)) => self.echo4_input(frame, &pd, ifindex, now, tx),
+            (proto::ICMPV6, Some(icmpv6::ty::MLD_LISTENER_QUERY)) => {
+                self.mld_query_input(frame, &pd, ifindex, tx)
+            }
             (proto::ICMP | proto::ICMPV6, _) => Err(Drop::LocalUnhandled),
             _ => {
                 self.closed_port(frame, &pd, ifindex, now, tx);
@@ -508,5 +511,51 @@ impl Router {
             }
             (_, Af::Inet6) => {}
         }
+    }
+
+    /// An MLD query (RFC 3810 6.1, 5.1.15): from a link-local address,
+    /// hop limit 1. A general query is answered with every group, a
+    /// group-specific one with that group if it is ours. Answered at
+    /// once rather than after a random delay: one router's few records
+    /// do not need spreading. MLDv1 queriers get MLDv2 reports too (no
+    /// compatibility mode).
+    fn mld_query_input(
+        &mut self,
+        frame: &[u8],
+        pd: &Pdesc,
+        ifindex: u32,
+        tx: &mut Vec<Tx>,
+    ) -> Result<(), Drop> {
+        let IpAddr::V6(src) = pd.src_ip() else {
+            return Err(Drop::Malformed);
+        };
+        if pd.ttl != 1 || !super::iface::is_link_local6(src) {
+            return Err(Drop::Malformed);
+        }
+        if !verify_l4_checksum(frame, pd) {
+            return Err(Drop::BadChecksum);
+        }
+        let end = usize::from(pd.l3_off) + usize::from(pd.ip_len);
+        let m = frame
+            .get(usize::from(pd.l4_off)..end)
+            .ok_or(Drop::Malformed)?;
+        let group = Icmpv6Packet::new_checked(m)
+            .map_err(|_| Drop::Malformed)?
+            .body_addr()
+            .ok_or(Drop::Malformed)?;
+        let ifc = self.ifaces.get(ifindex).ok_or(Drop::UnknownInterface)?;
+        let mut groups = Self::mld_groups(ifc);
+        if !group.is_unspecified() {
+            if !groups.contains(&group) {
+                return Err(Drop::NotForUs);
+            }
+            groups = vec![group];
+        }
+        tx.extend(Self::mld_tx(
+            ifc,
+            &groups,
+            super::mld::rtype::MODE_IS_EXCLUDE,
+        ));
+        Ok(())
     }
 }

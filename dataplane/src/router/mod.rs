@@ -31,13 +31,15 @@
 //! `Forwarded` ones (also when released later by a neighbour's answer)
 //! had it between `route` and `transmit`; `Arp` never does. [`Router::poll`] runs the
 //! neighbour timers ([`Router::poll_timeout`] says when); CARP drives
-//! [`Router::set_vip_master`].
+//! [`Router::set_vip_master`]. At link up the daemon sends
+//! [`Router::announce_all`] and [`Router::mld_join`].
 
 mod errors;
 pub mod forward;
 pub mod fragment;
 pub mod iface;
 mod local;
+pub mod mld;
 pub mod ndp;
 pub mod neighbor;
 pub mod node;

@@ -3,6 +3,7 @@
 //! neighbour resolution, Ethernet header).
 
 use super::iface::{is_link_local6, ConfigError, Interface, Interfaces};
+use super::mld;
 use super::ndp;
 use super::neighbor::{NeighborCache, NeighborConfig, Resolve};
 use super::route::{NextHop, RouteTable};
@@ -118,6 +119,7 @@ impl Router {
             IpAddr::V6(d) if is_link_local6(d) => ifc.owns(dst),
             IpAddr::V6(d) if d.is_multicast() => {
                 d == ndp::ALL_NODES
+                    || d == mld::ALL_ROUTERS
                     || ndp::solicited_node(ifc.link_local) == d
                     || ifc.v6.iter().any(|a| ndp::solicited_node(a.addr) == d)
                     || ifc.vips.iter().any(|v| match v.addr {
@@ -397,23 +399,44 @@ impl Router {
     /// CARP changed state for `addr`: as master the router answers ARP
     /// and ND for it with the virtual MAC and accepts frames to that
     /// MAC; becoming master returns the announcement to send (a
-    /// gratuitous ARP or unsolicited NA from the virtual MAC).
+    /// gratuitous ARP or unsolicited NA from the virtual MAC), and for
+    /// IPv6 the MLD report joining (or, as backup, leaving) the
+    /// address's solicited-node group.
     pub fn set_vip_master(
         &mut self,
         ifindex: u32,
         addr: IpAddr,
         master: bool,
     ) -> Result<Vec<Tx>, ConfigError> {
+        let before = self.ifaces.get(ifindex).map(Self::mld_groups);
         let changed = self.ifaces.set_vip_master(ifindex, addr, master)?;
+        let mut mld_tx = Vec::new();
+        if let (Some(before), Some(ifc)) = (before, self.ifaces.get(ifindex)) {
+            let after = Self::mld_groups(ifc);
+            let joined: Vec<_> = after
+                .iter()
+                .filter(|g| !before.contains(g))
+                .copied()
+                .collect();
+            let left: Vec<_> = before
+                .iter()
+                .filter(|g| !after.contains(g))
+                .copied()
+                .collect();
+            mld_tx.extend(Self::mld_tx(ifc, &joined, mld::rtype::CHANGE_TO_EXCLUDE));
+            mld_tx.extend(Self::mld_tx(ifc, &left, mld::rtype::CHANGE_TO_INCLUDE));
+        }
         let mac = self
             .ifaces
             .get(ifindex)
             .and_then(|i| i.vips.iter().find(|v| v.addr == addr))
             .map(|v| v.mac);
-        Ok(match (changed && master, mac) {
+        let mut tx: Vec<Tx> = match (changed && master, mac) {
             (true, Some(m)) => self.announce(ifindex, addr, m).into_iter().collect(),
             _ => Vec::new(),
-        })
+        };
+        tx.extend(mld_tx);
+        Ok(tx)
     }
 
     pub fn iface(&self, ifindex: u32) -> Option<&Interface> {
@@ -450,6 +473,50 @@ impl Router {
             frame,
             kind,
         })
+    }
+
+    /// The IPv6 groups the router listens to on `ifc` besides
+    /// all-nodes (never reported): all-routers and the solicited-node
+    /// group of each of its addresses, virtual ones while master.
+    pub fn mld_groups(ifc: &Interface) -> Vec<Ipv6Addr> {
+        let mut g = vec![mld::ALL_ROUTERS, ndp::solicited_node(ifc.link_local)];
+        g.extend(ifc.v6.iter().map(|a| ndp::solicited_node(a.addr)));
+        g.extend(
+            ifc.vips
+                .iter()
+                .filter(|v| v.master)
+                .filter_map(|v| match v.addr {
+                    IpAddr::V6(a) => Some(ndp::solicited_node(a)),
+                    IpAddr::V4(_) => None,
+                }),
+        );
+        g.sort_unstable();
+        g.dedup();
+        g
+    }
+
+    /// MLDv2 reports joining every group of [`Router::mld_groups`] on
+    /// `ifindex` (link up, addresses configured).
+    pub fn mld_join(&mut self, ifindex: u32) -> Vec<Tx> {
+        let Some(ifc) = self.ifaces.get(ifindex) else {
+            return Vec::new();
+        };
+        let groups = Self::mld_groups(ifc);
+        Self::mld_tx(ifc, &groups, mld::rtype::CHANGE_TO_EXCLUDE)
+    }
+
+    pub(crate) fn mld_tx(ifc: &Interface, groups: &[Ipv6Addr], rtype: u8) -> Vec<Tx> {
+        if groups.is_empty() {
+            return Vec::new();
+        }
+        mld::reports(ifc.mac, ifc.vlan, ifc.link_local, groups, rtype)
+            .into_iter()
+            .map(|frame| Tx {
+                ifindex: ifc.index,
+                frame,
+                kind: TxKind::Originated,
+            })
+            .collect()
     }
 
     /// [`Router::announce`] for every address of `ifindex` with the

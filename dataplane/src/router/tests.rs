@@ -361,7 +361,7 @@ mod prop {
         v
     }
 
-    const BASES: [&[u8]; 10] = [
+    const BASES: [&[u8]; 13] = [
         &ARP_REQ_FOR_R0,
         &ARP_REPLY_HB,
         &NS_FOR_R0,
@@ -372,6 +372,9 @@ mod prop {
         &UDP_BIG,
         &UDP6_BIG,
         &UDP_FWD_IN,
+        &MLD_QUERY,
+        &SYN_TO_R0,
+        &UDP6_TO_R0,
     ];
 
     proptest! {
@@ -386,7 +389,7 @@ mod prop {
         }
 
         #[test]
-        fn never_panics_on_mutated_golden_frames(which in 0usize..10, edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6),
+        fn never_panics_on_mutated_golden_frames(which in 0usize..BASES.len(), edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6),
                                                  cut in 0usize..2000, ifindex in 0u32..4, now in 0u64..100_000_000_000, learn: bool) {
             let mut r = router();
             if learn {
@@ -410,7 +413,7 @@ mod prop {
         /// queues, timers and the cache never panic and stay bounded.
         #[test]
         fn stateful_run_never_panics(steps in proptest::collection::vec(
-                (0usize..10, proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4), 0usize..2000, 0u32..3, 0u64..3_000_000_000), 1..40)) {
+                (0usize..BASES.len(), proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4), 0usize..2000, 0u32..3, 0u64..3_000_000_000), 1..40)) {
             let mut r = Router::new(router().ifaces, RouterConfig {
                 neighbor: NeighborConfig { max_entries: 4, queue_len: 2, held_total: 5, ..NeighborConfig::default() },
                 ..RouterConfig::default()
@@ -434,7 +437,7 @@ mod prop {
 
         /// The in-place path sends exactly what the copying one does.
         #[test]
-        fn in_place_matches_copy(which in 0usize..10, edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+        fn in_place_matches_copy(which in 0usize..BASES.len(), edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
                                  cut in 0usize..2000, ifindex in 1u32..3, learn: bool, pad in 0usize..20) {
             let mut r = router();
             if learn {
@@ -638,7 +641,11 @@ fn carp_master_answers_with_the_virtual_mac() {
     let tx = r.set_vip_master(1, ip("192.0.2.254"), true).unwrap();
     assert_eq!(frames(&tx), vec![(1, &GARP_VIP[..])]);
     let tx = r.set_vip_master(1, ip("2001:db8:1::fe"), true).unwrap();
-    assert_eq!(frames(&tx), vec![(1, &UNSOL_NA_VIP[..])]);
+    // the NA, and the MLD join of the address's solicited-node group
+    assert_eq!(
+        frames(&tx),
+        vec![(1, &UNSOL_NA_VIP[..]), (1, &MLD_VIP_JOIN[..])]
+    );
     // no second announcement without a change
     assert!(r
         .set_vip_master(1, ip("192.0.2.254"), true)
@@ -1018,4 +1025,56 @@ fn closed_ports_answer_as_a_host() {
     p.set_dst_addr([192, 0, 2, 1].into());
     p.fill_checksum();
     assert!(r.handle_local(&rep, 1, 0).is_empty());
+}
+
+#[test]
+fn mld_reports_and_queries() {
+    let mut r = carp_router();
+    let tx = r.mld_join(1);
+    assert_eq!(frames(&tx), vec![(1, &MLD_JOIN_R0[..])]);
+    let tx = r.handle_local(&MLD_QUERY, 1, 0);
+    assert_eq!(frames(&tx), vec![(1, &MLD_QUERY_REPLY[..])]);
+    let tx = r.handle_local(&MLD_QUERY_GROUP, 1, 0);
+    assert_eq!(frames(&tx), vec![(1, &MLD_QUERY_GROUP_REPLY[..])]);
+    // a CARP address joins its group as master, leaves it as backup
+    let tx = r.set_vip_master(1, ip("2001:db8:1::fe"), true).unwrap();
+    assert_eq!(
+        frames(&tx),
+        vec![(1, &UNSOL_NA_VIP[..]), (1, &MLD_VIP_JOIN[..])]
+    );
+    let tx = r.set_vip_master(1, ip("2001:db8:1::fe"), false).unwrap();
+    assert_eq!(frames(&tx), vec![(1, &MLD_VIP_LEAVE[..])]);
+    // a query from a global address, or with a hop limit above 1, is not
+    // a query
+    let mut q = MLD_QUERY.to_vec();
+    q[14 + 7] = 2;
+    assert!(r.handle_local(&q, 1, 0).is_empty());
+}
+
+#[test]
+fn mld_reports_split_to_fit_the_minimum_mtu() {
+    let mut ifs = Interfaces::new();
+    ifs.add(Interface::new("em0", 1, R0, 1500).unwrap())
+        .unwrap();
+    for i in 0..100u16 {
+        ifs.add_addr(
+            1,
+            IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 1, i)),
+            64,
+        )
+        .unwrap();
+    }
+    let mut r = Router::new(ifs, RouterConfig::default());
+    let tx = r.mld_join(1);
+    // 100 groups of addresses, plus all-routers and the link-local's
+    assert_eq!(tx.len(), 2);
+    let mut records = 0;
+    for t in &tx {
+        assert!(t.frame.len() - 14 <= 1280);
+        let p = pd(&t.frame);
+        assert!(crate::wire::frame::verify_l4_checksum(&t.frame, &p));
+        let l4 = usize::from(p.l4_off);
+        records += usize::from(u16::from_be_bytes([t.frame[l4 + 6], t.frame[l4 + 7]]));
+    }
+    assert_eq!(records, 102);
 }
