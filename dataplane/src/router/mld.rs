@@ -4,10 +4,14 @@
 //! snoops MLD forwards neighbour solicitations only to ports that
 //! reported the group.
 
+use super::iface::Interface;
+use super::ndp;
+use super::node::{Router, Tx, TxKind};
 use crate::pdesc::proto;
 use crate::wire::ethernet::{ethertype, EthernetRepr, MacAddr};
 use crate::wire::icmpv6::Icmpv6Packet;
 use crate::wire::ipv6::{self, Ipv6Repr};
+use std::net::IpAddr;
 use std::net::Ipv6Addr;
 
 /// ff02::16, where MLDv2 reports go.
@@ -91,4 +95,50 @@ fn report(
     out[el + il..el + il + HBH_ROUTER_ALERT.len()].copy_from_slice(&HBH_ROUTER_ALERT);
     out[el + il + HBH_ROUTER_ALERT.len()..].copy_from_slice(&msg);
     out
+}
+
+impl Router {
+    /// The IPv6 groups the router listens to on `ifc` besides
+    /// all-nodes (never reported): all-routers and the solicited-node
+    /// group of each of its addresses, virtual ones while master.
+    pub fn mld_groups(ifc: &Interface) -> Vec<Ipv6Addr> {
+        let mut g = vec![ALL_ROUTERS, ndp::solicited_node(ifc.link_local)];
+        g.extend(ifc.v6.iter().map(|a| ndp::solicited_node(a.addr)));
+        g.extend(
+            ifc.vips
+                .iter()
+                .filter(|v| v.master)
+                .filter_map(|v| match v.addr {
+                    IpAddr::V6(a) => Some(ndp::solicited_node(a)),
+                    IpAddr::V4(_) => None,
+                }),
+        );
+        g.sort_unstable();
+        g.dedup();
+        g
+    }
+
+    /// MLDv2 reports joining every group of [`Router::mld_groups`] on
+    /// `ifindex` (link up, addresses configured).
+    pub fn mld_join(&mut self, ifindex: u32) -> Vec<Tx> {
+        let Some(ifc) = self.ifaces.get(ifindex) else {
+            return Vec::new();
+        };
+        let groups = Self::mld_groups(ifc);
+        Self::mld_tx(ifc, &groups, rtype::CHANGE_TO_EXCLUDE)
+    }
+
+    pub(crate) fn mld_tx(ifc: &Interface, groups: &[Ipv6Addr], rtype: u8) -> Vec<Tx> {
+        if groups.is_empty() {
+            return Vec::new();
+        }
+        reports(ifc.mac, ifc.vlan, ifc.link_local, groups, rtype)
+            .into_iter()
+            .map(|frame| Tx {
+                ifindex: ifc.index,
+                frame,
+                kind: TxKind::Originated,
+            })
+            .collect()
+    }
 }

@@ -34,6 +34,7 @@
 //! [`Router::set_vip_master`]. At link up the daemon sends
 //! [`Router::announce_all`] and [`Router::mld_join`].
 
+mod announce;
 mod errors;
 pub mod forward;
 pub mod fragment;
