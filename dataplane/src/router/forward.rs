@@ -4,7 +4,7 @@
 //! hop's link address. Every refusal is a counted [`Drop`], with the
 //! ICMP error the kernel would send.
 
-use super::iface::Interface;
+use super::iface::{is_link_local6, Interface};
 use super::neighbor::Resolve;
 use super::node::{martian_v4, martian_v6, Outcome, Router, Tx, TxKind};
 use super::route::NextHop;
@@ -19,6 +19,9 @@ use crate::wire::ipv6::Ipv6Packet;
 use crate::wire::{array, byte};
 use ruleset::addr::Af;
 use std::net::IpAddr;
+
+/// `ICMP6_DST_UNREACH_BEYONDSCOPE`.
+const UNREACH_BEYOND_SCOPE: u8 = 2;
 
 /// `ICMP_REDIRECT_HOST`: RFC 1812 says to send host redirects only.
 const REDIRECT_HOST: u8 = 1;
@@ -444,6 +447,21 @@ impl Router {
                 }
             }
             (IpAddr::V6(s), IpAddr::V6(d)) => {
+                // `ip6_forward`: a link-local source cannot leave its
+                // link; the sender learns so (beyond scope, RFC 4443).
+                if is_link_local6(s) && !martian_v6(d) {
+                    self.send_icmp_error(
+                        frame,
+                        pd,
+                        in_ifindex,
+                        icmpv6::ty::DST_UNREACH,
+                        UNREACH_BEYOND_SCOPE,
+                        None,
+                        now,
+                        tx,
+                    );
+                    return Err(Drop::Martian);
+                }
                 if martian_v6(s) || martian_v6(d) {
                     return Err(Drop::Martian);
                 }

@@ -128,6 +128,12 @@ e('MLD_QUERY_GROUP_REPLY', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAdd
 e('MLD_VIP_JOIN', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=4, dst='ff02::1:ff00:fe')])")
 e('MLD_VIP_LEAVE', MLD_HDR + "/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=3, dst='ff02::1:ff00:fe')])")
 
+# a link-local source may not be forwarded: beyond scope, from R0's link-local
+ll = IPv6(src='fe80::a', dst='2001:db8:2::20', hlim=64)/UDP(sport=1, dport=2)/Raw(b'scope')
+e('UDP6_LL_SRC', "Ether(dst=R0, src=HA)/IPv6(src='fe80::a', dst='2001:db8:2::20', hlim=64)/UDP(sport=1, dport=2)/Raw(b'scope')")
+emit('BEYOND_SCOPE_REPLY', Ether(dst=HA, src=R0)/IPv6(src='fe80::5054:ff:fe00:1', dst='fe80::a', hlim=64)/ICMPv6DestUnreach(code=2)/Raw(bytes(ll)),
+     "Ether(dst=HA, src=R0)/IPv6(src='fe80::5054:ff:fe00:1', dst='fe80::a', hlim=64)/ICMPv6DestUnreach(code=2)/Raw(bytes(UDP6_LL_SRC IPv6))")
+
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")
 print("//! comment is the scapy expression that produced it.")

@@ -395,3 +395,14 @@ fn forward_in_place_rewrites_the_received_frame() {
     assert_eq!(frames(&tx), vec![(2, &UDP_FWD_OUT[..])]);
     assert_eq!(tx[0].kind, TxKind::Forwarded);
 }
+
+#[test]
+fn link_local_source_is_not_forwarded() {
+    let mut r = router();
+    learned(&mut r);
+    r.neighbors
+        .learn(1, ip("fe80::a"), HA, Learn::Reachable, true, 0);
+    let f = r.forward(&UDP6_LL_SRC, 1, &pd(&UDP6_LL_SRC), 0);
+    assert_eq!(f.outcome, Outcome::Dropped(Drop::Martian));
+    assert_eq!(frames(&f.tx), vec![(1, &BEYOND_SCOPE_REPLY[..])]);
+}
