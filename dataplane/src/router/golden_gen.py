@@ -1,7 +1,7 @@
 # Generates router/golden.rs: each frame built by scapy 2.5 (Debian
 # python3-scapy), run with /usr/bin/python3. The router's tests compare
 # what it builds with these bytes exactly.
-from scapy.all import Ether, ARP, IP, IPv6, UDP, TCP, ICMP, Raw, fragment
+from scapy.all import Ether, ARP, IP, IPv6, UDP, TCP, ICMP, Raw, fragment, fragment6, IPv6ExtHdrFragment
 from scapy.layers.inet6 import (ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr,
                                 ICMPv6NDOptDstLLAddr, ICMPv6EchoRequest,
                                 ICMPv6EchoReply, ICMPv6PacketTooBig,
@@ -133,6 +133,12 @@ ll = IPv6(src='fe80::a', dst='2001:db8:2::20', hlim=64)/UDP(sport=1, dport=2)/Ra
 e('UDP6_LL_SRC', "Ether(dst=R0, src=HA)/IPv6(src='fe80::a', dst='2001:db8:2::20', hlim=64)/UDP(sport=1, dport=2)/Raw(b'scope')")
 emit('BEYOND_SCOPE_REPLY', Ether(dst=HA, src=R0)/IPv6(src='fe80::5054:ff:fe00:1', dst='fe80::a', hlim=64)/ICMPv6DestUnreach(code=2)/Raw(bytes(ll)),
      "Ether(dst=HA, src=R0)/IPv6(src='fe80::5054:ff:fe00:1', dst='fe80::a', hlim=64)/ICMPv6DestUnreach(code=2)/Raw(bytes(UDP6_LL_SRC IPv6))")
+
+# an echo reply too big for em1 (MTU 1400) is fragmented by the router
+e('ECHO6_BIG_TO_R1', "Ether(dst=R1, src=HB)/IPv6(src='2001:db8:2::20', dst='2001:db8:2::1', hlim=64)/ICMPv6EchoRequest(id=5, seq=9, data=bytes(range(256))*6)")
+big_rep = IPv6(src='2001:db8:2::1', dst='2001:db8:2::20', hlim=64)/IPv6ExtHdrFragment(id=1)/ICMPv6EchoReply(id=5, seq=9, data=bytes(range(256))*6)
+for i, f in enumerate(fragment6(big_rep, 1400)):
+    emit('ECHO6_BIG_REPLY_FRAG%d' % i, Ether(dst=HB, src=R1)/f, "Ether(dst=HB, src=R1)/fragment6(IPv6(src='2001:db8:2::1', dst='2001:db8:2::20', hlim=64)/IPv6ExtHdrFragment(id=1)/ICMPv6EchoReply(id=5, seq=9, data=bytes(range(256))*6), 1400)[%d]" % i)
 
 print("//! Golden frames for the router's tests, built by scapy 2.5 with")
 print("//! `golden_gen.py` (run under /usr/bin/python3). Each constant's")

@@ -88,6 +88,8 @@ pub struct Router {
     icmp_sent: u32,
     /// IPv4 ident of the packets the router originates.
     pub(crate) next_ident: u16,
+    /// IPv6 fragment identification of the packets it originates.
+    next_ident6: u32,
 }
 
 impl Router {
@@ -104,6 +106,7 @@ impl Router {
             icmp_window: 0,
             icmp_sent: 0,
             next_ident: 1,
+            next_ident6: 1,
         }
     }
 
@@ -293,7 +296,8 @@ impl Router {
     }
 
     /// Route and send a packet the router originates (echo replies, ICMP
-    /// errors). IPv4 without DF is fragmented to the egress MTU.
+    /// errors), fragmented to the egress MTU if need be (IPv4 without
+    /// DF; IPv6 always, as the source may).
     pub(crate) fn send_own(
         &mut self,
         pkt: Vec<u8>,
@@ -329,8 +333,20 @@ impl Router {
                 }
             }
         } else {
-            self.counters.drop(Drop::TooBig);
-            return Outcome::Dropped(Drop::TooBig);
+            let ident = self.next_ident6;
+            self.next_ident6 = self.next_ident6.wrapping_add(1);
+            match super::fragment::fragment_v6(&pkt, usize::from(ifc.mtu), ident) {
+                Ok(v) => {
+                    let n = v.len() as u64;
+                    let f = v.iter().map(|p| Self::frame_for(ifc, p)).collect();
+                    self.counters.event_n(Event::FragmentsMade, n);
+                    f
+                }
+                Err(d) => {
+                    self.counters.drop(d);
+                    return Outcome::Dropped(d);
+                }
+            }
         };
         self.output(frames, TxKind::Originated, dst, hop, now, tx)
     }

@@ -346,3 +346,19 @@ fn mld_reports_split_to_fit_the_minimum_mtu() {
     }
     assert_eq!(records, 102);
 }
+
+/// The router's own IPv6 packets are fragmented at the source when the
+/// egress MTU is too small (`ip6_output`), unlike forwarded ones.
+#[test]
+fn big_echo6_reply_is_fragmented_by_the_router() {
+    let mut r = router();
+    learned(&mut r);
+    let tx = r.handle_local(&ECHO6_BIG_TO_R1, 2, 0);
+    assert_eq!(
+        frames(&tx),
+        vec![
+            (2, &ECHO6_BIG_REPLY_FRAG0[..]),
+            (2, &ECHO6_BIG_REPLY_FRAG1[..])
+        ]
+    );
+}
