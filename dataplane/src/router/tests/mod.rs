@@ -12,6 +12,7 @@ mod carp;
 mod cost;
 mod forward;
 mod local;
+mod netsim;
 mod prop;
 
 const R0: [u8; 6] = [0x52, 0x54, 0, 0, 0, 1];
