@@ -17,11 +17,12 @@ use std::net::IpAddr;
 
 impl Router {
     /// Send the ICMP error `icmp_type`/`code` about the packet `pd`
-    /// describes in `frame`, received on `in_ifindex`. `mtu` is the
-    /// next-hop MTU of a needs-frag or packet-too-big. Errors the kernel
+    /// describes in `frame`, received on `in_ifindex`. `rest` is the
+    /// message's second word: the next-hop MTU of a needs-frag (RFC
+    /// 1191) or packet-too-big, the better gateway of a redirect. Errors the kernel
     /// would not send (about ICMP errors, fragments after the first,
     /// multicast or broadcast) and errors over the rate limit are not
-    /// sent; nothing is counted as dropped for that.
+    /// sent (false); nothing is counted as dropped for that.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn send_icmp_error(
         &mut self,
@@ -30,12 +31,12 @@ impl Router {
         in_ifindex: u32,
         icmp_type: u8,
         code: u8,
-        mtu: Option<u32>,
+        rest: Option<u32>,
         now: u64,
         tx: &mut Vec<Tx>,
-    ) {
+    ) -> bool {
         let Some(mut pkt) = build::icmp_error_for(frame, pd, icmp_type, code) else {
-            return;
+            return false;
         };
         // `icmp_reflect`: from an address of the interface the route
         // back to the sender leaves by (normally the one the packet came
@@ -50,10 +51,10 @@ impl Router {
             .and_then(|i| i.source_for(pd.src_ip()))
         else {
             self.counters.drop(super::stats::Drop::NoSourceAddress);
-            return;
+            return false;
         };
         if !self.icmp_error_allowed(now) {
-            return;
+            return false;
         }
         match src {
             IpAddr::V4(s) => {
@@ -65,9 +66,9 @@ impl Router {
                 let hl = ip.header_len();
                 if let Some(m) = pkt.get_mut(hl..) {
                     let mut icmp = IcmpPacket::new_unchecked(m);
-                    if let Some(mtu) = mtu {
-                        // RFC 1191: the next-hop MTU in the low 16 bits.
-                        icmp.set_seq(mtu.min(u32::from(u16::MAX)) as u16);
+                    if let Some(r) = rest {
+                        icmp.set_ident((r >> 16) as u16);
+                        icmp.set_seq(r as u16);
                     }
                     icmp.fill_checksum();
                 }
@@ -77,8 +78,8 @@ impl Router {
                 ip.set_src_addr(s);
                 let d = ip.dst_addr();
                 if let Some(m) = pkt.get_mut(ipv6::HEADER_LEN..) {
-                    if let (Some(mtu), Some(w)) = (mtu, m.get_mut(4..8)) {
-                        w.copy_from_slice(&mtu.to_be_bytes());
+                    if let (Some(r), Some(w)) = (rest, m.get_mut(4..8)) {
+                        w.copy_from_slice(&r.to_be_bytes());
                     }
                     Icmpv6Packet::new_unchecked(m).fill_checksum(s, d);
                 }
@@ -86,5 +87,6 @@ impl Router {
         }
         self.counters.event(Event::IcmpErrorSent);
         self.send_own(pkt, Some(in_ifindex), now, tx);
+        true
     }
 }

@@ -6,6 +6,7 @@
 
 use super::stats::Drop;
 use crate::wire::ipv4::{Ipv4Packet, MF, OFFMASK};
+use crate::wire::ipv6::{self, is_ext, FragRepr, Ipv6Packet, FRAG_HEADER_LEN};
 
 /// The copy flag of an option type.
 const COPIED: u8 = 0x80;
@@ -78,6 +79,52 @@ pub fn fragment_v4(pkt: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>, Drop> {
         fp.set_total_len((hl + piece.len()) as u16);
         fp.set_frag_word(word);
         fp.fill_checksum();
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// Split a packet the router itself sends (`ip6_fragment` from
+/// `ip6_output`: an echo reply larger than the egress MTU) into
+/// fragments of at most `mtu` bytes with fragment identification
+/// `ident`. Routers never fragment what they forward (RFC 8200 5); the
+/// router's own packets carry no extension headers, and one that does
+/// is refused rather than split in the wrong place.
+pub fn fragment_v6(pkt: &[u8], mtu: usize, ident: u32) -> Result<Vec<Vec<u8>>, Drop> {
+    let p = Ipv6Packet::new_checked(pkt).map_err(|_| Drop::Malformed)?;
+    let nh = p.next_header();
+    if is_ext(nh) {
+        return Err(Drop::CantFrag);
+    }
+    let payload = p.payload();
+    let step = mtu
+        .checked_sub(ipv6::HEADER_LEN + FRAG_HEADER_LEN)
+        .ok_or(Drop::CantFrag)?
+        & !7;
+    if step == 0 {
+        return Err(Drop::CantFrag);
+    }
+    let hdr = pkt.get(..ipv6::HEADER_LEN).ok_or(Drop::Malformed)?;
+    let mut out = Vec::with_capacity(payload.len() / step + 1);
+    for (i, piece) in payload.chunks(step).enumerate() {
+        let off = i * step;
+        let last = off + piece.len() >= payload.len();
+        let fr = FragRepr {
+            next_header: nh,
+            // `off` is below the 64 KiB payload limit.
+            frag_offset: off as u16,
+            more_frags: !last,
+            ident,
+        };
+        let mut f = Vec::with_capacity(ipv6::HEADER_LEN + FRAG_HEADER_LEN + piece.len());
+        f.extend_from_slice(hdr);
+        f.resize(ipv6::HEADER_LEN + FRAG_HEADER_LEN, 0);
+        fr.emit(&mut f[ipv6::HEADER_LEN..]);
+        f.extend_from_slice(piece);
+        let mut fp = Ipv6Packet::new_unchecked(&mut f[..]);
+        fp.set_next_header(ipv6::nh::FRAGMENT);
+        // At most `mtu`, itself an interface MTU.
+        fp.set_payload_len((FRAG_HEADER_LEN + piece.len()) as u16);
         out.push(f);
     }
     Ok(out)
@@ -175,5 +222,25 @@ mod tests {
         assert_eq!(fragment_v4(&p, 10), Err(Drop::CantFrag));
         assert_eq!(fragment_v4(&p[..30], 28), Err(Drop::Malformed));
         assert_eq!(fragment_v4(&p, 2000).unwrap(), vec![p.clone()]);
+    }
+
+    #[test]
+    fn v6_refusals() {
+        let r = crate::wire::ipv6::Ipv6Repr {
+            src: "2001:db8::1".parse().unwrap(),
+            dst: "2001:db8::2".parse().unwrap(),
+            next_header: 17,
+            payload_len: 100,
+            hop_limit: 64,
+            traffic_class: 0,
+            flow_label: 0,
+        };
+        let mut b = vec![0u8; r.buffer_len()];
+        r.emit(&mut b);
+        assert_eq!(fragment_v6(&b, 55, 1), Err(Drop::CantFrag));
+        assert_eq!(fragment_v6(&b, 56, 1).unwrap().len(), 13);
+        assert_eq!(fragment_v6(&b[..100], 1280, 1), Err(Drop::Malformed));
+        b[6] = crate::wire::ipv6::nh::HOPOPTS;
+        assert_eq!(fragment_v6(&b, 80, 1), Err(Drop::CantFrag));
     }
 }

@@ -5,7 +5,7 @@
 
 use super::ndp::{self, lladdr_option, na_flag, opt};
 use super::neighbor::{Learn, State};
-use super::node::{Router, Tx};
+use super::node::{Router, Tx, TxKind};
 use super::stats::{Drop, Event};
 use crate::pdesc::{proto, Pdesc};
 use crate::wire::arp::{self, ArpPacket, ArpRepr};
@@ -16,6 +16,7 @@ use crate::wire::icmp::{self, IcmpPacket};
 use crate::wire::icmpv6::{self, Icmpv6Packet};
 use crate::wire::ipv4::{Ipv4Options, Ipv4Packet, Ipv4Repr};
 use crate::wire::ipv6::{self, Ipv6Repr};
+use ruleset::addr::Af;
 use std::net::{IpAddr, Ipv6Addr};
 
 /// `MAXTTL`: `icmp_reflect` sends echo replies with it.
@@ -30,10 +31,24 @@ impl Router {
     /// and packets that were waiting for a neighbour that just answered.
     pub fn handle_local(&mut self, frame: &[u8], ifindex: u32, now: u64) -> Vec<Tx> {
         let mut tx = Vec::new();
-        if let Err(d) = self.local_inner(frame, ifindex, now, &mut tx) {
+        let _ = self.handle_local_into(frame, ifindex, now, &mut tx);
+        tx
+    }
+
+    /// [`Router::handle_local`] appending to the caller's `tx`; the
+    /// error says why the frame was not used (already counted).
+    pub fn handle_local_into(
+        &mut self,
+        frame: &[u8],
+        ifindex: u32,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Result<(), Drop> {
+        let r = self.local_inner(frame, ifindex, now, tx);
+        if let Err(d) = r {
             self.counters.drop(d);
         }
-        tx
+        r
     }
 
     fn local_inner(
@@ -83,7 +98,14 @@ impl Router {
                 self.echo6_input(frame, &pd, ifindex, now, tx)
             }
             (proto::ICMP, Some(icmp::ty::ECHO)) => self.echo4_input(frame, &pd, ifindex, now, tx),
-            _ => Err(Drop::LocalUnhandled),
+            (proto::ICMPV6, Some(icmpv6::ty::MLD_LISTENER_QUERY)) => {
+                self.mld_query_input(frame, &pd, ifindex, tx)
+            }
+            (proto::ICMP | proto::ICMPV6, _) => Err(Drop::LocalUnhandled),
+            _ => {
+                self.closed_port(frame, &pd, ifindex, now, tx);
+                Err(Drop::LocalUnhandled)
+            }
         }
     }
 
@@ -148,6 +170,7 @@ impl Router {
             tx.push(Tx {
                 ifindex,
                 frame: ndp::arp_frame(a.sender_hw, vlan, &reply),
+                kind: TxKind::Arp,
             });
             self.counters.event(Event::ArpReplied);
         }
@@ -238,6 +261,7 @@ impl Router {
         tx.push(Tx {
             ifindex,
             frame: ndp::neighbor_advert(mac, vlan, target, dst, eth_dst, flags),
+            kind: TxKind::Originated,
         });
         self.counters.event(Event::NeighborAdvertised);
         Ok(())
@@ -426,6 +450,112 @@ impl Router {
         self.counters.event(Event::EchoReplied);
         // A link-local sender is answered on the link it came from.
         self.send_own(out, Some(ifindex), now, tx);
+        Ok(())
+    }
+
+    /// Nothing listens on the router's addresses but echo and ND, so it
+    /// answers as a host with no such socket does: TCP with a reset
+    /// (`tcp_respond` from `tcp_input`'s drop-with-reset), UDP with port
+    /// unreachable (`udp_input`), other IPv4 protocols with protocol
+    /// unreachable (`rip_input`); all rate limited like ICMP errors.
+    /// IPv6 other than TCP/UDP gets nothing (the kernel's parameter
+    /// problem pointing at the next header is not built here). CARP and
+    /// pfsync are the daemon's to take before this.
+    fn closed_port(&mut self, frame: &[u8], pd: &Pdesc, ifindex: u32, now: u64, tx: &mut Vec<Tx>) {
+        match (pd.proto, pd.af) {
+            (proto::TCP, _) => {
+                let Some(rst) = crate::wire::build::tcp_rst_for(frame, pd) else {
+                    return;
+                };
+                if !self.icmp_error_allowed(now) {
+                    return;
+                }
+                self.counters.event(Event::ResetSent);
+                self.send_own(rst, Some(ifindex), now, tx);
+            }
+            (proto::UDP, Af::Inet) => {
+                self.send_icmp_error(
+                    frame,
+                    pd,
+                    ifindex,
+                    icmp::ty::UNREACH,
+                    icmp::unreach::PORT,
+                    None,
+                    now,
+                    tx,
+                );
+            }
+            (proto::UDP, Af::Inet6) => {
+                self.send_icmp_error(
+                    frame,
+                    pd,
+                    ifindex,
+                    icmpv6::ty::DST_UNREACH,
+                    icmpv6::unreach::NOPORT,
+                    None,
+                    now,
+                    tx,
+                );
+            }
+            (_, Af::Inet) => {
+                self.send_icmp_error(
+                    frame,
+                    pd,
+                    ifindex,
+                    icmp::ty::UNREACH,
+                    icmp::unreach::PROTOCOL,
+                    None,
+                    now,
+                    tx,
+                );
+            }
+            (_, Af::Inet6) => {}
+        }
+    }
+
+    /// An MLD query (RFC 3810 6.1, 5.1.15): from a link-local address,
+    /// hop limit 1. A general query is answered with every group, a
+    /// group-specific one with that group if it is ours. Answered at
+    /// once rather than after a random delay: one router's few records
+    /// do not need spreading. MLDv1 queriers get MLDv2 reports too (no
+    /// compatibility mode).
+    fn mld_query_input(
+        &mut self,
+        frame: &[u8],
+        pd: &Pdesc,
+        ifindex: u32,
+        tx: &mut Vec<Tx>,
+    ) -> Result<(), Drop> {
+        let IpAddr::V6(src) = pd.src_ip() else {
+            return Err(Drop::Malformed);
+        };
+        if pd.ttl != 1 || !super::iface::is_link_local6(src) {
+            return Err(Drop::Malformed);
+        }
+        if !verify_l4_checksum(frame, pd) {
+            return Err(Drop::BadChecksum);
+        }
+        let end = usize::from(pd.l3_off) + usize::from(pd.ip_len);
+        let m = frame
+            .get(usize::from(pd.l4_off)..end)
+            .ok_or(Drop::Malformed)?;
+        let group = Icmpv6Packet::new_checked(m)
+            .map_err(|_| Drop::Malformed)?
+            .body_addr()
+            .ok_or(Drop::Malformed)?;
+        let ifc = self.ifaces.get(ifindex).ok_or(Drop::UnknownInterface)?;
+        let mut groups = Self::mld_groups(ifc);
+        if !group.is_unspecified() {
+            if !groups.contains(&group) {
+                return Err(Drop::NotForUs);
+            }
+            groups = vec![group];
+        }
+        tx.extend(Self::mld_tx(
+            ifc,
+            &groups,
+            super::mld::rtype::MODE_IS_EXCLUDE,
+        ));
         Ok(())
     }
 }

@@ -20,6 +20,9 @@ use std::net::IpAddr;
 
 const SEC: u64 = 1_000_000_000;
 
+/// Entries looked at to choose one to evict from a full cache.
+pub const EVICT_SCAN: usize = 64;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NeighborConfig {
     /// Entries kept at most; the least recently confirmed goes first.
@@ -27,6 +30,15 @@ pub struct NeighborConfig {
     /// Frames held per unresolved neighbour (OpenBSD's `LA_HOLD_QUEUE`);
     /// the oldest is dropped when a new one arrives.
     pub queue_len: usize,
+    /// Frames held over all entries (OpenBSD's `LA_HOLD_TOTAL`); past
+    /// it a new frame is dropped, so unresolvable destinations cannot
+    /// pin `max_entries * queue_len` frames.
+    pub held_total: usize,
+    /// Broadcast / multicast solicitations sent per second at most, over
+    /// all entries: a flood of packets to new destinations on a
+    /// connected network must not become an ARP storm. Deferred ones go
+    /// out from [`NeighborCache::poll`] in a later second.
+    pub solicits_per_sec: u32,
     pub arp_reachable_ns: u64,
     pub nd_reachable_ns: u64,
     /// An unused STALE entry is forgotten after this long.
@@ -50,6 +62,8 @@ impl Default for NeighborConfig {
         NeighborConfig {
             max_entries: 4096,
             queue_len: 10,
+            held_total: 100,
+            solicits_per_sec: 1000,
             arp_reachable_ns: 20 * 60 * SEC,
             nd_reachable_ns: 30 * SEC,
             stale_ns: 20 * 60 * SEC,
@@ -64,11 +78,13 @@ impl Default for NeighborConfig {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum State {
+/// `P` is what waits in an INCOMPLETE entry's queue (the router keeps
+/// frames with what they still need before sending).
+pub enum State<P = Vec<u8>> {
     Incomplete {
         tries: u8,
         next_ns: u64,
-        queue: VecDeque<Vec<u8>>,
+        queue: VecDeque<P>,
     },
     Reachable {
         mac: MacAddr,
@@ -98,8 +114,8 @@ pub enum State {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    state: State,
+struct Entry<P> {
+    state: State<P>,
     /// Last time the entry was created or confirmed: eviction order.
     touched_ns: u64,
 }
@@ -143,6 +159,35 @@ pub struct CacheDrops {
     pub expired: u64,
     /// Entries evicted to make room.
     pub evicted: u64,
+    /// Solicitations put off by the per-second limit.
+    pub deferred: u64,
+}
+
+/// The per-second budget of [`NeighborConfig::solicits_per_sec`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Limiter {
+    window: u64,
+    used: u32,
+}
+
+impl Limiter {
+    fn allow(&mut self, now: u64, limit: u32) -> bool {
+        let w = now / SEC;
+        if w != self.window {
+            self.window = w;
+            self.used = 0;
+        }
+        if self.used >= limit {
+            return false;
+        }
+        self.used += 1;
+        true
+    }
+}
+
+/// The start of the second after `now`, when the budget refills.
+fn next_window(now: u64) -> u64 {
+    (now / SEC).saturating_add(1).saturating_mul(SEC)
 }
 
 fn tries_for(cfg: &NeighborConfig, ip: IpAddr) -> u8 {
@@ -153,19 +198,26 @@ fn tries_for(cfg: &NeighborConfig, ip: IpAddr) -> u8 {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct NeighborCache {
+#[derive(Clone, Debug)]
+pub struct NeighborCache<P = Vec<u8>> {
     pub cfg: NeighborConfig,
-    entries: HashMap<(u32, IpAddr), Entry>,
+    entries: HashMap<(u32, IpAddr), Entry<P>>,
     out: Vec<Solicit>,
+    /// Frames in all INCOMPLETE queues.
+    held: usize,
+    limiter: Limiter,
     pub drops: CacheDrops,
 }
 
-impl NeighborCache {
+impl<P> NeighborCache<P> {
     pub fn new(cfg: NeighborConfig) -> Self {
         NeighborCache {
             cfg,
-            ..Self::default()
+            entries: HashMap::new(),
+            out: Vec::new(),
+            held: 0,
+            limiter: Limiter::default(),
+            drops: CacheDrops::default(),
         }
     }
 
@@ -173,11 +225,33 @@ impl NeighborCache {
         self.entries.len()
     }
 
+    /// Every entry, for `arp -a` / `ndp -a`: (interface, address, state).
+    pub fn iter(&self) -> impl Iterator<Item = (u32, IpAddr, &State<P>)> {
+        self.entries.iter().map(|(k, e)| (k.0, k.1, &e.state))
+    }
+
+    /// Frames waiting in all INCOMPLETE entries.
+    pub fn held(&self) -> usize {
+        self.held
+    }
+
+    /// [`NeighborCache::held`] counted the slow way, for tests.
+    #[cfg(test)]
+    pub(crate) fn recount_held(&self) -> usize {
+        self.entries
+            .values()
+            .map(|e| match &e.state {
+                State::Incomplete { queue, .. } => queue.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub fn state(&self, ifindex: u32, ip: IpAddr) -> Option<&State> {
+    pub fn state(&self, ifindex: u32, ip: IpAddr) -> Option<&State<P>> {
         self.entries.get(&(ifindex, ip)).map(|e| &e.state)
     }
 
@@ -271,34 +345,49 @@ impl NeighborCache {
     /// A new INCOMPLETE entry, with its first solicitation.
     fn start(&mut self, key: (u32, IpAddr), now: u64) {
         self.make_room(now);
+        let send = self.limiter.allow(now, self.cfg.solicits_per_sec);
+        let (tries, next_ns) = if send {
+            (1, now.saturating_add(self.cfg.retrans_ns))
+        } else {
+            self.drops.deferred += 1;
+            (0, next_window(now))
+        };
         self.entries.insert(
             key,
             Entry {
                 state: State::Incomplete {
-                    tries: 1,
-                    next_ns: now.saturating_add(self.cfg.retrans_ns),
+                    tries,
+                    next_ns,
                     queue: VecDeque::new(),
                 },
                 touched_ns: now,
             },
         );
-        self.out.push(Solicit {
-            ifindex: key.0,
-            target: key.1,
-            unicast: None,
-        });
+        if send {
+            self.out.push(Solicit {
+                ifindex: key.0,
+                target: key.1,
+                unicast: None,
+            });
+        }
     }
 
     /// Evict the least recently confirmed entry while full; resolved
     /// entries go before ones still resolving, so a flood of packets to
     /// unknown hosts cannot push out the neighbours that carry traffic
     /// until it has used up all the room.
+    ///
+    /// The victim is the best of at most [`EVICT_SCAN`] entries, not of
+    /// all: an approximate LRU, so that a flood of new destinations
+    /// costs a bounded scan per packet rather than one of the whole
+    /// cache.
     fn make_room(&mut self, _now: u64) {
         while self.entries.len() >= self.cfg.max_entries.max(1) {
             let victim = self
                 .entries
                 .iter()
                 .filter(|(_, e)| !matches!(e.state, State::Static { .. }))
+                .take(EVICT_SCAN)
                 .min_by_key(|(_, e)| (matches!(e.state, State::Incomplete { .. }), e.touched_ns))
                 .map(|(k, _)| *k);
             let Some(k) = victim else { return };
@@ -308,6 +397,7 @@ impl NeighborCache {
             }) = self.entries.remove(&k)
             {
                 self.drops.expired += queue.len() as u64;
+                self.held = self.held.saturating_sub(queue.len());
             }
             self.drops.evicted += 1;
         }
@@ -315,7 +405,7 @@ impl NeighborCache {
 
     /// Hold `frame` until `ip` on `ifindex` resolves. Returns false when
     /// there is no resolution under way (the frame is dropped).
-    pub fn hold(&mut self, ifindex: u32, ip: IpAddr, frame: Vec<u8>) -> bool {
+    pub fn hold(&mut self, ifindex: u32, ip: IpAddr, frame: P) -> bool {
         let max = self.cfg.queue_len;
         match self.entries.get_mut(&(ifindex, ip)) {
             Some(Entry {
@@ -328,9 +418,15 @@ impl NeighborCache {
                 }
                 while queue.len() >= max {
                     queue.pop_front();
+                    self.held = self.held.saturating_sub(1);
                     self.drops.overflow += 1;
                 }
+                if self.held >= self.cfg.held_total {
+                    self.drops.overflow += 1;
+                    return true;
+                }
                 queue.push_back(frame);
+                self.held += 1;
                 true
             }
             _ => false,
@@ -350,7 +446,7 @@ impl NeighborCache {
         how: Learn,
         create: bool,
         now: u64,
-    ) -> Vec<Vec<u8>> {
+    ) -> Vec<P> {
         let key = (ifindex, ip);
         let reach = now.saturating_add(self.reachable_ns(ip));
         let fresh = match how {
@@ -378,7 +474,10 @@ impl NeighborCache {
         }
         let old = std::mem::replace(&mut e.state, State::Failed { until_ns: 0 });
         let (new, released) = match old {
-            State::Incomplete { queue, .. } => (fresh, Vec::from(queue)),
+            State::Incomplete { queue, .. } => {
+                self.held = self.held.saturating_sub(queue.len());
+                (fresh, Vec::from(queue))
+            }
             // Hearsay about a neighbour we already know at this address
             // changes nothing (RFC 4861 7.2.3: same address, no change).
             State::Reachable { mac: m, until_ns } if how == Learn::Stale && m == mac => {
@@ -418,7 +517,7 @@ impl NeighborCache {
 
     /// A permanent entry; frames waiting for `ip` are returned to be
     /// sent to `mac`. A full cache makes room as for a learned entry.
-    pub fn add_static(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr, now: u64) -> Vec<Vec<u8>> {
+    pub fn add_static(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr, now: u64) -> Vec<P> {
         let key = (ifindex, ip);
         let old = self.entries.remove(&key);
         if old.is_none() {
@@ -435,9 +534,34 @@ impl NeighborCache {
             Some(Entry {
                 state: State::Incomplete { queue, .. },
                 ..
-            }) => Vec::from(queue),
+            }) => {
+                self.held = self.held.saturating_sub(queue.len());
+                Vec::from(queue)
+            }
             _ => Vec::new(),
         }
+    }
+
+    /// Keep only the entries `keep(ifindex, ip)` accepts (after a
+    /// reconfiguration); frames waiting in dropped ones are counted.
+    pub fn retain(&mut self, mut keep: impl FnMut(u32, IpAddr) -> bool) {
+        let mut expired = 0usize;
+        self.entries.retain(|k, e| {
+            let k2 = keep(k.0, k.1);
+            if !k2 {
+                if let State::Incomplete { queue, .. } = &e.state {
+                    expired += queue.len();
+                }
+            }
+            k2
+        });
+        self.drops.expired += expired as u64;
+        self.held = self.held.saturating_sub(expired);
+    }
+
+    /// Whether resolution of `ip` failed and is in its hold-down.
+    pub fn is_failed(&self, ifindex: u32, ip: IpAddr, now: u64) -> bool {
+        matches!(self.state(ifindex, ip), Some(State::Failed { until_ns }) if now < *until_ns)
     }
 
     pub fn remove(&mut self, ifindex: u32, ip: IpAddr) -> bool {
@@ -459,10 +583,11 @@ impl NeighborCache {
                 } if now >= *next_ns => {
                     if *tries >= tries_max {
                         self.drops.expired += queue.len() as u64;
+                        self.held = self.held.saturating_sub(queue.len());
                         e.state = State::Failed {
                             until_ns: now.saturating_add(cfg.hold_down_ns),
                         };
-                    } else {
+                    } else if self.limiter.allow(now, cfg.solicits_per_sec) {
                         *tries += 1;
                         *next_ns = now.saturating_add(cfg.retrans_ns);
                         self.out.push(Solicit {
@@ -470,6 +595,9 @@ impl NeighborCache {
                             target: k.1,
                             unicast: None,
                         });
+                    } else {
+                        self.drops.deferred += 1;
+                        *next_ns = next_window(now);
                     }
                 }
                 State::Reachable { mac, until_ns } if now >= *until_ns => {

@@ -18,7 +18,7 @@ fn mcast(ifindex: u32, t: &str) -> Solicit {
 
 #[test]
 fn incomplete_queues_then_releases_in_order() {
-    let mut c = NeighborCache::new(NeighborConfig::default());
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig::default());
     let g = ip("192.0.2.2");
     assert_eq!(c.resolve(1, g, 0), Resolve::Pending);
     assert_eq!(c.take_solicits(), vec![mcast(1, "192.0.2.2")]);
@@ -36,7 +36,7 @@ fn incomplete_queues_then_releases_in_order() {
 
 #[test]
 fn pending_queue_is_bounded_dropping_oldest() {
-    let mut c = NeighborCache::new(NeighborConfig {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
         queue_len: 3,
         ..NeighborConfig::default()
     });
@@ -53,7 +53,7 @@ fn pending_queue_is_bounded_dropping_oldest() {
 #[test]
 fn solicitations_are_rate_limited_and_give_up() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("192.0.2.2");
     c.resolve(1, g, 0);
     c.hold(1, g, vec![9]);
@@ -87,7 +87,7 @@ fn solicitations_are_rate_limited_and_give_up() {
 #[test]
 fn reachable_ages_to_stale_then_probes_unicast() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("2001:db8::2");
     c.learn(1, g, M1, Learn::Reachable, true, 0);
     assert_eq!(c.resolve(1, g, cfg.nd_reachable_ns - 1), Resolve::Known(M1));
@@ -116,7 +116,7 @@ fn reachable_ages_to_stale_then_probes_unicast() {
 #[test]
 fn silent_neighbour_is_dropped_after_probes() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("192.0.2.2");
     c.learn(1, g, M1, Learn::Stale, true, 0);
     c.resolve(1, g, 0);
@@ -136,7 +136,7 @@ fn silent_neighbour_is_dropped_after_probes() {
 #[test]
 fn unused_stale_is_forgotten() {
     let cfg = NeighborConfig::default();
-    let mut c = NeighborCache::new(cfg);
+    let mut c: NeighborCache = NeighborCache::new(cfg);
     let g = ip("192.0.2.2");
     c.learn(1, g, M1, Learn::Stale, true, 0);
     c.poll(cfg.stale_ns - 1);
@@ -147,7 +147,7 @@ fn unused_stale_is_forgotten() {
 
 #[test]
 fn learn_rules() {
-    let mut c = NeighborCache::new(NeighborConfig::default());
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig::default());
     let g = ip("192.0.2.2");
     // without create, an unknown neighbour is not added
     c.learn(1, g, M1, Learn::Reachable, false, 0);
@@ -167,13 +167,16 @@ fn learn_rules() {
     );
     // per interface
     assert_eq!(c.resolve(2, g, 3), Resolve::Pending);
+    let mut all: Vec<_> = c.iter().map(|(i, a, _)| (i, a)).collect();
+    all.sort();
+    assert_eq!(all, vec![(1, g), (2, g)]);
     c.mark_stale(1, g, 4);
     assert!(c.remove(1, g));
 }
 
 #[test]
 fn size_limit_evicts_resolved_oldest_first() {
-    let mut c = NeighborCache::new(NeighborConfig {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
         max_entries: 3,
         ..NeighborConfig::default()
     });
@@ -200,7 +203,7 @@ fn size_limit_evicts_resolved_oldest_first() {
 
 #[test]
 fn static_entries_stay() {
-    let mut c = NeighborCache::new(NeighborConfig {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
         max_entries: 2,
         ..NeighborConfig::default()
     });
@@ -217,4 +220,74 @@ fn static_entries_stay() {
     c.learn(1, ip("10.0.0.2"), M2, Learn::Reachable, true, 4);
     assert_eq!(c.state(1, g), Some(&State::Static { mac: M1 }));
     assert!(c.state(1, ip("10.0.0.1")).is_none());
+}
+
+#[test]
+fn held_frames_are_bounded_in_total() {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
+        queue_len: 4,
+        held_total: 6,
+        ..NeighborConfig::default()
+    });
+    for i in 0..4u8 {
+        let g = IpAddr::V4([10, 0, 0, i].into());
+        c.resolve(1, g, 0);
+        for j in 0..3u8 {
+            c.hold(1, g, vec![i, j]);
+        }
+    }
+    assert_eq!(c.held(), 6);
+    assert_eq!(c.drops.overflow, 6);
+    // answers and failures give room back
+    let rel = c.learn(1, ip("10.0.0.0"), M1, Learn::Reachable, false, 1);
+    assert_eq!(rel.len(), 3);
+    assert_eq!(c.held(), 3);
+    for t in 1..30 {
+        c.poll(t * S);
+    }
+    assert_eq!(c.held(), 0);
+    assert_eq!(c.drops.expired, 3);
+    c.resolve(1, ip("10.0.0.9"), 40 * S);
+    assert!(c.hold(1, ip("10.0.0.9"), vec![9]));
+    assert_eq!(c.held(), 1);
+    assert_eq!(c.held(), c.recount_held());
+    c.retain(|_, _| false);
+    assert_eq!(c.held(), 0);
+}
+
+#[test]
+fn solicitation_flood_is_spread_over_seconds() {
+    let mut c: NeighborCache = NeighborCache::new(NeighborConfig {
+        solicits_per_sec: 3,
+        ..NeighborConfig::default()
+    });
+    for i in 0..7u8 {
+        assert_eq!(
+            c.resolve(1, IpAddr::V4([10, 0, 0, i].into()), 0),
+            Resolve::Pending
+        );
+    }
+    assert_eq!(c.take_solicits().len(), 3);
+    assert_eq!(c.drops.deferred, 4);
+    // no busy loop: the next deadline is the next second
+    assert_eq!(c.poll_timeout(), Some(S));
+    c.poll(S / 2);
+    assert!(c.take_solicits().is_empty());
+    // each second: the budget goes to the deferred first-tries and the
+    // retransmissions, three at a time
+    let mut sent = 3;
+    for t in 1..=40 {
+        c.poll(t * S);
+        let n = c.take_solicits().len();
+        assert!(n <= 3);
+        sent += n;
+    }
+    // every entry got its arp_tries in the end, and gave up
+    assert_eq!(sent, 7 * usize::from(NeighborConfig::default().arp_tries));
+    for i in 0..7u8 {
+        assert!(matches!(
+            c.state(1, IpAddr::V4([10, 0, 0, i].into())),
+            Some(State::Failed { .. }) | None
+        ));
+    }
 }

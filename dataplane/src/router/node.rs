@@ -2,7 +2,8 @@
 //! the output path every frame it sends goes through (route, MTU,
 //! neighbour resolution, Ethernet header).
 
-use super::iface::{is_link_local6, ConfigError, Interface, Interfaces};
+use super::iface::{is_link_local6, Interface, Interfaces};
+use super::mld;
 use super::ndp;
 use super::neighbor::{NeighborCache, NeighborConfig, Resolve};
 use super::route::{NextHop, RouteTable};
@@ -15,11 +16,26 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const SEC: u64 = 1_000_000_000;
 
+/// What a frame to send is, for the daemon's pf outbound step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TxKind {
+    /// A forwarded packet (or fragment) from [`Router::transmit`], also
+    /// when released later by a neighbour's answer: pf outbound has run
+    /// on it already, between `route` and `transmit`.
+    Forwarded,
+    /// An IP packet the router made (echo reply, ICMP error, neighbour
+    /// solicitation or advertisement): pf outbound has not seen it.
+    Originated,
+    /// ARP, which pf never sees.
+    Arp,
+}
+
 /// A frame to send out of interface `ifindex`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tx {
     pub ifindex: u32,
     pub frame: Vec<u8>,
+    pub kind: TxKind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +44,10 @@ pub struct RouterConfig {
     /// ICMP errors sent per second at most (the kernel's
     /// `icmperrppslim`, 100); 0 sends none.
     pub icmp_errors_per_sec: u32,
+    /// Send ICMP host redirects for packets routed back out of the
+    /// interface they came in on (`net.inet.ip.redirect`, on by
+    /// default). IPv6 redirects are not sent.
+    pub send_redirects: bool,
 }
 
 impl Default for RouterConfig {
@@ -35,6 +55,7 @@ impl Default for RouterConfig {
         RouterConfig {
             neighbor: NeighborConfig::default(),
             icmp_errors_per_sec: 100,
+            send_redirects: true,
         }
     }
 }
@@ -58,7 +79,8 @@ pub enum Outcome {
 pub struct Router {
     pub ifaces: Interfaces,
     pub routes: RouteTable,
-    pub neighbors: NeighborCache,
+    /// Frames held for resolution keep their [`TxKind`].
+    pub neighbors: NeighborCache<Tx>,
     pub counters: Counters,
     pub(crate) cfg: RouterConfig,
     /// ICMP error rate limit: errors allowed in the current second.
@@ -66,6 +88,8 @@ pub struct Router {
     icmp_sent: u32,
     /// IPv4 ident of the packets the router originates.
     pub(crate) next_ident: u16,
+    /// IPv6 fragment identification of the packets it originates.
+    next_ident6: u32,
 }
 
 impl Router {
@@ -82,6 +106,7 @@ impl Router {
             icmp_window: 0,
             icmp_sent: 0,
             next_ident: 1,
+            next_ident6: 1,
         }
     }
 
@@ -97,6 +122,7 @@ impl Router {
             IpAddr::V6(d) if is_link_local6(d) => ifc.owns(dst),
             IpAddr::V6(d) if d.is_multicast() => {
                 d == ndp::ALL_NODES
+                    || d == mld::ALL_ROUTERS
                     || ndp::solicited_node(ifc.link_local) == d
                     || ifc.v6.iter().any(|a| ndp::solicited_node(a.addr) == d)
                     || ifc.vips.iter().any(|v| match v.addr {
@@ -123,7 +149,7 @@ impl Router {
         self.neighbors.poll_timeout()
     }
 
-    fn sync_cache_drops(&mut self) {
+    pub(crate) fn sync_cache_drops(&mut self) {
         let d = std::mem::take(&mut self.neighbors.drops);
         for _ in 0..d.overflow {
             self.counters.drop(Drop::PendingOverflow);
@@ -132,6 +158,7 @@ impl Router {
             self.counters.drop(Drop::PendingExpired);
         }
         self.counters.event_n(Event::NeighborEvicted, d.evicted);
+        self.counters.event_n(Event::SolicitDeferred, d.deferred);
     }
 
     /// Turn the cache's solicitation requests into frames.
@@ -140,32 +167,35 @@ impl Router {
             let Some(ifc) = self.ifaces.get(s.ifindex) else {
                 continue;
             };
-            let f = match s.target {
+            let (f, kind) = match s.target {
                 IpAddr::V4(t) => {
                     let Some(IpAddr::V4(src)) = ifc.source_for(s.target) else {
                         self.counters.drop(Drop::NoSourceAddress);
                         continue;
                     };
                     self.counters.event(Event::ArpRequested);
-                    ndp::arp_request(
+                    let f = ndp::arp_request(
                         ifc.mac,
                         src,
                         t,
                         s.unicast.unwrap_or(ndp::BROADCAST_MAC),
                         ifc.vlan,
-                    )
+                    );
+                    (f, TxKind::Arp)
                 }
                 IpAddr::V6(t) => {
                     let Some(IpAddr::V6(src)) = ifc.source_for(s.target) else {
                         continue;
                     };
                     self.counters.event(Event::NeighborSolicited);
-                    ndp::neighbor_solicit(ifc.mac, ifc.vlan, src, t, s.unicast)
+                    let f = ndp::neighbor_solicit(ifc.mac, ifc.vlan, src, t, s.unicast);
+                    (f, TxKind::Originated)
                 }
             };
             tx.push(Tx {
                 ifindex: s.ifindex,
                 frame: f,
+                kind,
             });
         }
     }
@@ -175,13 +205,14 @@ impl Router {
         &mut self,
         ifindex: u32,
         mac: MacAddr,
-        frames: Vec<Vec<u8>>,
+        frames: Vec<Tx>,
         tx: &mut Vec<Tx>,
     ) {
         self.counters.event_n(Event::Released, frames.len() as u64);
         for mut f in frames {
-            EthernetFrame::new_unchecked(&mut f[..]).set_dst_addr(mac);
-            tx.push(Tx { ifindex, frame: f });
+            EthernetFrame::new_unchecked(&mut f.frame[..]).set_dst_addr(mac);
+            f.ifindex = ifindex;
+            tx.push(f);
         }
     }
 
@@ -200,15 +231,19 @@ impl Router {
     /// An Ethernet frame around `ip` for interface `ifc`: its MAC and
     /// VLAN, destination left zero until the next hop is known.
     pub(crate) fn frame_for(ifc: &Interface, ip: &[u8]) -> Vec<u8> {
-        let mac = if ifc.vips.is_empty() {
-            ifc.mac
-        } else {
-            match ip_src(ip) {
-                Some(s) => ifc.mac_for_source(s),
-                None => ifc.mac,
-            }
-        };
-        crate::wire::build::ethernet_wrap(ip, mac, [0; 6], ifc.vlan)
+        crate::wire::build::ethernet_wrap(ip, Self::source_mac(ifc, ip), [0; 6], ifc.vlan)
+    }
+
+    /// The source MAC for `ip` leaving by `ifc`: a CARP virtual MAC for
+    /// a packet from a virtual address we are master for.
+    pub(crate) fn source_mac(ifc: &Interface, ip: &[u8]) -> MacAddr {
+        if ifc.vips.is_empty() {
+            return ifc.mac;
+        }
+        match ip_src(ip) {
+            Some(s) => ifc.mac_for_source(s),
+            None => ifc.mac,
+        }
     }
 
     /// Send frames built by [`Router::frame_for`] for `hop`'s interface
@@ -217,6 +252,7 @@ impl Router {
     pub(crate) fn output(
         &mut self,
         frames: Vec<Vec<u8>>,
+        kind: TxKind,
         dst: IpAddr,
         hop: NextHop,
         now: u64,
@@ -228,13 +264,22 @@ impl Router {
             Resolve::Known(m) => {
                 for mut f in frames {
                     EthernetFrame::new_unchecked(&mut f[..]).set_dst_addr(m);
-                    tx.push(Tx { ifindex, frame: f });
+                    tx.push(Tx {
+                        ifindex,
+                        frame: f,
+                        kind,
+                    });
                 }
                 Outcome::Sent { ifindex }
             }
             Resolve::Pending => {
                 for f in frames {
-                    if self.neighbors.hold(ifindex, nbr, f) {
+                    let held = Tx {
+                        ifindex,
+                        frame: f,
+                        kind,
+                    };
+                    if self.neighbors.hold(ifindex, nbr, held) {
                         self.counters.event(Event::Queued);
                     }
                 }
@@ -251,7 +296,8 @@ impl Router {
     }
 
     /// Route and send a packet the router originates (echo replies, ICMP
-    /// errors). IPv4 without DF is fragmented to the egress MTU.
+    /// errors), fragmented to the egress MTU if need be (IPv4 without
+    /// DF; IPv6 always, as the source may).
     pub(crate) fn send_own(
         &mut self,
         pkt: Vec<u8>,
@@ -287,10 +333,22 @@ impl Router {
                 }
             }
         } else {
-            self.counters.drop(Drop::TooBig);
-            return Outcome::Dropped(Drop::TooBig);
+            let ident = self.next_ident6;
+            self.next_ident6 = self.next_ident6.wrapping_add(1);
+            match super::fragment::fragment_v6(&pkt, usize::from(ifc.mtu), ident) {
+                Ok(v) => {
+                    let n = v.len() as u64;
+                    let f = v.iter().map(|p| Self::frame_for(ifc, p)).collect();
+                    self.counters.event_n(Event::FragmentsMade, n);
+                    f
+                }
+                Err(d) => {
+                    self.counters.drop(d);
+                    return Outcome::Dropped(d);
+                }
+            }
         };
-        self.output(frames, dst, hop, now, tx)
+        self.output(frames, TxKind::Originated, dst, hop, now, tx)
     }
 
     /// The ICMP error rate limit: true when one more may be sent now.
@@ -306,6 +364,18 @@ impl Router {
         }
         self.icmp_sent += 1;
         true
+    }
+
+    /// A new configuration (`ifaces`, and `routes` built for them,
+    /// e.g. from [`RouteTable::connected`] plus statics) without losing
+    /// the neighbours: entries stay while their interface exists and
+    /// their address is still on one of its networks.
+    pub fn reconfigure(&mut self, ifaces: Interfaces, routes: RouteTable) {
+        self.neighbors
+            .retain(|i, a| ifaces.get(i).is_some_and(|ifc| ifc.on_link(a)));
+        self.ifaces = ifaces;
+        self.routes = routes;
+        self.sync_cache_drops();
     }
 
     /// `arp -s` / `ndp -s`: a permanent neighbour. Frames that were
@@ -324,94 +394,8 @@ impl Router {
         tx
     }
 
-    /// Add a CARP virtual address (backup until made master). The
-    /// connected routes are rebuilt; static routes are kept.
-    pub fn add_vip(
-        &mut self,
-        ifindex: u32,
-        addr: IpAddr,
-        prefix: u8,
-        mac: MacAddr,
-    ) -> Result<(), ConfigError> {
-        self.ifaces.add_vip(ifindex, addr, prefix, mac)?;
-        let hop = NextHop {
-            ifindex,
-            gateway: None,
-        };
-        self.routes.add_connected(addr, prefix, hop);
-        Ok(())
-    }
-
-    /// CARP changed state for `addr`: as master the router answers ARP
-    /// and ND for it with the virtual MAC and accepts frames to that
-    /// MAC; becoming master returns the announcement to send (a
-    /// gratuitous ARP or unsolicited NA from the virtual MAC).
-    pub fn set_vip_master(
-        &mut self,
-        ifindex: u32,
-        addr: IpAddr,
-        master: bool,
-    ) -> Result<Vec<Tx>, ConfigError> {
-        let changed = self.ifaces.set_vip_master(ifindex, addr, master)?;
-        let mac = self
-            .ifaces
-            .get(ifindex)
-            .and_then(|i| i.vips.iter().find(|v| v.addr == addr))
-            .map(|v| v.mac);
-        Ok(match (changed && master, mac) {
-            (true, Some(m)) => self.announce(ifindex, addr, m).into_iter().collect(),
-            _ => Vec::new(),
-        })
-    }
-
     pub fn iface(&self, ifindex: u32) -> Option<&Interface> {
         self.ifaces.get(ifindex)
-    }
-
-    /// Unsolicited announcements of `ip` at `mac` on `ifindex`: a
-    /// gratuitous ARP request (sender and target both `ip`) or an
-    /// unsolicited NA to all-nodes with override set. CARP sends these
-    /// with its virtual MAC when it becomes master.
-    pub fn announce(&mut self, ifindex: u32, ip: IpAddr, mac: MacAddr) -> Option<Tx> {
-        let ifc = self.ifaces.get(ifindex)?;
-        let frame = match ip {
-            IpAddr::V4(a) => {
-                self.counters.event(Event::ArpRequested);
-                ndp::arp_request(mac, a, a, ndp::BROADCAST_MAC, ifc.vlan)
-            }
-            IpAddr::V6(a) => {
-                self.counters.event(Event::NeighborAdvertised);
-                ndp::neighbor_advert(
-                    mac,
-                    ifc.vlan,
-                    a,
-                    ndp::ALL_NODES,
-                    ndp::multicast_mac(ndp::ALL_NODES),
-                    ndp::na_flag::ROUTER | ndp::na_flag::OVERRIDE,
-                )
-            }
-        };
-        Some(Tx { ifindex, frame })
-    }
-
-    /// [`Router::announce`] for every address of `ifindex` with the
-    /// interface's own MAC (link up, address added).
-    pub fn announce_all(&mut self, ifindex: u32) -> Vec<Tx> {
-        let Some(ifc) = self.ifaces.get(ifindex) else {
-            return Vec::new();
-        };
-        let mac = ifc.mac;
-        let addrs: Vec<IpAddr> = ifc
-            .v4
-            .iter()
-            .map(|a| IpAddr::V4(a.addr))
-            .chain(std::iter::once(IpAddr::V6(ifc.link_local)))
-            .chain(ifc.v6.iter().map(|a| IpAddr::V6(a.addr)))
-            .collect();
-        addrs
-            .into_iter()
-            .filter_map(|a| self.announce(ifindex, a, mac))
-            .collect()
     }
 }
 

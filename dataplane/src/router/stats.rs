@@ -144,10 +144,54 @@ pub enum Event {
     Released,
     /// Entries pushed out of a full neighbour cache.
     NeighborEvicted,
+    /// ICMP host redirects sent (`ips_redirectsent`).
+    RedirectSent,
+    /// Solicitations put off by the per-second limit.
+    SolicitDeferred,
+    /// TCP resets for segments to the router's addresses.
+    ResetSent,
 }
 
 impl Event {
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 15;
+
+    pub const ALL: [Event; Event::COUNT] = [
+        Event::Forwarded,
+        Event::FragmentsMade,
+        Event::EchoReplied,
+        Event::ArpReplied,
+        Event::ArpRequested,
+        Event::NeighborAdvertised,
+        Event::NeighborSolicited,
+        Event::IcmpErrorSent,
+        Event::IcmpErrorRateLimited,
+        Event::Queued,
+        Event::Released,
+        Event::NeighborEvicted,
+        Event::RedirectSent,
+        Event::SolicitDeferred,
+        Event::ResetSent,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::Forwarded => "forwarded",
+            Event::FragmentsMade => "fragments-made",
+            Event::EchoReplied => "echo-replied",
+            Event::ArpReplied => "arp-replied",
+            Event::ArpRequested => "arp-requested",
+            Event::NeighborAdvertised => "neighbor-advertised",
+            Event::NeighborSolicited => "neighbor-solicited",
+            Event::IcmpErrorSent => "icmp-error-sent",
+            Event::IcmpErrorRateLimited => "icmp-error-rate-limited",
+            Event::Queued => "queued",
+            Event::Released => "released",
+            Event::NeighborEvicted => "neighbor-evicted",
+            Event::RedirectSent => "redirect-sent",
+            Event::SolicitDeferred => "solicit-deferred",
+            Event::ResetSent => "reset-sent",
+        }
+    }
 }
 
 /// One counter per drop reason and per event. Each worker owns one;
@@ -194,6 +238,15 @@ mod tests {
         for (i, d) in Drop::ALL.iter().enumerate() {
             assert_eq!(*d as usize, i);
         }
+        for (i, e) in Event::ALL.iter().enumerate() {
+            assert_eq!(*e as usize, i);
+        }
+        let mut names: Vec<_> = Event::ALL.iter().map(|e| e.name()).collect();
+        names.extend(Drop::ALL.iter().map(|d| d.name()));
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
         assert_eq!(Drop::NoRoute.reason(), Reason::NoRoute);
     }
 }
