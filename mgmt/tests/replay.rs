@@ -670,3 +670,19 @@ fn real_capture_through_the_rules() {
     let states = r.summary["states"].as_array().unwrap();
     assert_eq!(states.len(), 3);
 }
+
+/// IP options on a packet that matches a state: dropped unless the
+/// state's rule said allow-opts (pf's PFSTATE_ALLOWOPTS).
+#[test]
+fn ip_options_on_states() {
+    let rules = "block all\npass out proto udp to port 1\npass out proto udp to port 2 allow-opts\n";
+    let opts = [0x01, 0x01, 0x01, 0x00];
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, udp(9, 1, 4));
+    out4(&mut c, S, CLIENT, SERVER, udp(9, 2, 4));
+    c.push(S, eth(&ip4_with(SERVER, CLIENT, &udp(1, 9, 4), 64, 3, &opts), true));
+    c.push(S, eth(&ip4_with(SERVER, CLIENT, &udp(2, 9, 4), 64, 4, &opts), true));
+    let r = replay("opts-state", rules, &c, &[]);
+    assert_eq!(r.actions(), ["pass/new", "pass/new", "block/match", "pass/match"]);
+    assert_eq!(r.reason(3), Some("ip-option"));
+}

@@ -404,6 +404,13 @@ impl Engine {
         w.eval.add_bytes(Some(rr), pkt.dir, u64::from(pd.ip_len));
         // one lookup of the creating rule serves its number and its log
         let state_rule = self.state_rule(t.rule);
+        // pf_test: IP options pass a state only if its rule allowed them
+        // (PFSTATE_ALLOWOPTS)
+        if pd.ip_opts && !state_rule.is_some_and(|r| r.allow_opts) {
+            let mut v = Verdict::drop(Reason::IpOption);
+            v.state = StateOutcome::Match;
+            return v;
+        }
         let mut v = Verdict {
             action: Action::Pass,
             reason: Reason::Match,
