@@ -1,0 +1,205 @@
+//! Booting from an etc directory, as OpenBSD's netstart and rc do:
+//! `pfd --etc DIR` reads
+//!
+//! * `hostname.<if>`: one per interface, named for the Linux interface
+//!   (`hostname.eth0`, `hostname.ens3`); `hostname.carpN` for a CARP
+//!   virtual host. Lines are ifconfig arguments, in netstart's packed
+//!   forms: `inet [alias] ADDR NETMASK [BROADCAST|NONE]` (netmask dotted
+//!   or `0x` hex, or `ADDR/LEN`), `inet6 [alias] ADDR PREFIXLEN`, and the
+//!   options `up`, `down`, `mtu N`, `description "text"`, `group NAME`,
+//!   `lladdr MAC`, and on carpN `vhid`, `advbase`, `advskew`, `carpdev`,
+//!   `pass`, `carppeer`, `state`; options may follow an address on the
+//!   same line. `#` at the start of a line is a comment.
+//! * `mygate`: the default IPv4 and/or IPv6 gateway.
+//! * `sysctl.conf`: the keys in [`sysctl::KEYS`].
+//! * `pf.conf`: the ruleset (which must exist; the daemon compiles it).
+//!
+//! What pfd cannot do is refused by name with `FILE:LINE: message`, never
+//! skipped: `dhcp`, `inet autoconf`, `inet6 autoconf`, `!command` lines,
+//! `dest`, and any other ifconfig option or sysctl. Every error of the
+//! run is reported, and no configuration is returned if there is one, so
+//! pfd never starts half-configured.
+//!
+//! Choices where OpenBSD would behave otherwise, made so that what the
+//! file says is what runs:
+//! * a second `inet` without `alias` would replace the first address on
+//!   OpenBSD; here it is an error asking for `inet alias`;
+//! * a second gateway of one family in `mygate` would be ignored on
+//!   OpenBSD; here it is an error;
+//! * a gateway on none of the configured networks is an error, as
+//!   OpenBSD's `route add` fails with "Network is unreachable" for it; a
+//!   link-local IPv6 gateway must name its interface (`fe80::1%eth0`);
+//! * the interface holding a gateway's network joins group `egress`, as
+//!   OpenBSD's kernel does for the default route's interface (the first
+//!   such physical interface by name; a carp one only if no physical one
+//!   holds it);
+//! * a carpN interface's `carpdev` must have its own hostname file (pfd
+//!   only runs on interfaces configured here); without `carpdev`, the
+//!   interface whose network holds the carp address is used, as OpenBSD
+//!   does;
+//! * whether each named interface exists is checked separately, by
+//!   [`EtcConfig::check_interfaces`], at daemon start.
+
+mod addr;
+mod carp;
+mod config;
+mod error;
+mod hostname;
+mod mygate;
+mod stripcom;
+pub mod sysctl;
+mod validate;
+mod words;
+
+pub use carp::MAX_PASS;
+pub use config::{
+    CarpConfig, CarpState, EtcConfig, Gateway6, Gateways, IfaceConfig, Inet4, Inet6, Sysctl,
+};
+pub use error::{EtcError, EtcErrors};
+pub use hostname::is_carp_name;
+
+use std::path::{Path, PathBuf};
+
+/// Read and check every boot file in `dir`. `Err` holds every error found.
+pub fn load_etc(dir: &Path) -> Result<EtcConfig, EtcErrors> {
+    let mut errs = EtcErrors::default();
+    let mut parsed = Vec::new();
+    match hostname_files(dir) {
+        Ok(files) => {
+            if files.is_empty() {
+                errs.push(
+                    dir,
+                    None,
+                    "no hostname.<if> files: pfd would start with no interfaces",
+                );
+            }
+            for (name, path) in files {
+                if let Err(e) = check_if_name(&name) {
+                    errs.push(&path, None, e);
+                    continue;
+                }
+                if let Some(text) = read(&path, &mut errs) {
+                    parsed.push(hostname::parse(&name, &path, &text, &mut errs));
+                }
+            }
+        }
+        Err(e) => errs.push(dir, None, e),
+    }
+
+    let gate_path = dir.join("mygate");
+    let gates = match read_optional(&gate_path, &mut errs) {
+        Some(text) => mygate::parse(&gate_path, &text, &mut errs),
+        None => mygate::Parsed::default(),
+    };
+    let sysctl_path = dir.join("sysctl.conf");
+    let sysctl = match read_optional(&sysctl_path, &mut errs) {
+        Some(text) => sysctl::parse(&sysctl_path, &text, &mut errs),
+        None => Sysctl::default(),
+    };
+    let pf_conf = dir.join("pf.conf");
+    if !pf_conf.is_file() {
+        errs.push(&pf_conf, None, "missing: pfd needs a ruleset to start");
+    }
+
+    let interfaces = validate::cross_check(parsed, &gate_path, &gates, &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(EtcConfig {
+        interfaces,
+        gateways: gates.gw,
+        sysctl,
+        pf_conf,
+    })
+}
+
+impl EtcConfig {
+    /// At daemon start: every interface named by a hostname file must
+    /// exist (`exists` asks the system). carpN interfaces are pfd's own
+    /// and are not looked up; their carpdev has its own file and is.
+    pub fn check_interfaces(&self, exists: &dyn Fn(&str) -> bool) -> Result<(), EtcErrors> {
+        let mut errs = EtcErrors::default();
+        for i in &self.interfaces {
+            if i.carp.is_none() && !exists(&i.name) {
+                errs.push(&i.file, None, format!("no such interface {}", i.name));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+/// `hostname.*` in `dir`, sorted by interface name (netstart's order is
+/// by kind; ours only matters for the order of diagnostics).
+fn hostname_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("cannot read directory: {e}"))?;
+    let mut out = Vec::new();
+    for ent in rd {
+        let ent = ent.map_err(|e| format!("cannot read directory: {e}"))?;
+        let fname = ent.file_name();
+        let Some(fname) = fname.to_str() else {
+            continue;
+        };
+        if let Some(name) = fname.strip_prefix("hostname.") {
+            out.push((name.to_string(), ent.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Linux's rules for an interface name (dev_valid_name): 1..15 bytes,
+/// not `.` or `..`, no `/`, `:` or blank.
+fn check_if_name(name: &str) -> Result<(), String> {
+    if name.len() == 17 && name.bytes().filter(|&b| b == b':').count() == 5 {
+        return Err(
+            "naming an interface by its link-layer address is not supported: use its name".into(),
+        );
+    }
+    if name.starts_with("pfsync") {
+        return Err("pfsync interfaces are not configured from hostname files in pfd".into());
+    }
+    let bad = name.is_empty()
+        || name.len() > 15
+        || name == "."
+        || name == ".."
+        || name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || !b.is_ascii_graphic());
+    if bad {
+        return Err(format!("\"{name}\" is not a valid interface name"));
+    }
+    Ok(())
+}
+
+fn read(path: &Path, errs: &mut EtcErrors) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(b) => match String::from_utf8(b) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                errs.push(path, None, "not valid UTF-8 text");
+                None
+            }
+        },
+        Err(e) => {
+            errs.push(
+                path,
+                None,
+                format!("cannot read: {}", ruleset::io_error_text(&e)),
+            );
+            None
+        }
+    }
+}
+
+/// `mygate` and `sysctl.conf` may be absent, as on OpenBSD.
+fn read_optional(path: &Path, errs: &mut EtcErrors) -> Option<String> {
+    if path.exists() {
+        read(path, errs)
+    } else {
+        None
+    }
+}
