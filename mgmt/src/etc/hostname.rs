@@ -44,6 +44,7 @@ pub fn parse(name: &str, file: &Path, text: &str, errs: &mut EtcErrors) -> Parse
         },
         carp: carp_if.then(CarpDraft::default),
     };
+    let before = errs.len();
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
         let t = raw.trim_matches([' ', '\t']);
@@ -69,7 +70,9 @@ pub fn parse(name: &str, file: &Path, text: &str, errs: &mut EtcErrors) -> Parse
             errs.at(file, line, e);
         }
     }
-    if let Some(c) = &p.carp {
+    // A line already refused may be the one that held the vhid or the
+    // address: saying it is missing too would only repeat that error.
+    if let Some(c) = p.carp.as_ref().filter(|_| errs.len() == before) {
         if c.vhid.is_none() {
             errs.push(file, None, format!("{name} needs a vhid (vhid 1..255)"));
         }
