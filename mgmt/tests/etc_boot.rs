@@ -117,7 +117,7 @@ fn full_directory_loads_into_typed_config() {
         mtu: Some(1500),
         up: true,
         description: Some("Bob's uplink".into()),
-        groups: vec!["uplink".into(), "egress".into()],
+        groups: vec!["eth".into(), "uplink".into(), "egress".into()],
         lladdr: Some([0, 0, 0x5e, 0, 0x53, 0xaf]),
         carp: None,
     };
@@ -138,7 +138,7 @@ fn full_directory_loads_into_typed_config() {
         mtu: None,
         up: false,
         description: Some("lan".into()),
-        groups: vec![],
+        groups: vec!["eth".into()],
         lladdr: None,
         carp: None,
     };
@@ -155,7 +155,7 @@ fn full_directory_loads_into_typed_config() {
         mtu: None,
         up: true,
         description: None,
-        groups: vec![],
+        groups: vec!["carp".into()],
         lladdr: None,
         carp: Some(CarpConfig {
             vhid: 7,
@@ -181,7 +181,7 @@ fn full_directory_loads_into_typed_config() {
         mtu: None,
         up: true,
         description: None,
-        groups: vec![],
+        groups: vec!["carp".into()],
         lladdr: None,
         carp: Some(CarpConfig {
             vhid: 7,
@@ -271,13 +271,55 @@ fn shipped_etc_directory_loads() {
         c.interface("carp1").unwrap().inet[0].addr.to_string(),
         "192.0.2.1"
     );
-    assert_eq!(c.interface("eth0").unwrap().groups, ["egress"]);
+    assert_eq!(c.interface("eth0").unwrap().groups, ["eth", "egress"]);
     assert_eq!(c.interface("eth2").unwrap().inet[0].prefix, 29);
     assert!(c.sysctl.ip_forwarding && c.sysctl.ip6_forwarding && c.sysctl.carp_preempt);
     assert_eq!(c.pf_conf, dir.join("pf.conf"));
-    // The shipped pf.conf is a valid ruleset too.
-    let env = ruleset::hostenv::RegressHost::new();
-    mgmt::load::load_ruleset(c.pf_conf.to_str().unwrap(), &env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.interface("carp1").unwrap().groups, ["carp"]);
+    // The shipped pf.conf compiles against these interfaces.
+    let base = ruleset::hostenv::RegressHost::new();
+    c.load_pf(&base).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn pf_conf_compiles_against_the_configured_interfaces() {
+    let eth1 = ("hostname.eth1", Some("inet 198.51.100.2 255.255.255.0\n"));
+    let base = ruleset::hostenv::RegressHost::new();
+    let (c, dir) = load(&[
+        ETH0,
+        eth1,
+        ("mygate", Some("198.51.100.254\n")),
+        (
+            "pf.conf",
+            Some("pass in on eth0 from eth0:network to egress:network\n"),
+        ),
+    ]);
+    let host = c.host_env(&base);
+    use ruleset::hostenv::HostEnv;
+    let names: Vec<&str> = host.interfaces().iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["lo0", "lo1000000", "eth0", "eth1"]);
+    let egress: Vec<&str> = host
+        .group_members("egress")
+        .unwrap_or_default()
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(egress, ["eth1"]);
+    assert_eq!(host.service_port("ssh", "tcp"), Some(22));
+    c.load_pf(&base).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // An interface pfd does not configure has no addresses to expand.
+    let (c, dir) = load(&[ETH0, ("pf.conf", Some("pass from eth7:network\n"))]);
+    let e = c.load_pf(&base).unwrap_err();
+    assert_eq!(
+        e,
+        format!(
+            "no IP address found for eth7:network\n{}:1: could not parse host specification\n",
+            dir.join("pf.conf").display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -500,7 +542,7 @@ fn mygate_errors() {
     }
     // A scoped link-local gateway puts its interface in egress.
     let (c, dir) = load(&[ETH0, ("mygate", Some("fe80::1%eth0\n"))]);
-    assert_eq!(c.interface("eth0").unwrap().groups, ["egress"]);
+    assert_eq!(c.interface("eth0").unwrap().groups, ["eth", "egress"]);
     assert_eq!(c.gateways.v6.and_then(|g| g.scope).as_deref(), Some("eth0"));
     let _ = std::fs::remove_dir_all(&dir);
 }

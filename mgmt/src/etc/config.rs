@@ -39,9 +39,10 @@ pub struct IfaceConfig {
     /// interface up, as on OpenBSD.
     pub up: bool,
     pub description: Option<String>,
-    /// `group` lines in order, plus `egress` on the interface that holds
-    /// a default gateway (OpenBSD adds it itself; pf.conf's `on egress`
-    /// depends on it).
+    /// As `ifconfig` lists them on OpenBSD: the driver's group (the name
+    /// without its unit: `eth` for eth0, `carp` for carp1), the `group`
+    /// lines in order, then `egress` on the interface that holds a default
+    /// gateway (pf.conf's `on egress` depends on it).
     pub groups: Vec<String>,
     pub lladdr: Option<[u8; 6]>,
     /// Present exactly for `carpN` interfaces.

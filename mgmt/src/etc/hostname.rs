@@ -17,6 +17,13 @@ pub fn is_carp_name(name: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// OpenBSD puts every interface in its driver's (or cloner's) group:
+/// the name without its unit number.
+fn driver_group(name: &str) -> Option<String> {
+    let driver = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    (!driver.is_empty() && driver != name).then(|| driver.to_string())
+}
+
 /// The interface and its carp options, still to be checked against the
 /// other files.
 pub struct Parsed {
@@ -38,7 +45,7 @@ pub fn parse(name: &str, file: &Path, text: &str, errs: &mut EtcErrors) -> Parse
             mtu: None,
             up: false,
             description: None,
-            groups: Vec::new(),
+            groups: driver_group(name).into_iter().collect(),
             lladdr: None,
             carp: None,
         },

@@ -12,7 +12,8 @@
 //!   same line. `#` at the start of a line is a comment.
 //! * `mygate`: the default IPv4 and/or IPv6 gateway.
 //! * `sysctl.conf`: the keys in [`sysctl::KEYS`].
-//! * `pf.conf`: the ruleset (which must exist; the daemon compiles it).
+//! * `pf.conf`: the ruleset, which must exist; [`EtcConfig::load_pf`]
+//!   compiles it against the interfaces configured here.
 //!
 //! What pfd cannot do is refused by name with `FILE:LINE: message`, never
 //! skipped: `dhcp`, `inet autoconf`, `inet6 autoconf`, `!command` lines,
@@ -29,6 +30,9 @@
 //! * a gateway on none of the configured networks is an error, as
 //!   OpenBSD's `route add` fails with "Network is unreachable" for it; a
 //!   link-local IPv6 gateway must name its interface (`fe80::1%eth0`);
+//! * each interface is in its driver's group (`eth0` in `eth`, `carp1` in
+//!   `carp`: the name without its unit number), as on OpenBSD and as
+//!   pfd's view of a running Linux host has it;
 //! * the interface holding a gateway's network joins group `egress`, as
 //!   OpenBSD's kernel does for the default route's interface (the first
 //!   such physical interface by name; a carp one only if no physical one
@@ -44,6 +48,7 @@ mod addr;
 mod carp;
 mod config;
 mod error;
+mod hostenv;
 mod hostname;
 mod mygate;
 mod stripcom;
@@ -56,6 +61,7 @@ pub use config::{
     CarpConfig, CarpState, EtcConfig, Gateway6, Gateways, IfaceConfig, Inet4, Inet6, Sysctl,
 };
 pub use error::{EtcError, EtcErrors};
+pub use hostenv::EtcHost;
 pub use hostname::is_carp_name;
 
 use std::path::{Path, PathBuf};
