@@ -322,6 +322,54 @@ fn pf_conf_compiles_against_the_configured_interfaces() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// hostname.if(5)'s example file, less what pfd refuses (media,
+/// anycast, the !route line), in documentation addresses.
+#[test]
+fn man_page_example() {
+    let (c, dir) = load(&[(
+        "hostname.eth0",
+        Some(
+            "description Uplink\n\
+             inet 192.0.2.12 255.255.255.0 192.0.2.255\n\
+             inet alias 192.0.2.13 255.255.255.255 192.0.2.13\n\
+             inet alias 192.0.2.14 255.255.255.255 NONE\n\
+             inet alias 192.0.2.15 255.255.255.255\n\
+             inet alias 192.0.2.16 0xffffffff\n\
+             # This is an example comment line.\n\
+             inet6 alias 2001:db8::1 64\n\
+             inet6 alias 2001:db8::2 64\n\
+             up\n",
+        ),
+    )]);
+    let i = c.interface("eth0").unwrap();
+    let v4: Vec<(String, u8, Option<String>)> = i
+        .inet
+        .iter()
+        .map(|a| {
+            (
+                a.addr.to_string(),
+                a.prefix,
+                a.broadcast.map(|b| b.to_string()),
+            )
+        })
+        .collect();
+    let own = |a: &str, p, b: Option<&str>| (a.to_string(), p, b.map(str::to_string));
+    assert_eq!(
+        v4,
+        [
+            own("192.0.2.12", 24, Some("192.0.2.255")),
+            own("192.0.2.13", 32, Some("192.0.2.13")),
+            own("192.0.2.14", 32, None),
+            own("192.0.2.15", 32, None),
+            own("192.0.2.16", 32, None),
+        ]
+    );
+    assert_eq!(i.inet6.len(), 2);
+    assert_eq!(i.description.as_deref(), Some("Uplink"));
+    assert!(i.up);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn check_interfaces_is_separate_and_skips_carp() {
     let (c, dir) = load(&[
@@ -509,6 +557,14 @@ fn carp_errors() {
             "{text}"
         );
     }
+    assert_eq!(
+        errors(&[ETH0, ("hostname.carp0", Some("inet 192.0.2.1/24 vhid 1\nlladdr 00:00:5e:00:01:01\n"))]),
+        "DIR/hostname.carp0:2: carp0 takes its link-layer address from its vhid (00:00:5e:00:01:VHID): lladdr cannot be set\n"
+    );
+    assert_eq!(
+        errors(&[ETH0, ("hostname.carp0", Some("inet 192.0.2.1/24 vhid 1\ncarppeer 2001:db8::3\n"))]),
+        "DIR/hostname.carp0:2: carppeer 2001:db8::3: carp0 has no address of that family to advertise\n"
+    );
     assert_eq!(
         errors(&[ETH0, ("hostname.carp0", Some("inet 198.51.100.1/24 vhid 1\n"))]),
         "DIR/hostname.carp0: carp0: no carpdev given, and no interface's network holds its address\n"

@@ -63,7 +63,7 @@ pub struct CarpDraft {
     pub advskew: Option<u8>,
     pub carpdev: Option<(String, usize)>,
     pub pass: Option<String>,
-    pub carppeer: Option<IpAddr>,
+    pub carppeer: Option<(IpAddr, usize)>,
     pub state: Option<CarpState>,
 }
 
@@ -106,7 +106,7 @@ impl CarpDraft {
                 if a.is_multicast() || a.is_unspecified() {
                     return Err(format!("carppeer {a} must be a unicast address"));
                 }
-                self.carppeer = Some(a);
+                self.carppeer = Some((a, line));
             }
             CarpWord::State => {
                 self.state = Some(match v.to_ascii_lowercase().as_str() {

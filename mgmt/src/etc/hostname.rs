@@ -270,6 +270,12 @@ fn options(p: &mut Parsed, w: &[String], line: usize) -> Result<(), String> {
             }
             "lladdr" => {
                 let v = arg("an address")?;
+                if p.carp.is_some() {
+                    return Err(format!(
+                        "{} takes its link-layer address from its vhid (00:00:5e:00:01:VHID): lladdr cannot be set",
+                        p.iface.name
+                    ));
+                }
                 if v == "random" {
                     return Err("lladdr random is not supported: give the address".into());
                 }

@@ -131,6 +131,19 @@ fn carp(parsed: Vec<Parsed>, errs: &mut EtcErrors) -> Vec<IfaceConfig> {
                 }
             }
         };
+        if let Some((peer, line)) = d.carppeer {
+            let family = addresses(&p.iface).any(|(a, _, _)| a.is_ipv4() == peer.is_ipv4());
+            if !family {
+                errs.at(
+                    file,
+                    line,
+                    format!(
+                        "carppeer {peer}: {} has no address of that family to advertise",
+                        p.iface.name
+                    ),
+                );
+            }
+        }
         let (Some(carpdev), Some((vhid, vline))) = (carpdev, d.vhid) else {
             resolved.push(None);
             continue;
@@ -153,7 +166,7 @@ fn carp(parsed: Vec<Parsed>, errs: &mut EtcErrors) -> Vec<IfaceConfig> {
             advskew: d.advskew.unwrap_or(0),
             carpdev,
             pass: d.pass.clone(),
-            carppeer: d.carppeer,
+            carppeer: d.carppeer.map(|(a, _)| a),
             state: d.state,
         }));
     }
