@@ -4,7 +4,7 @@
 
 use mgmt::etc::{
     load_etc, CarpConfig, CarpState, EtcConfig, Gateway6, Gateways, IfaceConfig, Inet4, Inet6,
-    Sysctl,
+    PfsyncConfig, Sysctl,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,6 +84,10 @@ fn full_directory_loads_into_typed_config() {
         ),
         ("hostname.carp1", Some("inet6 2001:db8:1::1 64 vhid 7\n")),
         ("mygate", Some("198.51.100.254 # upstream\n\n2001:db8::1\n")),
+        (
+            "hostname.pfsync0",
+            Some("syncdev eth1 syncpeer 192.0.2.3\nmaxupd 64 defer\nup\n"),
+        ),
         (
             "sysctl.conf",
             Some(
@@ -212,6 +216,13 @@ fn full_directory_loads_into_typed_config() {
                 carp_log: 7,
             },
             pf_conf: dir.join("pf.conf"),
+            pfsync: Some(PfsyncConfig {
+                syncdev: "eth1".into(),
+                syncpeer: Some("192.0.2.3".parse().unwrap()),
+                maxupd: 64,
+                defer: true,
+                up: true,
+            }),
         }
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -276,6 +287,11 @@ fn shipped_etc_directory_loads() {
     assert!(c.sysctl.ip_forwarding && c.sysctl.ip6_forwarding && c.sysctl.carp_preempt);
     assert_eq!(c.pf_conf, dir.join("pf.conf"));
     assert_eq!(c.interface("carp1").unwrap().groups, ["carp"]);
+    let pfsync = c.pfsync.as_ref().unwrap();
+    assert_eq!(
+        (pfsync.syncdev.as_str(), pfsync.up, pfsync.maxupd),
+        ("eth2", true, 128)
+    );
     // The shipped pf.conf compiles against these interfaces.
     let base = ruleset::hostenv::RegressHost::new();
     c.load_pf(&base).unwrap_or_else(|e| panic!("{e}"));
@@ -417,7 +433,7 @@ fn every_error_in_one_run() {
 }
 
 fn one(file: &str, text: &str) -> String {
-    if file.starts_with("hostname.") {
+    if file.starts_with("hostname.") && file != "hostname.pfsync0" {
         errors(&[(file, Some(text))])
     } else {
         errors(&[ETH0, (file, Some(text))])
@@ -514,8 +530,8 @@ fn bad_interface_file_names() {
         "DIR/hostname.averyveryverylongname: \"averyveryverylongname\" is not a valid interface name\n"
     );
     assert_eq!(
-        errors(&[ETH0, ("hostname.pfsync0", Some("syncdev eth2\n"))]),
-        "DIR/hostname.pfsync0: pfsync interfaces are not configured from hostname files in pfd\n"
+        errors(&[ETH0, ("hostname.pfsync1", Some("syncdev eth0\n"))]),
+        "DIR/hostname.pfsync1: there is one pfsync interface, pfsync0\n"
     );
 }
 
@@ -580,6 +596,22 @@ fn carp_errors() {
         ]),
         "DIR/hostname.carp1:2: vhid 3 is already used on eth0 by carp0\n"
     );
+}
+
+#[test]
+fn pfsync_errors() {
+    let cases = [
+        ("up\n", "DIR/hostname.pfsync0: pfsync0 is up with no syncdev: it would sync nothing\n"),
+        ("syncdev eth2 up\n", "DIR/hostname.pfsync0:1: syncdev eth2 has no hostname.eth2 (pfd runs only on interfaces configured here)\n"),
+        ("syncdev eth0\nsyncpeer 2001:db8::2\n", "DIR/hostname.pfsync0:2: invalid syncpeer \"2001:db8::2\" (an IPv4 address)\n"),
+        ("syncdev eth0\nsyncpeer 224.0.0.240\n", "DIR/hostname.pfsync0:2: syncpeer 224.0.0.240 must be a unicast address\n"),
+        ("syncdev eth0 maxupd 256\n", "DIR/hostname.pfsync0:1: invalid maxupd \"256\" (0..255)\n"),
+        ("inet 192.0.2.9/24\n", "DIR/hostname.pfsync0:1: pfsync0 takes no addresses\n"),
+        ("syncdev eth0 syncif eth0\n", "DIR/hostname.pfsync0:1: \"syncif\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer)\n"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(one("hostname.pfsync0", text), want, "{text}");
+    }
 }
 
 #[test]

@@ -14,6 +14,8 @@ pub struct EtcConfig {
     pub sysctl: Sysctl,
     /// `DIR/pf.conf`, known to exist when `load_etc` succeeds.
     pub pf_conf: PathBuf,
+    /// From `hostname.pfsync0`, if present.
+    pub pfsync: Option<PfsyncConfig>,
 }
 
 impl EtcConfig {
@@ -136,4 +138,20 @@ pub enum CarpState {
     Init,
     Backup,
     Master,
+}
+
+/// The pfsync interface (ifconfig's pfsync options). Parsed and validated
+/// only: pfsync itself is not running yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PfsyncConfig {
+    /// The interface state updates go out on, configured in the same
+    /// directory.
+    pub syncdev: String,
+    /// Unicast updates to this peer instead of multicast to 224.0.0.240.
+    pub syncpeer: Option<std::net::Ipv4Addr>,
+    /// Updates to one state merged before one is sent, 0..=255 (128).
+    pub maxupd: u8,
+    /// Hold a new state's first packet until the peer acknowledges it.
+    pub defer: bool,
+    pub up: bool,
 }

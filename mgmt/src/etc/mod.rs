@@ -10,6 +10,8 @@
 //!   `lladdr MAC`, and on carpN `vhid`, `advbase`, `advskew`, `carpdev`,
 //!   `pass`, `carppeer`, `state`; options may follow an address on the
 //!   same line. `#` at the start of a line is a comment.
+//! * `hostname.pfsync0`: `up`, `down`, `syncdev IF`, `syncpeer ADDR`,
+//!   `maxupd N`, `defer` (parsed and checked; pfsync is not running yet).
 //! * `mygate`: the default IPv4 and/or IPv6 gateway.
 //! * `sysctl.conf`: the keys in [`sysctl::KEYS`].
 //! * `pf.conf`: the ruleset, which must exist; [`EtcConfig::load_pf`]
@@ -51,6 +53,7 @@ mod error;
 mod hostenv;
 mod hostname;
 mod mygate;
+mod pfsync;
 mod stripcom;
 pub mod sysctl;
 mod validate;
@@ -58,7 +61,8 @@ mod words;
 
 pub use carp::MAX_PASS;
 pub use config::{
-    CarpConfig, CarpState, EtcConfig, Gateway6, Gateways, IfaceConfig, Inet4, Inet6, Sysctl,
+    CarpConfig, CarpState, EtcConfig, Gateway6, Gateways, IfaceConfig, Inet4, Inet6, PfsyncConfig,
+    Sysctl,
 };
 pub use error::{EtcError, EtcErrors};
 pub use hostenv::EtcHost;
@@ -70,6 +74,7 @@ use std::path::{Path, PathBuf};
 pub fn load_etc(dir: &Path) -> Result<EtcConfig, EtcErrors> {
     let mut errs = EtcErrors::default();
     let mut parsed = Vec::new();
+    let mut pfsync_parsed = None;
     match hostname_files(dir) {
         Ok(files) => {
             if files.is_empty() {
@@ -82,6 +87,12 @@ pub fn load_etc(dir: &Path) -> Result<EtcConfig, EtcErrors> {
             for (name, path) in files {
                 if let Err(e) = check_if_name(&name) {
                     errs.push(&path, None, e);
+                    continue;
+                }
+                if name == "pfsync0" {
+                    if let Some(text) = read(&path, &mut errs) {
+                        pfsync_parsed = Some(pfsync::parse(&path, &text, &mut errs));
+                    }
                     continue;
                 }
                 if let Some(text) = read(&path, &mut errs) {
@@ -107,6 +118,13 @@ pub fn load_etc(dir: &Path) -> Result<EtcConfig, EtcErrors> {
         errs.push(&pf_conf, None, "missing: pfd needs a ruleset to start");
     }
 
+    let physical: Vec<String> = parsed
+        .iter()
+        .filter(|p| p.carp.is_none())
+        .map(|p| p.iface.name.clone())
+        .collect();
+    let physical: Vec<&str> = physical.iter().map(String::as_str).collect();
+    let pfsync = pfsync_parsed.and_then(|p| pfsync::finish(p, &physical, &mut errs));
     let interfaces = validate::cross_check(parsed, &gate_path, &gates, &mut errs);
     if !errs.is_empty() {
         return Err(errs);
@@ -116,6 +134,7 @@ pub fn load_etc(dir: &Path) -> Result<EtcConfig, EtcErrors> {
         gateways: gates.gw,
         sysctl,
         pf_conf,
+        pfsync,
     })
 }
 
@@ -165,8 +184,8 @@ fn check_if_name(name: &str) -> Result<(), String> {
             "naming an interface by its link-layer address is not supported: use its name".into(),
         );
     }
-    if name.starts_with("pfsync") {
-        return Err("pfsync interfaces are not configured from hostname files in pfd".into());
+    if name.starts_with("pfsync") && name != "pfsync0" {
+        return Err("there is one pfsync interface, pfsync0".into());
     }
     let bad = name.is_empty()
         || name.len() > 15
