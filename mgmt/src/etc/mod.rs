@@ -53,6 +53,8 @@ mod error;
 mod hostenv;
 mod hostname;
 mod mygate;
+#[cfg(test)]
+mod noise;
 mod pfsync;
 mod stripcom;
 pub mod sysctl;
