@@ -81,7 +81,7 @@ fn noise_text(seed: &mut u64) -> String {
         for _ in 0..(next(seed) % 9) {
             let n = (next(seed) % WORDS.len() as u64) as usize;
             text.push_str(WORDS.get(n).copied().unwrap_or(""));
-            if next(seed) % 4 != 0 {
+            if next(seed) & 3 != 0 {
                 text.push(' ');
             }
         }
