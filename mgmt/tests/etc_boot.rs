@@ -551,6 +551,16 @@ fn duplicate_address_across_interfaces() {
 }
 
 #[test]
+fn same_link_local_on_two_links_is_no_conflict() {
+    let (c, dir) = load(&[
+        ("hostname.eth0", Some("inet6 fe80::1 64\n")),
+        ("hostname.eth1", Some("inet6 fe80::1 64\n")),
+    ]);
+    assert_eq!(c.interfaces.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn carp_errors() {
     let cases: [(&str, &str); 9] = [
         ("inet 192.0.2.1/24\n", "DIR/hostname.carp0: carp0 needs a vhid (vhid 1..255)\n"),

@@ -1,6 +1,8 @@
 //! `sysctl.conf`: `name=value` lines rc(8) feeds to sysctl(8). pfd acts
 //! on the few keys below; any other key is refused, since it would be
-//! set on OpenBSD and is not here.
+//! set on OpenBSD and is not here. Blanks around `=` are allowed (sysctl
+//! itself would refuse them), and `#` starts a comment anywhere, as
+//! rc's stripcom has it.
 
 use super::config::Sysctl;
 use super::error::EtcErrors;

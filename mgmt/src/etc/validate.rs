@@ -35,9 +35,12 @@ fn addresses(i: &IfaceConfig) -> impl Iterator<Item = (IpAddr, u8, usize)> + '_ 
         )
 }
 
+/// Link-local IPv6 addresses are per link, so the same one on two
+/// interfaces is no conflict.
 fn duplicate_addresses(parsed: &[Parsed], errs: &mut EtcErrors) {
+    let scoped = |a: &IpAddr| matches!(a, IpAddr::V6(v6) if super::addr::is_link_local6(*v6));
     for (n, p) in parsed.iter().enumerate() {
-        for (a, _, line) in addresses(&p.iface) {
+        for (a, _, line) in addresses(&p.iface).filter(|(a, _, _)| !scoped(a)) {
             let earlier = parsed.iter().take(n).find_map(|q| {
                 addresses(&q.iface)
                     .find(|(b, _, _)| *b == a)
