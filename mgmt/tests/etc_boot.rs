@@ -530,6 +530,10 @@ fn bad_interface_file_names() {
         "DIR/hostname.averyveryverylongname: \"averyveryverylongname\" is not a valid interface name\n"
     );
     assert_eq!(
+        errors(&[ETH0, ("hostname.eth\u{e9}", Some("up\n"))]),
+        "DIR/hostname.eth\u{e9}: \"eth\u{e9}\" is not a valid interface name\n"
+    );
+    assert_eq!(
         errors(&[ETH0, ("hostname.pfsync1", Some("syncdev eth0\n"))]),
         "DIR/hostname.pfsync1: there is one pfsync interface, pfsync0\n"
     );

@@ -167,10 +167,10 @@ fn hostname_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     for ent in rd {
         let ent = ent.map_err(|e| format!("cannot read directory: {e}"))?;
         let fname = ent.file_name();
-        let Some(fname) = fname.to_str() else {
-            continue;
-        };
-        if let Some(name) = fname.strip_prefix("hostname.") {
+        let lossy = fname.to_string_lossy();
+        if let Some(name) = lossy.strip_prefix("hostname.") {
+            // A name that is not UTF-8 keeps its U+FFFD here and so fails
+            // the name check with an error, rather than being skipped.
             out.push((name.to_string(), ent.path()));
         }
     }
