@@ -571,7 +571,7 @@ fn carp_errors() {
         ("vhid 1\n", "DIR/hostname.carp0: carp0 has no address\n"),
         ("inet 192.0.2.1/24 vhid 0\n", "DIR/hostname.carp0:1: invalid vhid \"0\" (1..255)\n"),
         ("inet 192.0.2.1/24 vhid 1 advskew 255\n", "DIR/hostname.carp0:1: invalid advskew \"255\" (0..254)\n"),
-        ("inet 192.0.2.1/24 vhid 1 advbase x\n", "DIR/hostname.carp0:1: invalid advbase \"x\" (0..254 seconds)\n"),
+        ("inet 192.0.2.1/24 vhid 1 advbase 256\n", "DIR/hostname.carp0:1: invalid advbase \"256\" (0..255 seconds)\n"),
         (
             "inet 192.0.2.1/24 vhid 1 pass 01234567890123456789\n",
             "DIR/hostname.carp0:1: carp passphrase is 20 bytes: OpenBSD keeps only the first 19, so a peer would disagree\n",
@@ -593,7 +593,17 @@ fn carp_errors() {
     );
     assert_eq!(
         errors(&[ETH0, ("hostname.carp0", Some("inet 192.0.2.1/24 vhid 1\ncarppeer 2001:db8::3\n"))]),
-        "DIR/hostname.carp0:2: carppeer 2001:db8::3: carp0 has no address of that family to advertise\n"
+        "DIR/hostname.carp0:2: invalid carppeer \"2001:db8::3\": only IPv4 addresses are supported for the carppeer\n"
+    );
+    assert_eq!(
+        errors(&[
+            ETH0,
+            (
+                "hostname.carp0",
+                Some("inet6 2001:db8::1 64 carpdev eth0 vhid 1\ncarppeer 192.0.2.3\n")
+            )
+        ]),
+        "DIR/hostname.carp0:2: carppeer 192.0.2.3: carp0 has no IPv4 address to advertise\n"
     );
     assert_eq!(
         errors(&[ETH0, ("hostname.carp0", Some("inet 198.51.100.1/24 vhid 1\n"))]),

@@ -5,7 +5,7 @@
 
 use super::addr::parse_num;
 use super::config::CarpState;
-use std::net::IpAddr;
+use std::net::Ipv4Addr;
 
 /// A carp keyword seen in a hostname.if line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub struct CarpDraft {
     pub advskew: Option<u8>,
     pub carpdev: Option<(String, usize)>,
     pub pass: Option<String>,
-    pub carppeer: Option<(IpAddr, usize)>,
+    pub carppeer: Option<(Ipv4Addr, usize)>,
     pub state: Option<CarpState>,
 }
 
@@ -81,8 +81,8 @@ impl CarpDraft {
                 self.vhid = Some((n as u8, line));
             }
             CarpWord::Advbase => {
-                let n = parse_num(v, 0, 254)
-                    .ok_or(format!("invalid advbase \"{v}\" (0..254 seconds)"))?;
+                let n = parse_num(v, 0, 255)
+                    .ok_or(format!("invalid advbase \"{v}\" (0..255 seconds)"))?;
                 self.advbase = Some(n as u8);
             }
             CarpWord::Advskew => {
@@ -100,10 +100,11 @@ impl CarpDraft {
                 self.pass = Some(v.to_string());
             }
             CarpWord::Carppeer => {
-                let a: IpAddr = v
-                    .parse()
-                    .map_err(|_| format!("invalid carppeer address \"{v}\""))?;
-                if a.is_multicast() || a.is_unspecified() {
+                // As ifconfig: the peer is an IPv4 address.
+                let a: Ipv4Addr = v.parse().map_err(|_| {
+                    format!("invalid carppeer \"{v}\": only IPv4 addresses are supported for the carppeer")
+                })?;
+                if a.is_multicast() || a.is_unspecified() || a.is_broadcast() {
                     return Err(format!("carppeer {a} must be a unicast address"));
                 }
                 self.carppeer = Some((a, line));

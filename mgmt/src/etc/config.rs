@@ -1,6 +1,6 @@
 //! The typed boot configuration `load_etc` returns.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 /// Everything pfd configures at boot from an etc directory.
@@ -116,7 +116,7 @@ impl Default for Sysctl {
 pub struct CarpConfig {
     /// 1..=255, unique per carpdev.
     pub vhid: u8,
-    /// Seconds between advertisements, 0..=254 (default 1).
+    /// Seconds between advertisements, 0..=255 (default 1).
     pub advbase: u8,
     /// 0..=254 (default 0); the lowest advbase+advskew is master.
     pub advskew: u8,
@@ -127,8 +127,9 @@ pub struct CarpConfig {
     /// The HMAC passphrase (`pass`); at most 19 bytes, the most OpenBSD
     /// keeps.
     pub pass: Option<String>,
-    /// Unicast advertisements to this peer instead of multicast.
-    pub carppeer: Option<IpAddr>,
+    /// Unicast advertisements to this peer instead of multicast
+    /// (IPv4 only, as on OpenBSD).
+    pub carppeer: Option<Ipv4Addr>,
     /// A forced initial state (`state master|backup|init`).
     pub state: Option<CarpState>,
 }

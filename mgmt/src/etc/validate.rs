@@ -135,13 +135,12 @@ fn carp(parsed: Vec<Parsed>, errs: &mut EtcErrors) -> Vec<IfaceConfig> {
             }
         };
         if let Some((peer, line)) = d.carppeer {
-            let family = addresses(&p.iface).any(|(a, _, _)| a.is_ipv4() == peer.is_ipv4());
-            if !family {
+            if p.iface.inet.is_empty() {
                 errs.at(
                     file,
                     line,
                     format!(
-                        "carppeer {peer}: {} has no address of that family to advertise",
+                        "carppeer {peer}: {} has no IPv4 address to advertise",
                         p.iface.name
                     ),
                 );
