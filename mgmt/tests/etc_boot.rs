@@ -497,6 +497,7 @@ fn refused_options() {
         ("description Bob's uplink\n", "1: a single quote must be inside double quotes"),
         ("description \"uplink\n", "1: unterminated double quote"),
         ("description $(reboot)\n", "1: shell character `$` is not supported: pfd does not run hostname.if lines through a shell"),
+        ("up # wan\n", "1: a comment must start its own line: netstart would pass it to ifconfig"),
         ("vhid 1\n", "1: vhid is a carp option: only hostname.carpN files take it"),
         ("-inet6\n", "1: \"-inet6\" is not supported (pfd supports inet, inet6, up, down, mtu, description, group, lladdr and, on carpN, the carp options)"),
     ];

@@ -299,6 +299,12 @@ fn options(p: &mut Parsed, w: &[String], line: usize) -> Result<(), String> {
                     };
                     c.apply(cw, v.as_deref(), line)?;
                 }
+                None if other.starts_with('#') => {
+                    return Err(
+                        "a comment must start its own line: netstart would pass it to ifconfig"
+                            .into(),
+                    );
+                }
                 None => {
                     return Err(format!("\"{other}\" is not supported ({SUPPORTED})"));
                 }

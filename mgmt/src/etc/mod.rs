@@ -1,5 +1,5 @@
-//! Booting from an etc directory, as OpenBSD's netstart and rc do:
-//! `pfd --etc DIR` reads
+//! Booting from an etc directory, as OpenBSD's netstart and rc do. The
+//! daemon (`pfd --etc DIR`) calls [`load_etc`], which reads
 //!
 //! * `hostname.<if>`: one per interface, named for the Linux interface
 //!   (`hostname.eth0`, `hostname.ens3`); `hostname.carpN` for a CARP
@@ -9,7 +9,9 @@
 //!   options `up`, `down`, `mtu N`, `description "text"`, `group NAME`,
 //!   `lladdr MAC`, and on carpN `vhid`, `advbase`, `advskew`, `carpdev`,
 //!   `pass`, `carppeer`, `state`; options may follow an address on the
-//!   same line. `#` at the start of a line is a comment.
+//!   same line. `#` at the start of a line is a comment (netstart does
+//!   not strip one later in the line, so that is an error); arguments
+//!   with blanks or `'` are double quoted, and shell syntax is refused.
 //! * `hostname.pfsync0`: `up`, `down`, `syncdev IF`, `syncpeer ADDR`,
 //!   `maxupd N`, `defer` (parsed and checked; pfsync is not running yet).
 //! * `mygate`: the default IPv4 and/or IPv6 gateway.
