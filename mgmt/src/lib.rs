@@ -3,5 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod offline;
+pub mod etc;
 pub mod load;
 pub mod replay;

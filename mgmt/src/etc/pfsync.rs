@@ -1,0 +1,125 @@
+//! `hostname.pfsync0`: the state-sync interface, as the OpenBSD FAQ's
+//! `up syncdev em2`. Parsed and checked only: pfsync itself is not
+//! running yet. OpenBSD has exactly one pfsync interface, pfsync0.
+
+use super::addr::parse_num;
+use super::config::PfsyncConfig;
+use super::error::EtcErrors;
+use super::words::split;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+/// The options and the lines that matter for later checks.
+pub struct Parsed {
+    pub file: std::path::PathBuf,
+    pub syncdev: Option<(String, usize)>,
+    pub syncpeer: Option<Ipv4Addr>,
+    pub maxupd: u8,
+    pub defer: bool,
+    pub up: bool,
+}
+
+pub fn parse(file: &Path, text: &str, errs: &mut EtcErrors) -> Parsed {
+    let mut p = Parsed {
+        file: file.to_path_buf(),
+        syncdev: None,
+        syncpeer: None,
+        maxupd: 128,
+        defer: false,
+        up: false,
+    };
+    for (idx, raw) in text.lines().enumerate() {
+        let line = idx + 1;
+        let t = raw.trim_matches([' ', '\t']);
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let words = match split(t) {
+            Ok(w) => w,
+            Err(e) => {
+                errs.at(file, line, e);
+                continue;
+            }
+        };
+        if let Err(e) = options(&mut p, &words, line) {
+            errs.at(file, line, e);
+        }
+    }
+    p
+}
+
+fn options(p: &mut Parsed, w: &[String], line: usize) -> Result<(), String> {
+    let mut it = w.iter();
+    while let Some(word) = it.next() {
+        let mut arg = |what: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{word} needs {what}"))
+        };
+        match word.as_str() {
+            "up" => p.up = true,
+            "down" => p.up = false,
+            "syncdev" => p.syncdev = Some((arg("an interface")?, line)),
+            "-syncdev" => p.syncdev = None,
+            "syncpeer" => {
+                let v = arg("an address")?;
+                let a: Ipv4Addr = v
+                    .parse()
+                    .map_err(|_| format!("invalid syncpeer \"{v}\" (an IPv4 address)"))?;
+                if a.is_multicast() || a.is_unspecified() || a.is_broadcast() {
+                    return Err(format!("syncpeer {a} must be a unicast address"));
+                }
+                p.syncpeer = Some(a);
+            }
+            "-syncpeer" => p.syncpeer = None,
+            "maxupd" => {
+                let v = arg("a number")?;
+                p.maxupd = parse_num(&v, 0, 255).ok_or(format!("invalid maxupd \"{v}\" (0..255)"))?
+                    as u8;
+            }
+            "defer" => p.defer = true,
+            "-defer" => p.defer = false,
+            "inet" | "inet6" => return Err("pfsync0 takes no addresses".into()),
+            other => {
+                return Err(format!(
+                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer)"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The syncdev must be an interface configured here, and a pfsync that
+/// is up needs one, or it would sync nothing.
+pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<PfsyncConfig> {
+    let syncdev = match &p.syncdev {
+        Some((dev, _)) if physical.contains(&dev.as_str()) => Some(dev.clone()),
+        Some((dev, line)) => {
+            errs.at(
+                &p.file,
+                *line,
+                format!("syncdev {dev} has no hostname.{dev} (pfd runs only on interfaces configured here)"),
+            );
+            None
+        }
+        None => {
+            if p.up {
+                errs.push(
+                    &p.file,
+                    None,
+                    "pfsync0 is up with no syncdev: it would sync nothing",
+                );
+            }
+            None
+        }
+    };
+    let syncdev = syncdev?;
+    Some(PfsyncConfig {
+        syncdev,
+        syncpeer: p.syncpeer,
+        maxupd: p.maxupd,
+        defer: p.defer,
+        up: p.up,
+    })
+}
