@@ -5,3 +5,4 @@
 pub mod offline;
 pub mod load;
 pub mod replay;
+pub mod control;
