@@ -11,6 +11,7 @@ use super::session::{Flow, Session};
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -80,6 +81,10 @@ struct Shared {
     shutdown: AtomicBool,
     handler: Mutex<Box<dyn Handler>>,
     conns: Mutex<HashMap<u64, Conn>>,
+    /// The listening socket again, as a stream only to call shutdown(2)
+    /// on it: that wakes accept() even when the socket file is gone or is
+    /// now another server's, where a wake-up connection could not reach it.
+    listener_fd: Option<UnixStream>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -118,9 +123,18 @@ impl ShutdownHandle {
         if self.shared.shutdown.swap(true, Ordering::SeqCst) {
             return;
         }
-        // The listener blocks in accept(); a connection of our own wakes it
-        // to see the flag.
-        let _ = UnixStream::connect(&self.path);
+        // The listener blocks in accept(): shutting it down wakes it to see
+        // the flag (Linux); a connection of our own does too, elsewhere.
+        match &self.shared.listener_fd {
+            Some(l) => {
+                if l.shutdown(std::net::Shutdown::Both).is_err() {
+                    let _ = UnixStream::connect(&self.path);
+                }
+            }
+            None => {
+                let _ = UnixStream::connect(&self.path);
+            }
+        }
         for c in lock(&self.shared.conns).values() {
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
         }
@@ -156,6 +170,10 @@ impl Server {
             shutdown: AtomicBool::new(false),
             handler: Mutex::new(Box::new(handler)),
             conns: Mutex::new(HashMap::new()),
+            listener_fd: listener
+                .try_clone()
+                .ok()
+                .map(|l| UnixStream::from(OwnedFd::from(l))),
         });
         let s2 = Arc::clone(&shared);
         let accept = thread::Builder::new()
