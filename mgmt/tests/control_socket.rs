@@ -423,6 +423,53 @@ fn a_client_that_stalls_mid_line_is_told_and_dropped() {
 }
 
 #[test]
+fn a_line_dribbled_a_byte_at_a_time_still_meets_the_deadline() {
+    let dir = TempDir::new();
+    let cfg = ServerConfig {
+        read_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    };
+    let (_server, fake) = start(&dir, cfg);
+    let (mut w, mut r) = raw(&dir.sock());
+    let start = Instant::now();
+    let writer = thread::spawn(move || {
+        for b in mgmt::control::encode_request(&Request::Enable) {
+            if w.write_all(&[b]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(40));
+        }
+    });
+    let resp = read_response(&mut r);
+    assert!(message(&resp).contains("not finished"), "{resp:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    writer.join().unwrap();
+    assert!(fake.seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_connection_with_requests_in_time_lives_past_the_deadline() {
+    let dir = TempDir::new();
+    let cfg = ServerConfig {
+        read_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let (_server, _fake) = start(&dir, cfg);
+    let mut c = Client::connect(dir.sock()).unwrap();
+    for _ in 0..6 {
+        thread::sleep(Duration::from_millis(100));
+        assert!(matches!(
+            c.call(&Request::Enable).unwrap(),
+            Response::Ok { .. }
+        ));
+    }
+}
+
+#[test]
 fn twenty_concurrent_clients() {
     let dir = TempDir::new();
     let (_server, fake) = start(&dir, ServerConfig::default());

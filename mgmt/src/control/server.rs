@@ -36,7 +36,10 @@ pub struct ServerConfig {
     /// Longest request line, newline excluded; longer is refused and the
     /// connection closed.
     pub max_request: usize,
-    /// How long a connection may send nothing before it is closed.
+    /// How long a request may take to arrive, from the connection or the
+    /// previous response to the newline ending it; an idle connection is
+    /// closed then, one mid-line is told so first. A deadline for the
+    /// whole line, not per read, so a byte at a time buys nothing.
     pub read_timeout: Duration,
     /// How long a response may wait for the client to read it.
     pub write_timeout: Duration,
@@ -362,13 +365,21 @@ fn refuse(mut stream: UnixStream, max: usize) {
 
 fn serve(mut stream: UnixStream, shared: &Shared) {
     let cfg = &shared.cfg;
-    let _ = stream.set_read_timeout(Some(cfg.read_timeout));
     let _ = stream.set_write_timeout(Some(cfg.write_timeout));
     let mut session = Session::new(cfg.max_request);
     let mut buf = vec![0u8; 64 * 1024];
     let mut out = Vec::new();
+    let mut since = Instant::now();
     loop {
-        let n = match stream.read(&mut buf) {
+        let left = cfg.read_timeout.saturating_sub(since.elapsed());
+        let read = if left.is_zero() {
+            Err(io::ErrorKind::TimedOut.into())
+        } else {
+            stream
+                .set_read_timeout(Some(left))
+                .and_then(|()| stream.read(&mut buf))
+        };
+        let n = match read {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -400,6 +411,9 @@ fn serve(mut stream: UnixStream, shared: &Shared) {
             &mut |req| shared.call(req),
             &mut out,
         );
+        if !out.is_empty() || session.pending() == 0 {
+            since = Instant::now();
+        }
         if !out.is_empty() {
             if stream.write_all(&out).is_err() {
                 break;

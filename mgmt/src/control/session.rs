@@ -174,6 +174,61 @@ mod tests {
         assert_eq!(run(&mut s, b"{}\n"), (Flow::Close, vec![], 0));
     }
 
+    /// Untrusted bytes: mangled requests in random chunks. Nothing may
+    /// panic, every answer must be a well-formed response line, and the
+    /// held bytes stay under the limit.
+    #[test]
+    fn mangled_input_never_panics() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let valid = [
+            encode_request(&Request::Show {
+                what: super::super::proto::ShowWhat::States,
+                verbose: 2,
+                anchor: Some("a".into()),
+            }),
+            encode_request(&Request::Table {
+                name: "t".into(),
+                anchor: None,
+                op: super::super::proto::TableOp::Add {
+                    addrs: vec!["10.0.0.0/8".into()],
+                },
+            }),
+        ];
+        for round in 0..2000 {
+            let mut data = valid[round % 2].clone();
+            for _ in 0..(rand() % 4) {
+                let i = (rand() as usize) % data.len();
+                data[i] = rand() as u8;
+            }
+            if round % 7 == 0 {
+                data = (0..(rand() % 300)).map(|_| rand() as u8).collect();
+            }
+            let mut s = Session::new(256);
+            let mut out = Vec::new();
+            let mut rest = &data[..];
+            while !rest.is_empty() {
+                let n = 1 + (rand() as usize) % rest.len();
+                let (chunk, tail) = rest.split_at(n);
+                rest = tail;
+                let flow = s.receive(chunk, &mut |_| Response::ok(), &mut out);
+                assert!(s.pending() <= 256);
+                if flow == Flow::Close {
+                    break;
+                }
+            }
+            assert!(out.is_empty() || out.ends_with(b"\n"));
+            for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                decode_response(line).unwrap();
+            }
+        }
+    }
+
     #[test]
     fn the_limit_is_inclusive() {
         let line = encode_request(&Request::Enable);
