@@ -3,9 +3,9 @@
 //! client can do wrong, after which the server must still answer.
 
 use mgmt::control::{
-    control_path, Client, ClientError, DebugLevel, ErrorKind, FlushWhat, Handler, KillBy, Request,
-    Response, RuleSource, Server, ServerConfig, ServerError, ShowWhat, SrcNodeFilter, StateFilter,
-    TableOp,
+    control_path, Client, ClientError, DebugLevel, ErrorKind, FlushWhat, Handler, KillBy,
+    OptimizerLevel, Request, Response, RuleSource, Server, ServerConfig, ServerError, ShowWhat,
+    SrcNodeFilter, StateFilter, TableOp,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -96,16 +96,22 @@ fn every_request() -> Vec<Request> {
                 text: "pass all\nblock in on \"em0\" \\\n  label \"x\"\n".into(),
             },
             anchor: None,
+            defines: vec![],
+            optimizer: None,
         },
         Request::LoadRules {
             source: RuleSource::Path {
                 path: "/etc/pf.conf".into(),
             },
             anchor: Some("ftp-proxy/*".into()),
+            defines: vec!["ext_if=em0".into(), "ports={ 22 80 }".into()],
+            optimizer: Some(OptimizerLevel::Profile),
         },
+        Request::ZeroCounters,
     ];
     for what in [
         ShowWhat::Rules,
+        ShowWhat::Anchors,
         ShowWhat::States,
         ShowWhat::Sources,
         ShowWhat::Info,
@@ -113,12 +119,16 @@ fn every_request() -> Vec<Request> {
         ShowWhat::Tables,
         ShowWhat::Timeouts,
         ShowWhat::Interfaces,
+        ShowWhat::Osfp,
+        ShowWhat::Queue,
         ShowWhat::All,
     ] {
         v.push(Request::Show {
             what,
             verbose: 2,
             anchor: Some("a/b".into()),
+            rule: Some(7),
+            interface: Some("egress".into()),
         });
     }
     for op in [
@@ -128,12 +138,15 @@ fn every_request() -> Vec<Request> {
         TableOp::Show,
         TableOp::Flush,
         TableOp::Test { addrs: addrs() },
+        TableOp::Zero,
+        TableOp::Kill,
         TableOp::Expire { secs: 86_400 },
     ] {
         v.push(Request::Table {
             name: "bruteforce".into(),
             anchor: None,
             op,
+            verbose: 1,
         });
     }
     for by in [
@@ -276,6 +289,8 @@ fn errors_reach_the_client_verbatim() {
             text: "error here".into(),
         },
         anchor: None,
+        defines: vec![],
+        optimizer: None,
     };
     assert_eq!(
         c.call(&load).unwrap(),
@@ -285,6 +300,8 @@ fn errors_reach_the_client_verbatim() {
         what: ShowWhat::Memory,
         verbose: 0,
         anchor: None,
+        rule: None,
+        interface: None,
     };
     assert_eq!(
         error_kind(&c.call(&show).unwrap()),
@@ -359,6 +376,8 @@ fn a_two_mib_line_is_refused_and_closes_only_its_connection() {
             text: "#".repeat(2 << 20),
         },
         anchor: None,
+        defines: vec![],
+        optimizer: None,
     };
     let resp = c.call(&big).unwrap();
     assert_eq!(error_kind(&resp), Some(ErrorKind::BadRequest), "{resp:?}");
@@ -626,6 +645,20 @@ fn the_shutdown_handle_ends_wait() {
     waiter.join().unwrap();
     assert!(handle.is_shut_down());
     assert!(!dir.sock().exists());
+}
+
+#[test]
+fn a_closure_is_a_handler() {
+    let dir = TempDir::new();
+    let mut n = 0u32;
+    let _server = Server::start(dir.sock(), ServerConfig::default(), move |_req: Request| {
+        n += 1;
+        Response::text(n.to_string())
+    })
+    .unwrap();
+    let mut c = Client::connect(dir.sock()).unwrap();
+    c.call(&Request::Enable).unwrap();
+    assert_eq!(c.call(&Request::Enable).unwrap(), Response::text("2"));
 }
 
 #[test]

@@ -7,6 +7,21 @@
 //! [`Handler`]; what a client can get wrong (bad JSON, unknown kind, other
 //! version, over-long line, hanging up mid-line) is answered or dropped by
 //! [`Session`] and [`Server`] and never reaches it.
+//!
+//! On the wire (`socat - UNIX:/run/pfd.sock` speaks it):
+//!
+//! ```text
+//! > {"version":1,"request":{"kind":"show","what":"rules","verbose":1}}
+//! < {"version":1,"response":{"status":"ok","text":"pass all flags S/SA\n  [ Evaluations: ..."}}
+//! > {"version":1,"request":{"kind":"table","name":"bad","op":{"op":"add","addrs":["192.0.2.1"]}}}
+//! < {"version":1,"response":{"status":"ok","text":"1/1 addresses added.\n"}}
+//! > {"version":1,"request":{"kind":"reboot"}}
+//! < {"version":1,"response":{"status":"error","kind":"bad_request","message":"unknown request kind \"reboot\""}}
+//! ```
+//!
+//! Optional fields may be left out; unknown fields are refused, not
+//! ignored. A request line may be at most [`ServerConfig::max_request`]
+//! bytes (1 MiB by default) and must arrive within its `read_timeout`.
 
 mod client;
 mod proto;
@@ -16,8 +31,8 @@ mod session;
 pub use client::{Client, ClientError};
 pub use proto::{
     decode_request, decode_response, encode_request, encode_response, DebugLevel, ErrorKind,
-    FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat, SrcNodeFilter, StateFilter,
-    TableOp, REQUEST_KINDS, VERSION,
+    FlushWhat, KillBy, OptimizerLevel, Request, Response, RuleSource, ShowWhat, SrcNodeFilter,
+    StateFilter, TableOp, REQUEST_KINDS, VERSION,
 };
 pub use server::{Handler, Server, ServerConfig, ServerError, ShutdownHandle};
 pub use session::{Flow, Session};

@@ -22,27 +22,45 @@ pub enum Request {
     Enable,
     /// pfctl -d
     Disable,
-    /// pfctl -f FILE [-a ANCHOR]
+    /// pfctl -f FILE [-a ANCHOR] [-D MACRO=VALUE]... [-o LEVEL]
     LoadRules {
         source: RuleSource,
         #[serde(default)]
         anchor: Option<String>,
+        /// `-D` definitions as written (`ext_if=em0`), in order; they
+        /// override the file's own.
+        #[serde(default)]
+        defines: Vec<String>,
+        /// `-o`, overriding the file's `set optimization`.
+        #[serde(default)]
+        optimizer: Option<OptimizerLevel>,
     },
-    /// pfctl -s WHAT [-v[v]] [-a ANCHOR]
+    /// `pfctl -s WHAT [-v[v]] [-a ANCHOR] [-R ID] [-i IF]`
     Show {
         what: ShowWhat,
         #[serde(default)]
         verbose: u8,
         #[serde(default)]
         anchor: Option<String>,
+        /// `-R`: only this rule (rules, labels) or its states.
+        #[serde(default)]
+        rule: Option<u32>,
+        /// `-i`: only this interface or group (interfaces).
+        #[serde(default)]
+        interface: Option<String>,
     },
-    /// pfctl -t NAME -T OP [-a ANCHOR]
+    /// `pfctl -t NAME -T OP [-v[v]] [-a ANCHOR]`
     Table {
         name: String,
         #[serde(default)]
         anchor: Option<String>,
         op: TableOp,
+        /// With `-v`, the result per address (pfctl's A/C/D/M/X/Y/Z lines).
+        #[serde(default)]
+        verbose: u8,
     },
+    /// pfctl -z: clear the per-rule statistics.
+    ZeroCounters,
     /// pfctl -k ... [-i IF]
     KillStates { filters: StateFilter },
     /// pfctl -K SRC [-K DST]
@@ -65,6 +83,7 @@ pub const REQUEST_KINDS: &[&str] = &[
     "load_rules",
     "show",
     "table",
+    "zero_counters",
     "kill_states",
     "kill_src_nodes",
     "flush",
@@ -89,6 +108,7 @@ pub enum RuleSource {
 #[non_exhaustive]
 pub enum ShowWhat {
     Rules,
+    Anchors,
     States,
     Sources,
     Info,
@@ -97,7 +117,19 @@ pub enum ShowWhat {
     Timeouts,
     Memory,
     Interfaces,
+    Osfp,
+    Queue,
     All,
+}
+
+/// pfctl -o levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OptimizerLevel {
+    None,
+    Basic,
+    Profile,
 }
 
 /// pfctl -T commands. Addresses are pfctl's table entries as written
@@ -120,6 +152,10 @@ pub enum TableOp {
     Test {
         addrs: Vec<String>,
     },
+    /// Clear the table's statistics.
+    Zero,
+    /// Remove the table itself.
+    Kill,
     /// Remove entries whose statistics were last cleared more than
     /// `secs` seconds ago.
     Expire {
@@ -410,17 +446,23 @@ mod tests {
                     path: "/etc/pf.conf".into(),
                 },
                 anchor: None,
+                defines: vec![],
+                optimizer: None,
             },
             Request::Show {
                 what: ShowWhat::All,
                 verbose: 0,
                 anchor: None,
+                rule: None,
+                interface: None,
             },
             Request::Table {
                 name: "t".into(),
                 anchor: None,
                 op: TableOp::Show,
+                verbose: 0,
             },
+            Request::ZeroCounters,
             Request::KillStates {
                 filters: StateFilter {
                     interface: None,
@@ -453,7 +495,9 @@ mod tests {
             Ok(Request::Show {
                 what: ShowWhat::Rules,
                 verbose: 0,
-                anchor: None
+                anchor: None,
+                rule: None,
+                interface: None,
             })
         );
     }

@@ -27,6 +27,13 @@ pub trait Handler: Send + 'static {
     fn handle(&mut self, req: Request) -> Response;
 }
 
+/// A closure is a handler (small daemons, tests).
+impl<F: FnMut(Request) -> Response + Send + 'static> Handler for F {
+    fn handle(&mut self, req: Request) -> Response {
+        self(req)
+    }
+}
+
 /// Limits that keep a misbehaving client from costing more than a
 /// bounded amount of memory, threads and time.
 #[derive(Clone, Debug)]

@@ -191,6 +191,8 @@ mod tests {
                 what: super::super::proto::ShowWhat::States,
                 verbose: 2,
                 anchor: Some("a".into()),
+                rule: Some(3),
+                interface: None,
             }),
             encode_request(&Request::Table {
                 name: "t".into(),
@@ -198,6 +200,7 @@ mod tests {
                 op: super::super::proto::TableOp::Add {
                     addrs: vec!["10.0.0.0/8".into()],
                 },
+                verbose: 1,
             }),
         ];
         for round in 0..2000 {
