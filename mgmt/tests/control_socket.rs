@@ -564,6 +564,26 @@ fn the_socket_is_root_only() {
 }
 
 #[test]
+fn a_path_at_the_sun_path_limit_still_binds_root_only() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new();
+    // 107 bytes: sun_path's 108 less the NUL. The private name used while
+    // binding would not fit beside a one-letter file name.
+    let base = dir.0.as_os_str().as_bytes().len();
+    let pad = "p".repeat(107 - base - 3);
+    let sub = dir.0.join(pad);
+    std::fs::create_dir(&sub).unwrap();
+    let path = sub.join("s");
+    assert_eq!(path.as_os_str().as_bytes().len(), 107);
+    let server = Server::start(&path, ServerConfig::default(), Fake::default()).unwrap();
+    let md = std::fs::symlink_metadata(&path).unwrap();
+    assert_eq!(md.permissions().mode() & 0o7777, 0o600);
+    assert_serves(&path);
+    drop(server);
+    assert!(!path.exists());
+}
+
+#[test]
 fn a_stale_socket_file_is_replaced() {
     let dir = TempDir::new();
     drop(UnixListener::bind(dir.sock()).unwrap());

@@ -16,7 +16,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -290,14 +290,29 @@ fn bind(path: &Path) -> Result<UnixListener, ServerError> {
         Err(e) => return Err(io_err(path)(e)),
     }
     // Bound under a private name, made 0600, then renamed into place: the
-    // socket is never reachable with the umask's mode.
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    // socket is never reachable with the umask's mode. The name is short
+    // so that it fits sun_path whenever the real one does.
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let tmp = path.with_file_name(format!(
+        ".{}.{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = fs::remove_file(&tmp);
-    let listener = UnixListener::bind(&tmp).map_err(io_err(path))?;
+    let listener = match UnixListener::bind(&tmp) {
+        Ok(l) => l,
+        // Still too long for sun_path: bind in place; the mode is then
+        // the umask's until set_permissions below.
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            let l = UnixListener::bind(path).map_err(io_err(path))?;
+            if let Err(e) = fs::set_permissions(path, fs::Permissions::from_mode(0o600)) {
+                let _ = fs::remove_file(path);
+                return Err(io_err(path)(e));
+            }
+            return Ok(l);
+        }
+        Err(e) => return Err(io_err(path)(e)),
+    };
     let placed = fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))
         .and_then(|()| fs::rename(&tmp, path));
     if let Err(e) = placed {
