@@ -3,7 +3,7 @@
 //! client can do wrong, after which the server must still answer.
 
 use mgmt::control::{
-    control_path, Client, ClientError, DebugLevel, ErrorKind, FlushWhat, Handler, KillBy,
+    channel, control_path, Client, ClientError, DebugLevel, ErrorKind, FlushWhat, Handler, KillBy,
     OptimizerLevel, Request, Response, RuleSource, Server, ServerConfig, ServerError, ShowWhat,
     SrcNodeFilter, StateFilter, TableOp,
 };
@@ -679,6 +679,73 @@ fn a_closure_is_a_handler() {
     let mut c = Client::connect(dir.sock()).unwrap();
     c.call(&Request::Enable).unwrap();
     assert_eq!(c.call(&Request::Enable).unwrap(), Response::text("2"));
+}
+
+#[test]
+fn requests_reach_the_engine_thread_through_the_inbox() {
+    let dir = TempDir::new();
+    let (handler, inbox) = channel(Duration::from_secs(10));
+    let _server = Server::start(dir.sock(), ServerConfig::default(), handler).unwrap();
+    let engine = thread::spawn(move || {
+        let mut enabled = false;
+        let mut answered = 0;
+        while answered < 3 {
+            let Some(p) = inbox.next_timeout(Duration::from_secs(10)) else {
+                break;
+            };
+            let resp = match p.request() {
+                Request::Enable => {
+                    enabled = true;
+                    Response::ok()
+                }
+                Request::Show { .. } => Response::text(format!(
+                    "Status: {}",
+                    if enabled { "Enabled" } else { "Disabled" }
+                )),
+                _ => Response::error(ErrorKind::NotSupported, "not yet"),
+            };
+            p.respond(resp);
+            answered += 1;
+        }
+    });
+    let mut c = Client::connect(dir.sock()).unwrap();
+    let show = Request::Show {
+        what: ShowWhat::Info,
+        verbose: 0,
+        anchor: None,
+        rule: None,
+        interface: None,
+    };
+    assert_eq!(c.call(&Request::Enable).unwrap(), Response::ok());
+    assert_eq!(c.call(&show).unwrap(), Response::text("Status: Enabled"));
+    assert_eq!(
+        error_kind(&c.call(&Request::Disable).unwrap()),
+        Some(ErrorKind::NotSupported)
+    );
+    engine.join().unwrap();
+    // The engine is gone: told so, not hung.
+    let r = c.call(&Request::Enable).unwrap();
+    assert!(message(&r).contains("not running"), "{r:?}");
+}
+
+#[test]
+fn a_request_the_engine_is_late_for_is_abandoned_not_run() {
+    let dir = TempDir::new();
+    let (handler, inbox) = channel(Duration::from_millis(100));
+    let _server = Server::start(dir.sock(), ServerConfig::default(), handler).unwrap();
+    let mut c = Client::connect(dir.sock()).unwrap();
+    let r = c.call(&Request::Enable).unwrap();
+    assert!(message(&r).contains("did not answer"), "{r:?}");
+    // The engine wakes up later: the abandoned request is skipped, the
+    // next one is served.
+    let engine = thread::spawn(move || {
+        let p = inbox.next_timeout(Duration::from_secs(10)).unwrap();
+        let seen = p.request().clone();
+        p.respond(Response::ok());
+        seen
+    });
+    assert_eq!(c.call(&Request::Disable).unwrap(), Response::ok());
+    assert_eq!(engine.join().unwrap(), Request::Disable);
 }
 
 #[test]

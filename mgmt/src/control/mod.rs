@@ -23,11 +23,13 @@
 //! ignored. A request line may be at most [`ServerConfig::max_request`]
 //! bytes (1 MiB by default) and must arrive within its `read_timeout`.
 
+mod channel;
 mod client;
 mod proto;
 mod server;
 mod session;
 
+pub use channel::{channel, ChannelHandler, Inbox, Pending};
 pub use client::{Client, ClientError};
 pub use proto::{
     decode_request, decode_response, encode_request, encode_response, DebugLevel, ErrorKind,
