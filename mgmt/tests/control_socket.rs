@@ -474,18 +474,80 @@ fn a_line_dribbled_a_byte_at_a_time_still_meets_the_deadline() {
 fn a_connection_with_requests_in_time_lives_past_the_deadline() {
     let dir = TempDir::new();
     let cfg = ServerConfig {
-        read_timeout: Duration::from_millis(200),
+        read_timeout: Duration::from_millis(600),
         ..ServerConfig::default()
     };
     let (_server, _fake) = start(&dir, cfg);
     let mut c = Client::connect(dir.sock()).unwrap();
-    for _ in 0..6 {
-        thread::sleep(Duration::from_millis(100));
+    for _ in 0..5 {
+        thread::sleep(Duration::from_millis(250));
         assert!(matches!(
             c.call(&Request::Enable).unwrap(),
             Response::Ok { .. }
         ));
     }
+}
+
+#[test]
+fn a_client_that_never_reads_is_dropped_after_the_write_timeout() {
+    let dir = TempDir::new();
+    let cfg = ServerConfig {
+        write_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let big = "x".repeat(1 << 20);
+    let server = Server::start(dir.sock(), cfg, move |_req: Request| {
+        Response::text(big.clone())
+    })
+    .unwrap();
+    let mut s = UnixStream::connect(dir.sock()).unwrap();
+    for _ in 0..8 {
+        if s.write_all(&mgmt::control::encode_request(&Request::Enable))
+            .is_err()
+        {
+            break;
+        }
+    }
+    wait_until("the stuck connection to be dropped", || {
+        server.connections() == 0
+    });
+    let mut c = Client::connect(dir.sock()).unwrap();
+    match c.call(&Request::Enable).unwrap() {
+        Response::Ok { text, .. } => assert_eq!(text.map(|t| t.len()), Some(1 << 20)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_engine_is_never_called_twice_at_once() {
+    let dir = TempDir::new();
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let overlaps = Arc::new(AtomicUsize::new(0));
+    let (b, o) = (Arc::clone(&busy), Arc::clone(&overlaps));
+    let _server = Server::start(dir.sock(), ServerConfig::default(), move |_req: Request| {
+        if b.swap(true, Ordering::SeqCst) {
+            o.fetch_add(1, Ordering::SeqCst);
+        }
+        thread::sleep(Duration::from_micros(200));
+        b.store(false, Ordering::SeqCst);
+        Response::ok()
+    })
+    .unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let path = dir.sock();
+            thread::spawn(move || {
+                let mut c = Client::connect(&path).unwrap();
+                for _ in 0..20 {
+                    assert_eq!(c.call(&Request::Enable).unwrap(), Response::ok());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(overlaps.load(Ordering::SeqCst), 0);
 }
 
 #[test]
@@ -610,6 +672,21 @@ fn a_live_socket_is_refused() {
         1,
         "the first server lost its requests"
     );
+}
+
+#[test]
+fn zero_limits_are_refused_before_binding() {
+    let dir = TempDir::new();
+    let cfg = ServerConfig {
+        read_timeout: Duration::ZERO,
+        ..ServerConfig::default()
+    };
+    match Server::start(dir.sock(), cfg, Fake::default()) {
+        Err(e @ ServerError::ZeroLimit(_)) => assert!(e.to_string().contains("read_timeout")),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("started with a zero read timeout"),
+    }
+    assert!(!dir.sock().exists());
 }
 
 #[test]

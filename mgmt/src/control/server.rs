@@ -72,6 +72,24 @@ pub enum ServerError {
     NotASocket { path: PathBuf },
     #[error("{}: {}", path.display(), ruleset::io_error_text(source))]
     Io { path: PathBuf, source: io::Error },
+    /// A limit of zero would refuse or drop every client.
+    #[error("control socket: {0} must not be zero")]
+    ZeroLimit(&'static str),
+}
+
+impl ServerConfig {
+    fn check(&self) -> Result<(), ServerError> {
+        let zero = [
+            ("max_connections", self.max_connections == 0),
+            ("max_request", self.max_request == 0),
+            ("read_timeout", self.read_timeout.is_zero()),
+            ("write_timeout", self.write_timeout.is_zero()),
+        ];
+        match zero.iter().find(|(_, z)| *z) {
+            Some((what, _)) => Err(ServerError::ZeroLimit(what)),
+            None => Ok(()),
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ServerError + '_ {
@@ -173,6 +191,7 @@ impl Server {
         handler: H,
     ) -> Result<Server, ServerError> {
         let path = path.as_ref().to_path_buf();
+        cfg.check()?;
         let listener = bind(&path)?;
         let md = fs::symlink_metadata(&path).map_err(io_err(&path))?;
         let shared = Arc::new(Shared {
