@@ -3,9 +3,9 @@
 //! client can do wrong, after which the server must still answer.
 
 use mgmt::control::{
-    channel, control_path, Client, ClientError, DebugLevel, ErrorKind, FlushWhat, Handler, KillBy,
-    OptimizerLevel, Request, Response, RuleSource, Server, ServerConfig, ServerError, ShowWhat,
-    SrcNodeFilter, StateFilter, TableOp,
+    channel, control_path, Client, ClientError, DebugLevel, Define, ErrorKind, FlushWhat, Handler,
+    KillBy, OptimizerLevel, Request, Response, RuleSource, Server, ServerConfig, ServerError,
+    ShowWhat, SrcNodeFilter, StateFilter, TableOp,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -104,7 +104,16 @@ fn every_request() -> Vec<Request> {
                 path: "/etc/pf.conf".into(),
             },
             anchor: Some("ftp-proxy/*".into()),
-            defines: vec!["ext_if=em0".into(), "ports={ 22 80 }".into()],
+            defines: vec![
+                Define {
+                    name: "ext_if".into(),
+                    value: "em0".into(),
+                },
+                Define {
+                    name: "ports".into(),
+                    value: "{ 22 80 }".into(),
+                },
+            ],
             optimizer: Some(OptimizerLevel::Profile),
         },
         Request::ZeroCounters,

@@ -32,9 +32,9 @@ mod session;
 pub use channel::{channel, ChannelHandler, Inbox, Pending};
 pub use client::{Client, ClientError};
 pub use proto::{
-    decode_request, decode_response, encode_request, encode_response, DebugLevel, ErrorKind,
-    FlushWhat, KillBy, OptimizerLevel, Request, Response, RuleSource, ShowWhat, SrcNodeFilter,
-    StateFilter, TableOp, REQUEST_KINDS, VERSION,
+    decode_request, decode_response, encode_request, encode_response, DebugLevel, Define,
+    ErrorKind, FlushWhat, KillBy, OptimizerLevel, Request, Response, RuleSource, ShowWhat,
+    SrcNodeFilter, StateFilter, TableOp, REQUEST_KINDS, VERSION,
 };
 pub use server::{Handler, Server, ServerConfig, ServerError, ShutdownHandle};
 pub use session::{Flow, Session};

@@ -27,10 +27,9 @@ pub enum Request {
         source: RuleSource,
         #[serde(default)]
         anchor: Option<String>,
-        /// `-D` definitions as written (`ext_if=em0`), in order; they
-        /// override the file's own.
+        /// `-D` definitions, in order; they override the file's own.
         #[serde(default)]
-        defines: Vec<String>,
+        defines: Vec<Define>,
         /// `-o`, overriding the file's `set optimization`.
         #[serde(default)]
         optimizer: Option<OptimizerLevel>,
@@ -89,6 +88,14 @@ pub const REQUEST_KINDS: &[&str] = &[
     "flush",
     "set_debug",
 ];
+
+/// One `-D NAME=VALUE` (pfctl splits at the first `=`, on its side).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Define {
+    pub name: String,
+    pub value: String,
+}
 
 /// Where the rules of a load come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
