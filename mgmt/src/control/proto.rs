@@ -97,6 +97,26 @@ pub struct Define {
     pub value: String,
 }
 
+impl Request {
+    /// The request's `kind` on the wire (for logs). The match is
+    /// exhaustive, so a new kind cannot be added without naming it here,
+    /// next to [`REQUEST_KINDS`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Enable => "enable",
+            Request::Disable => "disable",
+            Request::LoadRules { .. } => "load_rules",
+            Request::Show { .. } => "show",
+            Request::Table { .. } => "table",
+            Request::ZeroCounters => "zero_counters",
+            Request::KillStates { .. } => "kill_states",
+            Request::KillSrcNodes { .. } => "kill_src_nodes",
+            Request::Flush { .. } => "flush",
+            Request::SetDebug { .. } => "set_debug",
+        }
+    }
+}
+
 /// Where the rules of a load come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "from", rename_all = "snake_case", deny_unknown_fields)]
@@ -492,6 +512,8 @@ mod tests {
         ];
         let kinds: Vec<String> = all.iter().map(kind_of).collect();
         assert_eq!(kinds, REQUEST_KINDS);
+        let named: Vec<&str> = all.iter().map(Request::kind).collect();
+        assert_eq!(named, REQUEST_KINDS);
     }
 
     #[test]
