@@ -1,6 +1,7 @@
 //! The CLI's end of the control socket.
 
-use super::proto::{decode_response, encode_request, Request, Response};
+use super::codec::{decode_response, encode_request};
+use super::proto::{Request, Response};
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};

@@ -25,16 +25,17 @@
 
 mod channel;
 mod client;
+mod codec;
 mod proto;
 mod server;
 mod session;
 
 pub use channel::{channel, ChannelHandler, Inbox, Pending};
 pub use client::{Client, ClientError};
+pub use codec::{decode_request, decode_response, encode_request, encode_response};
 pub use proto::{
-    decode_request, decode_response, encode_request, encode_response, DebugLevel, Define,
-    ErrorKind, FlushWhat, KillBy, OptimizerLevel, Request, Response, RuleSource, ShowWhat,
-    SrcNodeFilter, StateFilter, TableOp, REQUEST_KINDS, VERSION,
+    DebugLevel, Define, ErrorKind, FlushWhat, KillBy, OptimizerLevel, Request, Response,
+    RuleSource, ShowWhat, SrcNodeFilter, StateFilter, TableOp, REQUEST_KINDS, VERSION,
 };
 pub use server::{Handler, Server, ServerConfig, ServerError, ShutdownHandle};
 pub use session::{Flow, Session};

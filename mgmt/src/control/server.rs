@@ -6,7 +6,8 @@
 //! [`Handler`] serialises them anyway (one mutex), so readiness polling
 //! would buy nothing but code.
 
-use super::proto::{encode_response, ErrorKind, Request, Response};
+use super::codec::encode_response;
+use super::proto::{ErrorKind, Request, Response};
 use super::session::{Flow, Session};
 use std::collections::HashMap;
 use std::fs;

@@ -4,7 +4,8 @@
 //! writes back what it returns; everything a client can get wrong is
 //! decided here, where a unit test can feed it any bytes.
 
-use super::proto::{decode_request, encode_response, ErrorKind, Request, Response};
+use super::codec::{decode_request, encode_response};
+use super::proto::{ErrorKind, Request, Response};
 
 /// Whether the connection goes on after a `receive`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use super::super::proto::{decode_response, encode_request};
+    use super::super::codec::{decode_response, encode_request};
     use super::*;
 
     fn run(s: &mut Session, data: &[u8]) -> (Flow, Vec<Response>, usize) {
