@@ -139,7 +139,8 @@ impl Shared {
     }
 }
 
-/// Stops a [`Server`] from any thread (a signal handler's, say).
+/// Stops a [`Server`] from any thread (the one waiting for SIGTERM, say;
+/// not from inside a signal handler: it takes locks).
 #[derive(Clone)]
 pub struct ShutdownHandle {
     shared: Arc<Shared>,
@@ -206,10 +207,16 @@ impl Server {
                 .map(|l| UnixStream::from(OwnedFd::from(l))),
         });
         let s2 = Arc::clone(&shared);
-        let accept = thread::Builder::new()
+        let accept = match thread::Builder::new()
             .name("pfd-control".into())
             .spawn(move || accept_loop(listener, s2))
-            .map_err(io_err(&path))?;
+        {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = fs::remove_file(&path);
+                return Err(io_err(&path)(e));
+            }
+        };
         Ok(Server {
             handle: ShutdownHandle { shared, path },
             ident: (md.dev(), md.ino()),
