@@ -6,3 +6,4 @@ pub mod offline;
 pub mod etc;
 pub mod load;
 pub mod replay;
+pub mod control;
