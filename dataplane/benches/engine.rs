@@ -41,6 +41,7 @@ fn engine(rules: &str) -> Engine {
             interfaces: vec![IfConfig {
                 name: "em0".into(),
                 addrs: vec![],
+                groups: Vec::new(),
             }],
             link: Link::Ethernet,
             seed: 7,

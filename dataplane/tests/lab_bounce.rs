@@ -45,6 +45,7 @@ fn engine() -> Engine {
     let iface = |name: &str| IfConfig {
         name: name.into(),
         addrs: Vec::new(),
+        groups: Vec::new(),
     };
     Engine::new(
         c,

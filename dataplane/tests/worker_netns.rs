@@ -42,6 +42,7 @@ fn engine() -> Engine {
     let iface = |name: &str| IfConfig {
         name: name.into(),
         addrs: Vec::new(),
+        groups: Vec::new(),
     };
     Engine::new(
         c,

@@ -53,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
             interfaces: vec![IfConfig {
                 name: "em0".into(),
                 addrs: vec![("198.51.100.1".parse().unwrap(), 24)],
+                groups: Vec::new(),
             }],
             link: Link::Ethernet,
             seed: 9,

@@ -6,4 +6,5 @@ pub mod offline;
 pub mod etc;
 pub mod load;
 pub mod replay;
+pub mod check;
 pub mod control;

@@ -29,6 +29,8 @@ pub struct ReplayArgs {
     pub pcap: String,
     pub ifname: String,
     pub if_addrs: Vec<(IpAddr, u8)>,
+    /// Interface groups beyond the driver's (`egress`, `group NAME`).
+    pub groups: Vec<String>,
     pub out: Option<String>,
     pub verdicts: String,
     pub pflog: Option<String>,
@@ -204,6 +206,7 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
         interfaces: vec![IfConfig {
             name: args.ifname.clone(),
             addrs: args.if_addrs.clone(),
+            groups: args.groups.clone(),
         }],
         link,
         seed: args.seed,

@@ -686,3 +686,16 @@ fn ip_options_on_states() {
     assert_eq!(r.actions(), ["pass/new", "pass/new", "block/match", "pass/match"]);
     assert_eq!(r.reason(3), Some("ip-option"));
 }
+
+/// `--group`: the replayed interface in `egress`, as hostname.if and
+/// mygate would put it.
+#[test]
+fn egress_group_from_the_command_line() {
+    let rules = "block all\npass out on egress proto udp\n";
+    let mut c = Capture::default();
+    out4(&mut c, S, CLIENT, SERVER, udp(9, 53, 4));
+    let r = replay("egress", rules, &c, &["--group", "egress"]);
+    assert_eq!((r.action(1), r.rule(1)), ("pass", Some(1)));
+    let r = replay("no-egress", rules, &c, &[]);
+    assert_eq!((r.action(1), r.rule(1)), ("block", Some(0)));
+}

@@ -14,6 +14,9 @@ pub struct IfConfig {
     pub name: String,
     /// Addresses with their prefix lengths.
     pub addrs: Vec<(IpAddr, u8)>,
+    /// Groups beyond the driver's, which every interface is in
+    /// (`egress`, hostname.if `group NAME`).
+    pub groups: Vec<String>,
 }
 
 /// An interface resolved against a compiled ruleset.
@@ -39,7 +42,8 @@ impl Iface {
     /// interface no rule names gets an id past the rules' names, unique
     /// to it, so group rules (`on em`, `on all`) still see it.
     pub fn resolve(cfg: &IfConfig, index: usize, c: &Compiled) -> Iface {
-        let group_names = [driver_group(&cfg.name), "all"];
+        let mut group_names = vec![driver_group(&cfg.name), "all"];
+        group_names.extend(cfg.groups.iter().map(String::as_str));
         let groups = group_names
             .iter()
             .filter(|g| !g.is_empty() && **g != cfg.name)

@@ -180,6 +180,7 @@ mod tests {
             interfaces: vec![IfConfig {
                 name: "em0".into(),
                 addrs: Vec::new(),
+                groups: Vec::new(),
             }],
             link: Link::Ethernet,
             seed: 3,

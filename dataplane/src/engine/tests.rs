@@ -40,6 +40,7 @@ fn engine_with(rules: &str) -> Engine {
             interfaces: vec![IfConfig {
                 name: "em0".into(),
                 addrs: vec![("198.51.100.1".parse().unwrap(), 24)],
+                groups: Vec::new(),
             }],
             link: Link::Ethernet,
             seed: 3,

@@ -1,5 +1,6 @@
-//! pfd: the firewall. This build runs the packet engine offline over a
-//! capture (`pfd replay`); the daemon on live interfaces comes next.
+//! pfd: the firewall. This build checks an etc directory (`pfd check`)
+//! and runs the packet engine offline over a capture (`pfd replay`); the
+//! daemon on live interfaces comes next.
 
 use clap::{Parser, Subcommand};
 use mgmt::replay::{parse_mac, parse_net, Inbound, ReplayArgs};
@@ -67,7 +68,22 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// One value per run: the size difference between commands costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Cmd {
+    /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
+    /// pf.conf) as `pfd --etc DIR` will read it, without touching any
+    /// interface: every error as FILE:LINE: message, exit status 1.
+    Check {
+        /// The directory holding hostname.<if>, mygate, sysctl.conf and
+        /// pf.conf.
+        #[arg(long, value_name = "DIR")]
+        etc: String,
+        /// Also require every interface named by a hostname.<if> file
+        /// (carpN aside) to exist on this machine.
+        #[arg(long)]
+        interfaces: bool,
+    },
     /// Run a ruleset over a capture and write each packet's verdict.
     Replay {
         /// pf.conf to load (refused, with pfctl's errors, if invalid).
@@ -84,6 +100,10 @@ enum Cmd {
         /// on `(NAME)` and `NAME:network`; repeatable.
         #[arg(long = "if-addr", value_name = "ADDR/PREFIX")]
         if_addr: Vec<String>,
+        /// An interface group the interface is in besides its driver's
+        /// (`egress`, or a hostname.if `group` line); repeatable.
+        #[arg(long = "group", value_name = "GROUP")]
+        group: Vec<String>,
         /// Write the packets that pass, as they leave (translated), and
         /// the frames the firewall sends onward (synproxy), in order.
         #[arg(long, value_name = "PASSED.pcap")]
@@ -117,11 +137,30 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Check { etc, interfaces } => {
+            let env = match ruleset::hostenv::from_env() {
+                Ok(e) => e,
+                Err(e) => return fail(&e.to_string()),
+            };
+            let exists = |name: &str| std::path::Path::new("/sys/class/net").join(name).exists();
+            let exists: Option<&dyn Fn(&str) -> bool> = if interfaces { Some(&exists) } else { None };
+            match mgmt::check::check(std::path::Path::new(&etc), exists, env.as_ref()) {
+                Ok(c) => {
+                    print!("{}", mgmt::check::report(&c));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprint!("{}", if e.ends_with('\n') { e } else { e + "\n" });
+                    ExitCode::from(1)
+                }
+            }
+        }
         Cmd::Replay {
             rules,
             pcap,
             ifname,
             if_addr,
+            group,
             out,
             verdicts,
             inbound_from,
@@ -157,6 +196,7 @@ fn main() -> ExitCode {
                 pcap,
                 ifname,
                 if_addrs,
+                groups: group,
                 out,
                 verdicts,
                 pflog,
