@@ -18,6 +18,8 @@ pub struct Checked {
     pub config: EtcConfig,
     pub rules: usize,
     pub tables: usize,
+    /// The packet engine, ready to run.
+    pub engine: Engine,
 }
 
 /// The interfaces the engine sees, from the etc configuration.
@@ -44,6 +46,16 @@ pub fn check(
     exists: Option<&dyn Fn(&str) -> bool>,
     env: &dyn HostEnv,
 ) -> Result<Checked, String> {
+    check_seeded(dir, exists, env, 1)
+}
+
+/// [`check`] with the engine's random seed (the daemon's is not fixed).
+pub fn check_seeded(
+    dir: &Path,
+    exists: Option<&dyn Fn(&str) -> bool>,
+    env: &dyn HostEnv,
+    seed: u64,
+) -> Result<Checked, String> {
     let config = load_etc(dir).map_err(|e| e.to_string())?;
     if let Some(exists) = exists {
         config
@@ -54,12 +66,12 @@ pub fn check(
     let rules = compiled.rulesets.iter().map(|rs| rs.rules.len()).sum();
     let tables = compiled.tables.len();
     let pf = config.pf_conf.to_string_lossy().into_owned();
-    Engine::new(
+    let engine = Engine::new(
         compiled,
         EngineConfig {
             interfaces: engine_interfaces(&config),
             link: Link::Ethernet,
-            seed: 1,
+            seed,
         },
     )
     .map_err(|e| e.render(&pf))?;
@@ -67,6 +79,7 @@ pub fn check(
         config,
         rules,
         tables,
+        engine,
     })
 }
 

@@ -8,3 +8,4 @@ pub mod load;
 pub mod replay;
 pub mod check;
 pub mod control;
+pub mod daemon;

@@ -1,10 +1,12 @@
-//! pfd: the firewall. This build checks an etc directory (`pfd check`)
-//! and runs the packet engine offline over a capture (`pfd replay`); the
-//! daemon on live interfaces comes next.
+//! pfd: the firewall. `pfd run` runs it on live interfaces from an etc
+//! directory; `pfd check` checks such a directory; `pfd replay` runs the
+//! packet engine offline over a capture.
 
 use clap::{Parser, Subcommand};
 use mgmt::replay::{parse_mac, parse_net, Inbound, ReplayArgs};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 const AFTER_HELP: &str = "\
 REPLAY:
@@ -71,6 +73,18 @@ struct Cli {
 // One value per run: the size difference between commands costs nothing.
 #[allow(clippy::large_enum_variant)]
 enum Cmd {
+    /// Run the firewall: boot from an etc directory (as `pfd check
+    /// --interfaces` checks it), take over its interfaces and filter and
+    /// route until SIGTERM or SIGINT. One worker thread for now.
+    Run {
+        /// The directory holding hostname.<if>, mygate, sysctl.conf and
+        /// pf.conf.
+        #[arg(long, value_name = "DIR")]
+        etc: String,
+        /// The control socket (default $PFD_CONTROL, else /run/pfd.sock).
+        #[arg(long, value_name = "PATH")]
+        control: Option<String>,
+    },
     /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
     /// pf.conf) as `pfd --etc DIR` will read it, without touching any
     /// interface: every error as FILE:LINE: message, exit status 1.
@@ -137,6 +151,34 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Run { etc, control } => {
+            let env = match ruleset::hostenv::from_env() {
+                Ok(e) => e,
+                Err(e) => return fail(&e.to_string()),
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let s2 = Arc::clone(&stop);
+            if let Err(e) = ctrlc::set_handler(move || s2.store(true, Ordering::SeqCst)) {
+                return fail(&format!("signal handler: {e}"));
+            }
+            let args = mgmt::daemon::RunArgs {
+                etc: etc.into(),
+                control: mgmt::control::control_path(control.as_deref()),
+            };
+            match mgmt::daemon::run(&args, env.as_ref(), &stop) {
+                Ok(st) => {
+                    eprintln!(
+                        "pfd: stopped: {} frames in, {} out, {} dropped",
+                        st.rx, st.tx, st.dropped
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprint!("{}", if e.ends_with('\n') { e } else { e + "\n" });
+                    ExitCode::from(1)
+                }
+            }
+        }
         Cmd::Check { etc, interfaces } => {
             let env = match ruleset::hostenv::from_env() {
                 Ok(e) => e,

@@ -1,0 +1,91 @@
+//! `pfd run --etc DIR`: the firewall on live interfaces. Boots as
+//! `pfd check --interfaces` checks, opens an AF_PACKET port per
+//! physical interface (carpN and pfsyncN are pfd's own), builds the
+//! router from the hostname.if files and mygate, and runs the packet
+//! pipeline on ONE worker thread (fanout across several workers, each
+//! with its own ports, comes later; the router's neighbour cache would
+//! then have to be shared). The control socket answers `pfctl -si` and
+//! `-ss` from its own thread.
+
+mod counters;
+mod pipeline;
+mod show;
+mod topology;
+
+pub use counters::Published;
+pub use pipeline::{Pipeline, TICK_NS};
+pub use show::{state_line, View};
+pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
+
+use crate::check::check_seeded;
+use crate::control::{Server, ServerConfig};
+use dataplane::port::{AfPacketCfg, AfPacketPort, Port};
+use dataplane::worker::{self, WorkerCfg, WorkerStats};
+use ruleset::hostenv::HostEnv;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+pub struct RunArgs {
+    pub etc: PathBuf,
+    /// The control socket to listen on.
+    pub control: PathBuf,
+}
+
+/// Run until `stop` is set. Errors are the boot's (the check's report,
+/// a port that will not open, the control socket) or the worker's.
+pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<WorkerStats, String> {
+    let exists = |name: &str| std::path::Path::new("/sys/class/net").join(name).exists();
+    // Translation ports and ISN modulation must not be predictable.
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id()).rotate_left(32);
+    let checked = check_seeded(&args.etc, Some(&exists), env, seed)?;
+    let cfg = &checked.config;
+    let plan = ports(cfg)?;
+    if plan.is_empty() {
+        return Err(format!(
+            "{}: no hostname.<if> file names an interface to run on",
+            args.etc.display()
+        ));
+    }
+    let mut open = Vec::with_capacity(plan.len());
+    for p in &plan {
+        open.push(AfPacketPort::open(&p.name, &AfPacketCfg::default()).map_err(|e| e.to_string())?);
+    }
+    let macs: Vec<[u8; 6]> = open.iter().map(|p| p.mac()).collect();
+    let mtus: Vec<Option<u16>> = plan.iter().map(|p| kernel_mtu(&p.name)).collect();
+    let router = router(cfg, &plan, &macs, &mtus)?;
+    let engine = Arc::new(checked.engine);
+    let published = Arc::new(Published::default());
+    let view = View {
+        engine: Arc::clone(&engine),
+        published: Arc::clone(&published),
+        started: Instant::now(),
+    };
+    let server = Server::start(&args.control, ServerConfig::default(), move |req| {
+        view.handle(req)
+    })
+    .map_err(|e| e.to_string())?;
+    let engine_if = plan.iter().map(|p| p.engine_if).collect();
+    let mut pipe = Pipeline::new(engine, router, engine_if, published);
+    // Gratuitous ARP: they leave with the first frame's burst (the
+    // worker sends only from its callback).
+    pipe.announce();
+    let res = worker::run(
+        &mut open,
+        |ctx| {
+            let fate = pipe.frame(ctx.port, ctx.now_ns, ctx.frame);
+            pipe.drain_out(|p, f| {
+                ctx.emit(p, f);
+            });
+            fate
+        },
+        &WorkerCfg::default(),
+        stop,
+    );
+    server.shutdown();
+    res.map_err(|e| format!("worker: {e}"))
+}

@@ -1,0 +1,205 @@
+//! One frame's way through the firewall, as the kernel takes it: pf
+//! inbound on the interface it arrived on, then either the router's own
+//! stack (ARP, echo to our addresses) or forwarding: route, pf outbound
+//! on the egress interface (where `nat-to` translates), then the
+//! Ethernet rewrite or a wait for the next hop's address.
+
+use super::counters::Published;
+use super::topology::{port_of, router_index};
+use dataplane::engine::{Action, Engine, Packet, Toward, Verdict, Worker};
+use dataplane::pdesc::Dir;
+use dataplane::router::{InPlace, Router, Tx, TxKind};
+use dataplane::wire::frame::{parse_frame, Link, Parsed};
+use dataplane::worker::Fate;
+use std::sync::Arc;
+
+/// How often the engine's expiry, the router's timers and the published
+/// counters are run, at most (they run on frame arrival).
+pub const TICK_NS: u64 = 100_000_000;
+
+/// The per-frame work of one worker thread.
+pub struct Pipeline {
+    engine: Arc<Engine>,
+    worker: Worker,
+    router: Router,
+    /// Port index to the engine's interface index.
+    engine_if: Vec<usize>,
+    published: Arc<Published>,
+    tx: Vec<Tx>,
+    /// Frames to send besides the one the worker forwards: (port, frame).
+    out: Vec<(usize, Vec<u8>)>,
+    next_tick: u64,
+}
+
+impl Pipeline {
+    pub fn new(
+        engine: Arc<Engine>,
+        router: Router,
+        engine_if: Vec<usize>,
+        published: Arc<Published>,
+    ) -> Pipeline {
+        let worker = engine.worker();
+        Pipeline {
+            engine,
+            worker,
+            router,
+            engine_if,
+            published,
+            tx: Vec::new(),
+            out: Vec::new(),
+            next_tick: 0,
+        }
+    }
+
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Gratuitous ARP (and IPv6 announcements) for every port, as at
+    /// link up; they go out with the next [`Pipeline::drain_out`].
+    pub fn announce(&mut self) {
+        for port in 0..self.engine_if.len() {
+            let idx = router_index(port);
+            let mut tx = self.router.announce_all(idx);
+            self.tx.append(&mut tx);
+        }
+        self.flush_tx(0);
+    }
+
+    /// Decide on one frame received on `port`. Frames the pipeline sends
+    /// itself wait in [`Pipeline::drain_out`].
+    pub fn frame(&mut self, port: usize, now: u64, frame: &mut Vec<u8>) -> Fate {
+        self.housekeep(now);
+        let fate = self.decide(port, now, frame);
+        self.flush_tx(now);
+        fate
+    }
+
+    /// Hand every frame waiting to be sent to `send(port, frame)`.
+    pub fn drain_out(&mut self, mut send: impl FnMut(usize, &[u8])) {
+        for (p, f) in self.out.drain(..) {
+            send(p, &f);
+        }
+    }
+
+    /// Timers: state expiry, neighbour retries, counters for the
+    /// control socket. At most once per [`TICK_NS`].
+    pub fn housekeep(&mut self, now: u64) {
+        if now < self.next_tick {
+            return;
+        }
+        self.next_tick = now.saturating_add(TICK_NS);
+        self.engine.expire(now);
+        let mut tx = self.router.poll(now);
+        self.tx.append(&mut tx);
+        self.flush_tx(now);
+        self.published
+            .publish(&self.worker.reasons, &self.router.counters);
+    }
+
+    fn decide(&mut self, port: usize, now: u64, frame: &mut Vec<u8>) -> Fate {
+        let Some(&eif) = self.engine_if.get(port) else {
+            return Fate::Drop;
+        };
+        let rif = router_index(port);
+        if let Ok(Parsed::NonIp { .. }) = parse_frame(frame, Link::Ethernet) {
+            // ARP (pf never sees it) or a protocol nobody here speaks,
+            // which the router counts as it refuses.
+            let _ = self.router.handle_local_into(frame, rif, now, &mut self.tx);
+            return Fate::Drop;
+        }
+        let v = self.pf(port, eif, Dir::In, now, frame);
+        if v != Action::Pass {
+            return Fate::Drop;
+        }
+        // pf may have replaced the frame (a completed reassembly) or
+        // changed its destination (rdr-to): look again.
+        let pd = match parse_frame(frame, Link::Ethernet) {
+            Ok(Parsed::Ip(pd)) => pd,
+            _ => return Fate::Drop,
+        };
+        if self.router.is_local(rif, pd.dst_ip()) {
+            let _ = self.router.handle_local_into(frame, rif, now, &mut self.tx);
+            return Fate::Drop;
+        }
+        let Ok(routed) = self
+            .router
+            .route_in_place(frame, rif, &pd, None, now, &mut self.tx)
+        else {
+            return Fate::Drop;
+        };
+        let Some(oport) = port_of(routed.hop.ifindex) else {
+            return Fate::Drop;
+        };
+        let Some(&oif) = self.engine_if.get(oport) else {
+            return Fate::Drop;
+        };
+        if self.pf(oport, oif, Dir::Out, now, frame) != Action::Pass {
+            return Fate::Drop;
+        }
+        match self
+            .router
+            .transmit_in_place(frame, routed, now, &mut self.tx)
+        {
+            InPlace::Send { ifindex } => port_of(ifindex).map_or(Fate::Drop, Fate::Forward),
+            InPlace::Consumed(_) => Fate::Drop,
+        }
+    }
+
+    /// pf on `frame` in direction `dir` on the engine's interface `eif`
+    /// (port `port`); its replies to the sender go out of `port`.
+    fn pf(&mut self, port: usize, eif: usize, dir: Dir, now: u64, frame: &mut Vec<u8>) -> Action {
+        let v = self.engine.process(
+            &mut self.worker,
+            now,
+            &mut Packet {
+                frame,
+                ifindex: eif,
+                dir,
+            },
+        );
+        self.count(port, dir, v)
+    }
+
+    fn count(&mut self, port: usize, dir: Dir, v: Verdict) -> Action {
+        let d = usize::from(dir == Dir::Out);
+        match v.action {
+            Action::Pass => Published::bump(&self.published.passed[d]),
+            Action::Block => Published::bump(&self.published.blocked[d]),
+            Action::Held => {}
+        }
+        for e in v.emit {
+            // A reply to an inbound packet goes back where it came from;
+            // anything else would need routing and pf outbound of its
+            // own, not done yet.
+            if dir == Dir::In && e.toward == Toward::Sender {
+                Published::bump(&self.published.replies);
+                self.out.push((port, e.frame));
+            } else {
+                Published::bump(&self.published.unsent);
+            }
+        }
+        v.action
+    }
+
+    /// Send what the router produced; pf outbound sees the packets it
+    /// originated (echo replies, ICMP errors) first, as ip_output runs
+    /// pf on them.
+    fn flush_tx(&mut self, now: u64) {
+        let tx = std::mem::take(&mut self.tx);
+        for mut t in tx {
+            let Some(port) = port_of(t.ifindex) else {
+                continue;
+            };
+            if t.kind == TxKind::Originated {
+                let Some(&eif) = self.engine_if.get(port) else {
+                    continue;
+                };
+                if self.pf(port, eif, Dir::Out, now, &mut t.frame) != Action::Pass {
+                    continue;
+                }
+            }
+            self.out.push((port, t.frame));
+        }
+    }
+}

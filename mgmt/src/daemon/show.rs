@@ -1,0 +1,178 @@
+//! The control socket's answers from the running daemon: `pfctl -si`
+//! and `pfctl -ss`; every other request is refused as not supported yet.
+
+use super::counters::Published;
+use crate::control::{ErrorKind, Request, Response, ShowWhat};
+use dataplane::engine::Engine;
+use dataplane::pdesc::{key_to_ip, Dir};
+use dataplane::reason::Reason;
+use dataplane::router::{Drop, Event};
+use dataplane::state::StateInfo;
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the handler reads: the engine (shared with the worker) and the
+/// worker's published counters.
+pub struct View {
+    pub engine: Arc<Engine>,
+    pub published: Arc<Published>,
+    pub started: Instant,
+}
+
+impl View {
+    pub fn handle(&self, req: Request) -> Response {
+        match req {
+            Request::Show {
+                what: ShowWhat::Info,
+                ..
+            } => self.info(),
+            Request::Show {
+                what: ShowWhat::States,
+                ..
+            } => self.states(),
+            other => Response::error(
+                ErrorKind::NotSupported,
+                format!("{} is not supported by this pfd yet", describe(&other)),
+            ),
+        }
+    }
+
+    fn info(&self) -> Response {
+        let p = &self.published;
+        let g = Published::get;
+        let reasons = p.reasons();
+        let router = p.router();
+        let states = self.engine.state_count();
+        let sc = self.engine.states().counters();
+        let mut t = String::new();
+        let _ = writeln!(t, "Status: Enabled for {} s\n", self.started.elapsed().as_secs());
+        let _ = writeln!(t, "{:<28}{:>14}{:>14}", "Packets", "In", "Out");
+        let _ = writeln!(t, "  {:<26}{:>14}{:>14}", "passed", g(&p.passed[0]), g(&p.passed[1]));
+        let _ = writeln!(t, "  {:<26}{:>14}{:>14}", "blocked", g(&p.blocked[0]), g(&p.blocked[1]));
+        let _ = writeln!(t, "State Table");
+        let _ = writeln!(t, "  {:<26}{:>14}", "current entries", states);
+        let _ = writeln!(t, "  {:<26}{:>14}", "inserts", sc.inserts);
+        let _ = writeln!(t, "  {:<26}{:>14}", "removals", sc.removals);
+        let _ = writeln!(t, "Counters");
+        for r in Reason::ALL {
+            let _ = writeln!(t, "  {:<26}{:>14}", r.name(), reasons.get(r));
+        }
+        let _ = writeln!(t, "Router");
+        let mut rj = serde_json::Map::new();
+        for e in Event::ALL {
+            if router.count(e) > 0 {
+                let _ = writeln!(t, "  {:<26}{:>14}", e.name(), router.count(e));
+                rj.insert(e.name().to_string(), json!(router.count(e)));
+            }
+        }
+        for d in Drop::ALL {
+            if router.dropped(d) > 0 {
+                let _ = writeln!(t, "  {:<26}{:>14}", d.name(), router.dropped(d));
+                rj.insert(d.name().to_string(), json!(router.dropped(d)));
+            }
+        }
+        let reasons_json: serde_json::Map<String, Value> = Reason::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), json!(reasons.get(*r))))
+            .collect();
+        Response::Ok {
+            text: Some(t),
+            json: Some(json!({
+                "passed": {"in": g(&p.passed[0]), "out": g(&p.passed[1])},
+                "blocked": {"in": g(&p.blocked[0]), "out": g(&p.blocked[1])},
+                "replies": g(&p.replies),
+                "unsent": g(&p.unsent),
+                "states": states,
+                "reasons": reasons_json,
+                "router": rj,
+            })),
+        }
+    }
+
+    fn states(&self) -> Response {
+        let list = self.engine.states().states();
+        let mut t = String::new();
+        let mut j = Vec::new();
+        for s in &list {
+            let line = state_line(s);
+            let _ = writeln!(t, "{line}");
+            j.push(json!(line));
+        }
+        Response::Ok {
+            text: Some(t),
+            json: Some(Value::Array(j)),
+        }
+    }
+}
+
+fn describe(req: &Request) -> String {
+    match req {
+        Request::Show { what, .. } => format!("show {what:?}").to_lowercase(),
+        other => other.kind().to_string(),
+    }
+}
+
+fn host(ip: IpAddr, port: u16, proto: u8) -> String {
+    // pfctl prints ports for TCP and UDP only (ICMP ids are not ports).
+    let with_port = matches!(proto, 6 | 17);
+    match (ip, with_port) {
+        (IpAddr::V4(a), true) => format!("{a}:{port}"),
+        (IpAddr::V6(a), true) => format!("{a}[{port}]"),
+        (a, false) => a.to_string(),
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        58 => "ipv6-icmp".into(),
+        n => n.to_string(),
+    }
+}
+
+fn peer_state(proto: u8, st: u8) -> String {
+    const TCP: [&str; 11] = [
+        "CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "CLOSE_WAIT",
+        "FIN_WAIT_1", "CLOSING", "LAST_ACK", "FIN_WAIT_2", "TIME_WAIT",
+    ];
+    const OTHER: [&str; 3] = ["NO_TRAFFIC", "SINGLE", "MULTIPLE"];
+    let names: &[&str] = if proto == 6 { &TCP } else { &OTHER };
+    names
+        .get(usize::from(st))
+        .map_or_else(|| format!("<{st}>"), |s| s.to_string())
+}
+
+/// One state as `pfctl -ss` prints it: the stack-side key, with the
+/// wire side in parentheses where translation made them differ, `->`
+/// for an outbound state, `<-` for an inbound one.
+pub fn state_line(s: &StateInfo) -> String {
+    let (sk, nk, src, dst) = if s.dir == Dir::Out {
+        (&s.stack, &s.wire, &s.src, &s.dst)
+    } else {
+        (&s.wire, &s.stack, &s.dst, &s.src)
+    };
+    let p = nk.proto;
+    let side = |i: usize| {
+        let n = host(key_to_ip(nk.af, nk.addr[i]), nk.port[i], p);
+        let w = host(key_to_ip(sk.af, sk.addr[i]), sk.port[i], p);
+        if n == w {
+            n
+        } else {
+            format!("{n} ({w})")
+        }
+    };
+    let arrow = if s.dir == Dir::Out { "->" } else { "<-" };
+    format!(
+        "all {} {} {arrow} {}       {}:{}",
+        proto_name(p),
+        side(1),
+        side(0),
+        peer_state(p, src.state),
+        peer_state(p, dst.state)
+    )
+}
