@@ -19,13 +19,13 @@ pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index
 
 use crate::check::check_seeded;
 use crate::control::{Server, ServerConfig};
-use dataplane::port::{AfPacketCfg, AfPacketPort, Port};
-use dataplane::worker::{self, WorkerCfg, WorkerStats};
+use dataplane::port::{AfPacketCfg, AfPacketPort, LoopbackPort, Port};
+use dataplane::worker::{self, Fate, WorkerCfg, WorkerStats};
 use ruleset::hostenv::HostEnv;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub struct RunArgs {
     pub etc: PathBuf,
@@ -51,9 +51,10 @@ pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<Worke
             args.etc.display()
         ));
     }
-    let mut open = Vec::with_capacity(plan.len());
+    let mut open: Vec<Box<dyn Port>> = Vec::with_capacity(plan.len() + 1);
     for p in &plan {
-        open.push(AfPacketPort::open(&p.name, &AfPacketCfg::default()).map_err(|e| e.to_string())?);
+        let port = AfPacketPort::open(&p.name, &AfPacketCfg::default()).map_err(|e| e.to_string())?;
+        open.push(Box::new(port));
     }
     let macs: Vec<[u8; 6]> = open.iter().map(|p| p.mac()).collect();
     let mtus: Vec<Option<u16>> = plan.iter().map(|p| kernel_mtu(&p.name)).collect();
@@ -71,21 +72,45 @@ pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<Worke
     .map_err(|e| e.to_string())?;
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let mut pipe = Pipeline::new(engine, router, engine_if, published);
-    // Gratuitous ARP: they leave with the first frame's burst (the
-    // worker sends only from its callback).
+    // Gratuitous ARP: they leave with the first burst the worker sends.
     pipe.announce();
-    let res = worker::run(
-        &mut open,
-        |ctx| {
-            let fate = pipe.frame(ctx.port, ctx.now_ns, ctx.frame);
-            pipe.drain_out(|p, f| {
-                ctx.emit(p, f);
-            });
-            fate
-        },
-        &WorkerCfg::default(),
-        stop,
-    );
+    // The worker calls back only per frame: a port of its own that a
+    // ticker feeds one empty frame per tick keeps the timers and the
+    // published counters going while the links are idle. (Its frames
+    // count in the worker's rx and dropped.)
+    let tick_port = open.len();
+    let (port, ticks) = LoopbackPort::new("tick", [2, 0, 0, 0, 0, 1], 1);
+    open.push(Box::new(port));
+    let done = AtomicBool::new(false);
+    let res = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) && !done.load(Ordering::Relaxed) {
+                if ticks.pending_rx() == 0 {
+                    ticks.inject(&[]);
+                }
+                std::thread::sleep(Duration::from_nanos(TICK_NS));
+            }
+        });
+        let res = worker::run(
+            &mut open,
+            |ctx| {
+                let fate = if ctx.port == tick_port {
+                    pipe.housekeep(ctx.now_ns);
+                    Fate::Drop
+                } else {
+                    pipe.frame(ctx.port, ctx.now_ns, ctx.frame)
+                };
+                pipe.drain_out(|p, f| {
+                    ctx.emit(p, f);
+                });
+                fate
+            },
+            &WorkerCfg::default(),
+            stop,
+        );
+        done.store(true, Ordering::Relaxed);
+        res
+    });
     server.shutdown();
     res.map_err(|e| format!("worker: {e}"))
 }

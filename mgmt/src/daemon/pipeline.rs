@@ -14,7 +14,8 @@ use dataplane::worker::Fate;
 use std::sync::Arc;
 
 /// How often the engine's expiry, the router's timers and the published
-/// counters are run, at most (they run on frame arrival).
+/// counters are run: at most this often on frame arrival, and on the
+/// daemon's tick while no frames come.
 pub const TICK_NS: u64 = 100_000_000;
 
 /// The per-frame work of one worker thread.
@@ -83,7 +84,8 @@ impl Pipeline {
     }
 
     /// Timers: state expiry, neighbour retries, counters for the
-    /// control socket. At most once per [`TICK_NS`].
+    /// control socket. At most once per [`TICK_NS`]; what it sends waits
+    /// in [`Pipeline::drain_out`].
     pub fn housekeep(&mut self, now: u64) {
         if now < self.next_tick {
             return;

@@ -115,13 +115,12 @@ fn describe(req: &Request) -> String {
     }
 }
 
-fn host(ip: IpAddr, port: u16, proto: u8) -> String {
-    // pfctl prints ports for TCP and UDP only (ICMP ids are not ports).
-    let with_port = matches!(proto, 6 | 17);
-    match (ip, with_port) {
-        (IpAddr::V4(a), true) => format!("{a}:{port}"),
-        (IpAddr::V6(a), true) => format!("{a}[{port}]"),
-        (a, false) => a.to_string(),
+fn host(ip: IpAddr, port: u16) -> String {
+    // pfctl's print_host: the port when there is one (ICMP's id too).
+    match (ip, port) {
+        (a, 0) => a.to_string(),
+        (IpAddr::V4(a), p) => format!("{a}:{p}"),
+        (IpAddr::V6(a), p) => format!("{a}[{p}]"),
     }
 }
 
@@ -135,16 +134,24 @@ fn proto_name(p: u8) -> String {
     }
 }
 
-fn peer_state(proto: u8, st: u8) -> String {
+/// The two peers' states as pfctl prints them: TCP's by name, UDP's and
+/// other protocols' by pf's names for them, ICMP's as numbers (it has
+/// no state levels).
+fn peer_states(proto: u8, src: u8, dst: u8) -> String {
     const TCP: [&str; 11] = [
         "CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "CLOSE_WAIT",
         "FIN_WAIT_1", "CLOSING", "LAST_ACK", "FIN_WAIT_2", "TIME_WAIT",
     ];
     const OTHER: [&str; 3] = ["NO_TRAFFIC", "SINGLE", "MULTIPLE"];
-    let names: &[&str] = if proto == 6 { &TCP } else { &OTHER };
-    names
-        .get(usize::from(st))
-        .map_or_else(|| format!("<{st}>"), |s| s.to_string())
+    let names: &[&str] = match proto {
+        6 => &TCP,
+        1 | 58 => &[],
+        _ => &OTHER,
+    };
+    match (names.get(usize::from(src)), names.get(usize::from(dst))) {
+        (Some(a), Some(b)) => format!("{a}:{b}"),
+        _ => format!("{src}:{dst}"),
+    }
 }
 
 /// One state as `pfctl -ss` prints it: the stack-side key, with the
@@ -158,8 +165,8 @@ pub fn state_line(s: &StateInfo) -> String {
     };
     let p = nk.proto;
     let side = |i: usize| {
-        let n = host(key_to_ip(nk.af, nk.addr[i]), nk.port[i], p);
-        let w = host(key_to_ip(sk.af, sk.addr[i]), sk.port[i], p);
+        let n = host(key_to_ip(nk.af, nk.addr[i]), nk.port[i]);
+        let w = host(key_to_ip(sk.af, sk.addr[i]), sk.port[i]);
         if n == w {
             n
         } else {
@@ -168,11 +175,10 @@ pub fn state_line(s: &StateInfo) -> String {
     };
     let arrow = if s.dir == Dir::Out { "->" } else { "<-" };
     format!(
-        "all {} {} {arrow} {}       {}:{}",
+        "all {} {} {arrow} {}       {}",
         proto_name(p),
         side(1),
         side(0),
-        peer_state(p, src.state),
-        peer_state(p, dst.state)
+        peer_states(p, src.state, dst.state)
     )
 }
