@@ -76,7 +76,11 @@ impl Pfd {
             if let Ok(Some(st)) = p.child.try_wait() {
                 panic!("pfd exited at start ({st}): {}", p.stderr());
             }
-            assert!(Instant::now() < deadline, "no control socket: {}", p.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "no control socket: {}",
+                p.stderr()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         p
@@ -195,7 +199,11 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
 
     // ARP and echo for pfd's own address, then through it.
     assert!(ping(&client, "192.0.2.1"), "ping fw: {}", pfd.stderr());
-    assert!(ping(&client, "198.51.100.10"), "ping server: {}", pfd.stderr());
+    assert!(
+        ping(&client, "198.51.100.10"),
+        "ping server: {}",
+        pfd.stderr()
+    );
 
     let got = spawn_in(&client, || {
         let to: SocketAddr = "198.51.100.10:8080".parse().unwrap();
@@ -238,7 +246,11 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     })
     .join()
     .expect("blocked connect");
-    assert_eq!(refused, Some(ErrorKind::ConnectionRefused), "after {took:?}");
+    assert_eq!(
+        refused,
+        Some(ErrorKind::ConnectionRefused),
+        "after {took:?}"
+    );
     assert!(took < Duration::from_secs(2), "{took:?}");
 
     // The counters, as published by the worker's next housekeeping tick.
@@ -252,7 +264,8 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
         let reasons: u64 = info["reasons"]
             .as_object()
             .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
-        if (info["replies"].as_u64() >= Some(1) && reasons == blocked) || Instant::now() > deadline {
+        if (info["replies"].as_u64() >= Some(1) && reasons == blocked) || Instant::now() > deadline
+        {
             break (text, info);
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -266,12 +279,14 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     assert!(text.contains("passed"), "{text}");
 
     let (states, _) = show(&sock, ShowWhat::States);
-    eprintln!("{text}{states}");
     assert!(
         states.contains("all udp 198.51.100.10:5353 <- 192.0.2.10:"),
         "{states}"
     );
-    assert!(states.contains("all tcp 198.51.100.10:8080 <- 192.0.2.10:"), "{states}");
+    assert!(
+        states.contains("all tcp 198.51.100.10:8080 <- 192.0.2.10:"),
+        "{states}"
+    );
 
     // Anything else is refused, not pretended.
     let mut c = Client::connect(&sock).unwrap();

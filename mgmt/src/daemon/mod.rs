@@ -53,7 +53,8 @@ pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<Worke
     }
     let mut open: Vec<Box<dyn Port>> = Vec::with_capacity(plan.len() + 1);
     for p in &plan {
-        let port = AfPacketPort::open(&p.name, &AfPacketCfg::default()).map_err(|e| e.to_string())?;
+        let port =
+            AfPacketPort::open(&p.name, &AfPacketCfg::default()).map_err(|e| e.to_string())?;
         open.push(Box::new(port));
     }
     let macs: Vec<[u8; 6]> = open.iter().map(|p| p.mac()).collect();

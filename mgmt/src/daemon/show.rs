@@ -48,10 +48,26 @@ impl View {
         let states = self.engine.state_count();
         let sc = self.engine.states().counters();
         let mut t = String::new();
-        let _ = writeln!(t, "Status: Enabled for {} s\n", self.started.elapsed().as_secs());
+        let _ = writeln!(
+            t,
+            "Status: Enabled for {} s\n",
+            self.started.elapsed().as_secs()
+        );
         let _ = writeln!(t, "{:<28}{:>14}{:>14}", "Packets", "In", "Out");
-        let _ = writeln!(t, "  {:<26}{:>14}{:>14}", "passed", g(&p.passed[0]), g(&p.passed[1]));
-        let _ = writeln!(t, "  {:<26}{:>14}{:>14}", "blocked", g(&p.blocked[0]), g(&p.blocked[1]));
+        let _ = writeln!(
+            t,
+            "  {:<26}{:>14}{:>14}",
+            "passed",
+            g(&p.passed[0]),
+            g(&p.passed[1])
+        );
+        let _ = writeln!(
+            t,
+            "  {:<26}{:>14}{:>14}",
+            "blocked",
+            g(&p.blocked[0]),
+            g(&p.blocked[1])
+        );
         let _ = writeln!(t, "State Table");
         let _ = writeln!(t, "  {:<26}{:>14}", "current entries", states);
         let _ = writeln!(t, "  {:<26}{:>14}", "inserts", sc.inserts);
@@ -139,8 +155,17 @@ fn proto_name(p: u8) -> String {
 /// no state levels).
 fn peer_states(proto: u8, src: u8, dst: u8) -> String {
     const TCP: [&str; 11] = [
-        "CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "CLOSE_WAIT",
-        "FIN_WAIT_1", "CLOSING", "LAST_ACK", "FIN_WAIT_2", "TIME_WAIT",
+        "CLOSED",
+        "LISTEN",
+        "SYN_SENT",
+        "SYN_RCVD",
+        "ESTABLISHED",
+        "CLOSE_WAIT",
+        "FIN_WAIT_1",
+        "CLOSING",
+        "LAST_ACK",
+        "FIN_WAIT_2",
+        "TIME_WAIT",
     ];
     const OTHER: [&str; 3] = ["NO_TRAFFIC", "SINGLE", "MULTIPLE"];
     let names: &[&str] = match proto {

@@ -37,9 +37,9 @@ pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
         .map(|(engine_if, i)| {
             let mtu = match i.mtu {
                 None => None,
-                Some(m) => Some(
-                    u16::try_from(m).map_err(|_| format!("{}: mtu {m} too large", i.name))?,
-                ),
+                Some(m) => {
+                    Some(u16::try_from(m).map_err(|_| format!("{}: mtu {m} too large", i.name))?)
+                }
             };
             Ok(PortPlan {
                 name: i.name.clone(),
@@ -108,7 +108,12 @@ pub fn router(
             Some((IpAddr::V6(g.addr), via))
         }
     };
-    let gws = cfg.gateways.v4.map(|a| (IpAddr::V4(a), None)).into_iter().chain(v6);
+    let gws = cfg
+        .gateways
+        .v4
+        .map(|a| (IpAddr::V4(a), None))
+        .into_iter()
+        .chain(v6);
     for (gw, via) in gws {
         r.routes
             .set_default(gw, via, &r.ifaces)
@@ -119,7 +124,9 @@ pub fn router(
 
 /// The kernel's MTU of `name`, if it can be read.
 pub fn kernel_mtu(name: &str) -> Option<u16> {
-    let p = std::path::Path::new("/sys/class/net").join(name).join("mtu");
+    let p = std::path::Path::new("/sys/class/net")
+        .join(name)
+        .join("mtu");
     std::fs::read_to_string(p).ok()?.trim().parse().ok()
 }
 

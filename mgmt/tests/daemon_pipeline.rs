@@ -1,0 +1,329 @@
+//! `pfd run`'s per-frame pipeline without a kernel: the engine and the
+//! router built from an etc directory as the daemon builds them, frames
+//! handed in as a port would, what it sends taken from `drain_out`.
+
+use dataplane::pdesc::tcp_flags;
+use dataplane::wire::build::{ethernet_wrap, tcp_segment, TcpSegment};
+use dataplane::worker::Fate;
+use mgmt::control::{ErrorKind, Request, Response, ShowWhat};
+use mgmt::daemon::{Pipeline, Published, View};
+use ruleset::addr::Af;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+const FW0: [u8; 6] = [2, 0, 0, 0, 1, 1];
+const FW1: [u8; 6] = [2, 0, 0, 0, 1, 2];
+const CLIENT: [u8; 6] = [2, 0, 0, 0, 2, 10];
+const SERVER: [u8; 6] = [2, 0, 0, 0, 3, 10];
+const SEC: u64 = 1_000_000_000;
+
+const PF_CONF: &str = "\
+block all
+pass out
+pass in on veth0 proto { tcp, udp, icmp }
+block return in on veth0 proto tcp to port 23
+";
+
+struct Lab {
+    pipe: Pipeline,
+    published: Arc<Published>,
+    view: View,
+    _dir: Dir,
+}
+
+struct Dir(PathBuf);
+
+/// Frames the pipeline sent itself: (port, frame).
+type Sent = Vec<(usize, Vec<u8>)>;
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn lab(tag: &str) -> Lab {
+    let dir = std::env::temp_dir().join(format!("pfd-pipe-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
+    w("hostname.veth0", "inet 192.0.2.1 255.255.255.0\n");
+    w("hostname.veth1", "inet 198.51.100.1 255.255.255.0\n");
+    w("mygate", "198.51.100.254\n");
+    w("pf.conf", PF_CONF);
+    let env = ruleset::hostenv::from_env().unwrap();
+    let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
+    let plan = mgmt::daemon::ports(&checked.config).unwrap();
+    assert_eq!(plan.len(), 2);
+    let router = mgmt::daemon::router(&checked.config, &plan, &[FW0, FW1], &[None, None]).unwrap();
+    let engine = Arc::new(checked.engine);
+    let published = Arc::new(Published::default());
+    let view = View {
+        engine: Arc::clone(&engine),
+        published: Arc::clone(&published),
+        started: Instant::now(),
+    };
+    let engine_if = plan.iter().map(|p| p.engine_if).collect();
+    Lab {
+        pipe: Pipeline::new(engine, router, engine_if, Arc::clone(&published)),
+        published,
+        view,
+        _dir: Dir(dir),
+    }
+}
+
+impl Lab {
+    fn send(&mut self, port: usize, now: u64, frame: &[u8]) -> (Fate, Vec<u8>, Sent) {
+        let mut f = frame.to_vec();
+        let fate = self.pipe.frame(port, now, &mut f);
+        let mut out = Vec::new();
+        self.pipe.drain_out(|p, b| out.push((p, b.to_vec())));
+        (fate, f, out)
+    }
+
+    fn show(&self, what: ShowWhat) -> (String, serde_json::Value) {
+        let r = self.view.handle(Request::Show {
+            what,
+            verbose: 0,
+            anchor: None,
+            rule: None,
+            interface: None,
+        });
+        match r {
+            Response::Ok { text, json } => (text.unwrap_or_default(), json.unwrap_or_default()),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn v4(s: &str) -> [u8; 4] {
+    s.parse::<Ipv4Addr>().unwrap().octets()
+}
+
+fn key(s: &str) -> u128 {
+    u128::from(u32::from_be_bytes(v4(s))) << 96
+}
+
+fn csum(data: &[u8]) -> u16 {
+    let mut acc = 0u32;
+    for c in data.chunks(2) {
+        acc += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    !(acc as u16)
+}
+
+fn ipv4(src: &str, dst: &str, proto: u8, payload: &[u8]) -> Vec<u8> {
+    let mut h = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
+    h[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+    h.extend_from_slice(&v4(src));
+    h.extend_from_slice(&v4(dst));
+    let c = csum(&h);
+    h[10..12].copy_from_slice(&c.to_be_bytes());
+    h.extend_from_slice(payload);
+    h
+}
+
+fn echo(src: &str, dst: &str) -> Vec<u8> {
+    let mut icmp = vec![8, 0, 0, 0, 0x12, 0x34, 0, 1, b'p', b'f', b'd', b'!'];
+    let c = csum(&icmp);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    ipv4(src, dst, 1, &icmp)
+}
+
+fn syn(src: &str, dst: &str, dport: u16) -> Vec<u8> {
+    tcp_segment(&TcpSegment {
+        af: Af::Inet,
+        src: key(src),
+        dst: key(dst),
+        sport: 40000,
+        dport,
+        seq: 1000,
+        ack: 0,
+        flags: tcp_flags::SYN,
+        win: 65535,
+        mss: Some(1460),
+        ttl: 64,
+    })
+}
+
+fn arp(op: u16, sha: [u8; 6], spa: &str, tha: [u8; 6], tpa: &str) -> Vec<u8> {
+    let mut a = vec![0, 1, 8, 0, 6, 4];
+    a.extend_from_slice(&op.to_be_bytes());
+    a.extend_from_slice(&sha);
+    a.extend_from_slice(&v4(spa));
+    a.extend_from_slice(&tha);
+    a.extend_from_slice(&v4(tpa));
+    let dst = if op == 1 { [0xff; 6] } else { tha };
+    let mut f = dst.to_vec();
+    f.extend_from_slice(&sha);
+    f.extend_from_slice(&[0x08, 0x06]);
+    f.extend_from_slice(&a);
+    f
+}
+
+fn eth(ip: &[u8], src: [u8; 6], dst: [u8; 6]) -> Vec<u8> {
+    ethernet_wrap(ip, src, dst, None)
+}
+
+/// Fields of an Ethernet + IPv4 frame.
+fn dst_mac(f: &[u8]) -> [u8; 6] {
+    f[..6].try_into().unwrap()
+}
+fn ethertype(f: &[u8]) -> u16 {
+    u16::from_be_bytes([f[12], f[13]])
+}
+fn ip_proto(f: &[u8]) -> u8 {
+    f[14 + 9]
+}
+fn ttl(f: &[u8]) -> u8 {
+    f[14 + 8]
+}
+
+#[test]
+fn arp_for_our_address_is_answered_and_pf_never_sees_it() {
+    let mut l = lab("arp");
+    let (fate, _, out) = l.send(0, SEC, &arp(1, CLIENT, "192.0.2.10", [0; 6], "192.0.2.1"));
+    assert_eq!(fate, Fate::Drop);
+    let reply: Vec<_> = out
+        .iter()
+        .filter(|(p, f)| *p == 0 && dst_mac(f) == CLIENT)
+        .collect();
+    assert_eq!(reply.len(), 1, "{out:?}");
+    assert_eq!(ethertype(&reply[0].1), 0x0806);
+    assert_eq!(&reply[0].1[6..12], &FW0);
+    // An address that is not ours gets no answer.
+    let (_, _, out) = l.send(0, SEC, &arp(1, CLIENT, "192.0.2.10", [0; 6], "192.0.2.99"));
+    assert!(out.is_empty(), "{out:?}");
+    let (_, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["passed"]["in"], 0);
+    assert_eq!(info["blocked"]["in"], 0);
+}
+
+#[test]
+fn echo_to_the_firewall_passes_pf_both_ways_and_is_answered() {
+    let mut l = lab("echo");
+    let (fate, _, out) = l.send(0, SEC, &eth(&echo("192.0.2.10", "192.0.2.1"), CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop, "consumed by the router");
+    // The reply needs the client's MAC: an ARP request first, the reply
+    // held until the client answers.
+    assert!(out.iter().all(|(p, _)| *p == 0), "{out:?}");
+    let (_, _, out2) = l.send(0, SEC, &arp(2, CLIENT, "192.0.2.10", FW0, "192.0.2.1"));
+    let all: Vec<_> = out.iter().chain(out2.iter()).collect();
+    let replies: Vec<_> = all
+        .iter()
+        .filter(|(_, f)| ethertype(f) == 0x0800 && ip_proto(f) == 1 && f[34] == 0)
+        .collect();
+    assert_eq!(replies.len(), 1, "{all:?}");
+    assert_eq!(dst_mac(&replies[0].1), CLIENT);
+    assert_eq!(
+        l.published.passed[0].load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(
+        l.published.passed[1].load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the echo reply ran through pf outbound"
+    );
+}
+
+#[test]
+fn a_forwarded_packet_waits_for_the_next_hop_then_leaves_rewritten() {
+    let mut l = lab("fwd");
+    let pkt = syn("192.0.2.10", "198.51.100.10", 8080);
+    let (fate, _, out) = l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop, "held for ARP");
+    let req: Vec<_> = out
+        .iter()
+        .filter(|(p, f)| *p == 1 && ethertype(f) == 0x0806)
+        .collect();
+    assert_eq!(req.len(), 1, "an ARP request out of veth1: {out:?}");
+    let (_, _, out) = l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let fwd: Vec<_> = out
+        .iter()
+        .filter(|(p, f)| *p == 1 && ethertype(f) == 0x0800)
+        .collect();
+    assert_eq!(fwd.len(), 1, "{out:?}");
+    let f = &fwd[0].1;
+    assert_eq!(dst_mac(f), SERVER);
+    assert_eq!(&f[6..12], &FW1);
+    assert_eq!(ttl(f), 63);
+    assert_eq!(csum(&f[14..34]), 0, "IPv4 header checksum still right");
+    // A repeat, with the next hop known now, leaves rewritten in place.
+    let (fate, out_frame, _) = l.send(0, 2 * SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(dst_mac(&out_frame), SERVER);
+    let (states, _) = l.show(ShowWhat::States);
+    assert!(
+        // pfctl prints an inbound state's peers the other way round.
+        states.contains("all tcp 198.51.100.10:8080 <- 192.0.2.10:40000       CLOSED:SYN_SENT"),
+        "{states}"
+    );
+    assert!(
+        states.contains("all tcp 192.0.2.10:40000 -> 198.51.100.10:8080       SYN_SENT:CLOSED"),
+        "{states}"
+    );
+}
+
+#[test]
+fn block_return_answers_with_a_reset_out_of_the_arrival_port() {
+    let mut l = lab("rst");
+    let (fate, _, out) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 23), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Drop);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let (port, f) = &out[0];
+    assert_eq!(*port, 0);
+    assert_eq!(dst_mac(f), CLIENT);
+    assert_eq!(ip_proto(f), 6);
+    assert_ne!(f[14 + 20 + 13] & tcp_flags::RST, 0, "a RST");
+    l.pipe.housekeep(10 * SEC);
+    let (text, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["blocked"]["in"], 1, "{text}");
+    assert_eq!(info["replies"], 1, "{text}");
+    assert_eq!(info["reasons"]["match"], 1, "{text}");
+}
+
+#[test]
+fn unsolicited_traffic_from_outside_is_blocked_and_counted() {
+    let mut l = lab("wan");
+    let pkt = syn("198.51.100.10", "192.0.2.10", 22);
+    let (fate, _, out) = l.send(1, SEC, &eth(&pkt, SERVER, FW1));
+    assert_eq!(fate, Fate::Drop);
+    assert!(out.is_empty(), "{out:?}");
+    let (_, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["blocked"]["in"], 1);
+    assert_eq!(info["states"], 0);
+}
+
+#[test]
+fn gratuitous_arp_goes_out_of_every_port() {
+    let mut l = lab("ann");
+    l.pipe.announce();
+    let mut out = Vec::new();
+    l.pipe.drain_out(|p, b| out.push((p, b.to_vec())));
+    for (port, mac, addr) in [(0, FW0, "192.0.2.1"), (1, FW1, "198.51.100.1")] {
+        let garp = arp(1, mac, addr, [0; 6], addr);
+        assert!(out.contains(&(port, garp)), "port {port}: {out:?}");
+    }
+}
+
+#[test]
+fn other_requests_are_not_supported_yet() {
+    let l = lab("ns");
+    match l.view.handle(Request::ZeroCounters) {
+        Response::Error { kind, .. } => assert_eq!(kind, ErrorKind::NotSupported),
+        other => panic!("{other:?}"),
+    }
+}
