@@ -6,7 +6,7 @@ use dataplane::pdesc::tcp_flags;
 use dataplane::wire::build::{ethernet_wrap, tcp_segment, TcpSegment};
 use dataplane::worker::Fate;
 use mgmt::control::{ErrorKind, Request, Response, ShowWhat};
-use mgmt::daemon::{Pipeline, Published, View};
+use mgmt::daemon::{Forwarding, Pipeline, Published, View};
 use ruleset::addr::Af;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -45,6 +45,10 @@ impl Drop for Dir {
 }
 
 fn lab(tag: &str) -> Lab {
+    lab_with(tag, "net.inet.ip.forwarding=1\n")
+}
+
+fn lab_with(tag: &str, sysctl: &str) -> Lab {
     let dir = std::env::temp_dir().join(format!("pfd-pipe-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -53,6 +57,7 @@ fn lab(tag: &str) -> Lab {
     w("hostname.veth1", "inet 198.51.100.1 255.255.255.0\n");
     w("mygate", "198.51.100.254\n");
     w("pf.conf", PF_CONF);
+    w("sysctl.conf", sysctl);
     let env = ruleset::hostenv::from_env().unwrap();
     let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
     let plan = mgmt::daemon::ports(&checked.config).unwrap();
@@ -66,8 +71,18 @@ fn lab(tag: &str) -> Lab {
         started: Instant::now(),
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
+    let forwarding = Forwarding {
+        inet: checked.config.sysctl.ip_forwarding,
+        inet6: checked.config.sysctl.ip6_forwarding,
+    };
     Lab {
-        pipe: Pipeline::new(engine, router, engine_if, Arc::clone(&published)),
+        pipe: Pipeline::new(
+            engine,
+            router,
+            engine_if,
+            Arc::clone(&published),
+            forwarding,
+        ),
         published,
         view,
         _dir: Dir(dir),
@@ -270,6 +285,43 @@ fn a_forwarded_packet_waits_for_the_next_hop_then_leaves_rewritten() {
     assert!(
         states.contains("all tcp 192.0.2.10:40000 -> 198.51.100.10:8080       SYN_SENT:CLOSED"),
         "{states}"
+    );
+}
+
+#[test]
+fn without_ip_forwarding_nothing_is_routed() {
+    let mut l = lab_with("nofwd", "net.inet.ip.forwarding=0\n");
+    let pkt = syn("192.0.2.10", "198.51.100.10", 8080);
+    let (fate, _, out) = l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop);
+    assert!(out.is_empty(), "{out:?}");
+    let (text, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["passed"]["in"], 1, "pf saw it inbound: {text}");
+    assert_eq!(info["cantforward"], 1, "{text}");
+    // The firewall's own addresses still answer.
+    let (_, _, out) = l.send(0, SEC, &arp(1, CLIENT, "192.0.2.10", [0; 6], "192.0.2.1"));
+    assert_eq!(out.len(), 1, "{out:?}");
+}
+
+#[test]
+fn carp_and_pfsync_are_refused_not_run_without() {
+    let dir = std::env::temp_dir().join(format!("pfd-pipe-carp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let _d = Dir(dir.clone());
+    std::fs::write(dir.join("hostname.veth0"), "inet 192.0.2.2 255.255.255.0\n").unwrap();
+    std::fs::write(
+        dir.join("hostname.carp0"),
+        "inet 192.0.2.1 255.255.255.0 192.0.2.255 vhid 1 carpdev veth0 pass x\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("pf.conf"), "pass\n").unwrap();
+    let env = ruleset::hostenv::from_env().unwrap();
+    let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
+    let err = mgmt::daemon::ports(&checked.config).unwrap_err();
+    assert!(
+        err.contains("hostname.carp0: carp0 is not running in pfd run yet"),
+        "{err}"
     );
 }
 

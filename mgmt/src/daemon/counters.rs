@@ -14,6 +14,9 @@ pub struct Published {
     /// pf verdicts by direction: [in, out].
     pub passed: [AtomicU64; 2],
     pub blocked: [AtomicU64; 2],
+    /// Packets for other hosts dropped because forwarding is off for
+    /// their family (the kernel's `ips_cantforward`).
+    pub cantforward: AtomicU64,
     /// Frames sent back to a packet's sender (`block return`).
     pub replies: AtomicU64,
     /// Frames the engine wanted to send that this daemon does not route

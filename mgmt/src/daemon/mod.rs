@@ -13,7 +13,7 @@ mod show;
 mod topology;
 
 pub use counters::Published;
-pub use pipeline::{Pipeline, TICK_NS};
+pub use pipeline::{Forwarding, Pipeline, TICK_NS};
 pub use show::{state_line, View};
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 
@@ -72,7 +72,11 @@ pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<Worke
     })
     .map_err(|e| e.to_string())?;
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
-    let mut pipe = Pipeline::new(engine, router, engine_if, published);
+    let forwarding = Forwarding {
+        inet: cfg.sysctl.ip_forwarding,
+        inet6: cfg.sysctl.ip6_forwarding,
+    };
+    let mut pipe = Pipeline::new(engine, router, engine_if, published, forwarding);
     // Gratuitous ARP: they leave with the first burst the worker sends.
     pipe.announce();
     // The worker calls back only per frame: a port of its own that a

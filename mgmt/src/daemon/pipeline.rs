@@ -11,12 +11,32 @@ use dataplane::pdesc::Dir;
 use dataplane::router::{InPlace, Router, Tx, TxKind};
 use dataplane::wire::frame::{parse_frame, Link, Parsed};
 use dataplane::worker::Fate;
+use ruleset::addr::Af;
 use std::sync::Arc;
 
 /// How often the engine's expiry, the router's timers and the published
 /// counters are run: at most this often on frame arrival, and on the
 /// daemon's tick while no frames come.
 pub const TICK_NS: u64 = 100_000_000;
+
+/// Whether packets not for the firewall itself are routed on, per
+/// family (sysctl.conf's `net.inet.ip.forwarding` and
+/// `net.inet6.ip6.forwarding`; OpenBSD's default is off). When off, pf
+/// still sees them inbound, then they are dropped, as ip_input does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Forwarding {
+    pub inet: bool,
+    pub inet6: bool,
+}
+
+impl Forwarding {
+    fn allows(self, af: Af) -> bool {
+        match af {
+            Af::Inet => self.inet,
+            Af::Inet6 => self.inet6,
+        }
+    }
+}
 
 /// The per-frame work of one worker thread.
 pub struct Pipeline {
@@ -26,6 +46,7 @@ pub struct Pipeline {
     /// Port index to the engine's interface index.
     engine_if: Vec<usize>,
     published: Arc<Published>,
+    forwarding: Forwarding,
     tx: Vec<Tx>,
     /// Frames to send besides the one the worker forwards: (port, frame).
     out: Vec<(usize, Vec<u8>)>,
@@ -38,6 +59,7 @@ impl Pipeline {
         router: Router,
         engine_if: Vec<usize>,
         published: Arc<Published>,
+        forwarding: Forwarding,
     ) -> Pipeline {
         let worker = engine.worker();
         Pipeline {
@@ -46,6 +68,7 @@ impl Pipeline {
             router,
             engine_if,
             published,
+            forwarding,
             tx: Vec::new(),
             out: Vec::new(),
             next_tick: 0,
@@ -122,6 +145,10 @@ impl Pipeline {
         };
         if self.router.is_local(rif, pd.dst_ip()) {
             let _ = self.router.handle_local_into(frame, rif, now, &mut self.tx);
+            return Fate::Drop;
+        }
+        if !self.forwarding.allows(pd.af) {
+            Published::bump(&self.published.cantforward);
             return Fate::Drop;
         }
         let Ok(routed) = self

@@ -77,6 +77,12 @@ impl View {
             let _ = writeln!(t, "  {:<26}{:>14}", r.name(), reasons.get(r));
         }
         let _ = writeln!(t, "Router");
+        let _ = writeln!(
+            t,
+            "  {:<26}{:>14}",
+            "not forwarded (sysctl)",
+            g(&p.cantforward)
+        );
         let mut rj = serde_json::Map::new();
         for e in Event::ALL {
             if router.count(e) > 0 {
@@ -101,6 +107,7 @@ impl View {
                 "blocked": {"in": g(&p.blocked[0]), "out": g(&p.blocked[1])},
                 "replies": g(&p.replies),
                 "unsent": g(&p.unsent),
+                "cantforward": g(&p.cantforward),
                 "states": states,
                 "reasons": reasons_json,
                 "router": rj,

@@ -29,7 +29,24 @@ pub struct PortPlan {
 }
 
 /// The physical interfaces of `cfg`, in order: port `i` is `plan[i]`.
+/// CARP and pfsync are not running in this daemon yet: a configuration
+/// that asks for them is refused rather than run without them.
 pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
+    let pseudo: Vec<String> = cfg
+        .interfaces
+        .iter()
+        .filter(|i| !is_physical(&i.name))
+        .map(|i| {
+            format!(
+                "{}: {} is not running in pfd run yet",
+                i.file.display(),
+                i.name
+            )
+        })
+        .collect();
+    if !pseudo.is_empty() {
+        return Err(pseudo.join("\n"));
+    }
     cfg.interfaces
         .iter()
         .enumerate()
