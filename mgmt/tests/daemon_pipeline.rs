@@ -49,6 +49,10 @@ fn lab(tag: &str) -> Lab {
 }
 
 fn lab_with(tag: &str, sysctl: &str) -> Lab {
+    lab_full(tag, PF_CONF, sysctl)
+}
+
+fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
     let dir = std::env::temp_dir().join(format!("pfd-pipe-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -56,7 +60,7 @@ fn lab_with(tag: &str, sysctl: &str) -> Lab {
     w("hostname.veth0", "inet 192.0.2.1 255.255.255.0\n");
     w("hostname.veth1", "inet 198.51.100.1 255.255.255.0\n");
     w("mygate", "198.51.100.254\n");
-    w("pf.conf", PF_CONF);
+    w("pf.conf", pf_conf);
     w("sysctl.conf", sysctl);
     let env = ruleset::hostenv::from_env().unwrap();
     let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
@@ -323,6 +327,97 @@ fn carp_and_pfsync_are_refused_not_run_without() {
         err.contains("hostname.carp0: carp0 is not running in pfd run yet"),
         "{err}"
     );
+}
+
+/// The TCP header of an Ethernet + IPv4 (no options) frame.
+fn tcp(f: &[u8]) -> &[u8] {
+    &f[34..]
+}
+fn seq(f: &[u8]) -> u32 {
+    u32::from_be_bytes(tcp(f)[4..8].try_into().unwrap())
+}
+fn flags(f: &[u8]) -> u8 {
+    tcp(f)[13]
+}
+
+#[test]
+fn a_reply_to_a_packet_blocked_outbound_is_routed_back_to_its_source() {
+    let pf =
+        "block all\npass out\npass in on veth0\nblock return out on veth1 proto tcp to port 25\n";
+    let mut l = lab_full("retout", pf, "net.inet.ip.forwarding=1\n");
+    let pkt = syn("192.0.2.10", "198.51.100.10", 25);
+    let (fate, _, out) = l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop);
+    // The RST goes to 192.0.2.10 by the route to it: out of veth0,
+    // once the client answers ARP.
+    assert!(out.iter().all(|(p, _)| *p == 0), "{out:?}");
+    let (_, _, out2) = l.send(0, SEC, &arp(2, CLIENT, "192.0.2.10", FW0, "192.0.2.1"));
+    let all: Vec<_> = out.iter().chain(out2.iter()).collect();
+    let rst: Vec<_> = all
+        .iter()
+        .filter(|(_, f)| ethertype(f) == 0x0800 && ip_proto(f) == 6)
+        .collect();
+    assert_eq!(rst.len(), 1, "{all:?}");
+    let (port, f) = rst[0];
+    assert_eq!(*port, 0);
+    assert_eq!(dst_mac(f), CLIENT);
+    assert_eq!(&f[6..12], &FW0);
+    assert_ne!(flags(f) & tcp_flags::RST, 0);
+    let (text, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["blocked"]["out"], 1, "{text}");
+    assert_eq!(info["replies"], 1, "{text}");
+    assert_eq!(info["unsent"], 0, "{text}");
+}
+
+#[test]
+fn synproxy_completes_the_handshake_then_opens_to_the_server() {
+    let pf = "block all\npass out\npass in on veth0 proto tcp to port 8080 synproxy state\n";
+    let mut l = lab_full("synproxy", pf, "net.inet.ip.forwarding=1\n");
+    // The client's SYN is answered by pf itself, out of veth0.
+    let (fate, _, out) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 8080), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Drop);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let (port, synack) = &out[0];
+    assert_eq!(*port, 0);
+    assert_eq!(flags(synack), tcp_flags::SYN | tcp_flags::ACK);
+    // The client's ACK: pf opens to the server, through pf outbound on
+    // veth1, after ARP for the server.
+    let ack = tcp_segment(&TcpSegment {
+        af: Af::Inet,
+        src: key("192.0.2.10"),
+        dst: key("198.51.100.10"),
+        sport: 40000,
+        dport: 8080,
+        seq: 1001,
+        ack: seq(synack).wrapping_add(1),
+        flags: tcp_flags::ACK,
+        win: 65535,
+        mss: None,
+        ttl: 64,
+    });
+    let (fate, _, out) = l.send(0, SEC, &eth(&ack, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop);
+    assert!(
+        out.iter().any(|(p, f)| *p == 1 && ethertype(f) == 0x0806),
+        "ARP for the server: {out:?}"
+    );
+    let (_, _, out) = l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let syns: Vec<_> = out
+        .iter()
+        .filter(|(p, f)| *p == 1 && ethertype(f) == 0x0800 && flags(f) == tcp_flags::SYN)
+        .collect();
+    assert_eq!(syns.len(), 1, "{out:?}");
+    assert_eq!(dst_mac(&syns[0].1), SERVER);
+    let (text, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["unsent"], 0, "{text}");
 }
 
 #[test]

@@ -19,8 +19,8 @@ pub struct Published {
     pub cantforward: AtomicU64,
     /// Frames sent back to a packet's sender (`block return`).
     pub replies: AtomicU64,
-    /// Frames the engine wanted to send that this daemon does not route
-    /// yet (synproxy's frames onward, replies to outbound packets).
+    /// Frames pf made that could not be sent: no route to their
+    /// destination, or made by pf's run on another of its own frames.
     pub unsent: AtomicU64,
     reasons: Mutex<ReasonCounters>,
     router: Mutex<Counters>,

@@ -8,6 +8,7 @@
 //! `-ss` from its own thread.
 
 mod counters;
+mod output;
 mod pipeline;
 mod show;
 mod topology;

@@ -5,8 +5,9 @@
 //! Ethernet rewrite or a wait for the next hop's address.
 
 use super::counters::Published;
+use super::output;
 use super::topology::{port_of, router_index};
-use dataplane::engine::{Action, Engine, Packet, Toward, Verdict, Worker};
+use dataplane::engine::{Action, Emitted, Engine, Packet, Toward, Verdict, Worker};
 use dataplane::pdesc::Dir;
 use dataplane::router::{InPlace, Router, Tx, TxKind};
 use dataplane::wire::frame::{parse_frame, Link, Parsed};
@@ -50,6 +51,8 @@ pub struct Pipeline {
     tx: Vec<Tx>,
     /// Frames to send besides the one the worker forwards: (port, frame).
     out: Vec<(usize, Vec<u8>)>,
+    /// pf's own frames that need routing (see `output`).
+    own: Vec<Emitted>,
     next_tick: u64,
 }
 
@@ -71,6 +74,7 @@ impl Pipeline {
             forwarding,
             tx: Vec::new(),
             out: Vec::new(),
+            own: Vec::new(),
             next_tick: 0,
         }
     }
@@ -95,6 +99,9 @@ impl Pipeline {
     pub fn frame(&mut self, port: usize, now: u64, frame: &mut Vec<u8>) -> Fate {
         self.housekeep(now);
         let fate = self.decide(port, now, frame);
+        self.flush_tx(now);
+        self.send_own(now);
+        // The solicitations for what send_own holds.
         self.flush_tx(now);
         fate
     }
@@ -198,17 +205,51 @@ impl Pipeline {
             Action::Held => {}
         }
         for e in v.emit {
-            // A reply to an inbound packet goes back where it came from;
-            // anything else would need routing and pf outbound of its
-            // own, not done yet.
+            // A reply to an inbound packet goes back where it came from,
+            // its Ethernet header already the packet's turned round;
+            // the rest is routed (`send_own`).
             if dir == Dir::In && e.toward == Toward::Sender {
                 Published::bump(&self.published.replies);
                 self.out.push((port, e.frame));
             } else {
-                Published::bump(&self.published.unsent);
+                self.own.push(e);
             }
         }
         v.action
+    }
+
+    /// Route pf's own frames: replies to outbound packets, synproxy's
+    /// segments. Those pf marks generated leave as built; the others run
+    /// through pf outbound on their egress interface first, as pf sends
+    /// them through ip_output. What those runs emit in turn is not sent.
+    fn send_own(&mut self, now: u64) {
+        let own = std::mem::take(&mut self.own);
+        for e in own {
+            let Some(mut r) = output::route(&self.router, &e.frame) else {
+                Published::bump(&self.published.unsent);
+                continue;
+            };
+            let Some(oport) = port_of(r.hop.ifindex) else {
+                continue;
+            };
+            if !e.generated {
+                let Some(&eif) = self.engine_if.get(oport) else {
+                    continue;
+                };
+                if self.pf(oport, eif, Dir::Out, now, &mut r.frame) != Action::Pass {
+                    continue;
+                }
+            }
+            if e.toward == Toward::Sender {
+                Published::bump(&self.published.replies);
+            }
+            if let Some(f) = output::address(&mut self.router, r, now, &mut self.tx) {
+                self.out.push((oport, f));
+            }
+        }
+        for _ in self.own.drain(..) {
+            Published::bump(&self.published.unsent);
+        }
     }
 
     /// Send what the router produced; pf outbound sees the packets it
