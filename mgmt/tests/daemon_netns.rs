@@ -29,7 +29,7 @@ block return in on veth0 proto tcp to port 23
 struct Etc(PathBuf);
 
 impl Etc {
-    fn new(tag: &str) -> Etc {
+    fn new(tag: &str, pf_conf: &str) -> Etc {
         let dir = std::env::temp_dir().join(format!("pfd-run-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -37,7 +37,7 @@ impl Etc {
         w("hostname.veth0", "inet 192.0.2.1 255.255.255.0\nup\n");
         w("hostname.veth1", "inet 198.51.100.1 255.255.255.0\nup\n");
         w("sysctl.conf", "net.inet.ip.forwarding=1\n");
-        w("pf.conf", PF_CONF);
+        w("pf.conf", pf_conf);
         Etc(dir)
     }
 }
@@ -155,14 +155,18 @@ fn ping(ns: &Ns, to: &str) -> bool {
         .unwrap_or(false)
 }
 
-#[test]
-fn pfd_run_routes_and_filters_between_two_namespaces() {
-    if !netns::can_run("pfd_run_routes_and_filters_between_two_namespaces") {
-        return;
-    }
-    let client = Ns::new("rc");
-    let fw = Ns::new("rf");
-    let server = Ns::new("rs");
+/// client (192.0.2.10) — fw (pfd: 192.0.2.1 | 198.51.100.1) — server
+/// (198.51.100.10, routing back through pfd only if `server_gw`).
+struct Lab {
+    client: Ns,
+    fw: Ns,
+    server: Ns,
+}
+
+fn lab(tag: &str, server_gw: bool) -> Lab {
+    let client = Ns::new(&format!("{tag}c"));
+    let fw = Ns::new(&format!("{tag}f"));
+    let server = Ns::new(&format!("{tag}s"));
     fw.veth("veth0", "cl0");
     fw.give("cl0", &client);
     fw.veth("veth1", "sv0");
@@ -170,9 +174,119 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     client.ip(&["addr", "add", "192.0.2.10/24", "dev", "cl0"]);
     client.ip(&["route", "add", "default", "via", "192.0.2.1"]);
     server.ip(&["addr", "add", "198.51.100.10/24", "dev", "sv0"]);
-    server.ip(&["route", "add", "default", "via", "198.51.100.1"]);
+    if server_gw {
+        server.ip(&["route", "add", "default", "via", "198.51.100.1"]);
+    }
+    Lab { client, fw, server }
+}
 
-    let etc = Etc::new("e2e");
+/// A TCP echo of one 5-byte message on `addr` in `ns`; returns the
+/// peer's address.
+fn tcp_echo(ns: &Ns, addr: &'static str) -> std::thread::JoinHandle<SocketAddr> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let h = spawn_in(ns, move || {
+        let l = TcpListener::bind(addr).unwrap();
+        ready_tx.send(()).unwrap();
+        let (mut s, peer) = l.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).unwrap();
+        s.write_all(&buf).unwrap();
+        peer
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("listener up");
+    h
+}
+
+/// Connect from `ns` to `to`, send "hello", read the echo.
+fn tcp_hello(ns: &Ns, to: &'static str) -> [u8; 5] {
+    spawn_in(ns, move || {
+        let to: SocketAddr = to.parse().unwrap();
+        let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"hello").unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).unwrap();
+        buf
+    })
+    .join()
+    .expect("tcp client")
+}
+
+#[test]
+fn pfd_run_translates_and_proxies_between_two_namespaces() {
+    if !netns::can_run("pfd_run_translates_and_proxies_between_two_namespaces") {
+        return;
+    }
+    // The server has no route back to the client's network: only the
+    // translated source can be answered.
+    let l = lab("n", false);
+    let pf = "\
+block all
+pass out
+match out on veth1 inet from 192.0.2.0/24 nat-to 198.51.100.1
+pass in on veth0 proto { tcp, icmp }
+pass in on veth0 proto tcp to port 8081 synproxy state
+";
+    let etc = Etc::new("nat", pf);
+    let sock = etc.0.join("pfd.sock");
+    let log = std::env::temp_dir().join(format!("pfd-run-nat-{}.log", std::process::id()));
+    let mut pfd = Pfd::start(&l.fw, &etc.0, &sock, log);
+
+    assert!(
+        ping(&l.client, "198.51.100.10"),
+        "ping through NAT: {}",
+        pfd.stderr()
+    );
+    let server = tcp_echo(&l.server, "198.51.100.10:8080");
+    assert_eq!(
+        &tcp_hello(&l.client, "198.51.100.10:8080"),
+        b"hello",
+        "{}",
+        pfd.stderr()
+    );
+    let peer = server.join().expect("tcp server");
+    assert_eq!(
+        peer.ip().to_string(),
+        "198.51.100.1",
+        "the server sees the NAT address"
+    );
+
+    // synproxy: pf completes the client's handshake itself, then opens
+    // the connection to the server (translated on its way out).
+    let server = tcp_echo(&l.server, "198.51.100.10:8081");
+    assert_eq!(
+        &tcp_hello(&l.client, "198.51.100.10:8081"),
+        b"hello",
+        "{}",
+        pfd.stderr()
+    );
+    let peer = server.join().expect("synproxy server");
+    assert_eq!(peer.ip().to_string(), "198.51.100.1");
+
+    let (states, _) = show(&sock, ShowWhat::States);
+    assert!(
+        states
+            .lines()
+            .any(|l| l.starts_with("all tcp 198.51.100.1:")
+                && l.contains(" (192.0.2.10:")
+                && l.contains(") -> 198.51.100.10:8080 ")),
+        "a translated state: {states}"
+    );
+    let st = pfd.terminate();
+    assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
+}
+
+#[test]
+fn pfd_run_routes_and_filters_between_two_namespaces() {
+    if !netns::can_run("pfd_run_routes_and_filters_between_two_namespaces") {
+        return;
+    }
+    let Lab { client, fw, server } = lab("r", true);
+
+    let etc = Etc::new("e2e", PF_CONF);
     let sock = etc.0.join("pfd.sock");
     let log = std::env::temp_dir().join(format!("pfd-run-e2e-{}.log", std::process::id()));
     let mut pfd = Pfd::start(&fw, &etc.0, &sock, log);
