@@ -409,6 +409,9 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     drop(c);
 
     let st = pfd.terminate();
-    assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
+    let log = pfd.stderr();
+    assert!(st.success(), "pfd exit {st}: {log}");
     assert!(!sock.exists(), "control socket left behind");
+    assert!(log.contains("pfd: running on veth0 veth1; control socket"), "{log}");
+    assert!(log.contains("pfd: stopped: "), "{log}");
 }

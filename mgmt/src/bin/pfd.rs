@@ -165,7 +165,19 @@ fn main() -> ExitCode {
                 etc: etc.into(),
                 control: mgmt::control::control_path(control.as_deref()),
             };
-            match mgmt::daemon::run(&args, env.as_ref(), &stop) {
+            let daemon = match mgmt::daemon::boot(&args, env.as_ref()) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprint!("{}", if e.ends_with('\n') { e } else { e + "\n" });
+                    return ExitCode::from(1);
+                }
+            };
+            eprintln!(
+                "pfd: running on {}; control socket {}",
+                daemon.interfaces().join(" "),
+                daemon.control_path().display()
+            );
+            match daemon.serve(&stop) {
                 Ok(st) => {
                     eprintln!(
                         "pfd: stopped: {} frames in, {} out, {} dropped",
