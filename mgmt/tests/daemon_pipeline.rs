@@ -492,6 +492,7 @@ fn unsolicited_traffic_from_outside_is_blocked_and_counted() {
 fn gratuitous_arp_goes_out_of_every_port() {
     let mut l = lab("ann");
     l.pipe.announce();
+    l.pipe.housekeep(SEC);
     let mut out = Vec::new();
     l.pipe.drain_out(|p, b| out.push((p, b.to_vec())));
     for (port, mac, addr) in [(0, FW0, "192.0.2.1"), (1, FW1, "198.51.100.1")] {

@@ -118,12 +118,13 @@ impl Daemon {
         } = self;
         // The worker calls back only per frame: a port of its own that a
         // ticker feeds one empty frame per tick keeps the timers and the
-        // published counters going while the links are idle. (Its frames
-        // count in the worker's rx and dropped.)
+        // published counters going while the links are idle. Its frames
+        // are taken back out of the worker's rx and dropped counts.
         let tick_port = open.len();
         let (port, ticks) = LoopbackPort::new("tick", [2, 0, 0, 0, 0, 1], 1);
         open.push(Box::new(port));
         let done = AtomicBool::new(false);
+        let mut ticked = 0u64;
         let res = std::thread::scope(|s| {
             s.spawn(|| {
                 while !stop.load(Ordering::Relaxed) && !done.load(Ordering::Relaxed) {
@@ -137,6 +138,7 @@ impl Daemon {
                 &mut open,
                 |ctx| {
                     let fate = if ctx.port == tick_port {
+                        ticked += 1;
                         pipe.housekeep(ctx.now_ns);
                         Fate::Drop
                     } else {
@@ -154,6 +156,9 @@ impl Daemon {
             res
         });
         server.shutdown();
-        res.map_err(|e| format!("worker: {e}"))
+        let mut st = res.map_err(|e| format!("worker: {e}"))?;
+        st.rx = st.rx.saturating_sub(ticked);
+        st.dropped = st.dropped.saturating_sub(ticked);
+        Ok(st)
     }
 }

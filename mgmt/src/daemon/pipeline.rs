@@ -84,14 +84,14 @@ impl Pipeline {
     }
 
     /// Gratuitous ARP (and IPv6 announcements) for every port, as at
-    /// link up; they go out with the next [`Pipeline::drain_out`].
+    /// link up; they go out from the next frame or housekeeping, when
+    /// pf outbound sees the IPv6 ones at the real time.
     pub fn announce(&mut self) {
         for port in 0..self.engine_if.len() {
             let idx = router_index(port);
             let mut tx = self.router.announce_all(idx);
             self.tx.append(&mut tx);
         }
-        self.flush_tx(0);
     }
 
     /// Decide on one frame received on `port`. Frames the pipeline sends
