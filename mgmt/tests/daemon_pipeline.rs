@@ -73,6 +73,8 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         engine: Arc::clone(&engine),
         published: Arc::clone(&published),
         started: Instant::now(),
+        ports: plan.iter().map(|p| p.name.clone()).collect(),
+        live: None,
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {

@@ -21,7 +21,7 @@ pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index
 use crate::check::check_seeded;
 use crate::control::{Server, ServerConfig};
 use dataplane::port::{AfPacketCfg, AfPacketPort, LoopbackPort, Port};
-use dataplane::worker::{self, Fate, WorkerCfg, WorkerStats};
+use dataplane::worker::{self, Fate, LiveStats, WorkerCfg, WorkerStats};
 use ruleset::hostenv::HostEnv;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +41,7 @@ pub struct Daemon {
     names: Vec<String>,
     pipe: Pipeline,
     server: Server,
+    live: Arc<LiveStats>,
 }
 
 /// Boot from `args.etc`. Errors are the check's report, a port that
@@ -72,10 +73,14 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     let router = router(cfg, &plan, &macs, &mtus)?;
     let engine = Arc::new(checked.engine);
     let published = Arc::new(Published::default());
+    // The tick port (see `serve`) is the last: it has a cell, unshown.
+    let live = Arc::new(LiveStats::new(open.len() + 1));
     let view = View {
         engine: Arc::clone(&engine),
         published: Arc::clone(&published),
         started: Instant::now(),
+        ports: plan.iter().map(|p| p.name.clone()).collect(),
+        live: Some(Arc::clone(&live)),
     };
     let server = Server::start(&args.control, ServerConfig::default(), move |req| {
         view.handle(req)
@@ -94,6 +99,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         names: plan.into_iter().map(|p| p.name).collect(),
         pipe,
         server,
+        live,
     })
 }
 
@@ -114,6 +120,7 @@ impl Daemon {
             ports: mut open,
             mut pipe,
             server,
+            live,
             ..
         } = self;
         // The worker calls back only per frame: a port of its own that a
@@ -134,7 +141,7 @@ impl Daemon {
                     std::thread::sleep(Duration::from_nanos(TICK_NS));
                 }
             });
-            let res = worker::run(
+            let res = worker::run_live(
                 &mut open,
                 |ctx| {
                     let fate = if ctx.port == tick_port {
@@ -151,6 +158,7 @@ impl Daemon {
                 },
                 &WorkerCfg::default(),
                 stop,
+                &live,
             );
             done.store(true, Ordering::Relaxed);
             res
