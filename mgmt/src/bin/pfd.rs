@@ -9,6 +9,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 const AFTER_HELP: &str = "\
+RUN:
+  pfd run takes over the interfaces of the etc directory's hostname.if
+  files: the kernel should hold no address on them and not forward
+  (pfd answers ARP and ping for their addresses and routes between
+  them, as sysctl.conf's net.inet.ip.forwarding allows). One worker
+  thread for now; carpN and pfsyncN are refused. The control socket
+  answers show info (pfctl -si) and show states (pfctl -ss); SIGTERM or
+  SIGINT stops it.
+
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state
   lookup, rule evaluation, state creation, translation, pflog) over a

@@ -125,6 +125,8 @@ impl Pipeline {
         let mut tx = self.router.poll(now);
         self.tx.append(&mut tx);
         self.flush_tx(now);
+        self.send_own(now);
+        self.flush_tx(now);
         self.published
             .publish(&self.worker.reasons, &self.router.counters);
     }
@@ -183,7 +185,7 @@ impl Pipeline {
     }
 
     /// pf on `frame` in direction `dir` on the engine's interface `eif`
-    /// (port `port`); its replies to the sender go out of `port`.
+    /// (port `port`); see `count` for where the frames it emits go.
     fn pf(&mut self, port: usize, eif: usize, dir: Dir, now: u64, frame: &mut Vec<u8>) -> Action {
         let v = self.engine.process(
             &mut self.worker,
