@@ -391,6 +391,11 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     assert!(info["states"].as_u64() >= Some(1), "{text}");
     assert!(info["reasons"]["match"].as_u64() >= Some(1), "{text}");
     assert!(text.contains("passed"), "{text}");
+    for port in ["veth0", "veth1"] {
+        let st = &info["interfaces"][port];
+        assert!(st["rx_frames"].as_u64() >= Some(10), "{port}: {text}");
+        assert!(st["tx_frames"].as_u64() >= Some(10), "{port}: {text}");
+    }
 
     let (states, _) = show(&sock, ShowWhat::States);
     assert!(
@@ -409,6 +414,9 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     drop(c);
 
     let st = pfd.terminate();
-    assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
+    let log = pfd.stderr();
+    assert!(st.success(), "pfd exit {st}: {log}");
     assert!(!sock.exists(), "control socket left behind");
+    assert!(log.contains("pfd: running on veth0 veth1; control socket"), "{log}");
+    assert!(log.contains("pfd: stopped: "), "{log}");
 }

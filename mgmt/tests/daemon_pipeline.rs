@@ -73,6 +73,8 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         engine: Arc::clone(&engine),
         published: Arc::clone(&published),
         started: Instant::now(),
+        ports: plan.iter().map(|p| p.name.clone()).collect(),
+        live: None,
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {
@@ -421,6 +423,40 @@ fn synproxy_completes_the_handshake_then_opens_to_the_server() {
 }
 
 #[test]
+fn off_link_destinations_go_to_mygate() {
+    let mut l = lab("gw");
+    let pkt = syn("192.0.2.10", "203.0.113.5", 8080);
+    let (fate, _, out) = l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop, "held for ARP");
+    let req = out
+        .iter()
+        .find(|(p, f)| *p == 1 && ethertype(f) == 0x0806)
+        .expect("ARP out of veth1");
+    assert_eq!(&req.1[38..42], &v4("198.51.100.254"), "who-has the gateway");
+}
+
+#[test]
+fn an_mtu_above_the_kernels_is_refused() {
+    let dir = std::env::temp_dir().join(format!("pfd-pipe-mtu-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let _d = Dir(dir.clone());
+    std::fs::write(
+        dir.join("hostname.veth0"),
+        "inet 192.0.2.1 255.255.255.0\nmtu 9000\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("pf.conf"), "pass\n").unwrap();
+    let env = ruleset::hostenv::from_env().unwrap();
+    let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
+    let plan = mgmt::daemon::ports(&checked.config).unwrap();
+    let err = mgmt::daemon::router(&checked.config, &plan, &[FW0], &[Some(1500)]).unwrap_err();
+    assert_eq!(err, "veth0: mtu 9000 exceeds the interface's MTU of 1500");
+    let r = mgmt::daemon::router(&checked.config, &plan, &[FW0], &[Some(9000)]).unwrap();
+    assert_eq!(r.iface(1).map(|i| i.mtu), Some(9000));
+}
+
+#[test]
 fn block_return_answers_with_a_reset_out_of_the_arrival_port() {
     let mut l = lab("rst");
     let (fate, _, out) = l.send(
@@ -458,6 +494,7 @@ fn unsolicited_traffic_from_outside_is_blocked_and_counted() {
 fn gratuitous_arp_goes_out_of_every_port() {
     let mut l = lab("ann");
     l.pipe.announce();
+    l.pipe.housekeep(SEC);
     let mut out = Vec::new();
     l.pipe.drain_out(|p, b| out.push((p, b.to_vec())));
     for (port, mac, addr) in [(0, FW0, "192.0.2.1"), (1, FW1, "198.51.100.1")] {

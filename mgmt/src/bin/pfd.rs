@@ -9,6 +9,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 const AFTER_HELP: &str = "\
+RUN:
+  pfd run takes over the interfaces of the etc directory's hostname.if
+  files: the kernel should hold no address on them and not forward
+  (pfd answers ARP and ping for their addresses and routes between
+  them, as sysctl.conf's net.inet.ip.forwarding allows). One worker
+  thread for now; carpN and pfsyncN are refused. The control socket
+  answers show info (pfctl -si) and show states (pfctl -ss); SIGTERM or
+  SIGINT stops it.
+
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state
   lookup, rule evaluation, state creation, translation, pflog) over a
@@ -165,7 +174,19 @@ fn main() -> ExitCode {
                 etc: etc.into(),
                 control: mgmt::control::control_path(control.as_deref()),
             };
-            match mgmt::daemon::run(&args, env.as_ref(), &stop) {
+            let daemon = match mgmt::daemon::boot(&args, env.as_ref()) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprint!("{}", if e.ends_with('\n') { e } else { e + "\n" });
+                    return ExitCode::from(1);
+                }
+            };
+            eprintln!(
+                "pfd: running on {}; control socket {}",
+                daemon.interfaces().join(" "),
+                daemon.control_path().display()
+            );
+            match daemon.serve(&stop) {
                 Ok(st) => {
                     eprintln!(
                         "pfd: stopped: {} frames in, {} out, {} dropped",

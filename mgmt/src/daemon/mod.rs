@@ -21,7 +21,7 @@ pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index
 use crate::check::check_seeded;
 use crate::control::{Server, ServerConfig};
 use dataplane::port::{AfPacketCfg, AfPacketPort, LoopbackPort, Port};
-use dataplane::worker::{self, Fate, WorkerCfg, WorkerStats};
+use dataplane::worker::{self, Fate, LiveStats, WorkerCfg, WorkerStats};
 use ruleset::hostenv::HostEnv;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,9 +34,19 @@ pub struct RunArgs {
     pub control: PathBuf,
 }
 
-/// Run until `stop` is set. Errors are the boot's (the check's report,
-/// a port that will not open, the control socket) or the worker's.
-pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<WorkerStats, String> {
+/// A booted daemon: ports open, control socket listening, not yet
+/// forwarding.
+pub struct Daemon {
+    ports: Vec<Box<dyn Port>>,
+    names: Vec<String>,
+    pipe: Pipeline,
+    server: Server,
+    live: Arc<LiveStats>,
+}
+
+/// Boot from `args.etc`. Errors are the check's report, a port that
+/// will not open, the router's configuration or the control socket.
+pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     let exists = |name: &str| std::path::Path::new("/sys/class/net").join(name).exists();
     // Translation ports and ISN modulation must not be predictable.
     let seed = SystemTime::now()
@@ -63,10 +73,14 @@ pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<Worke
     let router = router(cfg, &plan, &macs, &mtus)?;
     let engine = Arc::new(checked.engine);
     let published = Arc::new(Published::default());
+    // The tick port (see `serve`) is the last: it has a cell, unshown.
+    let live = Arc::new(LiveStats::new(open.len() + 1));
     let view = View {
         engine: Arc::clone(&engine),
         published: Arc::clone(&published),
         started: Instant::now(),
+        ports: plan.iter().map(|p| p.name.clone()).collect(),
+        live: Some(Arc::clone(&live)),
     };
     let server = Server::start(&args.control, ServerConfig::default(), move |req| {
         view.handle(req)
@@ -80,43 +94,79 @@ pub fn run(args: &RunArgs, env: &dyn HostEnv, stop: &AtomicBool) -> Result<Worke
     let mut pipe = Pipeline::new(engine, router, engine_if, published, forwarding);
     // Gratuitous ARP: they leave with the first burst the worker sends.
     pipe.announce();
-    // The worker calls back only per frame: a port of its own that a
-    // ticker feeds one empty frame per tick keeps the timers and the
-    // published counters going while the links are idle. (Its frames
-    // count in the worker's rx and dropped.)
-    let tick_port = open.len();
-    let (port, ticks) = LoopbackPort::new("tick", [2, 0, 0, 0, 0, 1], 1);
-    open.push(Box::new(port));
-    let done = AtomicBool::new(false);
-    let res = std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) && !done.load(Ordering::Relaxed) {
-                if ticks.pending_rx() == 0 {
-                    ticks.inject(&[]);
+    Ok(Daemon {
+        ports: open,
+        names: plan.into_iter().map(|p| p.name).collect(),
+        pipe,
+        server,
+        live,
+    })
+}
+
+impl Daemon {
+    /// The interfaces it runs on, in port order.
+    pub fn interfaces(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn control_path(&self) -> &std::path::Path {
+        self.server.path()
+    }
+
+    /// Filter and route until `stop` is set; the control socket is
+    /// removed on the way out.
+    pub fn serve(self, stop: &AtomicBool) -> Result<WorkerStats, String> {
+        let Daemon {
+            ports: mut open,
+            mut pipe,
+            server,
+            live,
+            ..
+        } = self;
+        // The worker calls back only per frame: a port of its own that a
+        // ticker feeds one empty frame per tick keeps the timers and the
+        // published counters going while the links are idle. Its frames
+        // are taken back out of the worker's rx and dropped counts.
+        let tick_port = open.len();
+        let (port, ticks) = LoopbackPort::new("tick", [2, 0, 0, 0, 0, 1], 1);
+        open.push(Box::new(port));
+        let done = AtomicBool::new(false);
+        let mut ticked = 0u64;
+        let res = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) && !done.load(Ordering::Relaxed) {
+                    if ticks.pending_rx() == 0 {
+                        ticks.inject(&[]);
+                    }
+                    std::thread::sleep(Duration::from_nanos(TICK_NS));
                 }
-                std::thread::sleep(Duration::from_nanos(TICK_NS));
-            }
+            });
+            let res = worker::run_live(
+                &mut open,
+                |ctx| {
+                    let fate = if ctx.port == tick_port {
+                        ticked += 1;
+                        pipe.housekeep(ctx.now_ns);
+                        Fate::Drop
+                    } else {
+                        pipe.frame(ctx.port, ctx.now_ns, ctx.frame)
+                    };
+                    pipe.drain_out(|p, f| {
+                        ctx.emit(p, f);
+                    });
+                    fate
+                },
+                &WorkerCfg::default(),
+                stop,
+                &live,
+            );
+            done.store(true, Ordering::Relaxed);
+            res
         });
-        let res = worker::run(
-            &mut open,
-            |ctx| {
-                let fate = if ctx.port == tick_port {
-                    pipe.housekeep(ctx.now_ns);
-                    Fate::Drop
-                } else {
-                    pipe.frame(ctx.port, ctx.now_ns, ctx.frame)
-                };
-                pipe.drain_out(|p, f| {
-                    ctx.emit(p, f);
-                });
-                fate
-            },
-            &WorkerCfg::default(),
-            stop,
-        );
-        done.store(true, Ordering::Relaxed);
-        res
-    });
-    server.shutdown();
-    res.map_err(|e| format!("worker: {e}"))
+        server.shutdown();
+        let mut st = res.map_err(|e| format!("worker: {e}"))?;
+        st.rx = st.rx.saturating_sub(ticked);
+        st.dropped = st.dropped.saturating_sub(ticked);
+        Ok(st)
+    }
 }

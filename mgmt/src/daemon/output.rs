@@ -51,7 +51,11 @@ pub fn route(router: &Router, frame: &[u8]) -> Option<Own> {
 /// when it waits for the next hop to answer (the solicitation is in
 /// `tx`) or the next hop did not answer lately.
 pub fn address(router: &mut Router, own: Own, now: u64, tx: &mut Vec<Tx>) -> Option<Vec<u8>> {
-    let Own { hop, dst, mut frame } = own;
+    let Own {
+        hop,
+        dst,
+        mut frame,
+    } = own;
     let nbr = hop.neighbor(dst);
     match router.neighbors.resolve(hop.ifindex, nbr, now) {
         Resolve::Known(m) => {

@@ -84,14 +84,14 @@ impl Pipeline {
     }
 
     /// Gratuitous ARP (and IPv6 announcements) for every port, as at
-    /// link up; they go out with the next [`Pipeline::drain_out`].
+    /// link up; they go out from the next frame or housekeeping, when
+    /// pf outbound sees the IPv6 ones at the real time.
     pub fn announce(&mut self) {
         for port in 0..self.engine_if.len() {
             let idx = router_index(port);
             let mut tx = self.router.announce_all(idx);
             self.tx.append(&mut tx);
         }
-        self.flush_tx(0);
     }
 
     /// Decide on one frame received on `port`. Frames the pipeline sends
@@ -124,6 +124,8 @@ impl Pipeline {
         self.engine.expire(now);
         let mut tx = self.router.poll(now);
         self.tx.append(&mut tx);
+        self.flush_tx(now);
+        self.send_own(now);
         self.flush_tx(now);
         self.published
             .publish(&self.worker.reasons, &self.router.counters);
@@ -183,7 +185,7 @@ impl Pipeline {
     }
 
     /// pf on `frame` in direction `dir` on the engine's interface `eif`
-    /// (port `port`); its replies to the sender go out of `port`.
+    /// (port `port`); see `count` for where the frames it emits go.
     fn pf(&mut self, port: usize, eif: usize, dir: Dir, now: u64, frame: &mut Vec<u8>) -> Action {
         let v = self.engine.process(
             &mut self.worker,

@@ -8,6 +8,7 @@ use dataplane::pdesc::{key_to_ip, Dir};
 use dataplane::reason::Reason;
 use dataplane::router::{Drop, Event};
 use dataplane::state::StateInfo;
+use dataplane::worker::LiveStats;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -20,6 +21,10 @@ pub struct View {
     pub engine: Arc<Engine>,
     pub published: Arc<Published>,
     pub started: Instant,
+    /// The ports' names, in port order, and their counters as the
+    /// worker publishes them (`None` before it runs: tests).
+    pub ports: Vec<String>,
+    pub live: Option<Arc<LiveStats>>,
 }
 
 impl View {
@@ -96,6 +101,31 @@ impl View {
                 rj.insert(d.name().to_string(), json!(router.dropped(d)));
             }
         }
+        let mut ifs = serde_json::Map::new();
+        if let Some(live) = &self.live {
+            let _ = writeln!(t, "Interfaces (frames in/out, bytes in/out, lost)");
+            for (i, name) in self.ports.iter().enumerate() {
+                let Some(st) = live.port(i) else { continue };
+                let lost = st.rx_truncated + st.rx_ring_drops + st.tx_dropped;
+                let _ = writeln!(
+                    t,
+                    "  {name:<10}{:>10}{:>10}{:>14}{:>14}{:>8}",
+                    st.rx_frames, st.tx_frames, st.rx_bytes, st.tx_bytes, lost
+                );
+                ifs.insert(
+                    name.clone(),
+                    json!({
+                        "rx_frames": st.rx_frames,
+                        "rx_bytes": st.rx_bytes,
+                        "tx_frames": st.tx_frames,
+                        "tx_bytes": st.tx_bytes,
+                        "rx_truncated": st.rx_truncated,
+                        "rx_ring_drops": st.rx_ring_drops,
+                        "tx_dropped": st.tx_dropped,
+                    }),
+                );
+            }
+        }
         let reasons_json: serde_json::Map<String, Value> = Reason::ALL
             .iter()
             .map(|r| (r.name().to_string(), json!(reasons.get(*r))))
@@ -111,6 +141,7 @@ impl View {
                 "states": states,
                 "reasons": reasons_json,
                 "router": rj,
+                "interfaces": ifs,
             })),
         }
     }

@@ -90,10 +90,18 @@ pub fn router(
     for (i, p) in plan.iter().enumerate() {
         let idx = router_index(i);
         let mac = *macs.get(i).ok_or_else(|| format!("{}: no MAC", p.name))?;
-        let mtu = p
-            .mtu
-            .or_else(|| kernel_mtu.get(i).copied().flatten())
-            .unwrap_or(DEFAULT_MTU);
+        let kernel = kernel_mtu.get(i).copied().flatten();
+        // pfd does not set the kernel's MTU, and its port cannot send a
+        // frame larger than the kernel's: a larger one is refused.
+        if let (Some(m), Some(k)) = (p.mtu, kernel) {
+            if m > k {
+                return Err(format!(
+                    "{}: mtu {m} exceeds the interface's MTU of {k}",
+                    p.name
+                ));
+            }
+        }
+        let mtu = p.mtu.or(kernel).unwrap_or(DEFAULT_MTU);
         let ifc = Interface::new(&p.name, idx, mac, mtu).map_err(|e| format!("{}: {e}", p.name))?;
         ifs.add(ifc).map_err(|e| format!("{}: {e}", p.name))?;
         let conf = cfg
