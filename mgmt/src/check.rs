@@ -1,4 +1,4 @@
-//! `pfd check --etc DIR`: everything `pfd --etc DIR` will do before it
+//! `pfd check --etc DIR`: everything `pfd run --etc DIR` does before it
 //! touches an interface, done offline: read the hostname.if files,
 //! mygate and sysctl.conf, compile pf.conf against the configured
 //! interfaces and groups, and build the packet engine (which refuses

@@ -95,7 +95,7 @@ enum Cmd {
         control: Option<String>,
     },
     /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
-    /// pf.conf) as `pfd --etc DIR` will read it, without touching any
+    /// pf.conf) as `pfd run --etc DIR` reads it, without touching any
     /// interface: every error as FILE:LINE: message, exit status 1.
     Check {
         /// The directory holding hostname.<if>, mygate, sysctl.conf and
