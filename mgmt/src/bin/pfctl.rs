@@ -2,7 +2,8 @@
 //! it parses and prints a ruleset exactly as OpenBSD's pfctl does.
 
 use clap::Parser;
-use mgmt::offline::{run, Request};
+use mgmt::control::{control_path, Client, Request, Response, ShowWhat};
+use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -27,8 +28,16 @@ ENVIRONMENT:
                                        and tun; localhost; OpenBSD's
                                        services and protocols)
 
+TALKING TO A RUNNING PFD:
+  pfctl -s info and pfctl -s states (any unambiguous prefix: -si, -ss)
+  ask the running pfd over its control socket (--control PATH, or
+  $PFD_CONTROL, else /run/pfd.sock); --json prints the answer as JSON.
+  Loading rules into a running pfd (-f without -n), -e/-d, tables and
+  kills are not there yet.
+
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
+  pfctl -si                      counters of the running pfd
   pfctl -o none -nv -f - < pf.conf";
 
 /// Parse and print a pf.conf ruleset as OpenBSD's pfctl does.
@@ -54,13 +63,101 @@ struct Args {
     /// Load the ruleset into this anchor.
     #[arg(short = 'a', value_name = "ANCHOR", default_value = "")]
     anchor: String,
+    /// Show what the running pfd holds: info, states (more to come).
+    #[arg(short = 's', value_name = "WHAT")]
+    show: Option<String>,
+    /// Print the answer as JSON instead of pfctl's text.
+    #[arg(long)]
+    json: bool,
+    /// The running pfd's control socket (default $PFD_CONTROL, else
+    /// /run/pfd.sock).
+    #[arg(long, value_name = "PATH")]
+    control: Option<String>,
+}
+
+/// pfctl -s's modifiers, as OpenBSD's pfctl abbreviates them.
+fn show_what(s: &str) -> Option<ShowWhat> {
+    let all = [
+        ("rules", ShowWhat::Rules),
+        ("Anchors", ShowWhat::Anchors),
+        ("states", ShowWhat::States),
+        ("Sources", ShowWhat::Sources),
+        ("info", ShowWhat::Info),
+        ("labels", ShowWhat::Labels),
+        ("Tables", ShowWhat::Tables),
+        ("timeouts", ShowWhat::Timeouts),
+        ("memory", ShowWhat::Memory),
+        ("Interfaces", ShowWhat::Interfaces),
+        ("osfp", ShowWhat::Osfp),
+        ("queue", ShowWhat::Queue),
+        ("all", ShowWhat::All),
+    ];
+    // pfctl accepts any prefix that picks one modifier (-si, -sr, -sT).
+    let hits: Vec<ShowWhat> = all
+        .iter()
+        .filter(|(name, _)| !s.is_empty() && name.starts_with(s))
+        .map(|(_, w)| *w)
+        .collect();
+    match hits.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// `pfctl -s WHAT` against the running pfd.
+fn show(args: &Args, what: &str) -> ExitCode {
+    let Some(w) = show_what(what) else {
+        eprintln!("pfctl: Unknown show modifier '{what}'");
+        return ExitCode::from(1);
+    };
+    let path = control_path(args.control.as_deref());
+    let mut client = match Client::connect(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let req = Request::Show {
+        what: w,
+        verbose: args.verbose,
+        anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
+        rule: None,
+        interface: None,
+    };
+    match client.call(&req) {
+        Ok(Response::Ok { text, json }) => {
+            if args.json {
+                let v = json.unwrap_or(serde_json::Value::Null);
+                println!("{v}");
+            } else if let Some(t) = text {
+                print!("{t}");
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Response::Error { message, .. }) => {
+            eprintln!("pfctl: {message}");
+            ExitCode::from(1)
+        }
+        Ok(_) => {
+            eprintln!("pfctl: unexpected answer from pfd");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut err = std::io::stderr();
+    if let Some(what) = args.show.clone() {
+        return show(&args, &what);
+    }
     let Some(file) = args.file.clone() else {
-        let _ = writeln!(err, "pfctl: nothing to do: give -f FILE (see pfctl --help)");
+        let _ = writeln!(err, "pfctl: nothing to do: give -f FILE or -s WHAT (see pfctl --help)");
         return ExitCode::from(1);
     };
     if !args.noaction {
@@ -106,7 +203,7 @@ fn main() -> ExitCode {
         }
         text = Some(buf);
     }
-    let req = Request {
+    let req = OfflineRequest {
         file: &file,
         text,
         verbose: args.verbose,
