@@ -406,6 +406,19 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
         states.contains("all tcp 198.51.100.10:8080 <- 192.0.2.10:"),
         "{states}"
     );
+    // pfctl asks the same running pfd.
+    let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
+        .arg("--control")
+        .arg(&sock)
+        .arg("-ss")
+        .output()
+        .unwrap();
+    let pfctl_states = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        pfctl_states.contains("all tcp 198.51.100.10:8080 <- 192.0.2.10:"),
+        "{pfctl_states}"
+    );
 
     // Anything else is refused, not pretended.
     let mut c = Client::connect(&sock).unwrap();
