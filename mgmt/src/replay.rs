@@ -325,8 +325,8 @@ pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summar
                 "wire": key_json(&s.wire),
                 "stack": key_json(&s.stack),
                 "dir": if s.dir == Dir::In { "in" } else { "out" },
-                "rule": engine.compiled().rulesets.get(s.rule.0 as usize)
-                    .and_then(|rs| rs.rules.get(s.rule.1 as usize)).map(|r| r.nr),
+                "rule": engine.state_ref(s.rule)
+                    .and_then(|r| engine.rules().get(r)).map(|r| r.nr),
                 "packets": s.packets,
                 "bytes": s.bytes,
                 "src_state": s.src.state,
@@ -347,8 +347,8 @@ pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summar
         .map(|n| {
             json!({
                 "addr": dataplane::pdesc::key_to_ip(n.af, n.addr).to_string(),
-                "rule": c.rulesets.get(n.rule.0 as usize)
-                    .and_then(|rs| rs.rules.get(n.rule.1 as usize)).map(|r| r.nr),
+                "rule": engine.state_ref(n.rule)
+                    .and_then(|r| engine.rules().get(r)).map(|r| r.nr),
                 "states": n.states,
                 "conn": n.conn,
                 "expire": n.expire,

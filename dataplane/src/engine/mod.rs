@@ -52,6 +52,11 @@ const PFTM_FRAG: usize = 14;
 /// How many states one purge call looks at (pf walks a slice of the
 /// table per interval, not the whole).
 const PURGE_BUDGET: usize = 4096;
+/// A state's rule reference is `(ruleset | generation << GEN_SHIFT,
+/// index)`.
+const GEN_SHIFT: u32 = 20;
+const RULESET_MASK: u32 = (1 << GEN_SHIFT) - 1;
+const GEN_MASK: u32 = (1 << (32 - GEN_SHIFT)) - 1;
 /// Most purge ticks one `expire` call catches up on.
 const MAX_TICKS: u64 = 100_000;
 
@@ -102,8 +107,16 @@ impl Worker {
 pub struct Engine {
     rules: RuleEngine,
     ifaces: Vec<Iface>,
-    pub(crate) states: StateTable,
-    frags: Mutex<Reassembler>,
+    /// Shared with the engines of later rulesets (`reload`): states
+    /// outlive the ruleset that created them, as in pf.
+    pub(crate) states: Arc<StateTable>,
+    frags: Arc<Mutex<Reassembler>>,
+    /// Which load of the ruleset this is: a state's rule reference
+    /// carries it, so a state created under an earlier ruleset is never
+    /// taken for a rule of this one.
+    gen: u32,
+    cfg: EngineConfig,
+    options: ruleset::ruleset::Options,
     /// Per rule: the `nat-to` and the `rdr-to` pool's run-time state.
     pub(crate) pools: Vec<Vec<(PoolState, PoolState)>>,
     /// The compiled tables in the form translation pools walk.
@@ -151,6 +164,64 @@ impl Engine {
             states.set_src_node_limit(o.limits[LIMIT_SRC_NODES]);
         }
         let frags = Reassembler::new(limit(LIMIT_FRAGS), o.timeouts[PFTM_FRAG]);
+        Ok(Engine::assemble(
+            compiled,
+            cfg,
+            Arc::new(states),
+            Arc::new(Mutex::new(frags)),
+            0,
+        ))
+    }
+
+    /// A new ruleset over this engine's states (`pfctl -f` on a running
+    /// pfd): the returned engine shares the state table and the
+    /// reassembly queues, so established connections go on; new ones
+    /// meet the new rules. States created under this ruleset keep
+    /// passing by their state, but are no longer attributed to a rule
+    /// (their rule is gone, as pf reports it). Options that size or time
+    /// the state table (`set timeout`, `set limit states/src-nodes/frags`,
+    /// `set reassemble`) cannot change on a running table: a ruleset
+    /// that changes them is refused, as is anything the engine does not
+    /// enforce; the running engine is untouched either way.
+    pub fn reload(&self, compiled: Compiled) -> Result<Engine, EngineErrors> {
+        unsupported::check(&compiled)?;
+        let (a, b) = (&self.options, &compiled.options);
+        let table_opts = |o: &ruleset::ruleset::Options| {
+            (
+                o.timeouts,
+                o.limits[LIMIT_STATES],
+                o.limit_set[LIMIT_STATES],
+                o.limits[LIMIT_SRC_NODES],
+                o.limit_set[LIMIT_SRC_NODES],
+                o.limits[LIMIT_FRAGS],
+                o.limit_set[LIMIT_FRAGS],
+                o.reassemble,
+            )
+        };
+        if table_opts(a) != table_opts(b) {
+            return Err(EngineErrors(vec![EngineError {
+                anchor: String::new(),
+                line: 0,
+                message: "not supported: changing set timeout, set limit states/src-nodes/frags or set reassemble on a running pfd (restart it)".into(),
+            }]));
+        }
+        Ok(Engine::assemble(
+            compiled,
+            self.cfg.clone(),
+            self.states.clone(),
+            self.frags.clone(),
+            (self.gen + 1) & GEN_MASK,
+        ))
+    }
+
+    fn assemble(
+        compiled: Compiled,
+        cfg: EngineConfig,
+        states: Arc<StateTable>,
+        frags: Arc<Mutex<Reassembler>>,
+        gen: u32,
+    ) -> Engine {
+        let o = compiled.options.clone();
         let ifaces = cfg
             .interfaces
             .iter()
@@ -168,22 +239,38 @@ impl Engine {
             .map(|t| PoolTable::new(t.entries()).unwrap_or_default())
             .collect();
         let ntables = compiled.tables.len();
-        let reassemble = o.reassemble;
         let purge_interval_ns = u64::from(o.timeouts[PFTM_INTERVAL].max(1)) * 1_000_000_000;
-        Ok(Engine {
+        Engine {
             rules: RuleEngine::new(Arc::new(compiled)),
             ifaces,
             states,
-            frags: Mutex::new(frags),
+            frags,
+            gen,
+            options: o.clone(),
             pools,
             pool_tables,
             overlay: overload::Overlay::new(ntables),
             link: cfg.link,
-            reassemble,
+            reassemble: o.reassemble,
             seed: cfg.seed,
+            cfg,
             workers: AtomicU64::new(0),
             next_purge: AtomicU64::new(0),
             purge_interval_ns,
+        }
+    }
+
+    /// The rule reference a new state records: the rule and this
+    /// ruleset's generation.
+    pub(crate) fn state_key_of(&self, r: RuleRef) -> (u32, u32) {
+        (r.ruleset.0 | self.gen << GEN_SHIFT, r.index)
+    }
+
+    /// The rule a state records, if it belongs to this ruleset.
+    pub fn state_ref(&self, r: (u32, u32)) -> Option<RuleRef> {
+        (r.0 >> GEN_SHIFT == self.gen).then(|| RuleRef {
+            ruleset: ruleset::compile::RulesetId(r.0 & RULESET_MASK),
+            index: r.1,
         })
     }
 
@@ -396,12 +483,12 @@ impl Engine {
         ifp: &Iface,
         t: &Tracked,
     ) -> Verdict {
-        // pf counts a state's packets on the rule that created it.
-        let rr = RuleRef {
-            ruleset: ruleset::compile::RulesetId(t.rule.0),
-            index: t.rule.1,
-        };
-        w.eval.add_bytes(Some(rr), pkt.dir, u64::from(pd.ip_len));
+        // pf counts a state's packets on the rule that created it (none
+        // once a reload replaced that rule).
+        let rr = self.state_ref(t.rule);
+        if rr.is_some() {
+            w.eval.add_bytes(rr, pkt.dir, u64::from(pd.ip_len));
+        }
         // one lookup of the creating rule serves its number and its log
         let state_rule = self.state_rule(t.rule);
         // pf_test: IP options pass a state only if its rule allowed them
@@ -414,8 +501,8 @@ impl Engine {
         let mut v = Verdict {
             action: Action::Pass,
             reason: Reason::Match,
-            rule: state_rule.map(|r| RuleNr {
-                ruleset: ruleset::compile::RulesetId(t.rule.0),
+            rule: state_rule.zip(rr).map(|(r, at)| RuleNr {
+                ruleset: at.ruleset,
                 nr: r.nr,
             }),
             state: StateOutcome::Match,
@@ -438,7 +525,7 @@ impl Engine {
         if !t.scrub.is_empty() {
             scrub::apply(pkt.frame, pd, &t.scrub, w.rand() as u16);
         }
-        if let Some(rule) = state_rule {
+        if let (Some(rule), Some(at)) = (state_rule, rr) {
             if rule.log.enabled && rule.log.all {
                 v.log = Some(Box::new(log::entry(
                     self,
@@ -446,7 +533,7 @@ impl Engine {
                     pd,
                     ifp,
                     rule,
-                    t.rule,
+                    (at.ruleset.0, at.index),
                     Reason::Match,
                     true,
                 )));
@@ -455,11 +542,9 @@ impl Engine {
         v
     }
 
+    /// The rule a state records, if it is one of this ruleset's.
     fn state_rule(&self, r: (u32, u32)) -> Option<&CRule> {
-        self.rules.get(RuleRef {
-            ruleset: ruleset::compile::RulesetId(r.0),
-            index: r.1,
-        })
+        self.rules.get(self.state_ref(r)?)
     }
 
     fn rule_nr(&self, r: (u32, u32)) -> Option<RuleNr> {

@@ -121,7 +121,7 @@ impl Engine {
         let keep = rule.is_some_and(|r| r.keep_state != KeepState::None);
         if keep && !pd.fragment && !icmp_error {
             let Some(rule) = rule else { return };
-            let rr = res.rule.map_or((0, 0), |r| (r.ruleset.0, r.index));
+            let rr = res.rule.map_or((0, 0), |r| self.state_key_of(r));
             let orig = StateKey::from_pdesc(pd, pkt.dir, 0);
             let mut xlat = orig;
             let (s, d) = (crate::key::sidx(pkt.dir), crate::key::didx(pkt.dir));

@@ -76,6 +76,10 @@ impl Engine {
     pub(super) fn sticky_expire(&self, now_ns: u64) {
         let timeout_ns = u64::from(self.compiled().options.timeouts[PFTM_SRC_NODE]) * 1_000_000_000;
         for r in self.states.drain_released() {
+            // a state of an earlier ruleset held that ruleset's pools
+            if self.state_ref(r.rule).is_none() {
+                continue;
+            }
             let (af, src): (Af, AddrKey) = (r.af, r.src);
             self.sticky_each(r.tag, |pool| {
                 pool.sticky.release(af, src, now_ns, timeout_ns)

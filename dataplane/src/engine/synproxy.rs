@@ -142,7 +142,9 @@ impl Engine {
             .synproxy_step(&key, pd, pkt.dir, ifidx, now_ns)?;
         let mut v = Verdict::drop(step.reason);
         v.state = StateOutcome::Match;
-        v.rule = self.rule_nr(step.rule);
+        v.rule = self
+            .state_ref(step.rule)
+            .and_then(|r| self.rule_nr((r.ruleset.0, r.index)));
         v.emit = step
             .send
             .iter()

@@ -276,3 +276,63 @@ fn two_workers_share_states() {
     assert_eq!(passed, usize::from(N));
     assert_eq!(eng.state_count(), usize::from(N));
 }
+
+fn compiled_of(rules: &str) -> Compiled {
+    let env = RegressHost::new();
+    let cfg = ParseConfig {
+        env: &env,
+        files: &FsSource,
+        anchor: String::new(),
+        macros: Vec::new(),
+        queues: Vec::new(),
+    };
+    let p = parse("t", rules.as_bytes().to_vec(), &cfg);
+    assert_eq!(p.errors, 0, "{:?}", p.stderr);
+    ruleset::compile::compile(&p).expect("compiles")
+}
+
+/// A reload keeps the states: their packets go on passing, no longer
+/// attributed to a rule; new connections meet the new rules; a ruleset
+/// the engine refuses leaves the running one in place.
+#[test]
+fn reload_keeps_states_and_applies_new_rules_to_new_flows() {
+    let eng = engine_with("block all\npass out proto udp\n");
+    let mut w = eng.worker();
+    let udp = |sport: u16| {
+        let mut f = seeds()[1].clone();
+        f[34..36].copy_from_slice(&sport.to_be_bytes());
+        f
+    };
+    let mut f = udp(5000);
+    let v = eng.process(&mut w, 1, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+    assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::New));
+    assert_eq!(v.rule.map(|r| r.nr), Some(1));
+
+    // a refused ruleset: nothing changes
+    let bad = eng.reload(compiled_of("set timeout udp.first 5\npass\n"));
+    assert!(bad.is_err());
+    let bad = eng.reload(compiled_of("pass out route-to 192.0.2.1\n"));
+    assert!(bad.is_err());
+
+    let new = eng.reload(compiled_of("block all\n")).expect("reloads");
+    let mut w2 = new.worker();
+    let mut f = udp(5000);
+    let v = new.process(&mut w2, 2, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+    assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::Match), "the state outlives its rule");
+    assert_eq!(v.rule, None);
+    let mut f = udp(5001);
+    let v = new.process(&mut w2, 2, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+    assert_eq!((v.action, v.rule.map(|r| r.nr)), (Action::Block, Some(0)), "new flows meet the new rules");
+    assert_eq!(new.state_count(), 1);
+
+    // a second reload allows new flows again, in a new generation
+    let third = new.reload(compiled_of("pass out proto udp\n")).expect("reloads");
+    let mut w3 = third.worker();
+    let mut f = udp(5002);
+    let v = third.process(&mut w3, 3, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+    assert_eq!((v.action, v.state, v.rule.map(|r| r.nr)), (Action::Pass, StateOutcome::New, Some(0)));
+    let mut f = udp(5002);
+    let v = third.process(&mut w3, 3, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+    assert_eq!((v.state, v.rule.map(|r| r.nr)), (StateOutcome::Match, Some(0)));
+    assert_eq!(third.state_count(), 2);
+}
