@@ -268,7 +268,7 @@ impl Engine {
 
     /// The rule a state records, if it belongs to this ruleset.
     pub fn state_ref(&self, r: (u32, u32)) -> Option<RuleRef> {
-        (r.0 >> GEN_SHIFT == self.gen).then(|| RuleRef {
+        (r.0 >> GEN_SHIFT == self.gen).then_some(RuleRef {
             ruleset: ruleset::compile::RulesetId(r.0 & RULESET_MASK),
             index: r.1,
         })
