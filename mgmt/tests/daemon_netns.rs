@@ -420,6 +420,31 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
         "{pfctl_states}"
     );
 
+    // pfctl -f into the running pfd: a bad file is refused with its
+    // FILE:LINE and the running ruleset stays; a good one is loaded and
+    // traffic still flows under it.
+    let pfctl_f = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_pfctl"))
+            .arg("--control")
+            .arg(&sock)
+            .arg("-f")
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let bad = etc.0.join("bad.conf");
+    std::fs::write(&bad, "pass in on veth0 proto tcp port\n").unwrap();
+    let o = pfctl_f(&bad);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("bad.conf:1: syntax error"), "{e}");
+    assert!(ping(&client, "198.51.100.10"), "ping after a refused reload");
+    let good = etc.0.join("good.conf");
+    std::fs::write(&good, "block all\npass out\npass in on veth0 proto icmp\n").unwrap();
+    let o = pfctl_f(&good);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(ping(&client, "198.51.100.10"), "ping under the reloaded ruleset");
+
     // Anything else is refused, not pretended.
     let mut c = Client::connect(&sock).unwrap();
     let r = c.call(&Request::ZeroCounters).unwrap();

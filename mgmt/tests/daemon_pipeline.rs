@@ -6,7 +6,7 @@ use dataplane::pdesc::tcp_flags;
 use dataplane::wire::build::{ethernet_wrap, tcp_segment, TcpSegment};
 use dataplane::worker::Fate;
 use mgmt::control::{ErrorKind, Request, Response, ShowWhat};
-use mgmt::daemon::{Forwarding, Pipeline, Published, View};
+use mgmt::daemon::{EngineSlot, Forwarding, Pipeline, Published, View};
 use ruleset::addr::Af;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -31,6 +31,12 @@ struct Lab {
     published: Arc<Published>,
     view: View,
     _dir: Dir,
+}
+
+impl Lab {
+    fn dir(&self) -> &std::path::Path {
+        &self._dir.0
+    }
 }
 
 struct Dir(PathBuf);
@@ -67,10 +73,11 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
     let plan = mgmt::daemon::ports(&checked.config).unwrap();
     assert_eq!(plan.len(), 2);
     let router = mgmt::daemon::router(&checked.config, &plan, &[FW0, FW1], &[None, None]).unwrap();
-    let engine = Arc::new(checked.engine);
+    let engine = Arc::new(EngineSlot::new(Arc::new(checked.engine)));
     let published = Arc::new(Published::default());
     let view = View {
         engine: Arc::clone(&engine),
+        etc: Some(Arc::new(checked.config.clone())),
         published: Arc::clone(&published),
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),
@@ -510,4 +517,52 @@ fn other_requests_are_not_supported_yet() {
         Response::Error { kind, .. } => assert_eq!(kind, ErrorKind::NotSupported),
         other => panic!("{other:?}"),
     }
+}
+
+/// `pfctl -f` on the running pfd: a bad file is refused with its
+/// FILE:LINE and nothing changes; a good one applies to new connections
+/// while the existing states go on.
+#[test]
+fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
+    use mgmt::control::RuleSource;
+    let mut l = lab("reload");
+    // learn the server's MAC so forwarding is immediate
+    l.send(1, SEC, &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"));
+    let first = syn("192.0.2.10", "198.51.100.10", 8080);
+    let (fate, _, _) = l.send(0, SEC, &eth(&first, CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1));
+
+    let bad = l.dir().join("bad.conf");
+    std::fs::write(&bad, "pass in on veth0 proto tcp port\n").unwrap();
+    let r = l.view.handle(Request::LoadRules {
+        source: RuleSource::Path { path: bad.clone() },
+        anchor: None,
+        defines: Vec::new(),
+        optimizer: None,
+    });
+    match r {
+        Response::Error { kind, message } => {
+            assert_eq!(kind, ErrorKind::Failed);
+            assert!(message.contains("bad.conf:1: syntax error"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // New rules: nothing new may enter from veth0.
+    let good = l.dir().join("new.conf");
+    std::fs::write(&good, "block all\npass out\n").unwrap();
+    let r = l.view.handle(Request::LoadRules {
+        source: RuleSource::Path { path: good },
+        anchor: None,
+        defines: Vec::new(),
+        optimizer: None,
+    });
+    assert!(matches!(r, Response::Ok { .. }), "{r:?}");
+    // the connection opened before the reload goes on by its state
+    let (fate, _, _) = l.send(0, 2 * SEC, &eth(&first, CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1), "existing state kept");
+    // a new one meets the new rules
+    let second = syn("192.0.2.11", "198.51.100.10", 8081);
+    let (fate, _, _) = l.send(0, 2 * SEC, &eth(&second, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop, "blocked by the new ruleset");
 }

@@ -2,7 +2,7 @@
 //! it parses and prints a ruleset exactly as OpenBSD's pfctl does.
 
 use clap::Parser;
-use mgmt::control::{control_path, Client, Request, Response, ShowWhat};
+use mgmt::control::{control_path, Client, Request, Response, RuleSource, ShowWhat};
 use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -32,8 +32,10 @@ TALKING TO A RUNNING PFD:
   pfctl -s info and pfctl -s states (any unambiguous prefix: -si, -ss)
   ask the running pfd over its control socket (--control PATH, or
   $PFD_CONTROL, else /run/pfd.sock); --json prints the answer as JSON.
-  Loading rules into a running pfd (-f without -n), -e/-d, tables and
-  kills are not there yet.
+  pfctl -f FILE (without -n) loads FILE into the running pfd: it is
+  compiled against pfd's interfaces, and on any error pfctl prints the
+  FILE:LINE: messages and the running ruleset stays; every state stays
+  either way. -e/-d, tables and kills are not there yet.
 
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
@@ -44,7 +46,7 @@ EXAMPLES:
 #[derive(Parser, Debug)]
 #[command(name = "pfctl", version, about, after_help = AFTER_HELP)]
 struct Args {
-    /// Do not load the rules into pfd, only parse them (required in this build).
+    /// Do not load the rules into pfd, only parse them.
     #[arg(short = 'n')]
     noaction: bool,
     /// Print the parsed ruleset; repeat for more detail.
@@ -101,6 +103,51 @@ fn show_what(s: &str) -> Option<ShowWhat> {
     match hits.as_slice() {
         [one] => Some(*one),
         _ => None,
+    }
+}
+
+/// `pfctl -f FILE` into the running pfd: it compiles the file against
+/// its interfaces and replaces the ruleset, keeping every state; on any
+/// error it prints pfctl's diagnostics and keeps the running ruleset.
+fn load(args: &Args, file: &str) -> ExitCode {
+    if file == "-" || !args.define.is_empty() || !args.anchor.is_empty() {
+        eprintln!("pfctl: not supported: loading a running pfd from stdin, with -D or into an anchor; give a file");
+        return ExitCode::from(1);
+    }
+    let path = match std::fs::canonicalize(file) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("pfctl: {file}: {}", ruleset::io_error_text(&e));
+            return ExitCode::from(1);
+        }
+    };
+    let mut client = match Client::connect(control_path(args.control.as_deref())) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let req = Request::LoadRules {
+        source: RuleSource::Path { path },
+        anchor: None,
+        defines: Vec::new(),
+        optimizer: None,
+    };
+    match client.call(&req) {
+        Ok(Response::Ok { .. }) => ExitCode::SUCCESS,
+        Ok(Response::Error { message, .. }) => {
+            eprint!("{}", if message.ends_with('\n') { message } else { message + "\n" });
+            ExitCode::from(1)
+        }
+        Ok(_) => {
+            eprintln!("pfctl: unexpected answer from pfd");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -161,11 +208,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     if !args.noaction {
-        let _ = writeln!(
-            err,
-            "pfctl: not supported: loading into a running pfd; use -n to check a ruleset"
-        );
-        return ExitCode::from(1);
+        return load(&args, &file);
     }
     match args.optimize.as_deref() {
         None | Some("none") => {}

@@ -11,11 +11,13 @@ mod counters;
 mod output;
 mod pipeline;
 mod show;
+mod slot;
 mod topology;
 
 pub use counters::Published;
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
 pub use show::{state_line, View};
+pub use slot::EngineSlot;
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 
 use crate::check::check_seeded;
@@ -71,12 +73,13 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     let macs: Vec<[u8; 6]> = open.iter().map(|p| p.mac()).collect();
     let mtus: Vec<Option<u16>> = plan.iter().map(|p| kernel_mtu(&p.name)).collect();
     let router = router(cfg, &plan, &macs, &mtus)?;
-    let engine = Arc::new(checked.engine);
+    let engine = Arc::new(EngineSlot::new(Arc::new(checked.engine)));
     let published = Arc::new(Published::default());
     // The tick port (see `serve`) is the last: it has a cell, unshown.
     let live = Arc::new(LiveStats::new(open.len() + 1));
     let view = View {
         engine: Arc::clone(&engine),
+        etc: Some(Arc::new(cfg.clone())),
         published: Arc::clone(&published),
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),

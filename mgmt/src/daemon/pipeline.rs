@@ -7,6 +7,7 @@
 use super::counters::Published;
 use super::output;
 use super::topology::{port_of, router_index};
+use super::slot::EngineSlot;
 use dataplane::engine::{Action, Emitted, Engine, Packet, Toward, Verdict, Worker};
 use dataplane::pdesc::Dir;
 use dataplane::router::{InPlace, Router, Tx, TxKind};
@@ -42,6 +43,9 @@ impl Forwarding {
 /// The per-frame work of one worker thread.
 pub struct Pipeline {
     engine: Arc<Engine>,
+    /// Where a reload puts the next engine, and the generation seen.
+    slot: Arc<EngineSlot>,
+    seen: u64,
     worker: Worker,
     router: Router,
     /// Port index to the engine's interface index.
@@ -58,15 +62,19 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(
-        engine: Arc<Engine>,
+        slot: Arc<EngineSlot>,
         router: Router,
         engine_if: Vec<usize>,
         published: Arc<Published>,
         forwarding: Forwarding,
     ) -> Pipeline {
+        let seen = slot.gen();
+        let engine = slot.get();
         let worker = engine.worker();
         Pipeline {
             engine,
+            slot,
+            seen,
             worker,
             router,
             engine_if,
@@ -94,9 +102,21 @@ impl Pipeline {
         }
     }
 
+    /// After `pfctl -f`: the new engine (same states) and a worker for
+    /// its rules.
+    fn pick_up_reload(&mut self) {
+        let g = self.slot.gen();
+        if g != self.seen {
+            self.seen = g;
+            self.engine = self.slot.get();
+            self.worker = self.engine.worker();
+        }
+    }
+
     /// Decide on one frame received on `port`. Frames the pipeline sends
     /// itself wait in [`Pipeline::drain_out`].
     pub fn frame(&mut self, port: usize, now: u64, frame: &mut Vec<u8>) -> Fate {
+        self.pick_up_reload();
         self.housekeep(now);
         let fate = self.decide(port, now, frame);
         self.flush_tx(now);

@@ -3,7 +3,8 @@
 
 use super::counters::Published;
 use crate::control::{ErrorKind, Request, Response, ShowWhat};
-use dataplane::engine::Engine;
+use super::slot::EngineSlot;
+use crate::control::RuleSource;
 use dataplane::pdesc::{key_to_ip, Dir};
 use dataplane::reason::Reason;
 use dataplane::router::{Drop, Event};
@@ -18,7 +19,10 @@ use std::time::Instant;
 /// What the handler reads: the engine (shared with the worker) and the
 /// worker's published counters.
 pub struct View {
-    pub engine: Arc<Engine>,
+    pub engine: Arc<EngineSlot>,
+    /// The etc directory's configuration: a reloaded pf.conf compiles
+    /// against its interfaces and groups (`None`: reloads refused).
+    pub etc: Option<Arc<crate::etc::EtcConfig>>,
     pub published: Arc<Published>,
     pub started: Instant,
     /// The ports' names, in port order, and their counters as the
@@ -38,6 +42,12 @@ impl View {
                 what: ShowWhat::States,
                 ..
             } => self.states(),
+            Request::LoadRules {
+                source,
+                anchor: None,
+                defines,
+                ..
+            } if defines.is_empty() => self.load(source),
             other => Response::error(
                 ErrorKind::NotSupported,
                 format!("{} is not supported by this pfd yet", describe(&other)),
@@ -45,13 +55,48 @@ impl View {
         }
     }
 
+    /// `pfctl -f FILE` on the running pfd: compile against the etc
+    /// configuration, build the engine over the same states, install
+    /// it; on any error the running ruleset and its states stay.
+    fn load(&self, source: RuleSource) -> Response {
+        let Some(etc) = &self.etc else {
+            return Response::error(ErrorKind::NotSupported, "this pfd was not booted from an etc directory");
+        };
+        let base = match ruleset::hostenv::from_env() {
+            Ok(e) => e,
+            Err(e) => return Response::error(ErrorKind::Failed, e.to_string()),
+        };
+        let host = etc.host_env(base.as_ref());
+        let (name, compiled) = match &source {
+            RuleSource::Path { path } => {
+                let p = path.to_string_lossy().into_owned();
+                (p.clone(), crate::load::load_ruleset(&p, &host))
+            }
+            RuleSource::Text { name, .. } => (
+                name.clone(),
+                Err(format!("{name}: not supported: rules as text; give pfd a file path\n")),
+            ),
+            #[allow(unreachable_patterns)]
+            _ => (String::new(), Err("not supported: this rule source\n".to_string())),
+        };
+        let compiled = match compiled {
+            Ok(c) => c,
+            Err(e) => return Response::error(ErrorKind::Failed, e),
+        };
+        match self.engine.replace(|cur| cur.reload(compiled)) {
+            Ok(()) => Response::ok(),
+            Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
+        }
+    }
+
     fn info(&self) -> Response {
+        let engine = self.engine.get();
         let p = &self.published;
         let g = Published::get;
         let reasons = p.reasons();
         let router = p.router();
-        let states = self.engine.state_count();
-        let sc = self.engine.states().counters();
+        let states = engine.state_count();
+        let sc = engine.states().counters();
         let mut t = String::new();
         let _ = writeln!(
             t,
@@ -147,7 +192,7 @@ impl View {
     }
 
     fn states(&self) -> Response {
-        let list = self.engine.states().states();
+        let list = self.engine.get().states().states();
         let mut t = String::new();
         let mut j = Vec::new();
         for s in &list {

@@ -1,0 +1,45 @@
+//! The running engine, replaceable by a reload (`pfctl -f`): the control
+//! thread builds the new engine over the same state table and puts it
+//! here; the worker picks it up before its next frame.
+
+use dataplane::engine::Engine;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub struct EngineSlot {
+    current: Mutex<Arc<Engine>>,
+    gen: AtomicU64,
+}
+
+impl EngineSlot {
+    pub fn new(engine: Arc<Engine>) -> EngineSlot {
+        EngineSlot {
+            current: Mutex::new(engine),
+            gen: AtomicU64::new(0),
+        }
+    }
+
+    /// The engine in force.
+    pub fn get(&self) -> Arc<Engine> {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Bumped by every replacement: one load tells a worker whether to
+    /// fetch the engine again.
+    pub fn gen(&self) -> u64 {
+        self.gen.load(Ordering::Acquire)
+    }
+
+    /// Build a replacement from the engine in force and install it; the
+    /// engine in force is untouched when `build` fails.
+    pub fn replace<E>(&self, build: impl FnOnce(&Engine) -> Result<Engine, E>) -> Result<(), E> {
+        let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let new = build(&cur)?;
+        *cur = Arc::new(new);
+        self.gen.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+}
