@@ -458,3 +458,75 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     assert!(log.contains("pfd: running on veth0 veth1; control socket"), "{log}");
     assert!(log.contains("pfd: stopped: "), "{log}");
 }
+
+/// A reload under traffic (`pfctl -f` on the running pfd) keeps the open
+/// TCP connection going, while the new ruleset stops new ones.
+#[test]
+fn pfd_run_reload_keeps_an_open_connection() {
+    if !netns::can_run("pfd_run_reload_keeps_an_open_connection") {
+        return;
+    }
+    let l = lab("u", true);
+    let etc = Etc::new("reload", PF_CONF);
+    let sock = etc.0.join("pfd.sock");
+    let log = std::env::temp_dir().join(format!("pfd-run-reload-{}.log", std::process::id()));
+    let mut pfd = Pfd::start(&l.fw, &etc.0, &sock, log);
+
+    // The server echoes 5-byte messages on one connection until EOF.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let server = spawn_in(&l.server, move || {
+        let lst = TcpListener::bind("198.51.100.10:8090").unwrap();
+        ready_tx.send(()).unwrap();
+        let (mut s, _) = lst.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut n = 0;
+        let mut buf = [0u8; 5];
+        while s.read_exact(&mut buf).is_ok() {
+            s.write_all(&buf).unwrap();
+            n += 1;
+        }
+        n
+    });
+    ready_rx.recv_timeout(Duration::from_secs(5)).expect("listener up");
+
+    // The client sends one message, waits for the reload, sends another.
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel::<()>();
+    let client = spawn_in(&l.client, move || {
+        let to: SocketAddr = "198.51.100.10:8090".parse().unwrap();
+        let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 5];
+        s.write_all(b"first").unwrap();
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"first");
+        sent_tx.send(()).unwrap();
+        go_rx.recv_timeout(Duration::from_secs(20)).expect("reload done");
+        s.write_all(b"again").unwrap();
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"again");
+        // a new connection under the new ruleset is dropped: no answer
+        let new = TcpStream::connect_timeout(&to, Duration::from_secs(2));
+        new.is_err()
+    });
+    sent_rx.recv_timeout(Duration::from_secs(10)).expect("first exchange");
+
+    let new_rules = etc.0.join("new.conf");
+    std::fs::write(&new_rules, "block all\npass out\npass in on veth0 proto icmp\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
+        .arg("--control")
+        .arg(&sock)
+        .arg("-f")
+        .arg(&new_rules)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    go_tx.send(()).unwrap();
+
+    let new_blocked = client.join().expect("client: the open connection survived");
+    assert!(new_blocked, "a new connection got through the new ruleset");
+    let echoed = server.join().expect("server");
+    assert_eq!(echoed, 2);
+    let st = pfd.terminate();
+    assert!(st.success(), "{}", pfd.stderr());
+}
