@@ -566,3 +566,27 @@ fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
     let (fate, _, _) = l.send(0, 2 * SEC, &eth(&second, CLIENT, FW0));
     assert_eq!(fate, Fate::Drop, "blocked by the new ruleset");
 }
+
+/// `pfctl -st` and `-sm` answered as pfctl prints them: pfctl's order
+/// (tcp.tsdiff after tcp.closed), adaptive timeouts as state counts
+/// derived from `set limit states`.
+#[test]
+fn timeouts_and_limits_as_pfctl_prints_them() {
+    let l = lab_full(
+        "tm",
+        "set limit states 20000\nset timeout udp.first 33\nblock all\n",
+        "net.inet.ip.forwarding=1\n",
+    );
+    let (text, json) = l.show(ShowWhat::Timeouts);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "tcp.first                   120s");
+    assert_eq!(lines[6], "tcp.tsdiff                   30s");
+    assert_eq!(lines[7], "udp.first                    33s");
+    assert_eq!(lines[17], "adaptive.start            12000 states");
+    assert_eq!(lines[18], "adaptive.end              24000 states");
+    assert_eq!(json["udp.first"], 33);
+    let (text, json) = l.show(ShowWhat::Memory);
+    assert!(text.starts_with("states        hard limit    20000\n"), "{text}");
+    assert!(text.contains("src-nodes     hard limit    10000\n"), "{text}");
+    assert_eq!(json["frags"], 65536);
+}

@@ -155,6 +155,17 @@ impl StateTable {
         std::mem::take(&mut *self.released.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// The timeouts in force (`pfctl -st`), adaptive ones as state
+    /// counts.
+    pub fn timeouts(&self) -> [u32; PFTM_MAX] {
+        self.timeouts
+    }
+
+    /// `set limit states` in force.
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
     /// Number of source nodes (`pfctl -sS`).
     pub fn src_node_count(&self) -> usize {
         self.src_nodes().nodes.len()

@@ -42,6 +42,14 @@ impl View {
                 what: ShowWhat::States,
                 ..
             } => self.states(),
+            Request::Show {
+                what: ShowWhat::Timeouts,
+                ..
+            } => self.timeouts(),
+            Request::Show {
+                what: ShowWhat::Memory,
+                ..
+            } => self.memory(),
             Request::LoadRules {
                 source,
                 anchor: None,
@@ -86,6 +94,62 @@ impl View {
         match self.engine.replace(|cur| cur.reload(compiled)) {
             Ok(()) => Response::ok(),
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
+        }
+    }
+
+    /// `pfctl -st`, in pfctl's order and format.
+    fn timeouts(&self) -> Response {
+        use ruleset::rule::{timeout_index, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START};
+        const ORDER: [&str; 20] = [
+            "tcp.first", "tcp.opening", "tcp.established", "tcp.closing", "tcp.finwait",
+            "tcp.closed", "tcp.tsdiff", "udp.first", "udp.single", "udp.multiple",
+            "icmp.first", "icmp.error", "other.first", "other.single", "other.multiple",
+            "frag", "interval", "adaptive.start", "adaptive.end", "src.track",
+        ];
+        let t = self.engine.get().states().timeouts();
+        let mut text = String::new();
+        let mut json = serde_json::Map::new();
+        for name in ORDER {
+            let Some(i) = timeout_index(name) else { continue };
+            let unit = if (PFTM_ADAPTIVE_START..=PFTM_ADAPTIVE_END).contains(&i) {
+                " states"
+            } else {
+                "s"
+            };
+            text.push_str(&format!("{name:<20} {:>10}{unit}\n", t[i]));
+            json.insert(name.to_string(), serde_json::json!(t[i]));
+        }
+        Response::Ok {
+            text: Some(text),
+            json: Some(serde_json::Value::Object(json)),
+        }
+    }
+
+    /// `pfctl -sm`: the limits in force.
+    fn memory(&self) -> Response {
+        use ruleset::ruleset::{DEFAULT_LIMITS, LIMIT_NAMES};
+        let engine = self.engine.get();
+        let o = &engine.compiled().options;
+        let mut text = String::new();
+        let mut json = serde_json::Map::new();
+        for (i, name) in LIMIT_NAMES.iter().enumerate() {
+            let v = if i == 0 {
+                engine.states().limit()
+            } else if o.limit_set[i] {
+                o.limits[i]
+            } else {
+                DEFAULT_LIMITS[i]
+            };
+            if v == u32::MAX {
+                text.push_str(&format!("{name:<13} unlimited\n"));
+            } else {
+                text.push_str(&format!("{name:<13} hard limit {v:>8}\n"));
+            }
+            json.insert(name.to_string(), serde_json::json!(v));
+        }
+        Response::Ok {
+            text: Some(text),
+            json: Some(serde_json::Value::Object(json)),
         }
     }
 
