@@ -590,3 +590,42 @@ fn timeouts_and_limits_as_pfctl_prints_them() {
     assert!(text.contains("src-nodes     hard limit    10000\n"), "{text}");
     assert_eq!(json["frags"], 65536);
 }
+
+/// `pfctl -k HOST` and `pfctl -F states` on the running pfd.
+#[test]
+fn kill_and_flush_states() {
+    use mgmt::control::{FlushWhat, KillBy, StateFilter};
+    let mut l = lab("kill");
+    l.send(1, SEC, &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"));
+    for (src, port) in [("192.0.2.10", 8080), ("192.0.2.11", 8080), ("192.0.2.11", 8081)] {
+        let (fate, _, _) = l.send(0, SEC, &eth(&syn(src, "198.51.100.10", port), CLIENT, FW0));
+        assert_eq!(fate, Fate::Forward(1));
+    }
+    let count = |l: &Lab| l.show(ShowWhat::Info).1["states"].as_u64().unwrap();
+    // each connection has an inbound and an outbound state
+    assert_eq!(count(&l), 6);
+    let kill = |l: &Lab, src: &str, dst: Option<&str>| {
+        l.view.handle(Request::KillStates {
+            filters: StateFilter {
+                interface: None,
+                by: KillBy::Hosts {
+                    src: src.into(),
+                    dst: dst.map(String::from),
+                },
+            },
+        })
+    };
+    let r = kill(&l, "192.0.2.10", None);
+    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "2 states killed\n"), "{r:?}");
+    assert_eq!(count(&l), 4);
+    let r = kill(&l, "192.0.2.0/24", Some("198.51.100.99"));
+    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t.starts_with("0 ")), "{r:?}");
+    let r = kill(&l, "not-an-address", None);
+    assert!(matches!(r, Response::Error { kind: ErrorKind::BadRequest, .. }), "{r:?}");
+    let r = l.view.handle(Request::Flush {
+        what: FlushWhat::States,
+        anchor: None,
+    });
+    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "4 states cleared\n"), "{r:?}");
+    assert_eq!(count(&l), 0);
+}

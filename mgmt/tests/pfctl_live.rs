@@ -1,7 +1,7 @@
 //! pfctl -s against a running pfd, through its control socket (here a
 //! control server with a stand-in engine).
 
-use mgmt::control::{ErrorKind, Request, Response, Server, ServerConfig, ShowWhat};
+use mgmt::control::{ErrorKind, FlushWhat, KillBy, Request, Response, Server, ServerConfig, ShowWhat};
 use std::process::Command;
 
 fn pfctl(args: &[&str]) -> (bool, String, String) {
@@ -24,6 +24,11 @@ fn server(name: &str) -> (Server, String) {
             json: Some(serde_json::json!({"status": "enabled"})),
         },
         Request::Show { what: ShowWhat::States, .. } => Response::text("all tcp 192.0.2.10:40000 -> 198.51.100.10:80       ESTABLISHED:ESTABLISHED\n"),
+        Request::Flush { what: FlushWhat::States, .. } => Response::text("3 states cleared\n"),
+        Request::KillStates { filters } => match filters.by {
+            KillBy::Hosts { src, dst } => Response::text(format!("killed {src} {}\n", dst.unwrap_or_default())),
+            _ => Response::error(ErrorKind::NotSupported, "no"),
+        },
         _ => Response::error(ErrorKind::NotSupported, "not supported: this request"),
     })
     .unwrap();
@@ -59,4 +64,21 @@ fn errors_are_the_daemons_and_pfctls() {
     let (ok, _, err) = pfctl(&["--control", "/nonexistent/pfd.sock", "-si"]);
     assert!(!ok);
     assert!(err.contains("/nonexistent/pfd.sock"), "{err}");
+}
+
+#[test]
+fn flush_and_kill_report_on_stderr() {
+    let (_s, path) = server("flush");
+    let (ok, out, err) = pfctl(&["--control", &path, "-F", "states"]);
+    assert!(ok, "{err}");
+    assert_eq!((out.as_str(), err.as_str()), ("", "3 states cleared\n"));
+    let (ok, _, err) = pfctl(&["--control", &path, "-k", "192.0.2.10", "-k", "198.51.100.0/24"]);
+    assert!(ok, "{err}");
+    assert_eq!(err, "killed 192.0.2.10 198.51.100.0/24\n");
+    let (ok, _, err) = pfctl(&["--control", &path, "-k", "a", "-k", "b", "-k", "c"]);
+    assert!(!ok);
+    assert!(err.contains("can only specify -k twice"), "{err}");
+    let (ok, _, err) = pfctl(&["--control", &path, "-F", "bogus"]);
+    assert!(!ok);
+    assert!(err.contains("Unknown flush modifier 'bogus'"), "{err}");
 }

@@ -2,7 +2,9 @@
 //! it parses and prints a ruleset exactly as OpenBSD's pfctl does.
 
 use clap::Parser;
-use mgmt::control::{control_path, Client, Request, Response, RuleSource, ShowWhat};
+use mgmt::control::{
+    control_path, Client, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat, StateFilter,
+};
 use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -35,7 +37,9 @@ TALKING TO A RUNNING PFD:
   pfctl -f FILE (without -n) loads FILE into the running pfd: it is
   compiled against pfd's interfaces, and on any error pfctl prints the
   FILE:LINE: messages and the running ruleset stays; every state stays
-  either way. -e/-d, tables and kills are not there yet.
+  either way. pfctl -F states clears the state table; pfctl -k HOST
+  [-k DST] kills the states from HOST (to DST; addresses or networks).
+  -e/-d and tables are not there yet.
 
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
@@ -68,6 +72,13 @@ struct Args {
     /// Show what the running pfd holds: info, states, timeouts, memory.
     #[arg(short = 's', value_name = "WHAT")]
     show: Option<String>,
+    /// Flush: states (more to come).
+    #[arg(short = 'F', value_name = "WHAT")]
+    flush: Option<String>,
+    /// Kill the states from this host or network (a second -k: to this
+    /// one).
+    #[arg(short = 'k', value_name = "HOST")]
+    kill: Vec<String>,
     /// Print the answer as JSON instead of pfctl's text.
     #[arg(long)]
     json: bool,
@@ -151,6 +162,44 @@ fn load(args: &Args, file: &str) -> ExitCode {
     }
 }
 
+/// One request to the running pfd; its text goes to stdout (`show`) or,
+/// as pfctl reports what it changed, to stderr.
+fn call(args: &Args, req: &Request, to_stdout: bool) -> ExitCode {
+    let mut client = match Client::connect(control_path(args.control.as_deref())) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match client.call(req) {
+        Ok(Response::Ok { text, json }) => {
+            if args.json {
+                println!("{}", json.unwrap_or(serde_json::Value::Null));
+            } else if let Some(t) = text {
+                if to_stdout {
+                    print!("{t}");
+                } else {
+                    eprint!("{t}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Response::Error { message, .. }) => {
+            eprintln!("pfctl: {message}");
+            ExitCode::from(1)
+        }
+        Ok(_) => {
+            eprintln!("pfctl: unexpected answer from pfd");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// `pfctl -s WHAT` against the running pfd.
 fn show(args: &Args, what: &str) -> ExitCode {
     let Some(w) = show_what(what) else {
@@ -202,6 +251,35 @@ fn main() -> ExitCode {
     let mut err = std::io::stderr();
     if let Some(what) = args.show.clone() {
         return show(&args, &what);
+    }
+    if let Some(what) = args.flush.clone() {
+        let w = match what.as_str() {
+            "states" | "s" | "st" | "sta" | "stat" | "state" => FlushWhat::States,
+            "rules" | "r" => FlushWhat::Rules,
+            "Sources" | "S" => FlushWhat::Sources,
+            "info" | "i" => FlushWhat::Info,
+            "Tables" | "T" => FlushWhat::Tables,
+            "all" | "a" => FlushWhat::All,
+            other => {
+                eprintln!("pfctl: Unknown flush modifier '{other}'");
+                return ExitCode::from(1);
+            }
+        };
+        return call(&args, &Request::Flush { what: w, anchor: None }, false);
+    }
+    if !args.kill.is_empty() {
+        if args.kill.len() > 2 {
+            eprintln!("pfctl: can only specify -k twice");
+            return ExitCode::from(1);
+        }
+        let by = KillBy::Hosts {
+            src: args.kill[0].clone(),
+            dst: args.kill.get(1).cloned(),
+        };
+        let req = Request::KillStates {
+            filters: StateFilter { interface: None, by },
+        };
+        return call(&args, &req, false);
     }
     let Some(file) = args.file.clone() else {
         let _ = writeln!(err, "pfctl: nothing to do: give -f FILE or -s WHAT (see pfctl --help)");

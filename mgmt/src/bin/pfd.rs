@@ -15,8 +15,8 @@ RUN:
   (pfd answers ARP and ping for their addresses and routes between
   them, as sysctl.conf's net.inet.ip.forwarding allows). One worker
   thread for now; carpN and pfsyncN are refused. The control socket
-  answers pfctl -si, -ss, -st, -sm and -f FILE (a new ruleset, every
-  state kept); SIGTERM or SIGINT stops it.
+  answers pfctl -si, -ss, -st, -sm, -f FILE (a new ruleset, every
+  state kept), -F states and -k; SIGTERM or SIGINT stops it.
 
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state

@@ -4,7 +4,54 @@
 use super::counters::Published;
 use crate::control::{ErrorKind, Request, Response, ShowWhat};
 use super::slot::EngineSlot;
-use crate::control::RuleSource;
+use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter};
+
+/// An address or network as pfctl -k takes it.
+struct Net {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Net {
+    fn contains(&self, a: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.addr, a) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let m = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(n) & m == u32::from(a) & m
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let m = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(n) & m == u128::from(a) & m
+            }
+            _ => false,
+        }
+    }
+}
+
+fn net(s: &str) -> Option<Net> {
+    let (a, p) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let addr: std::net::IpAddr = a.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match p {
+        Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+        None => max,
+    };
+    Some(Net { addr, prefix })
+}
+
+/// The source and destination of the packet that created a state, as
+/// the host behind the firewall saw them.
+fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::IpAddr) {
+    use dataplane::pdesc::{key_to_ip, Dir};
+    let k = if st.dir == Dir::Out { &st.stack } else { &st.wire };
+    let (s, _) = k.src(st.dir);
+    let (d, _) = k.dst(st.dir);
+    (key_to_ip(k.af, s), key_to_ip(k.af, d))
+}
 use dataplane::pdesc::{key_to_ip, Dir};
 use dataplane::reason::Reason;
 use dataplane::router::{Drop, Event};
@@ -50,6 +97,35 @@ impl View {
                 what: ShowWhat::Memory,
                 ..
             } => self.memory(),
+            Request::Flush {
+                what: FlushWhat::States,
+                anchor: None,
+            } => self.kill(|_| true, "states cleared"),
+            Request::KillStates {
+                filters:
+                    StateFilter {
+                        interface: None,
+                        by: KillBy::Hosts { src, dst },
+                    },
+            } => {
+                let (Some(s), d) = (net(&src), dst.as_deref().map(net)) else {
+                    return Response::error(ErrorKind::BadRequest, format!("{src}: not an address or network"));
+                };
+                let d = match d {
+                    Some(Some(d)) => Some(d),
+                    Some(None) => {
+                        return Response::error(ErrorKind::BadRequest, format!("{}: not an address or network", dst.unwrap_or_default()))
+                    }
+                    None => None,
+                };
+                self.kill(
+                    |st| {
+                        let (from, to) = endpoints(st);
+                        s.contains(from) && d.as_ref().is_none_or(|d| d.contains(to))
+                    },
+                    "states killed",
+                )
+            }
             Request::LoadRules {
                 source,
                 anchor: None,
@@ -94,6 +170,21 @@ impl View {
         match self.engine.replace(|cur| cur.reload(compiled)) {
             Ok(()) => Response::ok(),
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
+        }
+    }
+
+    /// Remove every state `which` picks (pfctl -F states, -k).
+    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool, what: &str) -> Response {
+        let engine = self.engine.get();
+        let mut n = 0u64;
+        for st in engine.states().states() {
+            if which(&st) && engine.states().remove(st.id) {
+                n += 1;
+            }
+        }
+        Response::Ok {
+            text: Some(format!("{n} {what}\n")),
+            json: Some(serde_json::json!({ "killed": n })),
         }
     }
 
