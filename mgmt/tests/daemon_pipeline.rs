@@ -629,3 +629,25 @@ fn kill_and_flush_states() {
     assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "4 states cleared\n"), "{r:?}");
     assert_eq!(count(&l), 0);
 }
+
+/// `pfctl -d` routes without pf; `pfctl -e` filters again.
+#[test]
+fn disable_and_enable() {
+    let mut l = lab("ed");
+    l.send(0, SEC, &arp(2, CLIENT, "192.0.2.10", FW0, "192.0.2.1"));
+    // from outside, unsolicited: blocked while pf is on
+    let pkt = syn("198.51.100.10", "192.0.2.10", 22);
+    let (fate, _, _) = l.send(1, SEC, &eth(&pkt, SERVER, FW1));
+    assert_eq!(fate, Fate::Drop);
+    let r = l.view.handle(Request::Disable);
+    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "pf disabled\n"), "{r:?}");
+    let r = l.view.handle(Request::Disable);
+    assert!(matches!(r, Response::Error { .. }), "already disabled: {r:?}");
+    assert!(l.show(ShowWhat::Info).0.starts_with("Status: Disabled"));
+    let (fate, _, _) = l.send(1, 2 * SEC, &eth(&pkt, SERVER, FW1));
+    assert_eq!(fate, Fate::Forward(0), "routed without pf");
+    let r = l.view.handle(Request::Enable);
+    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "pf enabled\n"), "{r:?}");
+    let (fate, _, _) = l.send(1, 3 * SEC, &eth(&pkt, SERVER, FW1));
+    assert_eq!(fate, Fate::Drop, "filtered again");
+}

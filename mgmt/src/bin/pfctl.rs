@@ -39,7 +39,8 @@ TALKING TO A RUNNING PFD:
   FILE:LINE: messages and the running ruleset stays; every state stays
   either way. pfctl -F states clears the state table; pfctl -k HOST
   [-k DST] kills the states from HOST (to DST; addresses or networks).
-  -e/-d and tables are not there yet.
+  pfctl -e / -d enable and disable pf (disabled, pfd routes without
+  filtering). Tables are not there yet.
 
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
@@ -72,6 +73,12 @@ struct Args {
     /// Show what the running pfd holds: info, states, timeouts, memory.
     #[arg(short = 's', value_name = "WHAT")]
     show: Option<String>,
+    /// Enable pf in the running pfd.
+    #[arg(short = 'e')]
+    enable: bool,
+    /// Disable pf in the running pfd: it routes without filtering.
+    #[arg(short = 'd', conflicts_with = "enable")]
+    disable: bool,
     /// Flush: states (more to come).
     #[arg(short = 'F', value_name = "WHAT")]
     flush: Option<String>,
@@ -249,6 +256,10 @@ fn show(args: &Args, what: &str) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut err = std::io::stderr();
+    if args.enable || args.disable {
+        let req = if args.enable { Request::Enable } else { Request::Disable };
+        return call(&args, &req, false);
+    }
     if let Some(what) = args.show.clone() {
         return show(&args, &what);
     }

@@ -207,6 +207,10 @@ impl Pipeline {
     /// pf on `frame` in direction `dir` on the engine's interface `eif`
     /// (port `port`); see `count` for where the frames it emits go.
     fn pf(&mut self, port: usize, eif: usize, dir: Dir, now: u64, frame: &mut Vec<u8>) -> Action {
+        // pfctl -d: routed as if pf were not there
+        if !self.slot.enabled() {
+            return Action::Pass;
+        }
         let v = self.engine.process(
             &mut self.worker,
             now,

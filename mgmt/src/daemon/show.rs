@@ -97,6 +97,20 @@ impl View {
                 what: ShowWhat::Memory,
                 ..
             } => self.memory(),
+            Request::Enable => {
+                if self.engine.set_enabled(true) {
+                    Response::text("pf enabled\n")
+                } else {
+                    Response::error(ErrorKind::Failed, "pf already enabled")
+                }
+            }
+            Request::Disable => {
+                if self.engine.set_enabled(false) {
+                    Response::text("pf disabled\n")
+                } else {
+                    Response::error(ErrorKind::Failed, "pf not enabled")
+                }
+            }
             Request::Flush {
                 what: FlushWhat::States,
                 anchor: None,
@@ -255,7 +269,8 @@ impl View {
         let mut t = String::new();
         let _ = writeln!(
             t,
-            "Status: Enabled for {} s\n",
+            "Status: {} for {} s\n",
+            if self.engine.enabled() { "Enabled" } else { "Disabled" },
             self.started.elapsed().as_secs()
         );
         let _ = writeln!(t, "{:<28}{:>14}{:>14}", "Packets", "In", "Out");

@@ -3,12 +3,15 @@
 //! here; the worker picks it up before its next frame.
 
 use dataplane::engine::Engine;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub struct EngineSlot {
     current: Mutex<Arc<Engine>>,
     gen: AtomicU64,
+    /// pf enabled (`pfctl -e`, the state at boot) or disabled (`-d`:
+    /// packets are routed without pf).
+    enabled: AtomicBool,
 }
 
 impl EngineSlot {
@@ -16,7 +19,17 @@ impl EngineSlot {
         EngineSlot {
             current: Mutex::new(engine),
             gen: AtomicU64::new(0),
+            enabled: AtomicBool::new(true),
         }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Turn pf on or off; false when it already was.
+    pub fn set_enabled(&self, on: bool) -> bool {
+        self.enabled.swap(on, Ordering::Relaxed) != on
     }
 
     /// The engine in force.
