@@ -651,3 +651,46 @@ fn disable_and_enable() {
     let (fate, _, _) = l.send(1, 3 * SEC, &eth(&pkt, SERVER, FW1));
     assert_eq!(fate, Fate::Drop, "filtered again");
 }
+
+/// `pfctl -t T -T ...` on the running ruleset: a blocked source added to
+/// the table is blocked at once, deleted and it passes again.
+#[test]
+fn tables_edited_at_run_time() {
+    use mgmt::control::TableOp;
+    let pf = "table <bad> { 203.0.113.0/24 }\nblock all\npass out\nblock in quick from <bad>\npass in on veth0 proto tcp\n";
+    let mut l = lab_full("tbl", pf, "net.inet.ip.forwarding=1\n");
+    l.send(1, SEC, &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"));
+    let table = |l: &Lab, op: TableOp| {
+        l.view.handle(Request::Table {
+            name: "bad".into(),
+            anchor: None,
+            op,
+            verbose: 0,
+        })
+    };
+    let text = |r: &Response| match r {
+        Response::Ok { text: Some(t), .. } => t.clone(),
+        other => panic!("{other:?}"),
+    };
+    let r = table(&l, TableOp::Add { addrs: vec!["192.0.2.10".into(), "203.0.113.0/24".into()] });
+    assert_eq!(text(&r), "1/2 addresses added.\n");
+    let (fate, _, _) = l.send(0, SEC, &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop, "blocked by the table at once");
+    let r = table(&l, TableOp::Show);
+    assert_eq!(text(&r), "   192.0.2.10\n   203.0.113.0/24\n");
+    let r = table(&l, TableOp::Test { addrs: vec!["192.0.2.10".into(), "192.0.2.11".into()] });
+    assert_eq!(text(&r), "1/2 addresses match.\n");
+    let r = table(&l, TableOp::Delete { addrs: vec!["192.0.2.10".into()] });
+    assert_eq!(text(&r), "1/1 addresses deleted.\n");
+    let (fate, _, _) = l.send(0, 2 * SEC, &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1), "passes again");
+    let r = table(&l, TableOp::Flush);
+    assert_eq!(text(&r), "1 addresses deleted.\n");
+    let r = l.view.handle(Request::Table {
+        name: "nosuch".into(),
+        anchor: None,
+        op: TableOp::Show,
+        verbose: 0,
+    });
+    assert!(matches!(r, Response::Error { .. }), "{r:?}");
+}

@@ -1,7 +1,9 @@
 //! pfctl -s against a running pfd, through its control socket (here a
 //! control server with a stand-in engine).
 
-use mgmt::control::{ErrorKind, FlushWhat, KillBy, Request, Response, Server, ServerConfig, ShowWhat};
+use mgmt::control::{
+    ErrorKind, FlushWhat, KillBy, Request, Response, Server, ServerConfig, ShowWhat, TableOp,
+};
 use std::process::Command;
 
 fn pfctl(args: &[&str]) -> (bool, String, String) {
@@ -25,6 +27,13 @@ fn server(name: &str) -> (Server, String) {
         },
         Request::Show { what: ShowWhat::States, .. } => Response::text("all tcp 192.0.2.10:40000 -> 198.51.100.10:80       ESTABLISHED:ESTABLISHED\n"),
         Request::Flush { what: FlushWhat::States, .. } => Response::text("3 states cleared\n"),
+        Request::Table { name, op: TableOp::Test { addrs }, .. } if name == "t" => Response::Ok {
+            text: Some(format!("1/{} addresses match.\n", addrs.len())),
+            json: Some(serde_json::json!({"match": 1, "given": addrs.len()})),
+        },
+        Request::Table { name, op: TableOp::Add { addrs }, .. } if name == "t" => {
+            Response::text(format!("{}/{} addresses added.\n", addrs.len(), addrs.len()))
+        }
         Request::KillStates { filters } => match filters.by {
             KillBy::Hosts { src, dst } => Response::text(format!("killed {src} {}\n", dst.unwrap_or_default())),
             _ => Response::error(ErrorKind::NotSupported, "no"),
@@ -81,4 +90,25 @@ fn flush_and_kill_report_on_stderr() {
     let (ok, _, err) = pfctl(&["--control", &path, "-F", "bogus"]);
     assert!(!ok);
     assert!(err.contains("Unknown flush modifier 'bogus'"), "{err}");
+}
+
+#[test]
+fn tables_and_the_test_exit_status() {
+    let (_s, path) = server("tables");
+    let (ok, _, err) = pfctl(&["--control", &path, "-t", "t", "-T", "add", "192.0.2.1", "192.0.2.0/24"]);
+    assert!(ok, "{err}");
+    assert_eq!(err, "2/2 addresses added.\n");
+    let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
+        .args(["--control", &path, "-t", "t", "-T", "test", "192.0.2.1", "192.0.2.2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "not every address matches");
+    let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
+        .args(["--control", &path, "-t", "t", "-T", "test", "192.0.2.1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let (ok, _, err) = pfctl(&["--control", &path, "-t", "t", "-T", "frob"]);
+    assert!(!ok);
+    assert!(err.contains("Unknown table command 'frob'"), "{err}");
 }

@@ -15,6 +15,7 @@ mod reply;
 mod rules;
 mod scrub;
 mod sticky;
+mod tables;
 mod synproxy;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ mod verdict;
 
 pub use ifaces::IfConfig;
 pub use log::LogEntry;
+pub use tables::{TableChange, TableEntry};
 pub use unsupported::{EngineError, EngineErrors};
 pub use verdict::{Action, Emitted, Endpoint, NatInfo, RuleNr, StateOutcome, Toward, Verdict};
 
@@ -123,6 +125,8 @@ pub struct Engine {
     pub(crate) pool_tables: Vec<PoolTable>,
     /// Addresses `overload <t>` added to tables.
     overlay: overload::Overlay,
+    /// Tables `pfctl -t -T` edited.
+    edited: tables::Edited,
     link: Link,
     reassemble: bool,
     seed: u64,
@@ -250,6 +254,7 @@ impl Engine {
             pools,
             pool_tables,
             overlay: overload::Overlay::new(ntables),
+            edited: tables::Edited::new(ntables),
             link: cfg.link,
             reassemble: o.reassemble,
             seed: cfg.seed,
@@ -377,6 +382,9 @@ impl Engine {
     ) -> bool {
         if self.overlay.contains(t, af, addr) {
             return true;
+        }
+        if let Some(edited) = self.edited.get(t) {
+            return edited.contains(crate::pdesc::key_to_ip(af, addr));
         }
         self.compiled()
             .tables

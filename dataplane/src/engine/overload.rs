@@ -37,6 +37,27 @@ impl Overlay {
         added
     }
 
+    /// Forget an added host that `-T delete` names (a host: the full
+    /// prefix of its family).
+    pub fn remove(&self, t: TableId, ip: std::net::IpAddr, prefix: u8) {
+        let full = if ip.is_ipv4() { 32 } else { 128 };
+        if prefix != full {
+            return;
+        }
+        if let Some(set) = self.tables.get(t.0 as usize) {
+            set.write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&(ip.is_ipv6(), crate::pdesc::addr_key(ip)));
+        }
+    }
+
+    /// Forget every added host of `t`.
+    pub fn clear(&self, t: TableId) {
+        if let Some(set) = self.tables.get(t.0 as usize) {
+            set.write().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
     pub fn contains(&self, t: TableId, af: Af, addr: AddrKey) -> bool {
         if !self.used.load(Ordering::Acquire) {
             return false;

@@ -4,6 +4,7 @@
 use clap::Parser;
 use mgmt::control::{
     control_path, Client, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat, StateFilter,
+    TableOp,
 };
 use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
@@ -40,7 +41,9 @@ TALKING TO A RUNNING PFD:
   either way. pfctl -F states clears the state table; pfctl -k HOST
   [-k DST] kills the states from HOST (to DST; addresses or networks).
   pfctl -e / -d enable and disable pf (disabled, pfd routes without
-  filtering). Tables are not there yet.
+  filtering). pfctl -t T -T show|add|delete|replace|flush|test [ADDR...]
+  edits table T of the running ruleset (networks, !negated); -T test
+  exits 2 when some address does not match.
 
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
@@ -73,6 +76,16 @@ struct Args {
     /// Show what the running pfd holds: info, states, timeouts, memory.
     #[arg(short = 's', value_name = "WHAT")]
     show: Option<String>,
+    /// The table `-T` works on.
+    #[arg(short = 't', value_name = "TABLE")]
+    table: Option<String>,
+    /// Table command: show, add, delete, replace, flush, test (the
+    /// addresses follow).
+    #[arg(short = 'T', value_name = "COMMAND", requires = "table")]
+    table_cmd: Option<String>,
+    /// Addresses or networks for -T add/delete/replace/test.
+    #[arg(value_name = "ADDRESS")]
+    addresses: Vec<String>,
     /// Enable pf in the running pfd.
     #[arg(short = 'e')]
     enable: bool,
@@ -207,6 +220,39 @@ fn call(args: &Args, req: &Request, to_stdout: bool) -> ExitCode {
     }
 }
 
+/// `-T test`: exit status 2 when some address does not match, as pfctl.
+fn table_test(args: &Args, req: &Request) -> ExitCode {
+    let mut client = match Client::connect(control_path(args.control.as_deref())) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match client.call(req) {
+        Ok(Response::Ok { text, json }) => {
+            if let Some(t) = text {
+                eprint!("{t}");
+            }
+            let j = json.unwrap_or_default();
+            if j["match"].as_u64() < j["given"].as_u64() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Ok(Response::Error { message, .. }) => {
+            eprintln!("pfctl: {message}");
+            ExitCode::from(1)
+        }
+        Ok(_) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("pfctl: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// `pfctl -s WHAT` against the running pfd.
 fn show(args: &Args, what: &str) -> ExitCode {
     let Some(w) = show_what(what) else {
@@ -256,6 +302,33 @@ fn show(args: &Args, what: &str) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut err = std::io::stderr();
+    if let (Some(table), Some(cmd)) = (args.table.clone(), args.table_cmd.clone()) {
+        let addrs = args.addresses.clone();
+        let op = match cmd.as_str() {
+            "show" => TableOp::Show,
+            "add" => TableOp::Add { addrs },
+            "delete" => TableOp::Delete { addrs },
+            "replace" => TableOp::Replace { addrs },
+            "flush" => TableOp::Flush,
+            "test" => TableOp::Test { addrs },
+            other => {
+                eprintln!("pfctl: Unknown table command '{other}'");
+                return ExitCode::from(1);
+            }
+        };
+        let test = matches!(op, TableOp::Test { .. });
+        let show = matches!(op, TableOp::Show);
+        let req = Request::Table {
+            name: table,
+            anchor: None,
+            op,
+            verbose: args.verbose,
+        };
+        if test {
+            return table_test(&args, &req);
+        }
+        return call(&args, &req, show);
+    }
     if args.enable || args.disable {
         let req = if args.enable { Request::Enable } else { Request::Disable };
         return call(&args, &req, false);

@@ -16,7 +16,8 @@ RUN:
   them, as sysctl.conf's net.inet.ip.forwarding allows). One worker
   thread for now; carpN and pfsyncN are refused. The control socket
   answers pfctl -si, -ss, -st, -sm, -f FILE (a new ruleset, every
-  state kept), -F states, -k, -e and -d; SIGTERM or SIGINT stops it.
+  state kept), -F states, -k, -e, -d and -t -T; SIGTERM or SIGINT
+  stops it.
 
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state

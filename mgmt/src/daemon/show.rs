@@ -4,7 +4,7 @@
 use super::counters::Published;
 use crate::control::{ErrorKind, Request, Response, ShowWhat};
 use super::slot::EngineSlot;
-use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter};
+use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter, TableOp};
 
 /// An address or network as pfctl -k takes it.
 struct Net {
@@ -111,6 +111,12 @@ impl View {
                     Response::error(ErrorKind::Failed, "pf not enabled")
                 }
             }
+            Request::Table {
+                name,
+                anchor: None,
+                op,
+                ..
+            } => self.table(&name, op),
             Request::Flush {
                 what: FlushWhat::States,
                 anchor: None,
@@ -184,6 +190,92 @@ impl View {
         match self.engine.replace(|cur| cur.reload(compiled)) {
             Ok(()) => Response::ok(),
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
+        }
+    }
+
+    /// `pfctl -t NAME -T OP`, with pfctl's messages.
+    fn table(&self, name: &str, op: TableOp) -> Response {
+        let engine = self.engine.get();
+        let Some(t) = engine.table_id(name) else {
+            return Response::error(ErrorKind::Failed, format!("Table does not exist: {name}"));
+        };
+        let parse = |addrs: &[String]| -> Result<Vec<(std::net::IpAddr, u8, bool)>, Response> {
+            addrs
+                .iter()
+                .map(|a| {
+                    let (neg, body) = match a.strip_prefix('!') {
+                        Some(b) => (true, b),
+                        None => (false, a.as_str()),
+                    };
+                    net(body)
+                        .map(|n| (n.addr, n.prefix, neg))
+                        .ok_or_else(|| Response::error(ErrorKind::BadRequest, format!("{a}: not an address or network")))
+                })
+                .collect()
+        };
+        let done = |what: &str, c: Result<dataplane::engine::TableChange, String>| match c {
+            Ok(c) => Response::Ok {
+                text: Some(format!("{}/{} addresses {what}.\n", c.changed, c.given)),
+                json: Some(serde_json::json!({ what: c.changed, "given": c.given })),
+            },
+            Err(e) => Response::error(ErrorKind::Failed, e),
+        };
+        match op {
+            TableOp::Show => {
+                let entries = engine.table_entries(t);
+                let mut text = String::new();
+                let mut list = Vec::new();
+                for (a, p, neg) in entries {
+                    let full = if a.is_ipv4() { 32 } else { 128 };
+                    let s = if p == full { a.to_string() } else { format!("{a}/{p}") };
+                    text.push_str(&format!("  {}{s}\n", if neg { "!" } else { " " }));
+                    list.push(if neg { format!("!{s}") } else { s });
+                }
+                Response::Ok {
+                    text: Some(text),
+                    json: Some(serde_json::json!(list)),
+                }
+            }
+            TableOp::Add { addrs } => match parse(&addrs) {
+                Ok(e) => done("added", engine.table_add(t, &e)),
+                Err(r) => r,
+            },
+            TableOp::Delete { addrs } => match parse(&addrs) {
+                Ok(e) => done("deleted", engine.table_delete(t, &e)),
+                Err(r) => r,
+            },
+            TableOp::Replace { addrs } => match parse(&addrs) {
+                Ok(e) => done("replaced", engine.table_replace(t, &e)),
+                Err(r) => r,
+            },
+            TableOp::Flush => match engine.table_flush(t) {
+                Ok(n) => Response::Ok {
+                    text: Some(format!("{n} addresses deleted.\n")),
+                    json: Some(serde_json::json!({ "deleted": n })),
+                },
+                Err(e) => Response::error(ErrorKind::Failed, e),
+            },
+            TableOp::Test { addrs } => {
+                let ips: Result<Vec<std::net::IpAddr>, _> = addrs.iter().map(|a| a.parse()).collect();
+                let Ok(ips) = ips else {
+                    return Response::error(ErrorKind::BadRequest, "-T test takes addresses");
+                };
+                let hits = engine.table_test(t, &ips);
+                let n = hits.iter().filter(|h| **h).count();
+                Response::Ok {
+                    text: Some(format!("{n}/{} addresses match.\n", ips.len())),
+                    json: Some(serde_json::json!({ "match": n, "given": ips.len() })),
+                }
+            }
+            other => Response::error(
+                ErrorKind::NotSupported,
+                format!("{} is not supported by this pfd yet", describe(&Request::Table {
+                    name: name.to_string(),
+                    anchor: None,
+                    op: other,
+                    verbose: 0,
+                })),
+            ),
         }
     }
 
