@@ -10,6 +10,11 @@ use ruleset::parse::{parse, ParseConfig};
 /// Parse and compile `path` (`-` is not accepted: the engine needs a
 /// file it can name in errors). `Err` holds the whole diagnostic text.
 pub fn load_ruleset(path: &str, env: &dyn HostEnv) -> Result<Compiled, String> {
+    load_ruleset_with_text(path, env).map(|(c, _)| c)
+}
+
+/// [`load_ruleset`], and the loaded rules as `pfctl -sr` prints them.
+pub fn load_ruleset_with_text(path: &str, env: &dyn HostEnv) -> Result<(Compiled, String), String> {
     let text = FsSource
         .read(path)
         .map_err(|e| format!("{path}: {}\n", ruleset::io_error_text(&e)))?;
@@ -29,5 +34,6 @@ pub fn load_ruleset(path: &str, env: &dyn HostEnv) -> Result<Compiled, String> {
             "{path}: not supported: load anchor in a replayed ruleset\n"
         ));
     }
-    compile(&p).map_err(|e| e.render(path))
+    let c = compile(&p).map_err(|e| e.render(path))?;
+    Ok((c, ruleset::print::loaded(&p, env)))
 }

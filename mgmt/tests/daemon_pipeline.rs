@@ -78,6 +78,7 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
     let view = View {
         engine: Arc::clone(&engine),
         etc: Some(Arc::new(checked.config.clone())),
+        rules: std::sync::Mutex::new(mgmt::daemon::rules_text(&checked.config, env.as_ref())),
         published: Arc::clone(&published),
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),
@@ -532,6 +533,8 @@ fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
     let (fate, _, _) = l.send(0, SEC, &eth(&first, CLIENT, FW0));
     assert_eq!(fate, Fate::Forward(1));
 
+    let (rules, _) = l.show(ShowWhat::Rules);
+    assert!(rules.contains("block return in on veth0 proto tcp from any to any port = 23"), "{rules}");
     let bad = l.dir().join("bad.conf");
     std::fs::write(&bad, "pass in on veth0 proto tcp port\n").unwrap();
     let r = l.view.handle(Request::LoadRules {
@@ -558,6 +561,8 @@ fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
         optimizer: None,
     });
     assert!(matches!(r, Response::Ok { .. }), "{r:?}");
+    let (rules, _) = l.show(ShowWhat::Rules);
+    assert_eq!(rules, "block drop all\npass out all flags S/SA\n", "pfctl -sr shows the new rules");
     // the connection opened before the reload goes on by its state
     let (fate, _, _) = l.send(0, 2 * SEC, &eth(&first, CLIENT, FW0));
     assert_eq!(fate, Fate::Forward(1), "existing state kept");

@@ -32,8 +32,8 @@ ENVIRONMENT:
                                        services and protocols)
 
 TALKING TO A RUNNING PFD:
-  pfctl -s info|states|timeouts|memory (any unambiguous prefix: -si,
-  -ss, -st, -sm) ask the running pfd over its control socket (--control PATH, or
+  pfctl -s info|states|rules|timeouts|memory (any unambiguous prefix:
+  -si, -ss, -sr, -st, -sm) ask the running pfd over its control socket (--control PATH, or
   $PFD_CONTROL, else /run/pfd.sock); --json prints the answer as JSON.
   pfctl -f FILE (without -n) loads FILE into the running pfd: it is
   compiled against pfd's interfaces, and on any error pfctl prints the
@@ -73,7 +73,8 @@ struct Args {
     /// Load the ruleset into this anchor.
     #[arg(short = 'a', value_name = "ANCHOR", default_value = "")]
     anchor: String,
-    /// Show what the running pfd holds: info, states, timeouts, memory.
+    /// Show what the running pfd holds: info, states, rules, timeouts,
+    /// memory.
     #[arg(short = 's', value_name = "WHAT")]
     show: Option<String>,
     /// The table `-T` works on.

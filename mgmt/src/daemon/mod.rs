@@ -48,6 +48,15 @@ pub struct Daemon {
 
 /// Boot from `args.etc`. Errors are the check's report, a port that
 /// will not open, the router's configuration or the control socket.
+/// The booted ruleset as `pfctl -sr` prints it.
+pub fn rules_text(cfg: &crate::etc::EtcConfig, env: &dyn HostEnv) -> String {
+    let host = cfg.host_env(env);
+    let path = cfg.pf_conf.to_string_lossy().into_owned();
+    crate::load::load_ruleset_with_text(&path, &host)
+        .map(|(_, t)| t)
+        .unwrap_or_default()
+}
+
 pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     let exists = |name: &str| std::path::Path::new("/sys/class/net").join(name).exists();
     // Translation ports and ISN modulation must not be predictable.
@@ -80,6 +89,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     let view = View {
         engine: Arc::clone(&engine),
         etc: Some(Arc::new(cfg.clone())),
+        rules: std::sync::Mutex::new(rules_text(cfg, env)),
         published: Arc::clone(&published),
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),

@@ -70,6 +70,8 @@ pub struct View {
     /// The etc directory's configuration: a reloaded pf.conf compiles
     /// against its interfaces and groups (`None`: reloads refused).
     pub etc: Option<Arc<crate::etc::EtcConfig>>,
+    /// The loaded rules as `pfctl -sr` prints them (replaced by reloads).
+    pub rules: std::sync::Mutex<String>,
     pub published: Arc<Published>,
     pub started: Instant,
     /// The ports' names, in port order, and their counters as the
@@ -89,6 +91,16 @@ impl View {
                 what: ShowWhat::States,
                 ..
             } => self.states(),
+            Request::Show {
+                what: ShowWhat::Rules,
+                ..
+            } => {
+                let t = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                Response::Ok {
+                    json: Some(serde_json::json!(t.lines().collect::<Vec<_>>())),
+                    text: Some(t),
+                }
+            }
             Request::Show {
                 what: ShowWhat::Timeouts,
                 ..
@@ -174,7 +186,7 @@ impl View {
         let (name, compiled) = match &source {
             RuleSource::Path { path } => {
                 let p = path.to_string_lossy().into_owned();
-                (p.clone(), crate::load::load_ruleset(&p, &host))
+                (p.clone(), crate::load::load_ruleset_with_text(&p, &host))
             }
             RuleSource::Text { name, .. } => (
                 name.clone(),
@@ -183,12 +195,15 @@ impl View {
             #[allow(unreachable_patterns)]
             _ => (String::new(), Err("not supported: this rule source\n".to_string())),
         };
-        let compiled = match compiled {
+        let (compiled, text) = match compiled {
             Ok(c) => c,
             Err(e) => return Response::error(ErrorKind::Failed, e),
         };
         match self.engine.replace(|cur| cur.reload(compiled)) {
-            Ok(()) => Response::ok(),
+            Ok(()) => {
+                *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = text;
+                Response::ok()
+            }
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
         }
     }
