@@ -699,3 +699,15 @@ fn tables_edited_at_run_time() {
     });
     assert!(matches!(r, Response::Error { .. }), "{r:?}");
 }
+
+/// `pfctl -sT` and `-sI`: the tables and the interfaces with groups.
+#[test]
+fn tables_and_interfaces_listed() {
+    let pf = "table <b> { 192.0.2.9 }\ntable <a> persist\nblock all\npass in from <b>\npass in from <a>\n";
+    let l = lab_full("list", pf, "net.inet.ip.forwarding=1\n");
+    let (t, _) = l.show(ShowWhat::Tables);
+    assert_eq!(t, "a\nb\n");
+    let (i, j) = l.show(ShowWhat::Interfaces);
+    assert_eq!(i, "all\negress\nveth\nveth0\nveth1\n");
+    assert_eq!(j[0], "all");
+}

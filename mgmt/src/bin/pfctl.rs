@@ -32,8 +32,9 @@ ENVIRONMENT:
                                        services and protocols)
 
 TALKING TO A RUNNING PFD:
-  pfctl -s info|states|rules|timeouts|memory (any unambiguous prefix:
-  -si, -ss, -sr, -st, -sm) ask the running pfd over its control socket (--control PATH, or
+  pfctl -s info|states|rules|Tables|Interfaces|timeouts|memory (any
+  unambiguous prefix: -si, -ss, -sr, -sT, -sI, -st, -sm) ask the
+  running pfd over its control socket (--control PATH, or
   $PFD_CONTROL, else /run/pfd.sock); --json prints the answer as JSON.
   pfctl -f FILE (without -n) loads FILE into the running pfd: it is
   compiled against pfd's interfaces, and on any error pfctl prints the

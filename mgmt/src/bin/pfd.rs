@@ -15,7 +15,7 @@ RUN:
   (pfd answers ARP and ping for their addresses and routes between
   them, as sysctl.conf's net.inet.ip.forwarding allows). One worker
   thread for now; carpN and pfsyncN are refused. The control socket
-  answers pfctl -si, -ss, -sr, -st, -sm, -f FILE (a new ruleset, every
+  answers pfctl -si, -ss, -sr, -sT, -sI, -st, -sm, -f FILE (a new ruleset, every
   state kept), -F states, -k, -e, -d and -t -T; SIGTERM or SIGINT
   stops it.
 

@@ -102,6 +102,47 @@ impl View {
                 }
             }
             Request::Show {
+                what: ShowWhat::Tables,
+                ..
+            } => {
+                // pfctl -sT: the main ruleset's tables, by name
+                let engine = self.engine.get();
+                let mut names: Vec<String> = engine
+                    .compiled()
+                    .table_keys
+                    .iter()
+                    .filter(|k| k.anchor.is_empty())
+                    .map(|k| k.name.clone())
+                    .collect();
+                names.sort();
+                Response::Ok {
+                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
+                    json: Some(serde_json::json!(names)),
+                }
+            }
+            Request::Show {
+                what: ShowWhat::Interfaces,
+                ..
+            } => {
+                // pfctl -sI: interfaces and their groups, and `all`
+                let mut names: Vec<String> = vec!["all".to_string()];
+                match &self.etc {
+                    Some(etc) => {
+                        for i in &etc.interfaces {
+                            names.push(i.name.clone());
+                            names.extend(i.groups.iter().cloned());
+                        }
+                    }
+                    None => names.extend(self.ports.iter().cloned()),
+                }
+                names.sort();
+                names.dedup();
+                Response::Ok {
+                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
+                    json: Some(serde_json::json!(names)),
+                }
+            }
+            Request::Show {
                 what: ShowWhat::Timeouts,
                 ..
             } => self.timeouts(),
