@@ -2,7 +2,8 @@
 # Lab script: forwarding through pfd against the Linux kernel, in the same
 # namespace topology and the same run.
 #
-#   benches/forward-compare.sh        (as root; SECS=N per measurement, default 5)
+#   benches/forward-compare.sh        (as root; SECS=N per measurement, default 5;
+#                                      PIN=1: iperf3 on core 0, pfd on core 1)
 #
 # client (192.0.2.10) -- fw -- server (198.51.100.10), veth pairs, three
 # scratch network namespaces per mode, removed at the end. Modes:
@@ -41,6 +42,15 @@ for t in iperf3 nft ip ethtool; do
 done
 (cd "$ROOT" && cargo build -q --release -p mgmt --bin pfd)
 PFD=$TARGET/release/pfd
+# PIN=1: the traffic (iperf3 client and server, and with them the
+# kernel's forwarding softirq, which runs on the sending core) on core 0,
+# pfd's worker on core 1: pfd uses one core of its own.
+IPERF_PIN=
+PFD_PIN=
+if [ "${PIN:-0}" = 1 ]; then
+    IPERF_PIN="taskset -c 0"
+    PFD_PIN="taskset -c 1"
+fi
 
 topology() { # $1: mode
     for n in c f s; do ip netns add "$TAG$n"; ip -n "$TAG$n" link set lo up; done
@@ -90,12 +100,12 @@ topology() { # $1: mode
         printf 'inet 198.51.100.1 255.255.255.0\nup\n' > "$WORK/etc/hostname.veth1"
         printf 'net.inet.ip.forwarding=1\n' > "$WORK/etc/sysctl.conf"
         printf 'block all\npass out\npass in on veth0\n' > "$WORK/etc/pf.conf"
-        ip netns exec "${TAG}f" "$PFD" run --etc "$WORK/etc" --control "$WORK/pfd.sock" 2>"$WORK/pfd.log" &
+        ip netns exec "${TAG}f" $PFD_PIN "$PFD" run --etc "$WORK/etc" --control "$WORK/pfd.sock" 2>"$WORK/pfd.log" &
         PFD_PID=$!
         for _ in $(seq 50); do [ -S "$WORK/pfd.sock" ] && break; sleep 0.1; done
         [ -S "$WORK/pfd.sock" ] || { cat "$WORK/pfd.log" >&2; exit 1; }
     fi
-    ip netns exec "${TAG}s" iperf3 -s -1 -D -B 198.51.100.10 --logfile "$WORK/srv.log" 2>/dev/null || true
+    ip netns exec "${TAG}s" $IPERF_PIN iperf3 -s -1 -D -B 198.51.100.10 --logfile "$WORK/srv.log" 2>/dev/null || true
     sleep 0.5
 }
 
@@ -108,12 +118,12 @@ teardown() {
 
 udp_pps() {
     ip netns exec "${TAG}c" ping -c 2 -W 1 198.51.100.10 >/dev/null 2>&1 || true
-    ip netns exec "${TAG}c" iperf3 -c 198.51.100.10 -u -l 64 -b 0 -t "$SECS" --json 2>/dev/null |
+    ip netns exec "${TAG}c" $IPERF_PIN iperf3 -c 198.51.100.10 -u -l 64 -b 0 -t "$SECS" --json 2>/dev/null |
         /usr/bin/env python3 -c 'import json,sys; j=json.load(sys.stdin); s=j["end"]["sum"]; print(int((s["packets"]-s["lost_packets"])/s["seconds"]))'
 }
 
 tcp_gbps() {
-    ip netns exec "${TAG}c" iperf3 -c 198.51.100.10 -t "$SECS" --json 2>/dev/null |
+    ip netns exec "${TAG}c" $IPERF_PIN iperf3 -c 198.51.100.10 -t "$SECS" --json 2>/dev/null |
         /usr/bin/env python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.2f" % (j["end"]["sum_received"]["bits_per_second"]/1e9))'
 }
 
