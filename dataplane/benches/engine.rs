@@ -51,7 +51,13 @@ fn engine(rules: &str) -> Engine {
 }
 
 /// A 64-byte Ethernet/IPv4/TCP or UDP frame.
-fn frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, tcp: Option<(u8, u32, u32)>) -> Vec<u8> {
+fn frame(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    tcp: Option<(u8, u32, u32)>,
+) -> Vec<u8> {
     let mut l4 = Vec::new();
     l4.extend_from_slice(&sport.to_be_bytes());
     l4.extend_from_slice(&dport.to_be_bytes());
@@ -69,7 +75,10 @@ fn frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, tcp: Option<(u8, u3
         }
     };
     let ck_at = if proto == 6 { 16 } else { 6 };
-    let ck = finish(combine(&[pseudo_v4(src, dst, proto, l4.len() as u16), sum(&l4)]));
+    let ck = finish(combine(&[
+        pseudo_v4(src, dst, proto, l4.len() as u16),
+        sum(&l4),
+    ]));
     l4[ck_at..ck_at + 2].copy_from_slice(&ck.to_be_bytes());
     let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
     ip.extend_from_slice(&src);
@@ -100,21 +109,47 @@ fn open(eng: &Engine, n: u32) -> Vec<Vec<u8>> {
     for i in 0..n {
         let (c, p) = client(i);
         let mut syn = frame(c, p, SERVER, 80, Some((0x02, 1000, 0)));
-        let v = eng.process(&mut w, 1, &mut Packet { frame: &mut syn, ifindex: 0, dir: Dir::Out });
+        let v = eng.process(
+            &mut w,
+            1,
+            &mut Packet {
+                frame: &mut syn,
+                ifindex: 0,
+                dir: Dir::Out,
+            },
+        );
         assert_eq!(v.state, StateOutcome::New, "{v:?}");
         let (nsrc, nport) = match v.nat {
             Some(n) => {
                 let ip = n.src.ip();
-                let std::net::IpAddr::V4(v4) = ip else { unreachable!() };
+                let std::net::IpAddr::V4(v4) = ip else {
+                    unreachable!()
+                };
                 (v4.octets(), n.src.port)
             }
             None => (c, p),
         };
         let mut synack = frame(SERVER, 80, nsrc, nport, Some((0x12, 5000, 1001)));
-        let v = eng.process(&mut w, 2, &mut Packet { frame: &mut synack, ifindex: 0, dir: Dir::In });
+        let v = eng.process(
+            &mut w,
+            2,
+            &mut Packet {
+                frame: &mut synack,
+                ifindex: 0,
+                dir: Dir::In,
+            },
+        );
         assert_eq!(v.action, Action::Pass);
         let mut ack = frame(c, p, SERVER, 80, Some((0x10, 1001, 5001)));
-        let v = eng.process(&mut w, 3, &mut Packet { frame: &mut ack, ifindex: 0, dir: Dir::Out });
+        let v = eng.process(
+            &mut w,
+            3,
+            &mut Packet {
+                frame: &mut ack,
+                ifindex: 0,
+                dir: Dir::Out,
+            },
+        );
         assert_eq!(v.action, Action::Pass);
         data.push(frame(c, p, SERVER, 80, Some((0x10, 1001, 5001))));
     }
@@ -154,7 +189,15 @@ fn established(c: &mut Criterion, name: &str, rules: &str) {
                 i = (i + 1) & (ring.len() - 1);
                 scratch.clear();
                 scratch.extend_from_slice(&ring[i]);
-                let v = eng.process(&mut w, 4, &mut Packet { frame: &mut scratch, ifindex: 0, dir: Dir::Out });
+                let v = eng.process(
+                    &mut w,
+                    4,
+                    &mut Packet {
+                        frame: &mut scratch,
+                        ifindex: 0,
+                        dir: Dir::Out,
+                    },
+                );
                 black_box(v.action)
             })
         });
@@ -186,7 +229,10 @@ fn flow(i: u64) -> Vec<u8> {
 fn new_flows(iters: u64, events: bool) -> std::time::Duration {
     // A fresh table big enough for every flow of this sample, so each
     // packet is evaluated and inserts a state.
-    let rules = format!("set limit states {}\nblock all\npass out proto udp\n", iters + 16);
+    let rules = format!(
+        "set limit states {}\nblock all\npass out proto udp\n",
+        iters + 16
+    );
     let eng = engine(&rules);
     let consumer = events.then(|| {
         let (tx, rx) = crossbeam_channel::bounded(65_536);
@@ -201,7 +247,15 @@ fn new_flows(iters: u64, events: bool) -> std::time::Duration {
         let mut frames: Vec<Vec<u8>> = (done..done + n).map(flow).collect();
         let t = std::time::Instant::now();
         for f in &mut frames {
-            let v = eng.process(&mut w, 5, &mut Packet { frame: f, ifindex: 0, dir: Dir::Out });
+            let v = eng.process(
+                &mut w,
+                5,
+                &mut Packet {
+                    frame: f,
+                    ifindex: 0,
+                    dir: Dir::Out,
+                },
+            );
             black_box(v.state);
         }
         total += t.elapsed();
@@ -218,7 +272,9 @@ fn new_flows(iters: u64, events: bool) -> std::time::Duration {
 fn bench_first_packet(c: &mut Criterion) {
     let mut g = c.benchmark_group("first_packet");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("udp_new_state", |b| b.iter_custom(|iters| new_flows(iters, false)));
+    g.bench_function("udp_new_state", |b| {
+        b.iter_custom(|iters| new_flows(iters, false))
+    });
     g.bench_function("udp_new_state_with_events", |b| {
         b.iter_custom(|iters| new_flows(iters, true))
     });
@@ -248,7 +304,15 @@ fn bench_synproxy_syn(c: &mut Criterion) {
                     .collect();
                 let t = std::time::Instant::now();
                 for f in &mut frames {
-                    let v = eng.process(&mut w, 5, &mut Packet { frame: f, ifindex: 0, dir: Dir::In });
+                    let v = eng.process(
+                        &mut w,
+                        5,
+                        &mut Packet {
+                            frame: f,
+                            ifindex: 0,
+                            dir: Dir::In,
+                        },
+                    );
                     black_box(v.emit.len());
                 }
                 total += t.elapsed();
@@ -260,5 +324,10 @@ fn bench_synproxy_syn(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_established, bench_first_packet, bench_synproxy_syn);
+criterion_group!(
+    benches,
+    bench_established,
+    bench_first_packet,
+    bench_synproxy_syn
+);
 criterion_main!(benches);

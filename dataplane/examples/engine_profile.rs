@@ -40,7 +40,13 @@ fn engine(rules: &str) -> Engine {
 }
 
 /// A 64-byte Ethernet/IPv4/TCP or UDP frame.
-fn frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, tcp: Option<(u8, u32, u32)>) -> Vec<u8> {
+fn frame(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    tcp: Option<(u8, u32, u32)>,
+) -> Vec<u8> {
     let mut l4 = Vec::new();
     l4.extend_from_slice(&sport.to_be_bytes());
     l4.extend_from_slice(&dport.to_be_bytes());
@@ -58,7 +64,10 @@ fn frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, tcp: Option<(u8, u3
         }
     };
     let ck_at = if proto == 6 { 16 } else { 6 };
-    let ck = finish(combine(&[pseudo_v4(src, dst, proto, l4.len() as u16), sum(&l4)]));
+    let ck = finish(combine(&[
+        pseudo_v4(src, dst, proto, l4.len() as u16),
+        sum(&l4),
+    ]));
     l4[ck_at..ck_at + 2].copy_from_slice(&ck.to_be_bytes());
     let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
     ip.extend_from_slice(&src);
@@ -89,21 +98,47 @@ fn open(eng: &Engine, n: u32) -> Vec<Vec<u8>> {
     for i in 0..n {
         let (c, p) = client(i);
         let mut syn = frame(c, p, SERVER, 80, Some((0x02, 1000, 0)));
-        let v = eng.process(&mut w, 1, &mut Packet { frame: &mut syn, ifindex: 0, dir: Dir::Out });
+        let v = eng.process(
+            &mut w,
+            1,
+            &mut Packet {
+                frame: &mut syn,
+                ifindex: 0,
+                dir: Dir::Out,
+            },
+        );
         assert_eq!(v.state, StateOutcome::New, "{v:?}");
         let (nsrc, nport) = match v.nat {
             Some(n) => {
                 let ip = n.src.ip();
-                let std::net::IpAddr::V4(v4) = ip else { unreachable!() };
+                let std::net::IpAddr::V4(v4) = ip else {
+                    unreachable!()
+                };
                 (v4.octets(), n.src.port)
             }
             None => (c, p),
         };
         let mut synack = frame(SERVER, 80, nsrc, nport, Some((0x12, 5000, 1001)));
-        let v = eng.process(&mut w, 2, &mut Packet { frame: &mut synack, ifindex: 0, dir: Dir::In });
+        let v = eng.process(
+            &mut w,
+            2,
+            &mut Packet {
+                frame: &mut synack,
+                ifindex: 0,
+                dir: Dir::In,
+            },
+        );
         assert_eq!(v.action, Action::Pass);
         let mut ack = frame(c, p, SERVER, 80, Some((0x10, 1001, 5001)));
-        let v = eng.process(&mut w, 3, &mut Packet { frame: &mut ack, ifindex: 0, dir: Dir::Out });
+        let v = eng.process(
+            &mut w,
+            3,
+            &mut Packet {
+                frame: &mut ack,
+                ifindex: 0,
+                dir: Dir::Out,
+            },
+        );
         assert_eq!(v.action, Action::Pass);
         data.push(frame(c, p, SERVER, 80, Some((0x10, 1001, 5001))));
     }
@@ -128,7 +163,6 @@ fn ring(frames: &[Vec<u8>], len: usize) -> Vec<[u8; 64]> {
         .collect()
 }
 
-
 #[inline(never)]
 fn hot(eng: &Engine, ring: &[[u8; 64]], packets: usize) -> usize {
     let mut w = eng.worker();
@@ -137,7 +171,15 @@ fn hot(eng: &Engine, ring: &[[u8; 64]], packets: usize) -> usize {
     for i in 0..packets {
         scratch.clear();
         scratch.extend_from_slice(&ring[i & (ring.len() - 1)]);
-        let v = eng.process(&mut w, 4, &mut Packet { frame: &mut scratch, ifindex: 0, dir: Dir::Out });
+        let v = eng.process(
+            &mut w,
+            4,
+            &mut Packet {
+                frame: &mut scratch,
+                ifindex: 0,
+                dir: Dir::Out,
+            },
+        );
         passed += usize::from(black_box(v.action) == Action::Pass);
     }
     passed

@@ -73,8 +73,14 @@ impl StateKey {
     /// swapped), so both directions of a flow land on the same shard or
     /// worker when only addresses and ports are known.
     pub fn symmetric_hash(&self) -> u64 {
-        let a = mix(self.addr[0] as u64 ^ (self.addr[0] >> 64) as u64, self.port[0]);
-        let b = mix(self.addr[1] as u64 ^ (self.addr[1] >> 64) as u64, self.port[1]);
+        let a = mix(
+            self.addr[0] as u64 ^ (self.addr[0] >> 64) as u64,
+            self.port[0],
+        );
+        let b = mix(
+            self.addr[1] as u64 ^ (self.addr[1] >> 64) as u64,
+            self.port[1],
+        );
         let x = a.wrapping_add(b) ^ (u64::from(self.proto) << 8) ^ u64::from(self.rdomain);
         // splitmix64 finaliser
         let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -92,7 +98,10 @@ impl StateKey {
     /// cross-shard entry. Both directions of a flow build the same key,
     /// so they meet in one shard too.
     pub fn shard_hash(&self) -> u64 {
-        let a = mix(self.addr[0] as u64 ^ (self.addr[0] >> 64) as u64, self.port[0]);
+        let a = mix(
+            self.addr[0] as u64 ^ (self.addr[0] >> 64) as u64,
+            self.port[0],
+        );
         let x = a ^ (u64::from(self.proto) << 8) ^ (u64::from(self.rdomain) << 16);
         let x = x ^ u64::from(self.af == Af::Inet6) << 40;
         let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

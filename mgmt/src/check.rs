@@ -58,9 +58,7 @@ pub fn check_seeded(
 ) -> Result<Checked, String> {
     let config = load_etc(dir).map_err(|e| e.to_string())?;
     if let Some(exists) = exists {
-        config
-            .check_interfaces(exists)
-            .map_err(|e| e.to_string())?;
+        config.check_interfaces(exists).map_err(|e| e.to_string())?;
     }
     let compiled = config.load_pf(env)?;
     let rules = compiled.rulesets.iter().map(|rs| rs.rules.len()).sum();
@@ -97,7 +95,11 @@ pub fn report(c: &Checked) -> String {
             s,
             "{}: {}{} groups {}",
             i.name,
-            if addrs.is_empty() { "no addresses".to_string() } else { addrs.join(" ") },
+            if addrs.is_empty() {
+                "no addresses".to_string()
+            } else {
+                addrs.join(" ")
+            },
             i.mtu.map(|m| format!(" mtu {m}")).unwrap_or_default(),
             i.groups.join(" ")
         );

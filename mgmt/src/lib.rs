@@ -2,10 +2,10 @@
 //! the control socket, and booting from an etc directory.
 #![forbid(unsafe_code)]
 
-pub mod offline;
-pub mod etc;
-pub mod load;
-pub mod replay;
 pub mod check;
 pub mod control;
 pub mod daemon;
+pub mod etc;
+pub mod load;
+pub mod offline;
+pub mod replay;

@@ -84,11 +84,19 @@ pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
 fn in_net(ip: IpAddr, net: &(IpAddr, u8)) -> bool {
     match (ip, net.0) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let m = if net.1 == 0 { 0 } else { u32::MAX << (32 - u32::from(net.1)) };
+            let m = if net.1 == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(net.1))
+            };
             u32::from(a) & m == u32::from(n) & m
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let m = if net.1 == 0 { 0 } else { u128::MAX << (128 - u32::from(net.1)) };
+            let m = if net.1 == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(net.1))
+            };
             u128::from(a) & m == u128::from(n) & m
         }
         _ => false,
@@ -214,7 +222,11 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
     let engine = Engine::new(compiled, cfg).map_err(|e| e.render(&args.rules))?;
     let mut worker = engine.worker();
 
-    let create = |p: &str| File::create(p).map(BufWriter::new).map_err(|e| format!("{p}: {e}"));
+    let create = |p: &str| {
+        File::create(p)
+            .map(BufWriter::new)
+            .map_err(|e| format!("{p}: {e}"))
+    };
     let mut verdicts = create(&args.verdicts)?;
     let mut out = match &args.out {
         Some(p) => Some(PcapWriter::new(create(p)?, link_type).map_err(|e| format!("{p}: {e}"))?),
@@ -253,7 +265,8 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
             dataplane::engine::Action::Pass => {
                 sum.passed += 1;
                 if let Some(w) = out.as_mut() {
-                    w.write(rec.ts_ns, &frame).map_err(|e| format!("--out: {e}"))?;
+                    w.write(rec.ts_ns, &frame)
+                        .map_err(|e| format!("--out: {e}"))?;
                 }
             }
             dataplane::engine::Action::Block => sum.blocked += 1,
@@ -265,16 +278,20 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
                 Toward::Onward => (out.as_mut(), "--out"),
             };
             if let Some(w) = w {
-                w.write(rec.ts_ns, &e.frame).map_err(|err| format!("{what}: {err}"))?;
+                w.write(rec.ts_ns, &e.frame)
+                    .map_err(|err| format!("{what}: {err}"))?;
             }
         }
         if let (Some(l), Some(w)) = (&v.log, pflog.as_mut()) {
-            w.log(rec.ts_ns, &l.record, &l.packet).map_err(|e| format!("--pflog: {e}"))?;
+            w.log(rec.ts_ns, &l.record, &l.packet)
+                .map_err(|e| format!("--pflog: {e}"))?;
         }
         let line = verdict_json(&engine, index, rec.ts_ns, dir, &v);
         writeln!(verdicts, "{line}").map_err(|e| format!("{}: {e}", args.verdicts))?;
     }
-    verdicts.flush().map_err(|e| format!("{}: {e}", args.verdicts))?;
+    verdicts
+        .flush()
+        .map_err(|e| format!("{}: {e}", args.verdicts))?;
     sum.states = engine.state_count();
     if let Some(p) = &args.summary {
         let text = summary_json(&engine, &worker, &sum).to_string();

@@ -438,12 +438,18 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("bad.conf:1: syntax error"), "{e}");
-    assert!(ping(&client, "198.51.100.10"), "ping after a refused reload");
+    assert!(
+        ping(&client, "198.51.100.10"),
+        "ping after a refused reload"
+    );
     let good = etc.0.join("good.conf");
     std::fs::write(&good, "block all\npass out\npass in on veth0 proto icmp\n").unwrap();
     let o = pfctl_f(&good);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(ping(&client, "198.51.100.10"), "ping under the reloaded ruleset");
+    assert!(
+        ping(&client, "198.51.100.10"),
+        "ping under the reloaded ruleset"
+    );
 
     // Anything else is refused, not pretended.
     let mut c = Client::connect(&sock).unwrap();
@@ -455,7 +461,10 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     let log = pfd.stderr();
     assert!(st.success(), "pfd exit {st}: {log}");
     assert!(!sock.exists(), "control socket left behind");
-    assert!(log.contains("pfd: running on veth0 veth1; control socket"), "{log}");
+    assert!(
+        log.contains("pfd: running on veth0 veth1; control socket"),
+        "{log}"
+    );
     assert!(log.contains("pfd: stopped: "), "{log}");
 }
 
@@ -487,7 +496,9 @@ fn pfd_run_reload_keeps_an_open_connection() {
         }
         n
     });
-    ready_rx.recv_timeout(Duration::from_secs(5)).expect("listener up");
+    ready_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("listener up");
 
     // The client sends one message, waits for the reload, sends another.
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
@@ -501,7 +512,9 @@ fn pfd_run_reload_keeps_an_open_connection() {
         s.read_exact(&mut buf).unwrap();
         assert_eq!(&buf, b"first");
         sent_tx.send(()).unwrap();
-        go_rx.recv_timeout(Duration::from_secs(20)).expect("reload done");
+        go_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("reload done");
         s.write_all(b"again").unwrap();
         s.read_exact(&mut buf).unwrap();
         assert_eq!(&buf, b"again");
@@ -509,10 +522,16 @@ fn pfd_run_reload_keeps_an_open_connection() {
         let new = TcpStream::connect_timeout(&to, Duration::from_secs(2));
         new.is_err()
     });
-    sent_rx.recv_timeout(Duration::from_secs(10)).expect("first exchange");
+    sent_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("first exchange");
 
     let new_rules = etc.0.join("new.conf");
-    std::fs::write(&new_rules, "block all\npass out\npass in on veth0 proto icmp\n").unwrap();
+    std::fs::write(
+        &new_rules,
+        "block all\npass out\npass in on veth0 proto icmp\n",
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
         .arg("--control")
         .arg(&sock)

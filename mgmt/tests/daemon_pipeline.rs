@@ -528,13 +528,20 @@ fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
     use mgmt::control::RuleSource;
     let mut l = lab("reload");
     // learn the server's MAC so forwarding is immediate
-    l.send(1, SEC, &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"));
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
     let first = syn("192.0.2.10", "198.51.100.10", 8080);
     let (fate, _, _) = l.send(0, SEC, &eth(&first, CLIENT, FW0));
     assert_eq!(fate, Fate::Forward(1));
 
     let (rules, _) = l.show(ShowWhat::Rules);
-    assert!(rules.contains("block return in on veth0 proto tcp from any to any port = 23"), "{rules}");
+    assert!(
+        rules.contains("block return in on veth0 proto tcp from any to any port = 23"),
+        "{rules}"
+    );
     let bad = l.dir().join("bad.conf");
     std::fs::write(&bad, "pass in on veth0 proto tcp port\n").unwrap();
     let r = l.view.handle(Request::LoadRules {
@@ -562,7 +569,10 @@ fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
     });
     assert!(matches!(r, Response::Ok { .. }), "{r:?}");
     let (rules, _) = l.show(ShowWhat::Rules);
-    assert_eq!(rules, "block drop all\npass out all flags S/SA\n", "pfctl -sr shows the new rules");
+    assert_eq!(
+        rules, "block drop all\npass out all flags S/SA\n",
+        "pfctl -sr shows the new rules"
+    );
     // the connection opened before the reload goes on by its state
     let (fate, _, _) = l.send(0, 2 * SEC, &eth(&first, CLIENT, FW0));
     assert_eq!(fate, Fate::Forward(1), "existing state kept");
@@ -591,8 +601,14 @@ fn timeouts_and_limits_as_pfctl_prints_them() {
     assert_eq!(lines[18], "adaptive.end              24000 states");
     assert_eq!(json["udp.first"], 33);
     let (text, json) = l.show(ShowWhat::Memory);
-    assert!(text.starts_with("states        hard limit    20000\n"), "{text}");
-    assert!(text.contains("src-nodes     hard limit    10000\n"), "{text}");
+    assert!(
+        text.starts_with("states        hard limit    20000\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("src-nodes     hard limit    10000\n"),
+        "{text}"
+    );
     assert_eq!(json["frags"], 65536);
 }
 
@@ -601,8 +617,16 @@ fn timeouts_and_limits_as_pfctl_prints_them() {
 fn kill_and_flush_states() {
     use mgmt::control::{FlushWhat, KillBy, StateFilter};
     let mut l = lab("kill");
-    l.send(1, SEC, &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"));
-    for (src, port) in [("192.0.2.10", 8080), ("192.0.2.11", 8080), ("192.0.2.11", 8081)] {
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    for (src, port) in [
+        ("192.0.2.10", 8080),
+        ("192.0.2.11", 8080),
+        ("192.0.2.11", 8081),
+    ] {
         let (fate, _, _) = l.send(0, SEC, &eth(&syn(src, "198.51.100.10", port), CLIENT, FW0));
         assert_eq!(fate, Fate::Forward(1));
     }
@@ -621,17 +645,35 @@ fn kill_and_flush_states() {
         })
     };
     let r = kill(&l, "192.0.2.10", None);
-    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "2 states killed\n"), "{r:?}");
+    assert!(
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "2 states killed\n"),
+        "{r:?}"
+    );
     assert_eq!(count(&l), 4);
     let r = kill(&l, "192.0.2.0/24", Some("198.51.100.99"));
-    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t.starts_with("0 ")), "{r:?}");
+    assert!(
+        matches!(&r, Response::Ok { text: Some(t), .. } if t.starts_with("0 ")),
+        "{r:?}"
+    );
     let r = kill(&l, "not-an-address", None);
-    assert!(matches!(r, Response::Error { kind: ErrorKind::BadRequest, .. }), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Response::Error {
+                kind: ErrorKind::BadRequest,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
     let r = l.view.handle(Request::Flush {
         what: FlushWhat::States,
         anchor: None,
     });
-    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "4 states cleared\n"), "{r:?}");
+    assert!(
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "4 states cleared\n"),
+        "{r:?}"
+    );
     assert_eq!(count(&l), 0);
 }
 
@@ -645,14 +687,23 @@ fn disable_and_enable() {
     let (fate, _, _) = l.send(1, SEC, &eth(&pkt, SERVER, FW1));
     assert_eq!(fate, Fate::Drop);
     let r = l.view.handle(Request::Disable);
-    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "pf disabled\n"), "{r:?}");
+    assert!(
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "pf disabled\n"),
+        "{r:?}"
+    );
     let r = l.view.handle(Request::Disable);
-    assert!(matches!(r, Response::Error { .. }), "already disabled: {r:?}");
+    assert!(
+        matches!(r, Response::Error { .. }),
+        "already disabled: {r:?}"
+    );
     assert!(l.show(ShowWhat::Info).0.starts_with("Status: Disabled"));
     let (fate, _, _) = l.send(1, 2 * SEC, &eth(&pkt, SERVER, FW1));
     assert_eq!(fate, Fate::Forward(0), "routed without pf");
     let r = l.view.handle(Request::Enable);
-    assert!(matches!(&r, Response::Ok { text: Some(t), .. } if t == "pf enabled\n"), "{r:?}");
+    assert!(
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "pf enabled\n"),
+        "{r:?}"
+    );
     let (fate, _, _) = l.send(1, 3 * SEC, &eth(&pkt, SERVER, FW1));
     assert_eq!(fate, Fate::Drop, "filtered again");
 }
@@ -664,7 +715,11 @@ fn tables_edited_at_run_time() {
     use mgmt::control::TableOp;
     let pf = "table <bad> { 203.0.113.0/24 }\nblock all\npass out\nblock in quick from <bad>\npass in on veth0 proto tcp\n";
     let mut l = lab_full("tbl", pf, "net.inet.ip.forwarding=1\n");
-    l.send(1, SEC, &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"));
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
     let table = |l: &Lab, op: TableOp| {
         l.view.handle(Request::Table {
             name: "bad".into(),
@@ -677,17 +732,40 @@ fn tables_edited_at_run_time() {
         Response::Ok { text: Some(t), .. } => t.clone(),
         other => panic!("{other:?}"),
     };
-    let r = table(&l, TableOp::Add { addrs: vec!["192.0.2.10".into(), "203.0.113.0/24".into()] });
+    let r = table(
+        &l,
+        TableOp::Add {
+            addrs: vec!["192.0.2.10".into(), "203.0.113.0/24".into()],
+        },
+    );
     assert_eq!(text(&r), "1/2 addresses added.\n");
-    let (fate, _, _) = l.send(0, SEC, &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0));
+    let (fate, _, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
     assert_eq!(fate, Fate::Drop, "blocked by the table at once");
     let r = table(&l, TableOp::Show);
     assert_eq!(text(&r), "   192.0.2.10\n   203.0.113.0/24\n");
-    let r = table(&l, TableOp::Test { addrs: vec!["192.0.2.10".into(), "192.0.2.11".into()] });
+    let r = table(
+        &l,
+        TableOp::Test {
+            addrs: vec!["192.0.2.10".into(), "192.0.2.11".into()],
+        },
+    );
     assert_eq!(text(&r), "1/2 addresses match.\n");
-    let r = table(&l, TableOp::Delete { addrs: vec!["192.0.2.10".into()] });
+    let r = table(
+        &l,
+        TableOp::Delete {
+            addrs: vec!["192.0.2.10".into()],
+        },
+    );
     assert_eq!(text(&r), "1/1 addresses deleted.\n");
-    let (fate, _, _) = l.send(0, 2 * SEC, &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0));
+    let (fate, _, _) = l.send(
+        0,
+        2 * SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
     assert_eq!(fate, Fate::Forward(1), "passes again");
     let r = table(&l, TableOp::Flush);
     assert_eq!(text(&r), "1 addresses deleted.\n");

@@ -7,7 +7,10 @@ use mgmt::control::{
 use std::process::Command;
 
 fn pfctl(args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_pfctl")).args(args).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -21,21 +24,45 @@ fn server(name: &str) -> (Server, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("pfd.sock");
     let s = Server::start(&path, ServerConfig::default(), |req: Request| match req {
-        Request::Show { what: ShowWhat::Info, verbose, .. } => Response::Ok {
+        Request::Show {
+            what: ShowWhat::Info,
+            verbose,
+            ..
+        } => Response::Ok {
             text: Some(format!("Status: Enabled\nverbose {verbose}\n")),
             json: Some(serde_json::json!({"status": "enabled"})),
         },
-        Request::Show { what: ShowWhat::States, .. } => Response::text("all tcp 192.0.2.10:40000 -> 198.51.100.10:80       ESTABLISHED:ESTABLISHED\n"),
-        Request::Flush { what: FlushWhat::States, .. } => Response::text("3 states cleared\n"),
-        Request::Table { name, op: TableOp::Test { addrs }, .. } if name == "t" => Response::Ok {
+        Request::Show {
+            what: ShowWhat::States,
+            ..
+        } => Response::text(
+            "all tcp 192.0.2.10:40000 -> 198.51.100.10:80       ESTABLISHED:ESTABLISHED\n",
+        ),
+        Request::Flush {
+            what: FlushWhat::States,
+            ..
+        } => Response::text("3 states cleared\n"),
+        Request::Table {
+            name,
+            op: TableOp::Test { addrs },
+            ..
+        } if name == "t" => Response::Ok {
             text: Some(format!("1/{} addresses match.\n", addrs.len())),
             json: Some(serde_json::json!({"match": 1, "given": addrs.len()})),
         },
-        Request::Table { name, op: TableOp::Add { addrs }, .. } if name == "t" => {
-            Response::text(format!("{}/{} addresses added.\n", addrs.len(), addrs.len()))
-        }
+        Request::Table {
+            name,
+            op: TableOp::Add { addrs },
+            ..
+        } if name == "t" => Response::text(format!(
+            "{}/{} addresses added.\n",
+            addrs.len(),
+            addrs.len()
+        )),
         Request::KillStates { filters } => match filters.by {
-            KillBy::Hosts { src, dst } => Response::text(format!("killed {src} {}\n", dst.unwrap_or_default())),
+            KillBy::Hosts { src, dst } => {
+                Response::text(format!("killed {src} {}\n", dst.unwrap_or_default()))
+            }
             _ => Response::error(ErrorKind::NotSupported, "no"),
         },
         _ => Response::error(ErrorKind::NotSupported, "not supported: this request"),
@@ -81,7 +108,14 @@ fn flush_and_kill_report_on_stderr() {
     let (ok, out, err) = pfctl(&["--control", &path, "-F", "states"]);
     assert!(ok, "{err}");
     assert_eq!((out.as_str(), err.as_str()), ("", "3 states cleared\n"));
-    let (ok, _, err) = pfctl(&["--control", &path, "-k", "192.0.2.10", "-k", "198.51.100.0/24"]);
+    let (ok, _, err) = pfctl(&[
+        "--control",
+        &path,
+        "-k",
+        "192.0.2.10",
+        "-k",
+        "198.51.100.0/24",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(err, "killed 192.0.2.10 198.51.100.0/24\n");
     let (ok, _, err) = pfctl(&["--control", &path, "-k", "a", "-k", "b", "-k", "c"]);
@@ -95,11 +129,29 @@ fn flush_and_kill_report_on_stderr() {
 #[test]
 fn tables_and_the_test_exit_status() {
     let (_s, path) = server("tables");
-    let (ok, _, err) = pfctl(&["--control", &path, "-t", "t", "-T", "add", "192.0.2.1", "192.0.2.0/24"]);
+    let (ok, _, err) = pfctl(&[
+        "--control",
+        &path,
+        "-t",
+        "t",
+        "-T",
+        "add",
+        "192.0.2.1",
+        "192.0.2.0/24",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(err, "2/2 addresses added.\n");
     let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
-        .args(["--control", &path, "-t", "t", "-T", "test", "192.0.2.1", "192.0.2.2"])
+        .args([
+            "--control",
+            &path,
+            "-t",
+            "t",
+            "-T",
+            "test",
+            "192.0.2.1",
+            "192.0.2.2",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "not every address matches");

@@ -39,7 +39,10 @@ fn with(name: &str, file: &str, text: &str) -> PathBuf {
 fn the_shipped_etc_directory_loads() {
     let (ok, out, err) = pfd_check(&shipped());
     assert!(ok, "{err}");
-    assert!(out.contains("eth0: 198.51.100.2/24 groups eth egress"), "{out}");
+    assert!(
+        out.contains("eth0: 198.51.100.2/24 groups eth egress"),
+        "{out}"
+    );
     assert!(out.contains("default 198.51.100.254"), "{out}");
     assert!(out.contains("rules"), "{out}");
 }
@@ -55,7 +58,11 @@ fn a_pf_conf_error_names_its_line() {
 
 #[test]
 fn a_feature_the_engine_does_not_enforce_is_refused() {
-    let dir = with("unsup", "pf.conf", "pass out on eth0 from any to any route-to 192.0.2.9\n");
+    let dir = with(
+        "unsup",
+        "pf.conf",
+        "pass out on eth0 from any to any route-to 192.0.2.9\n",
+    );
     let (ok, _, err) = pfd_check(&dir);
     assert!(!ok);
     assert!(err.contains("pf.conf:1: not supported: route-to"), "{err}");
@@ -64,7 +71,11 @@ fn a_feature_the_engine_does_not_enforce_is_refused() {
 
 #[test]
 fn a_hostname_file_error_names_its_line() {
-    let dir = with("host", "hostname.eth1", "inet 192.0.2.2 255.255.255.0\ndhcp\n");
+    let dir = with(
+        "host",
+        "hostname.eth1",
+        "inet 192.0.2.2 255.255.255.0\ndhcp\n",
+    );
     let (ok, _, err) = pfd_check(&dir);
     assert!(!ok);
     assert!(err.contains("hostname.eth1:2:"), "{err}");

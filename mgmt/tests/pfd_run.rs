@@ -9,7 +9,11 @@ fn a_missing_interface_stops_the_boot_with_the_checks_message() {
     let dir = std::env::temp_dir().join(format!("pfd-run-boot-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("hostname.nosuch0"), "inet 192.0.2.1 255.255.255.0\n").unwrap();
+    std::fs::write(
+        dir.join("hostname.nosuch0"),
+        "inet 192.0.2.1 255.255.255.0\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("pf.conf"), "pass\n").unwrap();
     let sock = dir.join("pfd.sock");
     let o = Command::new(env!("CARGO_BIN_EXE_pfd"))

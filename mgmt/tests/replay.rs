@@ -3,8 +3,8 @@
 //! Inbound frames are those sent to the firewall's MAC.
 
 mod support;
-use support::*;
 use dataplane::wire::checksum::sum;
+use support::*;
 
 const S: u64 = 1_000_000_000;
 const CLIENT: &str = "192.0.2.10";
@@ -26,12 +26,42 @@ fn tcp_handshake_data_close_through_states() {
     let mut c = Capture::default();
     let (cl, sv) = (CLIENT, SERVER);
     out4(&mut c, S, cl, sv, tcp(40000, 80, SYN, 1000, 0, 0));
-    in4(&mut c, S + 1, sv, cl, tcp(80, 40000, SYN | ACK, 5000, 1001, 0));
+    in4(
+        &mut c,
+        S + 1,
+        sv,
+        cl,
+        tcp(80, 40000, SYN | ACK, 5000, 1001, 0),
+    );
     out4(&mut c, S + 2, cl, sv, tcp(40000, 80, ACK, 1001, 5001, 0));
-    out4(&mut c, S + 3, cl, sv, tcp(40000, 80, ACK | PSH, 1001, 5001, 100));
-    in4(&mut c, S + 4, sv, cl, tcp(80, 40000, ACK | PSH, 5001, 1101, 50));
-    out4(&mut c, S + 5, cl, sv, tcp(40000, 80, FIN | ACK, 1101, 5051, 0));
-    in4(&mut c, S + 6, sv, cl, tcp(80, 40000, FIN | ACK, 5051, 1102, 0));
+    out4(
+        &mut c,
+        S + 3,
+        cl,
+        sv,
+        tcp(40000, 80, ACK | PSH, 1001, 5001, 100),
+    );
+    in4(
+        &mut c,
+        S + 4,
+        sv,
+        cl,
+        tcp(80, 40000, ACK | PSH, 5001, 1101, 50),
+    );
+    out4(
+        &mut c,
+        S + 5,
+        cl,
+        sv,
+        tcp(40000, 80, FIN | ACK, 1101, 5051, 0),
+    );
+    in4(
+        &mut c,
+        S + 6,
+        sv,
+        cl,
+        tcp(80, 40000, FIN | ACK, 5051, 1102, 0),
+    );
     out4(&mut c, S + 7, cl, sv, tcp(40000, 80, ACK, 1102, 5052, 0));
     in4(&mut c, S + 8, sv, cl, tcp(80, 22, SYN, 9000, 0, 0));
     let r = replay("tcp-close", rules, &c, &[]);
@@ -59,22 +89,56 @@ fn out_of_window_dropped_and_reset_closes() {
     let mut c = Capture::default();
     let (cl, sv) = (CLIENT, SERVER);
     out4(&mut c, S, cl, sv, tcp(40001, 443, SYN, 1000, 0, 0));
-    in4(&mut c, S + 1, sv, cl, tcp(443, 40001, SYN | ACK, 5000, 1001, 0));
+    in4(
+        &mut c,
+        S + 1,
+        sv,
+        cl,
+        tcp(443, 40001, SYN | ACK, 5000, 1001, 0),
+    );
     out4(&mut c, S + 2, cl, sv, tcp(40001, 443, ACK, 1001, 5001, 0));
-    in4(&mut c, S + 3, sv, cl, tcp(443, 40001, ACK, 5001 + 50_000_000, 1001, 10));
-    in4(&mut c, S + 4, sv, cl, tcp(443, 40001, ACK, 5001, 1001 + 40_000_000, 0));
-    in4(&mut c, S + 5, sv, cl, tcp(443, 40001, ACK | PSH, 5001, 1001, 10));
+    in4(
+        &mut c,
+        S + 3,
+        sv,
+        cl,
+        tcp(443, 40001, ACK, 5001 + 50_000_000, 1001, 10),
+    );
+    in4(
+        &mut c,
+        S + 4,
+        sv,
+        cl,
+        tcp(443, 40001, ACK, 5001, 1001 + 40_000_000, 0),
+    );
+    in4(
+        &mut c,
+        S + 5,
+        sv,
+        cl,
+        tcp(443, 40001, ACK | PSH, 5001, 1001, 10),
+    );
     in4(&mut c, S + 6, sv, cl, tcp(443, 40001, RST, 5011, 0, 0));
     out4(&mut c, S + 7, cl, sv, tcp(40001, 443, ACK, 1001, 5011, 0));
     out4(&mut c, S + 8, cl, sv, tcp(40001, 443, SYN, 77000, 0, 0));
     let r = replay("tcp-window", rules, &c, &[]);
     assert_eq!(r.state(1), "new");
     assert_eq!(r.action(3), "pass");
-    assert_eq!((r.action(4), r.reason(4)), ("block", Some("state-mismatch")));
+    assert_eq!(
+        (r.action(4), r.reason(4)),
+        ("block", Some("state-mismatch"))
+    );
     assert_eq!(r.state(4), "match");
-    assert_eq!((r.action(5), r.reason(5)), ("block", Some("state-mismatch")));
+    assert_eq!(
+        (r.action(5), r.reason(5)),
+        ("block", Some("state-mismatch"))
+    );
     assert_eq!((r.action(6), r.state(6)), ("pass", "match"));
-    assert_eq!((r.action(7), r.state(7)), ("pass", "match"), "RST in window");
+    assert_eq!(
+        (r.action(7), r.state(7)),
+        ("pass", "match"),
+        "RST in window"
+    );
     assert_eq!((r.action(9), r.state(9)), ("pass", "new"), "SYN after RST");
 }
 
@@ -84,7 +148,13 @@ fn out_of_window_dropped_and_reset_closes() {
 fn keep_state_needs_a_syn_by_default() {
     let rules = "block all\npass out proto tcp\n";
     let mut c = Capture::default();
-    out4(&mut c, S, CLIENT, SERVER, tcp(40002, 80, ACK, 1000, 2000, 10));
+    out4(
+        &mut c,
+        S,
+        CLIENT,
+        SERVER,
+        tcp(40002, 80, ACK, 1000, 2000, 10),
+    );
     let r = replay("flags-sa", rules, &c, &[]);
     assert_eq!((r.action(1), r.rule(1)), ("block", Some(0)));
 }
@@ -105,9 +175,21 @@ fn nat_both_ways_and_icmp_error_through_nat() {
     assert_eq!(nat["src"], "198.51.100.1");
     assert_eq!(nat["sport"], sport);
 
-    in4(&mut c, S + 1, SERVER, "198.51.100.1", tcp(80, sport, SYN | ACK, 5000, 1001, 0));
+    in4(
+        &mut c,
+        S + 1,
+        SERVER,
+        "198.51.100.1",
+        tcp(80, sport, SYN | ACK, 5000, 1001, 0),
+    );
     let translated = ip4("198.51.100.1", SERVER, &tcp(sport, 80, ACK, 1001, 5001, 0));
-    out4(&mut c, S + 2, CLIENT, SERVER, tcp(40003, 80, ACK, 1001, 5001, 0));
+    out4(
+        &mut c,
+        S + 2,
+        CLIENT,
+        SERVER,
+        tcp(40003, 80, ACK, 1001, 5001, 0),
+    );
     in4(
         &mut c,
         S + 3,
@@ -116,7 +198,10 @@ fn nat_both_ways_and_icmp_error_through_nat() {
         icmp_error(3, 4, &translated, false),
     );
     let r = replay("nat", rules, &c, &[]);
-    assert_eq!(endpoints(r.out_frame(1).unwrap()), (ip("198.51.100.1"), sport, ip(SERVER), 80));
+    assert_eq!(
+        endpoints(r.out_frame(1).unwrap()),
+        (ip("198.51.100.1"), sport, ip(SERVER), 80)
+    );
     assert_eq!((r.action(2), r.state(2)), ("pass", "match"));
     let back = r.out_frame(2).unwrap();
     assert_eq!(endpoints(back), (ip(SERVER), 80, ip(CLIENT), 40003));
@@ -125,7 +210,11 @@ fn nat_both_ways_and_icmp_error_through_nat() {
     let f3 = r.out_frame(3).unwrap();
     assert_eq!(endpoints(f3).0, ip("198.51.100.1"));
     assert!(checksums_ok(f3));
-    assert_eq!((r.action(4), r.state(4)), ("pass", "match"), "ICMP error matched");
+    assert_eq!(
+        (r.action(4), r.state(4)),
+        ("pass", "match"),
+        "ICMP error matched"
+    );
     let err = r.out_frame(4).unwrap();
     assert!(checksums_ok(err));
     // Outer destination and the quoted packet's source are the client's.
@@ -140,11 +229,30 @@ fn nat_both_ways_and_icmp_error_through_nat() {
 /// A port forward: rdr-to on the way in, the reply translated back.
 #[test]
 fn rdr_to_both_ways() {
-    let rules = "block all\npass in on em0 proto tcp to 198.51.100.1 port 8080 rdr-to 192.0.2.20 port 80\n";
+    let rules =
+        "block all\npass in on em0 proto tcp to 198.51.100.1 port 8080 rdr-to 192.0.2.20 port 80\n";
     let mut c = Capture::default();
-    in4(&mut c, S, "203.0.113.7", "198.51.100.1", tcp(5555, 8080, SYN, 100, 0, 0));
-    out4(&mut c, S + 1, "192.0.2.20", "203.0.113.7", tcp(80, 5555, SYN | ACK, 900, 101, 0));
-    in4(&mut c, S + 2, "203.0.113.7", "198.51.100.1", tcp(5555, 8080, ACK, 101, 901, 0));
+    in4(
+        &mut c,
+        S,
+        "203.0.113.7",
+        "198.51.100.1",
+        tcp(5555, 8080, SYN, 100, 0, 0),
+    );
+    out4(
+        &mut c,
+        S + 1,
+        "192.0.2.20",
+        "203.0.113.7",
+        tcp(80, 5555, SYN | ACK, 900, 101, 0),
+    );
+    in4(
+        &mut c,
+        S + 2,
+        "203.0.113.7",
+        "198.51.100.1",
+        tcp(5555, 8080, ACK, 101, 901, 0),
+    );
     let r = replay("rdr", rules, &c, &[]);
     assert_eq!((r.action(1), r.state(1)), ("pass", "new"));
     assert_eq!(
@@ -206,8 +314,14 @@ block in proto tcp from 203.0.113.128/25 to any port 22
     in4(&mut c, S, "203.0.113.200", CLIENT, syn());
     in4(&mut c, S, "203.0.113.201", CLIENT, syn());
     in4(&mut c, S, "198.51.100.3", CLIENT, syn());
-    c.push(S, eth(&ip6("2001:db8:bad::1", "2001:db8:1::1", &syn()), true));
-    c.push(S, eth(&ip6("2001:db8:600d::1", "2001:db8:1::1", &syn()), true));
+    c.push(
+        S,
+        eth(&ip6("2001:db8:bad::1", "2001:db8:1::1", &syn()), true),
+    );
+    c.push(
+        S,
+        eth(&ip6("2001:db8:600d::1", "2001:db8:1::1", &syn()), true),
+    );
     let r = replay("tables", rules, &c, &[]);
     assert_eq!((r.action(1), r.rule(1)), ("block", Some(2)), "in <bad>");
     assert_eq!((r.action(2), r.rule(2)), ("pass", Some(1)), "negated entry");
@@ -303,8 +417,20 @@ fn ip_options_and_malformed_packets() {
     let rules = "pass in proto udp to port 1\npass in proto udp to port 2 allow-opts\n";
     let mut c = Capture::default();
     let opts = [0x01, 0x01, 0x01, 0x00]; // NOP NOP NOP EOL
-    c.push(S, eth(&ip4_with("203.0.113.9", CLIENT, &udp(9, 1, 4), 64, 1, &opts), true));
-    c.push(S, eth(&ip4_with("203.0.113.9", CLIENT, &udp(9, 2, 4), 64, 2, &opts), true));
+    c.push(
+        S,
+        eth(
+            &ip4_with("203.0.113.9", CLIENT, &udp(9, 1, 4), 64, 1, &opts),
+            true,
+        ),
+    );
+    c.push(
+        S,
+        eth(
+            &ip4_with("203.0.113.9", CLIENT, &udp(9, 2, 4), 64, 2, &opts),
+            true,
+        ),
+    );
     let mut short = eth(&ip4("203.0.113.9", CLIENT, &tcp(9, 3, SYN, 1, 0, 0)), true);
     short.truncate(14 + 20 + 10);
     c.push(S, short);
@@ -327,12 +453,33 @@ fn ipv6_tcp_through_states() {
     let rules = "block all\npass out inet6 proto tcp\n";
     let (cl, sv) = ("2001:db8:1::10", "2001:db8:2::5");
     let mut c = Capture::default();
-    c.push(S, eth(&ip6(cl, sv, &tcp(40000, 80, SYN, 1000, 0, 0)), false));
-    c.push(S, eth(&ip6(sv, cl, &tcp(80, 40000, SYN | ACK, 5000, 1001, 0)), true));
-    c.push(S, eth(&ip6(cl, sv, &tcp(40000, 80, ACK, 1001, 5001, 0)), false));
-    c.push(S, eth(&ip6(sv, cl, &tcp(80, 40001, SYN | ACK, 5000, 1001, 0)), true));
+    c.push(
+        S,
+        eth(&ip6(cl, sv, &tcp(40000, 80, SYN, 1000, 0, 0)), false),
+    );
+    c.push(
+        S,
+        eth(
+            &ip6(sv, cl, &tcp(80, 40000, SYN | ACK, 5000, 1001, 0)),
+            true,
+        ),
+    );
+    c.push(
+        S,
+        eth(&ip6(cl, sv, &tcp(40000, 80, ACK, 1001, 5001, 0)), false),
+    );
+    c.push(
+        S,
+        eth(
+            &ip6(sv, cl, &tcp(80, 40001, SYN | ACK, 5000, 1001, 0)),
+            true,
+        ),
+    );
     let r = replay("v6", rules, &c, &[]);
-    assert_eq!(r.actions(), ["pass/new", "pass/match", "pass/match", "block/none"]);
+    assert_eq!(
+        r.actions(),
+        ["pass/new", "pass/match", "pass/match", "block/none"]
+    );
 }
 
 /// A ruleset pfd cannot load is refused with pfctl's diagnostics, and
@@ -363,7 +510,13 @@ fn modulate_state_shifts_sequence_numbers() {
     let rules = "block all\npass out proto tcp modulate state\n";
     let mut c = Capture::default();
     out4(&mut c, S, CLIENT, SERVER, tcp(40010, 80, SYN, 1000, 0, 0));
-    in4(&mut c, S + 1, SERVER, CLIENT, tcp(80, 40010, SYN | ACK, 5000, 0, 0));
+    in4(
+        &mut c,
+        S + 1,
+        SERVER,
+        CLIENT,
+        tcp(80, 40010, SYN | ACK, 5000, 0, 0),
+    );
     let r0 = replay("modulate-probe", rules, &c, &[]);
     let isn = seq_ack(r0.out_frame(1).unwrap()).0;
     assert_ne!(isn, 1000, "the ISN is modulated");
@@ -372,22 +525,68 @@ fn modulate_state_shifts_sequence_numbers() {
     // The server acknowledges the ISN it saw.
     let mut c = Capture::default();
     out4(&mut c, S, CLIENT, SERVER, tcp(40010, 80, SYN, 1000, 0, 0));
-    in4(&mut c, S + 1, SERVER, CLIENT, tcp(80, 40010, SYN | ACK, 5000, isn.wrapping_add(1), 0));
+    in4(
+        &mut c,
+        S + 1,
+        SERVER,
+        CLIENT,
+        tcp(80, 40010, SYN | ACK, 5000, isn.wrapping_add(1), 0),
+    );
     let r1 = replay("modulate-probe2", rules, &c, &[]);
     let (sisn, ack) = seq_ack(r1.out_frame(2).unwrap());
     assert_eq!(ack, 1001, "ack shifted back to the client's own numbers");
     assert_ne!(sisn, 5000, "the responder's ISN is modulated too");
     let sdiff = sisn.wrapping_sub(5000);
 
-    out4(&mut c, S + 2, CLIENT, SERVER, tcp(40010, 80, ACK, 1001, sisn.wrapping_add(1), 0));
-    out4(&mut c, S + 3, CLIENT, SERVER, tcp(40010, 80, ACK | PSH, 1001, sisn.wrapping_add(1), 20));
-    in4(&mut c, S + 4, SERVER, CLIENT, tcp(80, 40010, ACK, 5001, isn.wrapping_add(21), 0));
+    out4(
+        &mut c,
+        S + 2,
+        CLIENT,
+        SERVER,
+        tcp(40010, 80, ACK, 1001, sisn.wrapping_add(1), 0),
+    );
+    out4(
+        &mut c,
+        S + 3,
+        CLIENT,
+        SERVER,
+        tcp(40010, 80, ACK | PSH, 1001, sisn.wrapping_add(1), 20),
+    );
+    in4(
+        &mut c,
+        S + 4,
+        SERVER,
+        CLIENT,
+        tcp(80, 40010, ACK, 5001, isn.wrapping_add(21), 0),
+    );
     let r = replay("modulate", rules, &c, &[]);
-    assert_eq!(seq_ack(r.out_frame(1).unwrap()).0, isn, "same seed, same ISN");
-    assert_eq!(r.actions(), ["pass/new", "pass/match", "pass/match", "pass/match", "pass/match"]);
-    assert_eq!(seq_ack(r.out_frame(3).unwrap()), (1001u32.wrapping_add(cdiff), 5001));
-    assert_eq!(seq_ack(r.out_frame(4).unwrap()).0, 1001u32.wrapping_add(cdiff));
-    assert_eq!(seq_ack(r.out_frame(5).unwrap()), (5001u32.wrapping_add(sdiff), 1021));
+    assert_eq!(
+        seq_ack(r.out_frame(1).unwrap()).0,
+        isn,
+        "same seed, same ISN"
+    );
+    assert_eq!(
+        r.actions(),
+        [
+            "pass/new",
+            "pass/match",
+            "pass/match",
+            "pass/match",
+            "pass/match"
+        ]
+    );
+    assert_eq!(
+        seq_ack(r.out_frame(3).unwrap()),
+        (1001u32.wrapping_add(cdiff), 5001)
+    );
+    assert_eq!(
+        seq_ack(r.out_frame(4).unwrap()).0,
+        1001u32.wrapping_add(cdiff)
+    );
+    assert_eq!(
+        seq_ack(r.out_frame(5).unwrap()),
+        (5001u32.wrapping_add(sdiff), 1021)
+    );
     for i in 1..=5 {
         assert!(checksums_ok(r.out_frame(i).unwrap()), "packet {i}");
     }
@@ -453,7 +652,10 @@ fn unenforced_features_are_refused() {
         Err(e) => e,
         Ok(_) => panic!("loaded"),
     };
-    assert!(e.contains("pf.conf:1: not supported: route-to, reply-to and dup-to"), "{e}");
+    assert!(
+        e.contains("pf.conf:1: not supported: route-to, reply-to and dup-to"),
+        "{e}"
+    );
 }
 
 /// Source tracking: `max-src-states` caps one source's states;
@@ -492,9 +694,22 @@ pass in proto tcp to port 80 keep state (max-src-conn 1, overload <abusers> flus
     in4(&mut c, 3 * S, a, CLIENT, tcp(5003, 80, SYN, 100, 0, 0)); // 8
     in4(&mut c, 3 * S, b, CLIENT, tcp(5003, 80, SYN, 100, 0, 0)); // 9
     let r = replay("overload", rules, &c, &[]);
-    assert_eq!(r.actions()[..5], ["pass/new", "pass/match", "pass/match", "pass/new", "pass/match"]);
+    assert_eq!(
+        r.actions()[..5],
+        [
+            "pass/new",
+            "pass/match",
+            "pass/match",
+            "pass/new",
+            "pass/match"
+        ]
+    );
     assert_eq!((r.action(6), r.reason(6)), ("block", Some("src-limit")));
-    assert_eq!((r.action(7), r.rule(7)), ("block", Some(0)), "flushed, then blocked by <abusers>");
+    assert_eq!(
+        (r.action(7), r.rule(7)),
+        ("block", Some(0)),
+        "flushed, then blocked by <abusers>"
+    );
     assert_eq!((r.action(8), r.rule(8)), ("block", Some(0)));
     assert_eq!((r.action(9), r.state(9)), ("pass", "new"));
 }
@@ -532,14 +747,39 @@ fn binat_both_ways() {
     let rules = "block all\npass on em0 from 192.0.2.10 binat-to 198.51.100.10\n";
     let mut c = Capture::default();
     out4(&mut c, S, CLIENT, SERVER, tcp(40100, 80, SYN, 1, 0, 0));
-    in4(&mut c, S, SERVER, "198.51.100.10", tcp(80, 40100, SYN | ACK, 9, 2, 0));
-    in4(&mut c, S, "203.0.113.99", "198.51.100.10", tcp(6000, 22, SYN, 1, 0, 0));
+    in4(
+        &mut c,
+        S,
+        SERVER,
+        "198.51.100.10",
+        tcp(80, 40100, SYN | ACK, 9, 2, 0),
+    );
+    in4(
+        &mut c,
+        S,
+        "203.0.113.99",
+        "198.51.100.10",
+        tcp(6000, 22, SYN, 1, 0, 0),
+    );
     let r = replay("binat", rules, &c, &[]);
-    assert_eq!(endpoints(r.out_frame(1).unwrap()), (ip("198.51.100.10"), 40100, ip(SERVER), 80));
+    assert_eq!(
+        endpoints(r.out_frame(1).unwrap()),
+        (ip("198.51.100.10"), 40100, ip(SERVER), 80)
+    );
     assert_eq!((r.action(2), r.state(2)), ("pass", "match"));
-    assert_eq!(endpoints(r.out_frame(2).unwrap()), (ip(SERVER), 80, ip(CLIENT), 40100));
-    assert_eq!((r.action(3), r.state(3)), ("pass", "new"), "inbound half: rdr to the inside");
-    assert_eq!(endpoints(r.out_frame(3).unwrap()), (ip("203.0.113.99"), 6000, ip(CLIENT), 22));
+    assert_eq!(
+        endpoints(r.out_frame(2).unwrap()),
+        (ip(SERVER), 80, ip(CLIENT), 40100)
+    );
+    assert_eq!(
+        (r.action(3), r.state(3)),
+        ("pass", "new"),
+        "inbound half: rdr to the inside"
+    );
+    assert_eq!(
+        endpoints(r.out_frame(3).unwrap()),
+        (ip("203.0.113.99"), 6000, ip(CLIENT), 22)
+    );
     for i in 1..=3 {
         assert!(checksums_ok(r.out_frame(i).unwrap()), "packet {i}");
     }
@@ -559,7 +799,10 @@ fn ipv6_fragments_reassembled() {
     let lone = fragment6(&big, 1232, 0x9999);
     c.push(S, eth(&lone[0], true));
     let r = replay("frag6", rules, &c, &[]);
-    assert_eq!(r.actions(), ["held/none", "held/none", "pass/new", "held/none"]);
+    assert_eq!(
+        r.actions(),
+        ["held/none", "held/none", "pass/new", "held/none"]
+    );
     assert_eq!(&r.out_frame(3).unwrap()[14..], &big[..]);
 }
 
@@ -573,7 +816,10 @@ fn per_rule_timeouts() {
     in4(&mut c, 7 * S, SERVER, CLIENT, udp(53, 8000, 4));
     in4(&mut c, 7 * S, SERVER, CLIENT, udp(54, 8000, 4));
     let r = replay("rule-timeouts", rules, &c, &[]);
-    assert_eq!(r.actions(), ["pass/new", "pass/new", "block/none", "pass/match"]);
+    assert_eq!(
+        r.actions(),
+        ["pass/new", "pass/new", "block/none", "pass/match"]
+    );
 }
 
 /// `sticky-address`: a source keeps its translation address while it has
@@ -596,7 +842,11 @@ fn sticky_address_lives_with_its_states() {
     assert_eq!(src(1), "198.51.100.1");
     assert_eq!(src(2), "198.51.100.1");
     assert_eq!(src(3), "198.51.100.2");
-    assert_eq!(src(4), "198.51.100.1", "held by src.track after the last state");
+    assert_eq!(
+        src(4),
+        "198.51.100.1",
+        "held by src.track after the last state"
+    );
     assert_eq!(src(5), "198.51.100.3", "the node expired: the next address");
 }
 
@@ -626,8 +876,20 @@ fn scrub_options_and_set_tos() {
     };
     ip[10..12].copy_from_slice(&ck.to_be_bytes());
     c.push(S, eth(&ip, false));
-    in4(&mut c, S, SERVER, CLIENT, tcp(80, 40020, SYN | ACK, 5000, 1001, 0));
-    out4(&mut c, S, CLIENT, SERVER, tcp(40020, 80, ACK, 1001, 5001, 0));
+    in4(
+        &mut c,
+        S,
+        SERVER,
+        CLIENT,
+        tcp(80, 40020, SYN | ACK, 5000, 1001, 0),
+    );
+    out4(
+        &mut c,
+        S,
+        CLIENT,
+        SERVER,
+        tcp(40020, 80, ACK, 1001, 5001, 0),
+    );
     let r = replay("scrub", rules, &c, &[]);
     assert_eq!(r.actions(), ["pass/new", "pass/match", "pass/match"]);
     let f = r.out_frame(1).unwrap();
@@ -638,7 +900,11 @@ fn scrub_options_and_set_tos() {
     assert_eq!(ip[8], 100, "min-ttl raised the TTL");
     assert_ne!(&ip[4..6], &[0, 77], "random-id");
     let th = &ip[20..];
-    assert_eq!(&th[20..24], &[1, 2, 4, 0x04], "max-mss clamped 1460 to 1200");
+    assert_eq!(
+        &th[20..24],
+        &[1, 2, 4, 0x04],
+        "max-mss clamped 1460 to 1200"
+    );
     assert_eq!(th[24], 0xb0);
     // a later packet of the state gets the same treatment
     let f3 = r.out_frame(3).unwrap();
@@ -653,16 +919,33 @@ fn scrub_options_and_set_tos() {
 /// firewall on that side, every allowed flow keeps its state to the end.
 #[test]
 fn real_capture_through_the_rules() {
-    let rules = "block all\npass out proto tcp to port 8000\npass out proto icmp\npass out proto udp\n";
-    let pcap = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/veth-session.pcap");
+    let rules =
+        "block all\npass out proto tcp to port 8000\npass out proto icmp\npass out proto udp\n";
+    let pcap =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/veth-session.pcap");
     let r = replay_pcap("real", rules, &pcap, &["--inbound-from", "192.0.2.2/32"]);
     assert_eq!(r.verdicts.len(), 20);
     let expect = [
-        "pass/new", "pass/match", "pass/match", "pass/match", // ping
-        "pass/new", "pass/match", "pass/match", "pass/match", "pass/match", "pass/match",
-        "pass/match", "pass/match", "pass/match", "pass/match", "pass/match", "pass/match", // http
-        "pass/new", "pass/match", // udp, its ICMP error
-        "block/none", "block/none", // closed port: SYN and RST
+        "pass/new",
+        "pass/match",
+        "pass/match",
+        "pass/match", // ping
+        "pass/new",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match",
+        "pass/match", // http
+        "pass/new",
+        "pass/match", // udp, its ICMP error
+        "block/none",
+        "block/none", // closed port: SYN and RST
     ];
     assert_eq!(r.actions(), expect);
     assert_eq!(r.rule(5), Some(1));
@@ -675,15 +958,25 @@ fn real_capture_through_the_rules() {
 /// state's rule said allow-opts (pf's PFSTATE_ALLOWOPTS).
 #[test]
 fn ip_options_on_states() {
-    let rules = "block all\npass out proto udp to port 1\npass out proto udp to port 2 allow-opts\n";
+    let rules =
+        "block all\npass out proto udp to port 1\npass out proto udp to port 2 allow-opts\n";
     let opts = [0x01, 0x01, 0x01, 0x00];
     let mut c = Capture::default();
     out4(&mut c, S, CLIENT, SERVER, udp(9, 1, 4));
     out4(&mut c, S, CLIENT, SERVER, udp(9, 2, 4));
-    c.push(S, eth(&ip4_with(SERVER, CLIENT, &udp(1, 9, 4), 64, 3, &opts), true));
-    c.push(S, eth(&ip4_with(SERVER, CLIENT, &udp(2, 9, 4), 64, 4, &opts), true));
+    c.push(
+        S,
+        eth(&ip4_with(SERVER, CLIENT, &udp(1, 9, 4), 64, 3, &opts), true),
+    );
+    c.push(
+        S,
+        eth(&ip4_with(SERVER, CLIENT, &udp(2, 9, 4), 64, 4, &opts), true),
+    );
     let r = replay("opts-state", rules, &c, &[]);
-    assert_eq!(r.actions(), ["pass/new", "pass/new", "block/match", "pass/match"]);
+    assert_eq!(
+        r.actions(),
+        ["pass/new", "pass/new", "block/match", "pass/match"]
+    );
     assert_eq!(r.reason(3), Some("ip-option"));
 }
 

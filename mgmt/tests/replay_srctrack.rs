@@ -29,13 +29,25 @@ fn syn(cap: &mut Capture, t: u64, src: &str, sport: u16) -> usize {
 /// established).
 fn handshake(cap: &mut Capture, t: u64, src: &str, sport: u16) -> usize {
     syn(cap, t, src, sport);
-    out4(cap, t, SERVER, src, tcp(80, sport, SYN | ACK, 5000, 1001, 0));
+    out4(
+        cap,
+        t,
+        SERVER,
+        src,
+        tcp(80, sport, SYN | ACK, 5000, 1001, 0),
+    );
     in4(cap, t, src, SERVER, tcp(sport, 80, ACK, 1001, 5001, 0))
 }
 
 /// Data from the client on an established connection.
 fn data(cap: &mut Capture, t: u64, src: &str, sport: u16) -> usize {
-    in4(cap, t, src, SERVER, tcp(sport, 80, ACK | PSH, 1001, 5001, 10))
+    in4(
+        cap,
+        t,
+        src,
+        SERVER,
+        tcp(sport, 80, ACK | PSH, 1001, 5001, 10),
+    )
 }
 
 fn src_nodes(r: &Replay) -> Vec<(String, u64, u64)> {
@@ -145,7 +157,10 @@ fn max_src_conn_overloads_and_flushes() {
     assert_eq!(verdict(&r, a1_data), ("block", Some("match")));
     assert_eq!(r.rule(a1_data), Some(1), "block quick from <bad>");
     assert_eq!(r.state(a1_data), "none");
-    assert_eq!((verdict(&r, a4), r.rule(a4)), (("block", Some("match")), Some(1)));
+    assert_eq!(
+        (verdict(&r, a4), r.rule(a4)),
+        (("block", Some("match")), Some(1))
+    );
     // `flush` without `global` spares states of other rules
     assert_eq!((r.action(u2), r.state(u2)), ("pass", "match"));
     assert_eq!((r.action(b1_data), r.state(b1_data)), ("pass", "match"));
@@ -153,7 +168,10 @@ fn max_src_conn_overloads_and_flushes() {
     assert_eq!(r.summary["tables_added"]["bad"], serde_json::json!([A]));
     assert_eq!(r.summary["reasons"]["src-limit"], 1);
     let k = &r.summary["src_node_counters"];
-    assert_eq!((k["limit_conn"].as_u64(), k["overload_table"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (k["limit_conn"].as_u64(), k["overload_table"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(k["overload_flush"], 1);
     assert_eq!(k["inserts"], 2, "one node per source");
 }
@@ -173,7 +191,10 @@ fn overload_flush_global_kills_states_of_every_rule() {
     let r = replay("srct-flushg", rules, &c, &[]);
     assert_eq!(r.action(u1), "pass");
     assert_eq!(verdict(&r, a2), ("block", Some("src-limit")));
-    assert_eq!((verdict(&r, u2), r.rule(u2)), (("block", Some("match")), Some(1)));
+    assert_eq!(
+        (verdict(&r, u2), r.rule(u2)),
+        (("block", Some("match")), Some(1))
+    );
 }
 
 /// Without `overload` the offending connection alone is closed: the
@@ -206,7 +227,9 @@ fn max_src_conn_rate_uses_capture_time() {
                  pass in on em0 proto tcp to port 80 keep state \
                  (max-src-conn-rate 3/10, overload <bad>)\n";
     let mut c = Capture::default();
-    let fast: Vec<usize> = (0..4).map(|i| handshake(&mut c, (1 + i) * S, A, 40000 + i as u16)).collect();
+    let fast: Vec<usize> = (0..4)
+        .map(|i| handshake(&mut c, (1 + i) * S, A, 40000 + i as u16))
+        .collect();
     let slow: Vec<usize> = (0..4)
         .map(|i| handshake(&mut c, (20 + 4 * i) * S, B, 40000 + i as u16))
         .collect();
@@ -221,9 +244,12 @@ fn max_src_conn_rate_uses_capture_time() {
     assert_eq!(r.summary["tables_added"]["bad"], serde_json::json!([A]));
 
     // after ten quiet seconds the rate is forgotten
-    let rules = "block all\npass in on em0 proto tcp to port 80 keep state (max-src-conn-rate 3/10)\n";
+    let rules =
+        "block all\npass in on em0 proto tcp to port 80 keep state (max-src-conn-rate 3/10)\n";
     let mut c = Capture::default();
-    let fast: Vec<usize> = (0..4).map(|i| handshake(&mut c, S, A, 40000 + i as u16)).collect();
+    let fast: Vec<usize> = (0..4)
+        .map(|i| handshake(&mut c, S, A, 40000 + i as u16))
+        .collect();
     let later = handshake(&mut c, 12 * S, A, 41000);
     let r = replay("srct-rate2", rules, &c, &[]);
     assert_eq!(verdict(&r, fast[3]), ("block", Some("src-limit")));
@@ -262,19 +288,41 @@ fn ipv6_overload() {
                  (max-src-conn 1, overload <bad> flush)\n";
     let mut c = Capture::default();
     let hs = |c: &mut Capture, t: u64, src: &str, sport: u16| {
-        c.push(t, eth(&ip6(src, sv, &tcp(sport, 80, SYN, 1000, 0, 0)), true));
-        c.push(t, eth(&ip6(sv, src, &tcp(80, sport, SYN | ACK, 5000, 1001, 0)), false));
-        c.push(t, eth(&ip6(src, sv, &tcp(sport, 80, ACK, 1001, 5001, 0)), true))
+        c.push(
+            t,
+            eth(&ip6(src, sv, &tcp(sport, 80, SYN, 1000, 0, 0)), true),
+        );
+        c.push(
+            t,
+            eth(
+                &ip6(sv, src, &tcp(80, sport, SYN | ACK, 5000, 1001, 0)),
+                false,
+            ),
+        );
+        c.push(
+            t,
+            eth(&ip6(src, sv, &tcp(sport, 80, ACK, 1001, 5001, 0)), true),
+        )
     };
     let a1 = hs(&mut c, S, a, 40000);
     let a2 = hs(&mut c, S, a, 40001);
     let b1 = hs(&mut c, 2 * S, b, 40000);
-    let a3 = c.push(2 * S, eth(&ip6(a, sv, &tcp(40002, 80, SYN, 1000, 0, 0)), true));
+    let a3 = c.push(
+        2 * S,
+        eth(&ip6(a, sv, &tcp(40002, 80, SYN, 1000, 0, 0)), true),
+    );
     let r = replay("srct-v6", rules, &c, &[]);
     assert_eq!(r.action(a1), "pass");
     assert_eq!(verdict(&r, a2), ("block", Some("src-limit")));
-    assert_eq!(r.action(b1), "pass", "a neighbour in the same /64 is not listed");
-    assert_eq!((verdict(&r, a3), r.rule(a3)), (("block", Some("match")), Some(1)));
+    assert_eq!(
+        r.action(b1),
+        "pass",
+        "a neighbour in the same /64 is not listed"
+    );
+    assert_eq!(
+        (verdict(&r, a3), r.rule(a3)),
+        (("block", Some("match")), Some(1))
+    );
     assert_eq!(r.summary["tables_added"]["bad"], serde_json::json!([a]));
 }
 

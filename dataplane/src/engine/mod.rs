@@ -15,8 +15,8 @@ mod reply;
 mod rules;
 mod scrub;
 mod sticky;
-mod tables;
 mod synproxy;
+mod tables;
 #[cfg(test)]
 mod tests;
 mod translate;

@@ -62,7 +62,9 @@ fn normalize((a, p, neg): TableEntry) -> TableEntry {
             IpAddr::from(std::net::Ipv4Addr::from(u32::from(v) & m))
         }
         IpAddr::V6(v) => {
-            let m = u128::MAX.checked_shl(128 - u32::from(p.min(128))).unwrap_or(0);
+            let m = u128::MAX
+                .checked_shl(128 - u32::from(p.min(128)))
+                .unwrap_or(0);
             IpAddr::from(std::net::Ipv6Addr::from(u128::from(v) & m))
         }
     };

@@ -304,7 +304,15 @@ fn reload_keeps_states_and_applies_new_rules_to_new_flows() {
         f
     };
     let mut f = udp(5000);
-    let v = eng.process(&mut w, 1, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
+    let v = eng.process(
+        &mut w,
+        1,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::Out,
+        },
+    );
     assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::New));
     assert_eq!(v.rule.map(|r| r.nr), Some(1));
 
@@ -317,22 +325,70 @@ fn reload_keeps_states_and_applies_new_rules_to_new_flows() {
     let new = eng.reload(compiled_of("block all\n")).expect("reloads");
     let mut w2 = new.worker();
     let mut f = udp(5000);
-    let v = new.process(&mut w2, 2, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
-    assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::Match), "the state outlives its rule");
+    let v = new.process(
+        &mut w2,
+        2,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::Out,
+        },
+    );
+    assert_eq!(
+        (v.action, v.state),
+        (Action::Pass, StateOutcome::Match),
+        "the state outlives its rule"
+    );
     assert_eq!(v.rule, None);
     let mut f = udp(5001);
-    let v = new.process(&mut w2, 2, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
-    assert_eq!((v.action, v.rule.map(|r| r.nr)), (Action::Block, Some(0)), "new flows meet the new rules");
+    let v = new.process(
+        &mut w2,
+        2,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::Out,
+        },
+    );
+    assert_eq!(
+        (v.action, v.rule.map(|r| r.nr)),
+        (Action::Block, Some(0)),
+        "new flows meet the new rules"
+    );
     assert_eq!(new.state_count(), 1);
 
     // a second reload allows new flows again, in a new generation
-    let third = new.reload(compiled_of("pass out proto udp\n")).expect("reloads");
+    let third = new
+        .reload(compiled_of("pass out proto udp\n"))
+        .expect("reloads");
     let mut w3 = third.worker();
     let mut f = udp(5002);
-    let v = third.process(&mut w3, 3, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
-    assert_eq!((v.action, v.state, v.rule.map(|r| r.nr)), (Action::Pass, StateOutcome::New, Some(0)));
+    let v = third.process(
+        &mut w3,
+        3,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::Out,
+        },
+    );
+    assert_eq!(
+        (v.action, v.state, v.rule.map(|r| r.nr)),
+        (Action::Pass, StateOutcome::New, Some(0))
+    );
     let mut f = udp(5002);
-    let v = third.process(&mut w3, 3, &mut Packet { frame: &mut f, ifindex: 0, dir: Dir::Out });
-    assert_eq!((v.state, v.rule.map(|r| r.nr)), (StateOutcome::Match, Some(0)));
+    let v = third.process(
+        &mut w3,
+        3,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::Out,
+        },
+    );
+    assert_eq!(
+        (v.state, v.rule.map(|r| r.nr)),
+        (StateOutcome::Match, Some(0))
+    );
     assert_eq!(third.state_count(), 2);
 }

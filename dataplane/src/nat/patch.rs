@@ -253,8 +253,14 @@ mod tests {
         };
         for (o, n) in [([0xffu8, 0xff], [0u8, 0]), ([0, 0], [0xff, 0xff])] {
             for c in special {
-                assert_eq!(Delta::of(&o, &n).apply(ck, c, 2), bytewise(ck, c, 2, &o, &n));
-                assert_eq!(Delta::of(&o, &n).apply(ck, c, 3), bytewise(ck, c, 3, &o, &n));
+                assert_eq!(
+                    Delta::of(&o, &n).apply(ck, c, 2),
+                    bytewise(ck, c, 2, &o, &n)
+                );
+                assert_eq!(
+                    Delta::of(&o, &n).apply(ck, c, 3),
+                    bytewise(ck, c, 3, &o, &n)
+                );
             }
         }
     }

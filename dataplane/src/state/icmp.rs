@@ -133,7 +133,10 @@ impl StateTable {
                 seq: None,
                 inner: inner_rw,
                 inner_seq_sub: seq_sub,
-                scrub: g.profiles.get(profile as usize).map_or_else(Default::default, |p| p.scrub),
+                scrub: g
+                    .profiles
+                    .get(profile as usize)
+                    .map_or_else(Default::default, |p| p.scrub),
             }))
         })
         .flatten()

@@ -53,15 +53,18 @@ impl PackedKey {
     /// word: `addr << 32 | port << 16 | 1`.
     pub(crate) fn inline_code(&self, stack: &PackedKey) -> Option<u64> {
         let v4 = |k: &PackedKey| {
-            k.af == 4 && k.addr[1] == 0 && k.addr[3] == 0 && k.addr[0] as u32 == 0 && k.addr[2] as u32 == 0
+            k.af == 4
+                && k.addr[1] == 0
+                && k.addr[3] == 0
+                && k.addr[0] as u32 == 0
+                && k.addr[2] as u32 == 0
         };
         let same_rest = self.addr[0] == stack.addr[0]
             && self.port[0] == stack.port[0]
             && self.rdomain == stack.rdomain
             && self.proto == stack.proto;
-        (v4(self) && v4(stack) && same_rest).then(|| {
-            (stack.addr[2] >> 32) << 32 | u64::from(stack.port[1]) << 16 | 1
-        })
+        (v4(self) && v4(stack) && same_rest)
+            .then(|| (stack.addr[2] >> 32) << 32 | u64::from(stack.port[1]) << 16 | 1)
     }
 
     /// This key with an inline code stored (see [`Self::inline_code`]).
@@ -122,7 +125,11 @@ mod inline_tests {
             addr: [addr_key(a0.parse().unwrap()), addr_key(a1.parse().unwrap())],
             port: [p0, p1],
             rdomain: 0,
-            af: if a0.contains(':') { Af::Inet6 } else { Af::Inet },
+            af: if a0.contains(':') {
+                Af::Inet6
+            } else {
+                Af::Inet
+            },
             proto: 6,
         })
     }
@@ -141,10 +148,16 @@ mod inline_tests {
     #[test]
     fn other_translations_do_not_fit() {
         let wire = k("203.0.113.5", 80, "198.51.100.1", 50001);
-        assert!(wire.inline_code(&k("203.0.113.6", 80, "192.0.2.10", 1)).is_none());
-        assert!(wire.inline_code(&k("203.0.113.5", 81, "192.0.2.10", 1)).is_none());
+        assert!(wire
+            .inline_code(&k("203.0.113.6", 80, "192.0.2.10", 1))
+            .is_none());
+        assert!(wire
+            .inline_code(&k("203.0.113.5", 81, "192.0.2.10", 1))
+            .is_none());
         let w6 = k("2001:db8::1", 80, "2001:db8::2", 1);
-        assert!(w6.inline_code(&k("2001:db8::1", 80, "2001:db8::3", 2)).is_none());
+        assert!(w6
+            .inline_code(&k("2001:db8::1", 80, "2001:db8::3", 2))
+            .is_none());
     }
 }
 

@@ -179,9 +179,14 @@ impl SrcNodes {
             n.states += 1;
             return Ok(());
         }
-        let limit = if self.limit == 0 { DEFAULT_SRC_NODE_LIMIT } else { self.limit };
+        let limit = if self.limit == 0 {
+            DEFAULT_SRC_NODE_LIMIT
+        } else {
+            self.limit
+        };
         let count = self.per_rule.entry(rule).or_insert(0);
-        if (t.max_src_nodes != 0 && *count >= t.max_src_nodes) || self.nodes.len() >= limit as usize {
+        if (t.max_src_nodes != 0 && *count >= t.max_src_nodes) || self.nodes.len() >= limit as usize
+        {
             self.counters.limit_nodes += 1;
             return Err(SrcRefusal::Nodes);
         }

@@ -3,8 +3,8 @@
 
 use super::config::{NewState, StateConfig};
 use super::entry::{
-    PeerState, State, X_AFTO, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
-    F_TRANSLATED,
+    PeerState, State, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
+    F_TRANSLATED, X_AFTO,
 };
 use super::info::{StateEvent, StateInfo};
 use super::packed::PackedKey;
@@ -239,10 +239,7 @@ impl StateTable {
     pub(crate) fn lock(&self, i: usize) -> MutexGuard<'_, Shard> {
         let n = self.shards.len();
         let i = if i < n { i } else { i % n };
-        self.shards[i]
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shards[i].0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A non-zero pseudo-random word (splitmix64 over a seeded counter)
@@ -405,9 +402,14 @@ impl StateTable {
     pub fn insert(&self, s: NewState, now_ns: u64) -> Result<StateId, Reason> {
         let now = secs(now_ns);
         self.tick(now);
-        let (pid, prof) = self
-            .registry
-            .resolve(s.rule, s.timeouts, s.max_states_rule, s.src_track, s.release_tag, s.scrub);
+        let (pid, prof) = self.registry.resolve(
+            s.rule,
+            s.timeouts,
+            s.max_states_rule,
+            s.src_track,
+            s.release_tag,
+            s.scrub,
+        );
         // source tracking comes first, as in pf_test_rule
         let src = match &s.src_track {
             Some(t) => {

@@ -1057,11 +1057,20 @@ fn if_bound_count_follows_inserts_and_removals() {
     let bound = t.insert(ns, 0).unwrap();
     assert_eq!(t.lock(0).bound, 1);
     let k = StateKey::from_pdesc(&p, Dir::Out, 0);
-    assert_eq!(t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id, bound);
-    assert_eq!(t.test(&k, &p, Dir::Out, 1, SEC, 40).unwrap().unwrap().id, floating);
+    assert_eq!(
+        t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id,
+        bound
+    );
+    assert_eq!(
+        t.test(&k, &p, Dir::Out, 1, SEC, 40).unwrap().unwrap().id,
+        floating
+    );
     assert!(t.remove(bound));
     assert_eq!(t.lock(0).bound, 0);
-    assert_eq!(t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id, floating);
+    assert_eq!(
+        t.test(&k, &p, Dir::Out, 7, SEC, 40).unwrap().unwrap().id,
+        floating
+    );
     assert!(t.remove(floating));
     assert_eq!(t.lock(0).bound, 0);
 }

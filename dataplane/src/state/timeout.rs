@@ -39,7 +39,14 @@ pub(crate) struct Profile {
     pub scrub: super::Scrub,
 }
 
-type ProfileKey = ((u32, u32), [u32; PFTM_MAX], u32, Option<SrcTrack>, u64, super::Scrub);
+type ProfileKey = (
+    (u32, u32),
+    [u32; PFTM_MAX],
+    u32,
+    Option<SrcTrack>,
+    u64,
+    super::Scrub,
+);
 
 /// Profiles are only ever added (a reload brings new rule numbers), so a
 /// state's profile index stays valid for the table's life.

@@ -622,9 +622,9 @@ pub fn verify_ip_checksum(frame: &[u8], pd: &Pdesc) -> bool {
     let l3 = usize::from(pd.l3_off);
     match frame.get(l3..l3 + usize::from(pd.ip_len)) {
         // the common header without options, summed as five words
-        Some(ip) if ip.first().is_some_and(|&b| b & 0x0f == 5) => {
-            ip.get(..ipv4::HEADER_LEN).is_some_and(|h| header_sum(h) == 0xffff)
-        }
+        Some(ip) if ip.first().is_some_and(|&b| b & 0x0f == 5) => ip
+            .get(..ipv4::HEADER_LEN)
+            .is_some_and(|h| header_sum(h) == 0xffff),
         Some(ip) => ipv4::Ipv4Packet::new_unchecked(ip).verify_checksum(),
         None => false,
     }

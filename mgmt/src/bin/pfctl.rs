@@ -170,7 +170,14 @@ fn load(args: &Args, file: &str) -> ExitCode {
     match client.call(&req) {
         Ok(Response::Ok { .. }) => ExitCode::SUCCESS,
         Ok(Response::Error { message, .. }) => {
-            eprint!("{}", if message.ends_with('\n') { message } else { message + "\n" });
+            eprint!(
+                "{}",
+                if message.ends_with('\n') {
+                    message
+                } else {
+                    message + "\n"
+                }
+            );
             ExitCode::from(1)
         }
         Ok(_) => {
@@ -332,7 +339,11 @@ fn main() -> ExitCode {
         return call(&args, &req, show);
     }
     if args.enable || args.disable {
-        let req = if args.enable { Request::Enable } else { Request::Disable };
+        let req = if args.enable {
+            Request::Enable
+        } else {
+            Request::Disable
+        };
         return call(&args, &req, false);
     }
     if let Some(what) = args.show.clone() {
@@ -351,7 +362,14 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        return call(&args, &Request::Flush { what: w, anchor: None }, false);
+        return call(
+            &args,
+            &Request::Flush {
+                what: w,
+                anchor: None,
+            },
+            false,
+        );
     }
     if !args.kill.is_empty() {
         if args.kill.len() > 2 {
@@ -363,12 +381,18 @@ fn main() -> ExitCode {
             dst: args.kill.get(1).cloned(),
         };
         let req = Request::KillStates {
-            filters: StateFilter { interface: None, by },
+            filters: StateFilter {
+                interface: None,
+                by,
+            },
         };
         return call(&args, &req, false);
     }
     let Some(file) = args.file.clone() else {
-        let _ = writeln!(err, "pfctl: nothing to do: give -f FILE or -s WHAT (see pfctl --help)");
+        let _ = writeln!(
+            err,
+            "pfctl: nothing to do: give -f FILE or -s WHAT (see pfctl --help)"
+        );
         return ExitCode::from(1);
     };
     if !args.noaction {

@@ -207,7 +207,8 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&e.to_string()),
             };
             let exists = |name: &str| std::path::Path::new("/sys/class/net").join(name).exists();
-            let exists: Option<&dyn Fn(&str) -> bool> = if interfaces { Some(&exists) } else { None };
+            let exists: Option<&dyn Fn(&str) -> bool> =
+                if interfaces { Some(&exists) } else { None };
             match mgmt::check::check(std::path::Path::new(&etc), exists, env.as_ref()) {
                 Ok(c) => {
                     print!("{}", mgmt::check::report(&c));

@@ -6,8 +6,8 @@
 
 use super::counters::Published;
 use super::output;
-use super::topology::{port_of, router_index};
 use super::slot::EngineSlot;
+use super::topology::{port_of, router_index};
 use dataplane::engine::{Action, Emitted, Engine, Packet, Toward, Verdict, Worker};
 use dataplane::pdesc::Dir;
 use dataplane::router::{InPlace, Router, Tx, TxKind};

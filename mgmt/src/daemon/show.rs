@@ -2,8 +2,8 @@
 //! and `pfctl -ss`; every other request is refused as not supported yet.
 
 use super::counters::Published;
-use crate::control::{ErrorKind, Request, Response, ShowWhat};
 use super::slot::EngineSlot;
+use crate::control::{ErrorKind, Request, Response, ShowWhat};
 use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter, TableOp};
 
 /// An address or network as pfctl -k takes it.
@@ -17,11 +17,15 @@ impl Net {
         use std::net::IpAddr;
         match (self.addr, a) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let m = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let m = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & m == u32::from(a) & m
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let m = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let m = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(n) & m == u128::from(a) & m
             }
             _ => false,
@@ -47,7 +51,11 @@ fn net(s: &str) -> Option<Net> {
 /// the host behind the firewall saw them.
 fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::IpAddr) {
     use dataplane::pdesc::{key_to_ip, Dir};
-    let k = if st.dir == Dir::Out { &st.stack } else { &st.wire };
+    let k = if st.dir == Dir::Out {
+        &st.stack
+    } else {
+        &st.wire
+    };
     let (s, _) = k.src(st.dir);
     let (d, _) = k.dst(st.dir);
     (key_to_ip(k.af, s), key_to_ip(k.af, d))
@@ -182,12 +190,18 @@ impl View {
                     },
             } => {
                 let (Some(s), d) = (net(&src), dst.as_deref().map(net)) else {
-                    return Response::error(ErrorKind::BadRequest, format!("{src}: not an address or network"));
+                    return Response::error(
+                        ErrorKind::BadRequest,
+                        format!("{src}: not an address or network"),
+                    );
                 };
                 let d = match d {
                     Some(Some(d)) => Some(d),
                     Some(None) => {
-                        return Response::error(ErrorKind::BadRequest, format!("{}: not an address or network", dst.unwrap_or_default()))
+                        return Response::error(
+                            ErrorKind::BadRequest,
+                            format!("{}: not an address or network", dst.unwrap_or_default()),
+                        )
                     }
                     None => None,
                 };
@@ -217,7 +231,10 @@ impl View {
     /// it; on any error the running ruleset and its states stay.
     fn load(&self, source: RuleSource) -> Response {
         let Some(etc) = &self.etc else {
-            return Response::error(ErrorKind::NotSupported, "this pfd was not booted from an etc directory");
+            return Response::error(
+                ErrorKind::NotSupported,
+                "this pfd was not booted from an etc directory",
+            );
         };
         let base = match ruleset::hostenv::from_env() {
             Ok(e) => e,
@@ -231,10 +248,15 @@ impl View {
             }
             RuleSource::Text { name, .. } => (
                 name.clone(),
-                Err(format!("{name}: not supported: rules as text; give pfd a file path\n")),
+                Err(format!(
+                    "{name}: not supported: rules as text; give pfd a file path\n"
+                )),
             ),
             #[allow(unreachable_patterns)]
-            _ => (String::new(), Err("not supported: this rule source\n".to_string())),
+            _ => (
+                String::new(),
+                Err("not supported: this rule source\n".to_string()),
+            ),
         };
         let (compiled, text) = match compiled {
             Ok(c) => c,
@@ -263,9 +285,12 @@ impl View {
                         Some(b) => (true, b),
                         None => (false, a.as_str()),
                     };
-                    net(body)
-                        .map(|n| (n.addr, n.prefix, neg))
-                        .ok_or_else(|| Response::error(ErrorKind::BadRequest, format!("{a}: not an address or network")))
+                    net(body).map(|n| (n.addr, n.prefix, neg)).ok_or_else(|| {
+                        Response::error(
+                            ErrorKind::BadRequest,
+                            format!("{a}: not an address or network"),
+                        )
+                    })
                 })
                 .collect()
         };
@@ -283,7 +308,11 @@ impl View {
                 let mut list = Vec::new();
                 for (a, p, neg) in entries {
                     let full = if a.is_ipv4() { 32 } else { 128 };
-                    let s = if p == full { a.to_string() } else { format!("{a}/{p}") };
+                    let s = if p == full {
+                        a.to_string()
+                    } else {
+                        format!("{a}/{p}")
+                    };
                     text.push_str(&format!("  {}{s}\n", if neg { "!" } else { " " }));
                     list.push(if neg { format!("!{s}") } else { s });
                 }
@@ -312,7 +341,8 @@ impl View {
                 Err(e) => Response::error(ErrorKind::Failed, e),
             },
             TableOp::Test { addrs } => {
-                let ips: Result<Vec<std::net::IpAddr>, _> = addrs.iter().map(|a| a.parse()).collect();
+                let ips: Result<Vec<std::net::IpAddr>, _> =
+                    addrs.iter().map(|a| a.parse()).collect();
                 let Ok(ips) = ips else {
                     return Response::error(ErrorKind::BadRequest, "-T test takes addresses");
                 };
@@ -325,12 +355,15 @@ impl View {
             }
             other => Response::error(
                 ErrorKind::NotSupported,
-                format!("{} is not supported by this pfd yet", describe(&Request::Table {
-                    name: name.to_string(),
-                    anchor: None,
-                    op: other,
-                    verbose: 0,
-                })),
+                format!(
+                    "{} is not supported by this pfd yet",
+                    describe(&Request::Table {
+                        name: name.to_string(),
+                        anchor: None,
+                        op: other,
+                        verbose: 0,
+                    })
+                ),
             ),
         }
     }
@@ -354,16 +387,34 @@ impl View {
     fn timeouts(&self) -> Response {
         use ruleset::rule::{timeout_index, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START};
         const ORDER: [&str; 20] = [
-            "tcp.first", "tcp.opening", "tcp.established", "tcp.closing", "tcp.finwait",
-            "tcp.closed", "tcp.tsdiff", "udp.first", "udp.single", "udp.multiple",
-            "icmp.first", "icmp.error", "other.first", "other.single", "other.multiple",
-            "frag", "interval", "adaptive.start", "adaptive.end", "src.track",
+            "tcp.first",
+            "tcp.opening",
+            "tcp.established",
+            "tcp.closing",
+            "tcp.finwait",
+            "tcp.closed",
+            "tcp.tsdiff",
+            "udp.first",
+            "udp.single",
+            "udp.multiple",
+            "icmp.first",
+            "icmp.error",
+            "other.first",
+            "other.single",
+            "other.multiple",
+            "frag",
+            "interval",
+            "adaptive.start",
+            "adaptive.end",
+            "src.track",
         ];
         let t = self.engine.get().states().timeouts();
         let mut text = String::new();
         let mut json = serde_json::Map::new();
         for name in ORDER {
-            let Some(i) = timeout_index(name) else { continue };
+            let Some(i) = timeout_index(name) else {
+                continue;
+            };
             let unit = if (PFTM_ADAPTIVE_START..=PFTM_ADAPTIVE_END).contains(&i) {
                 " states"
             } else {
@@ -418,7 +469,11 @@ impl View {
         let _ = writeln!(
             t,
             "Status: {} for {} s\n",
-            if self.engine.enabled() { "Enabled" } else { "Disabled" },
+            if self.engine.enabled() {
+                "Enabled"
+            } else {
+                "Disabled"
+            },
             self.started.elapsed().as_secs()
         );
         let _ = writeln!(t, "{:<28}{:>14}{:>14}", "Packets", "In", "Out");

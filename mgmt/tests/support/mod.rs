@@ -87,7 +87,11 @@ pub fn echo(request: bool, v6: bool, id: u16, seq: u16) -> L4 {
 /// An ICMP error quoting `ip` (an IP packet: a frame without its 14
 /// Ethernet bytes).
 pub fn icmp_error(ty: u8, code: u8, ip: &[u8], v6: bool) -> L4 {
-    let keep = if v6 { ip.len().min(1232) } else { ip.len().min(28) };
+    let keep = if v6 {
+        ip.len().min(1232)
+    } else {
+        ip.len().min(28)
+    };
     L4::Icmp {
         ty,
         code,
@@ -160,7 +164,11 @@ fn l4_bytes(l4: &L4, pseudo: impl Fn(u8, usize) -> u16, v6: bool) -> Vec<u8> {
         }
     };
     let proto = proto_of(l4, v6);
-    let ps = if proto == 1 { 0 } else { pseudo(proto, b.len()) };
+    let ps = if proto == 1 {
+        0
+    } else {
+        pseudo(proto, b.len())
+    };
     let mut ck = finish(combine(&[ps, sum(&b)]));
     if proto == 17 && ck == 0 {
         ck = 0xffff;
@@ -177,7 +185,11 @@ pub fn ip4(src: &str, dst: &str, l4: &L4) -> Vec<u8> {
 pub fn ip4_with(src: &str, dst: &str, l4: &L4, ttl: u8, id: u16, opts: &[u8]) -> Vec<u8> {
     let s: std::net::Ipv4Addr = src.parse().unwrap();
     let d: std::net::Ipv4Addr = dst.parse().unwrap();
-    let payload = l4_bytes(l4, |p, len| pseudo_v4(s.octets(), d.octets(), p, len as u16), false);
+    let payload = l4_bytes(
+        l4,
+        |p, len| pseudo_v4(s.octets(), d.octets(), p, len as u16),
+        false,
+    );
     let hl = 20 + opts.len();
     let mut h = vec![0u8; hl];
     h[0] = 0x40 | (hl / 4) as u8;
@@ -197,7 +209,11 @@ pub fn ip4_with(src: &str, dst: &str, l4: &L4, ttl: u8, id: u16, opts: &[u8]) ->
 pub fn ip6(src: &str, dst: &str, l4: &L4) -> Vec<u8> {
     let s: std::net::Ipv6Addr = src.parse().unwrap();
     let d: std::net::Ipv6Addr = dst.parse().unwrap();
-    let payload = l4_bytes(l4, |p, len| pseudo_v6(s.octets(), d.octets(), p, len as u32), true);
+    let payload = l4_bytes(
+        l4,
+        |p, len| pseudo_v6(s.octets(), d.octets(), p, len as u32),
+        true,
+    );
     let mut h = vec![0u8; 40];
     h[0] = 0x60;
     h[4..6].copy_from_slice(&(payload.len() as u16).to_be_bytes());
@@ -292,7 +308,10 @@ pub fn read_pcap(path: &Path) -> (u32, Vec<(u64, Vec<u8>)>) {
         let sec = u32::from_le_bytes(b[off..off + 4].try_into().unwrap()) as u64;
         let usec = u32::from_le_bytes(b[off + 4..off + 8].try_into().unwrap()) as u64;
         let cap = u32::from_le_bytes(b[off + 8..off + 12].try_into().unwrap()) as usize;
-        out.push((sec * 1_000_000_000 + usec * 1000, b[off + 16..off + 16 + cap].to_vec()));
+        out.push((
+            sec * 1_000_000_000 + usec * 1000,
+            b[off + 16..off + 16 + cap].to_vec(),
+        ));
         off += 16 + cap;
     }
     (link, out)
@@ -380,7 +399,12 @@ pub fn replay(name: &str, rules: &str, cap: &Capture, extra: &[&str]) -> Replay 
     }
 }
 
-pub fn try_replay(name: &str, rules: &str, cap: &Capture, extra: &[&str]) -> Result<Replay, String> {
+pub fn try_replay(
+    name: &str,
+    rules: &str,
+    cap: &Capture,
+    extra: &[&str],
+) -> Result<Replay, String> {
     let dir = Scratch::new(name);
     let pcap = dir.path("in.pcap");
     cap.write(&pcap);
@@ -472,7 +496,11 @@ pub fn checksums_ok(frame: &[u8]) -> bool {
     let ip = &frame[14..];
     let v6 = ip[0] >> 4 == 6;
     let (hl, proto, total) = if v6 {
-        (40, ip[6], 40 + usize::from(u16::from_be_bytes([ip[4], ip[5]])))
+        (
+            40,
+            ip[6],
+            40 + usize::from(u16::from_be_bytes([ip[4], ip[5]])),
+        )
     } else {
         let hl = usize::from(ip[0] & 0xf) * 4;
         if sum(&ip[..hl]) != 0xffff {
@@ -550,7 +578,10 @@ impl Replay {
             (&self.replies, before)
         };
         let n = self.emit_count(index, to);
-        list[start..start + n].iter().map(|(_, f)| f.as_slice()).collect()
+        list[start..start + n]
+            .iter()
+            .map(|(_, f)| f.as_slice())
+            .collect()
     }
 
     fn emit_count(&self, index: usize, to: &str) -> usize {
