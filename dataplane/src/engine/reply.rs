@@ -3,8 +3,8 @@
 //! segment that is not itself a RST, else an ICMP or ICMPv6 error,
 //! never in answer to an ICMP error.
 
-use crate::pdesc::{proto, tcp_flags, Pdesc};
-use crate::wire::build::{ethernet_wrap, icmp_error_for, tcp_rst_for};
+use crate::pdesc::{proto, Pdesc};
+use crate::wire::build::{ethernet_wrap, icmp_error_for, tcp_rst_with_ttl};
 use crate::wire::frame::Link;
 use ruleset::addr::Af;
 use ruleset::compile::CRule;
@@ -25,14 +25,8 @@ pub(super) fn for_block(frame: &[u8], pd: &Pdesc, rule: &CRule, link: Link) -> O
     };
     let is_tcp = pd.proto == proto::TCP && !pd.fragment;
     let ip = if is_tcp && rst {
-        if pd.tcp_flags() & tcp_flags::RST != 0 {
-            return None;
-        }
-        let mut p = tcp_rst_for(frame, pd)?;
-        if ttl != 0 {
-            set_ttl(&mut p, pd.af, ttl);
-        }
-        p
+        // none for a segment that is itself a reset
+        tcp_rst_with_ttl(frame, pd, ttl)?
     } else if matches!(rule.actions.block, BlockReturn::ReturnRst { .. }) {
         // return-rst only answers TCP.
         return None;
@@ -54,29 +48,6 @@ pub(super) fn for_block(frame: &[u8], pd: &Pdesc, rule: &CRule, link: Link) -> O
             let dst: [u8; 6] = frame.get(6..12)?.try_into().ok()?;
             let src: [u8; 6] = frame.get(0..6)?.try_into().ok()?;
             Some(ethernet_wrap(&ip, src, dst, pd.vlan))
-        }
-    }
-}
-
-/// Set the TTL / hop limit of a built reply (`return-rst (ttl N)`),
-/// fixing the IPv4 header checksum.
-fn set_ttl(ip: &mut [u8], af: Af, ttl: u8) {
-    match af {
-        Af::Inet => {
-            if ip.len() < 20 {
-                return;
-            }
-            let old = u16::from_be_bytes([ip[8], ip[9]]);
-            ip[8] = ttl;
-            let new = u16::from_be_bytes([ip[8], ip[9]]);
-            let ck = u16::from_be_bytes([ip[10], ip[11]]);
-            let ck = crate::wire::checksum::update16(ck, old, new);
-            ip[10..12].copy_from_slice(&ck.to_be_bytes());
-        }
-        Af::Inet6 => {
-            if let Some(h) = ip.get_mut(7) {
-                *h = ttl;
-            }
         }
     }
 }
