@@ -87,9 +87,6 @@ impl StateKey {
         let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         x ^ (x >> 31)
     }
-}
-
-impl StateKey {
     /// The hash that picks a key's lock shard: side 0 only (with the
     /// protocol, family and routing domain). Translation by an outbound
     /// `nat-to` or an inbound `rdr-to` changes side 1 only (the packet's

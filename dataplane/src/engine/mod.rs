@@ -118,7 +118,6 @@ pub struct Engine {
     /// taken for a rule of this one.
     gen: u32,
     cfg: EngineConfig,
-    options: ruleset::ruleset::Options,
     /// Per rule: the `nat-to` and the `rdr-to` pool's run-time state.
     pub(crate) pools: Vec<Vec<(PoolState, PoolState)>>,
     /// The compiled tables in the form translation pools walk.
@@ -127,9 +126,6 @@ pub struct Engine {
     overlay: overload::Overlay,
     /// Tables `pfctl -t -T` edited.
     edited: tables::Edited,
-    link: Link,
-    reassemble: bool,
-    seed: u64,
     workers: AtomicU64,
     next_purge: AtomicU64,
     purge_interval_ns: u64,
@@ -189,7 +185,7 @@ impl Engine {
     /// enforce; the running engine is untouched either way.
     pub fn reload(&self, compiled: Compiled) -> Result<Engine, EngineErrors> {
         unsupported::check(&compiled)?;
-        let (a, b) = (&self.options, &compiled.options);
+        let (a, b) = (&self.compiled().options, &compiled.options);
         let table_opts = |o: &ruleset::ruleset::Options| {
             (
                 o.timeouts,
@@ -225,7 +221,6 @@ impl Engine {
         frags: Arc<Mutex<Reassembler>>,
         gen: u32,
     ) -> Engine {
-        let o = compiled.options.clone();
         let ifaces = cfg
             .interfaces
             .iter()
@@ -243,21 +238,18 @@ impl Engine {
             .map(|t| PoolTable::new(t.entries()).unwrap_or_default())
             .collect();
         let ntables = compiled.tables.len();
-        let purge_interval_ns = u64::from(o.timeouts[PFTM_INTERVAL].max(1)) * 1_000_000_000;
+        let purge_interval_ns =
+            u64::from(compiled.options.timeouts[PFTM_INTERVAL].max(1)) * 1_000_000_000;
         Engine {
             rules: RuleEngine::new(Arc::new(compiled)),
             ifaces,
             states,
             frags,
             gen,
-            options: o.clone(),
             pools,
             pool_tables,
             overlay: overload::Overlay::new(ntables),
             edited: tables::Edited::new(ntables),
-            link: cfg.link,
-            reassemble: o.reassemble,
-            seed: cfg.seed,
             cfg,
             workers: AtomicU64::new(0),
             next_purge: AtomicU64::new(0),
@@ -284,7 +276,7 @@ impl Engine {
         Worker {
             eval: EvalWorker::new(&self.rules),
             reasons: ReasonCounters::default(),
-            rng: (self.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1,
+            rng: (self.cfg.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1,
         }
     }
 
@@ -402,7 +394,7 @@ impl Engine {
             return Verdict::drop(Reason::NoRoute);
         };
         let mut pd = empty_pdesc(Af::Inet);
-        match parse_frame_into(pkt.frame, self.link, &mut pd) {
+        match parse_frame_into(pkt.frame, self.cfg.link, &mut pd) {
             Ok(Frame::Ip) => {}
             // pf sees IP only; ARP and the rest pass untouched.
             Ok(Frame::NonIp { .. }) => return pass_untouched(),
@@ -415,7 +407,7 @@ impl Engine {
         if pd.af == Af::Inet && !verify_ip_checksum(pkt.frame, &pd) {
             return Verdict::drop(Reason::ProtoCksum);
         }
-        if self.reassemble && might_be_fragment(pkt.frame, &pd) {
+        if self.compiled().options.reassemble && might_be_fragment(pkt.frame, &pd) {
             let res = match self.frags.lock() {
                 Ok(mut f) => f.push(pkt.frame, usize::from(pd.l3_off), pkt.dir, now_ns),
                 Err(_) => Err(Reason::Memory),
@@ -426,7 +418,7 @@ impl Engine {
                 Ok(FragResult::Complete(r)) => {
                     pkt.frame.truncate(usize::from(pd.l3_off));
                     pkt.frame.extend_from_slice(&r.packet);
-                    match parse_frame_into(pkt.frame, self.link, &mut pd) {
+                    match parse_frame_into(pkt.frame, self.cfg.link, &mut pd) {
                         Ok(Frame::Ip) => {}
                         Ok(Frame::NonIp { .. }) => return Verdict::drop(Reason::Fragment),
                         Err(r) => return Verdict::drop(r),

@@ -57,7 +57,7 @@ impl Engine {
         } else if res.action == RuleAction::Block {
             v.action = Action::Block;
             if let Some(rule) = rule {
-                if let Some(frame) = reply::for_block(pkt.frame, pd, rule, self.link) {
+                if let Some(frame) = reply::for_block(pkt.frame, pd, rule, self.cfg.link) {
                     v.emit.push(Emitted {
                         frame,
                         toward: Toward::Sender,

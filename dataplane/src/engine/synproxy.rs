@@ -124,7 +124,7 @@ impl Engine {
         let Some(seg) = self.states.synproxy_begin(id, pd, mss_for(pd)) else {
             return;
         };
-        v.emit.extend(frame_for(pkt.frame, pd, self.link, &seg));
+        v.emit.extend(frame_for(pkt.frame, pd, self.cfg.link, &seg));
     }
 
     /// A packet whose state is proxying a handshake. `None`: the state
@@ -148,7 +148,7 @@ impl Engine {
         v.emit = step
             .send
             .iter()
-            .filter_map(|s| frame_for(pkt.frame, pd, self.link, s))
+            .filter_map(|s| frame_for(pkt.frame, pd, self.cfg.link, s))
             .collect();
         Some(v)
     }
