@@ -7,5 +7,6 @@ pub mod control;
 pub mod daemon;
 pub mod etc;
 pub mod load;
+pub mod net;
 pub mod offline;
 pub mod replay;

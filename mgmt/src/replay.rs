@@ -51,23 +51,8 @@ pub struct Summary {
     pub states: usize,
 }
 
-pub fn parse_net(s: &str) -> Result<(IpAddr, u8), String> {
-    let (a, p) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let ip: IpAddr = a.parse().map_err(|_| format!("{s}: not an address"))?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = match p {
-        None => max,
-        Some(p) => p
-            .parse::<u8>()
-            .ok()
-            .filter(|p| *p <= max)
-            .ok_or_else(|| format!("{s}: bad prefix length"))?,
-    };
-    Ok((ip, prefix))
-}
+use crate::net::in_net;
+pub use crate::net::parse_net;
 
 pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
     let mut mac = [0u8; 6];
@@ -79,28 +64,6 @@ pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
         *m = u8::from_str_radix(p, 16).map_err(|_| format!("{s}: not a MAC address"))?;
     }
     Ok(mac)
-}
-
-fn in_net(ip: IpAddr, net: &(IpAddr, u8)) -> bool {
-    match (ip, net.0) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let m = if net.1 == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(net.1))
-            };
-            u32::from(a) & m == u32::from(n) & m
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let m = if net.1 == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(net.1))
-            };
-            u128::from(a) & m == u128::from(n) & m
-        }
-        _ => false,
-    }
 }
 
 /// The source address of an IPv4/IPv6 packet in `frame`, if any.

@@ -5,47 +5,7 @@ use super::counters::Published;
 use super::slot::EngineSlot;
 use crate::control::{ErrorKind, Request, Response, ShowWhat};
 use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter, TableOp};
-
-/// An address or network as pfctl -k takes it.
-struct Net {
-    addr: std::net::IpAddr,
-    prefix: u8,
-}
-
-impl Net {
-    fn contains(&self, a: std::net::IpAddr) -> bool {
-        use std::net::IpAddr;
-        match (self.addr, a) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let m = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & m == u32::from(a) & m
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let m = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & m == u128::from(a) & m
-            }
-            _ => false,
-        }
-    }
-}
-
-fn net(s: &str) -> Option<Net> {
-    let (a, p) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let addr: std::net::IpAddr = a.parse().ok()?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = match p {
-        Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
-        None => max,
-    };
-    Some(Net { addr, prefix })
-}
+use crate::net::{in_net, parse_net};
 
 /// The source and destination of the packet that created a state, as
 /// the host behind the firewall saw them.
@@ -189,6 +149,7 @@ impl View {
                         by: KillBy::Hosts { src, dst },
                     },
             } => {
+                let net = |s: &str| parse_net(s).ok();
                 let (Some(s), d) = (net(&src), dst.as_deref().map(net)) else {
                     return Response::error(
                         ErrorKind::BadRequest,
@@ -208,7 +169,7 @@ impl View {
                 self.kill(
                     |st| {
                         let (from, to) = endpoints(st);
-                        s.contains(from) && d.as_ref().is_none_or(|d| d.contains(to))
+                        in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
                     },
                     "states killed",
                 )
@@ -285,12 +246,15 @@ impl View {
                         Some(b) => (true, b),
                         None => (false, a.as_str()),
                     };
-                    net(body).map(|n| (n.addr, n.prefix, neg)).ok_or_else(|| {
-                        Response::error(
-                            ErrorKind::BadRequest,
-                            format!("{a}: not an address or network"),
-                        )
-                    })
+                    parse_net(body)
+                        .ok()
+                        .map(|n| (n.0, n.1, neg))
+                        .ok_or_else(|| {
+                            Response::error(
+                                ErrorKind::BadRequest,
+                                format!("{a}: not an address or network"),
+                            )
+                        })
                 })
                 .collect()
         };
