@@ -23,19 +23,8 @@ fn engine() -> Engine {
 }
 
 fn engine_with(rules: &str) -> Engine {
-    let env = RegressHost::new();
-    let cfg = ParseConfig {
-        env: &env,
-        files: &FsSource,
-        anchor: String::new(),
-        macros: Vec::new(),
-        queues: Vec::new(),
-    };
-    let p = parse("t", rules.as_bytes().to_vec(), &cfg);
-    assert_eq!(p.errors, 0, "{:?}", p.stderr);
-    let c = ruleset::compile::compile(&p).expect("compiles");
     Engine::new(
-        c,
+        compiled_of(rules),
         EngineConfig {
             interfaces: vec![IfConfig {
                 name: "em0".into(),
