@@ -5,7 +5,7 @@ use super::*;
 /// Cost of the forwarding path, printed; run with
 /// `cargo test --release -p dataplane router::tests::cost -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "timing measurement, not a test: run in release with --ignored --nocapture"]
 fn forward_cost() {
     let mut r = router();
     learned(&mut r);
