@@ -90,7 +90,7 @@ impl Scrub {
 }
 
 impl Tracked {
-    /// A placeholder for [`StateTable::test_into`](super::StateTable::test_into)
+    /// An empty value for [`StateTable::test_into`](super::StateTable::test_into)
     /// to overwrite.
     pub fn blank() -> Self {
         Tracked {
