@@ -3,7 +3,8 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixDatagram;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Port, PortStats, RxBatch, TxBatch};
@@ -26,6 +27,8 @@ pub struct LoopbackPort {
     /// The most frames the TX queue holds, as a full TX ring would.
     tx_room: usize,
     stats: PortStats,
+    /// The readable end of the wake-up socket (see [`LoopbackPort::waking`]).
+    wake: Option<UnixDatagram>,
 }
 
 /// The other end of a [`LoopbackPort`]'s queues.
@@ -33,12 +36,18 @@ pub struct LoopbackPort {
 pub struct LoopbackHandle {
     rx: Queue,
     tx: Queue,
+    wake: Option<Arc<UnixDatagram>>,
 }
 
 impl LoopbackHandle {
-    /// Make `frame` arrive at the port.
+    /// Make `frame` arrive at the port (and wake a worker sleeping in
+    /// poll(2) on a [`LoopbackPort::waking`] port).
     pub fn inject(&self, frame: &[u8]) {
         lock(&self.rx).push_back(frame.to_vec());
+        if let Some(w) = &self.wake {
+            // A full socket buffer is already readable: nothing lost.
+            let _ = w.send(&[1]);
+        }
     }
 
     /// Take every frame the port has sent so far.
@@ -61,6 +70,7 @@ impl LoopbackPort {
         let h = LoopbackHandle {
             rx: rx.clone(),
             tx: tx.clone(),
+            wake: None,
         };
         (
             LoopbackPort {
@@ -70,9 +80,27 @@ impl LoopbackPort {
                 tx,
                 tx_room,
                 stats: PortStats::default(),
+                wake: None,
             },
             h,
         )
+    }
+
+    /// [`LoopbackPort::new`] with a file descriptor that becomes readable
+    /// when a frame is injected, so a worker idling in poll(2) wakes at
+    /// once: a daemon's mailbox to its workers.
+    pub fn waking(
+        name: &str,
+        mac: [u8; 6],
+        tx_room: usize,
+    ) -> io::Result<(LoopbackPort, LoopbackHandle)> {
+        let (r, w) = UnixDatagram::pair()?;
+        r.set_nonblocking(true)?;
+        w.set_nonblocking(true)?;
+        let (mut port, mut h) = LoopbackPort::new(name, mac, tx_room);
+        port.wake = Some(r);
+        h.wake = Some(Arc::new(w));
+        Ok((port, h))
     }
 
     /// Two ports joined by a virtual cable: what one sends, the other
@@ -91,6 +119,7 @@ impl LoopbackPort {
             tx: tx.clone(),
             tx_room,
             stats: PortStats::default(),
+            wake: None,
         };
         (mk(0, &b_to_a, &a_to_b), mk(1, &a_to_b, &b_to_a))
     }
@@ -98,6 +127,12 @@ impl LoopbackPort {
 
 impl Port for LoopbackPort {
     fn rx_burst(&mut self, out: &mut RxBatch) -> io::Result<usize> {
+        if let Some(w) = &self.wake {
+            // Drain the wake-ups first: a frame injected after this is
+            // either seen below or leaves the socket readable again.
+            let mut buf = [0u8; 64];
+            while w.recv(&mut buf).is_ok() {}
+        }
         let mut q = lock(&self.rx);
         let mut n = 0;
         while !out.is_full() {
@@ -125,7 +160,7 @@ impl Port for LoopbackPort {
     }
 
     fn poll_fd(&self) -> Option<RawFd> {
-        None
+        self.wake.as_ref().map(AsRawFd::as_raw_fd)
     }
 
     fn name(&self) -> &str {
@@ -144,6 +179,26 @@ impl Port for LoopbackPort {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::port::afpacket::sys::Poller;
+    use std::time::Duration;
+
+    #[test]
+    fn a_waking_port_is_readable_exactly_while_frames_wait() {
+        let (plain, _) = LoopbackPort::new("lo0", [2, 0, 0, 0, 0, 1], 8);
+        assert_eq!(plain.poll_fd(), None);
+        let (mut p, h) = LoopbackPort::waking("mail", [2, 0, 0, 0, 0, 2], 8).unwrap();
+        let mut poll = Poller::new(&[p.poll_fd().unwrap()]);
+        assert_eq!(poll.wait(Duration::ZERO).unwrap(), 0, "nothing injected");
+        for i in 0..100u8 {
+            h.inject(&[i]);
+        }
+        assert_eq!(poll.wait(Duration::ZERO).unwrap(), 1, "injected: readable");
+        let mut b = RxBatch::new(128, 64);
+        assert_eq!(p.rx_burst(&mut b).unwrap(), 100);
+        assert_eq!(poll.wait(Duration::ZERO).unwrap(), 0, "all taken: quiet again");
+        h.inject(&[1]);
+        assert_eq!(poll.wait(Duration::ZERO).unwrap(), 1);
+    }
 
     #[test]
     fn injected_frames_arrive_in_order_up_to_the_burst() {

@@ -49,7 +49,7 @@ pub mod stats;
 
 pub use forward::{Forward, InPlace, Routed, RoutedInPlace};
 pub use iface::{ConfigError, Interface, Interfaces};
-pub use neighbor::{Learn, NeighborCache, NeighborConfig, Resolve, Solicit};
+pub use neighbor::{Fact, Learn, NeighborCache, NeighborConfig, Resolve, Solicit};
 pub use node::{Outcome, Router, RouterConfig, Tx, TxKind};
 pub use route::{NextHop, RouteTable};
 pub use stats::{Counters, Drop, Event};

@@ -113,6 +113,20 @@ pub enum State<P = Vec<u8>> {
     },
 }
 
+impl<P> State<P> {
+    /// The link address the entry holds, if it holds one.
+    pub fn mac(&self) -> Option<MacAddr> {
+        match self {
+            State::Reachable { mac, .. }
+            | State::Stale { mac, .. }
+            | State::Delay { mac, .. }
+            | State::Probe { mac, .. }
+            | State::Static { mac } => Some(*mac),
+            State::Incomplete { .. } | State::Failed { .. } => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry<P> {
     state: State<P>,
@@ -207,7 +221,29 @@ pub struct NeighborCache<P = Vec<u8>> {
     held: usize,
     limiter: Limiter,
     pub drops: CacheDrops,
+    /// What this cache learned from the wire since the last
+    /// [`NeighborCache::take_facts`], kept only when sharing is on.
+    facts: VecDeque<Fact>,
+    sharing: bool,
 }
+
+/// A neighbour's link address learned from the wire, for the caches of
+/// other workers. Each worker routes with a cache of its own (no lock
+/// on the per-packet path); the kernel's fanout may hand the reply to a
+/// solicitation to a worker other than the one that asked, so what one
+/// learns the others apply with [`NeighborCache::apply_fact`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fact {
+    pub ifindex: u32,
+    pub ip: IpAddr,
+    pub mac: MacAddr,
+    pub how: Learn,
+}
+
+/// Facts kept at most between two [`NeighborCache::take_facts`]: a
+/// flood of ARP from many senders must not grow them without bound (the
+/// oldest go; a worker that misses one resolves on its own).
+pub const MAX_FACTS: usize = 1024;
 
 impl<P> NeighborCache<P> {
     pub fn new(cfg: NeighborConfig) -> Self {
@@ -218,7 +254,36 @@ impl<P> NeighborCache<P> {
             held: 0,
             limiter: Limiter::default(),
             drops: CacheDrops::default(),
+            facts: VecDeque::new(),
+            sharing: false,
         }
+    }
+
+    /// Keep what is learned from the wire for [`NeighborCache::take_facts`]
+    /// (off by default: a single worker has nobody to tell).
+    pub fn set_sharing(&mut self, on: bool) {
+        self.sharing = on;
+        if !on {
+            self.facts.clear();
+        }
+    }
+
+    /// What was learned since the last call, oldest first.
+    pub fn take_facts(&mut self) -> Vec<Fact> {
+        self.facts.drain(..).collect()
+    }
+
+    /// Whether facts are waiting (cheap, for the per-frame path).
+    pub fn has_facts(&self) -> bool {
+        !self.facts.is_empty()
+    }
+
+    /// Apply what another worker's cache learned: as [`NeighborCache::learn`]
+    /// with the entry created if absent (the other cache already decided
+    /// it was worth keeping), and not shared again. Returns the frames
+    /// that were waiting for the neighbour.
+    pub fn apply_fact(&mut self, f: &Fact, now: u64) -> Vec<P> {
+        self.learn_inner(f.ifindex, f.ip, f.mac, f.how, true, now)
     }
 
     pub fn len(&self) -> usize {
@@ -439,6 +504,37 @@ impl<P> NeighborCache<P> {
     /// a request to us adds a new sender). Returns frames that were
     /// waiting for this neighbour, for the caller to address to `mac`.
     pub fn learn(
+        &mut self,
+        ifindex: u32,
+        ip: IpAddr,
+        mac: MacAddr,
+        how: Learn,
+        create: bool,
+        now: u64,
+    ) -> Vec<P> {
+        let known = self.entries.get(&(ifindex, ip)).map(|e| e.state.mac());
+        let out = self.learn_inner(ifindex, ip, mac, how, create, now);
+        let now_known = self.entries.get(&(ifindex, ip)).map(|e| e.state.mac());
+        // Shared: a new neighbour, a changed address, a resolution (the
+        // one others may be waiting for), a confirmation (so theirs do
+        // not go stale and probe on their own).
+        let changed = now_known == Some(Some(mac))
+            && (known != now_known || !out.is_empty() || how == Learn::Reachable);
+        if self.sharing && changed {
+            if self.facts.len() >= MAX_FACTS {
+                self.facts.pop_front();
+            }
+            self.facts.push_back(Fact {
+                ifindex,
+                ip,
+                mac,
+                how,
+            });
+        }
+        out
+    }
+
+    fn learn_inner(
         &mut self,
         ifindex: u32,
         ip: IpAddr,

@@ -5,7 +5,7 @@
 use super::iface::{is_link_local6, Interface, Interfaces};
 use super::mld;
 use super::ndp;
-use super::neighbor::{NeighborCache, NeighborConfig, Resolve};
+use super::neighbor::{Fact, NeighborCache, NeighborConfig, Resolve};
 use super::route::{NextHop, RouteTable};
 use super::stats::{Counters, Drop, Event};
 use crate::wire::ethernet::{EthernetFrame, MacAddr};
@@ -396,6 +396,19 @@ impl Router {
 
     pub fn iface(&self, ifindex: u32) -> Option<&Interface> {
         self.ifaces.get(ifindex)
+    }
+
+    /// Apply a neighbour another worker's router learned (see
+    /// [`Fact`]); frames this router held for it go into `tx`,
+    /// addressed.
+    pub fn apply_neighbor_fact(&mut self, f: &Fact, now: u64, tx: &mut Vec<Tx>) {
+        // Never take a claim on our own address, as from the wire.
+        if self.ifaces.get(f.ifindex).is_none_or(|i| i.owns(f.ip)) {
+            return;
+        }
+        let rel = self.neighbors.apply_fact(f, now);
+        self.release(f.ifindex, f.mac, rel, tx);
+        self.sync_cache_drops();
     }
 }
 

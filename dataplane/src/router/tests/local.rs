@@ -362,3 +362,75 @@ fn big_echo6_reply_is_fragmented_by_the_router() {
         ]
     );
 }
+
+/// Two workers' routers: one holds a frame and asks; the fanout hands
+/// the ARP reply to the other, whose fact releases the frame.
+#[test]
+fn a_neighbor_learned_by_one_worker_releases_another_workers_frames() {
+    let (mut asker, mut hearer) = (router(), router());
+    asker.neighbors.set_sharing(true);
+    hearer.neighbors.set_sharing(true);
+    let f = asker.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), 0);
+    assert_eq!(f.outcome, Outcome::Queued { ifindex: 2 });
+    assert!(!asker.neighbors.has_facts(), "asking is not knowing");
+    let tx = hearer.handle_local(&ARP_REPLY_HB, 2, 1);
+    assert!(tx.is_empty(), "the hearer held nothing");
+    let facts = hearer.neighbors.take_facts();
+    assert_eq!(
+        facts,
+        vec![Fact {
+            ifindex: 2,
+            ip: ip("198.51.100.20"),
+            mac: HB,
+            how: Learn::Reachable,
+        }]
+    );
+    let mut tx = Vec::new();
+    for f in &facts {
+        asker.apply_neighbor_fact(f, 2, &mut tx);
+    }
+    assert_eq!(frames(&tx), vec![(2, &UDP_FWD_OUT[..])]);
+    assert!(
+        !asker.neighbors.has_facts(),
+        "an applied fact is not told again"
+    );
+    // and the next packet goes straight out
+    let f = asker.forward(&UDP_FWD_IN, 1, &pd(&UDP_FWD_IN), 3);
+    assert_eq!(frames(&f.tx), vec![(2, &UDP_FWD_OUT[..])]);
+}
+
+#[test]
+fn facts_are_kept_only_when_sharing_and_never_for_our_own_address() {
+    let mut r = router();
+    r.handle_local(&ARP_REPLY_HB, 2, 1);
+    assert!(!r.neighbors.has_facts());
+    let mut tx = Vec::new();
+    r.apply_neighbor_fact(
+        &Fact {
+            ifindex: 2,
+            ip: ip("198.51.100.1"),
+            mac: HB,
+            how: Learn::Reachable,
+        },
+        2,
+        &mut tx,
+    );
+    assert!(r.neighbors.state(2, ip("198.51.100.1")).is_none());
+    // a bounded list however much is learned
+    r.neighbors.set_sharing(true);
+    for i in 0..(crate::router::neighbor::MAX_FACTS + 10) {
+        let a = std::net::Ipv4Addr::from(0xc633_6400u32 + 2 + (i as u32 % 250));
+        r.neighbors.learn(
+            2,
+            IpAddr::V4(a),
+            [2, 0, 0, 0, (i >> 8) as u8, i as u8],
+            Learn::Reachable,
+            true,
+            5,
+        );
+    }
+    assert_eq!(
+        r.neighbors.take_facts().len(),
+        crate::router::neighbor::MAX_FACTS
+    );
+}
