@@ -56,6 +56,10 @@ struct Pfd {
 
 impl Pfd {
     fn start(ns: &Ns, etc: &Path, sock: &Path, log: PathBuf) -> Pfd {
+        Pfd::start_with(ns, etc, sock, log, &[])
+    }
+
+    fn start_with(ns: &Ns, etc: &Path, sock: &Path, log: PathBuf, extra: &[&str]) -> Pfd {
         let err = std::fs::File::create(&log).unwrap();
         let child = Command::new("ip")
             .args(["netns", "exec", &ns.name])
@@ -64,6 +68,7 @@ impl Pfd {
             .arg(etc)
             .arg("--control")
             .arg(sock)
+            .args(extra)
             .env("PFD_HOST_PROFILE", "system")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -462,7 +467,7 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
     assert!(st.success(), "pfd exit {st}: {log}");
     assert!(!sock.exists(), "control socket left behind");
     assert!(
-        log.contains("pfd: running on veth0 veth1; control socket"),
+        log.contains("pfd: running on veth0 veth1 with 1 worker; control socket"),
         "{log}"
     );
     assert!(log.contains("pfd: stopped: "), "{log}");
@@ -548,4 +553,107 @@ fn pfd_run_reload_keeps_an_open_connection() {
     assert_eq!(echoed, 2);
     let st = pfd.terminate();
     assert!(st.success(), "{}", pfd.stderr());
+}
+
+/// The frames each worker took in, from pfd's report at stop.
+fn per_worker_rx(log: &str) -> Vec<u64> {
+    log.lines()
+        .filter_map(|l| l.strip_prefix("pfd: worker "))
+        .filter_map(|l| l.split_once(": ")?.1.split(' ').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn pfd_run_with_two_workers_spreads_flows_over_both() {
+    if !netns::can_run("pfd_run_with_two_workers_spreads_flows_over_both") {
+        return;
+    }
+    let Lab { client, fw, server } = lab("w", true);
+    let etc = Etc::new("workers", PF_CONF);
+    let sock = etc.0.join("pfd.sock");
+    let log = std::env::temp_dir().join(format!("pfd-run-workers-{}.log", std::process::id()));
+    let mut pfd = Pfd::start_with(
+        &fw,
+        &etc.0,
+        &sock,
+        log,
+        &["--workers", "2", "--idle-max-ms", "5"],
+    );
+    assert!(pfd.stderr().contains("with 2 workers"), "{}", pfd.stderr());
+    assert!(ping(&client, "198.51.100.10"), "ping: {}", pfd.stderr());
+
+    // A UDP echo on the server, and 64 flows from the client, one per
+    // source port: the kernel's fanout hash spreads them over both
+    // workers, which share the state table and the neighbours.
+    const FLOWS: usize = 64;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let echo = spawn_in(&server, move || {
+        let s = UdpSocket::bind("198.51.100.10:9000").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        while n < FLOWS {
+            let Ok((len, from)) = s.recv_from(&mut buf) else {
+                break;
+            };
+            s.send_to(&buf[..len], from).unwrap();
+            n += 1;
+        }
+        n
+    });
+    ready_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    let answered = spawn_in(&client, || {
+        let mut ok = 0;
+        // every socket kept to the end, so no two flows share a port
+        let mut open = Vec::new();
+        for i in 0..FLOWS {
+            let s = UdpSocket::bind("192.0.2.10:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let msg = format!("flow {i}");
+            let mut buf = [0u8; 64];
+            // a lost first datagram (a neighbour being resolved) is
+            // sent again, as an application would
+            for _ in 0..3 {
+                s.send_to(msg.as_bytes(), "198.51.100.10:9000").unwrap();
+                if let Ok((n, _)) = s.recv_from(&mut buf) {
+                    if &buf[..n] == msg.as_bytes() {
+                        ok += 1;
+                        break;
+                    }
+                }
+            }
+            open.push(s);
+        }
+        ok
+    })
+    .join()
+    .unwrap();
+    assert_eq!(answered, FLOWS, "every flow answered: {}", pfd.stderr());
+    assert_eq!(echo.join().unwrap(), FLOWS);
+
+    let server_tcp = tcp_echo(&server, "198.51.100.10:8080");
+    assert_eq!(&tcp_hello(&client, "198.51.100.10:8080"), b"hello");
+    server_tcp.join().unwrap();
+
+    // the counters of both workers, summed
+    let (_, info) = show(&sock, ShowWhat::Info);
+    let passed_in = info["passed"]["in"].as_u64().unwrap_or(0);
+    assert!(passed_in >= 2 * FLOWS as u64, "passed in: {info}");
+    let (states, _) = show(&sock, ShowWhat::States);
+    // pf keeps a state in on veth0 and one out on veth1 per flow
+    let udp_in = states
+        .lines()
+        .filter(|l| l.contains(" udp 198.51.100.10:9000 <- 192.0.2.10:"))
+        .count();
+    assert_eq!(udp_in, FLOWS, "one inbound state per flow: {states}");
+
+    let st = pfd.terminate();
+    assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
+    let rx = per_worker_rx(&pfd.stderr());
+    assert_eq!(rx.len(), 2, "{}", pfd.stderr());
+    assert!(
+        rx.iter().all(|&n| n > 0),
+        "both workers had traffic: {rx:?}"
+    );
 }

@@ -195,7 +195,11 @@ mod tests {
         assert_eq!(poll.wait(Duration::ZERO).unwrap(), 1, "injected: readable");
         let mut b = RxBatch::new(128, 64);
         assert_eq!(p.rx_burst(&mut b).unwrap(), 100);
-        assert_eq!(poll.wait(Duration::ZERO).unwrap(), 0, "all taken: quiet again");
+        assert_eq!(
+            poll.wait(Duration::ZERO).unwrap(),
+            0,
+            "all taken: quiet again"
+        );
         h.inject(&[1]);
         assert_eq!(poll.wait(Duration::ZERO).unwrap(), 1);
     }

@@ -18,3 +18,17 @@ pub struct PortStats {
     /// shorter than an Ethernet header.
     pub tx_dropped: u64,
 }
+
+impl PortStats {
+    /// Add `o`'s counts to these: one interface's figures over the
+    /// workers that each have a port on it.
+    pub fn add(&mut self, o: &PortStats) {
+        self.rx_frames += o.rx_frames;
+        self.rx_bytes += o.rx_bytes;
+        self.tx_frames += o.tx_frames;
+        self.tx_bytes += o.tx_bytes;
+        self.rx_truncated += o.rx_truncated;
+        self.rx_ring_drops += o.rx_ring_drops;
+        self.tx_dropped += o.tx_dropped;
+    }
+}

@@ -203,6 +203,16 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Add another worker's router counts to these.
+    pub fn add(&mut self, o: &Counters) {
+        for (a, b) in self.drops.iter_mut().zip(o.drops) {
+            *a += b;
+        }
+        for (a, b) in self.events.iter_mut().zip(o.events) {
+            *a += b;
+        }
+    }
+
     #[inline]
     pub fn drop(&mut self, d: Drop) {
         let c = &mut self.drops[d as usize];

@@ -166,4 +166,3 @@ fn live_counters_follow_a_running_worker() {
     let st = worker.join().unwrap().unwrap();
     assert_eq!(live.worker(), st, "the final figures are published on exit");
 }
-

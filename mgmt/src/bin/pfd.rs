@@ -85,7 +85,7 @@ struct Cli {
 enum Cmd {
     /// Run the firewall: boot from an etc directory (as `pfd check
     /// --interfaces` checks it), take over its interfaces and filter and
-    /// route until SIGTERM or SIGINT. One worker thread for now.
+    /// route until SIGTERM or SIGINT.
     Run {
         /// The directory holding hostname.<if>, mygate, sysctl.conf and
         /// pf.conf.
@@ -94,6 +94,23 @@ enum Cmd {
         /// The control socket (default $PFD_CONTROL, else /run/pfd.sock).
         #[arg(long, value_name = "PATH")]
         control: Option<String>,
+        /// Worker threads; each has a port on every interface and the
+        /// kernel spreads flows over them (PACKET_FANOUT_HASH).
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u16).range(1..=256))]
+        workers: u16,
+        /// Pin worker i to the i-th CPU of this list (`1,3` or `2-5`);
+        /// workers past its end are not pinned.
+        #[arg(long, value_name = "LIST", value_parser = parse_cpus)]
+        cpus: Option<Vec<usize>>,
+        /// Microseconds a worker keeps polling after the last frame
+        /// before it sleeps in poll(2) (0: sleep at once).
+        #[arg(long, value_name = "US", default_value_t = 50)]
+        busy_poll_us: u64,
+        /// The longest sleep of an idle worker, in milliseconds, before
+        /// it looks again (0: never sleep; it spins on its core).
+        #[arg(long, value_name = "MS", default_value_t = 50)]
+        idle_max_ms: u64,
     },
     /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
     /// pf.conf) as `pfd run --etc DIR` reads it, without touching any
@@ -161,7 +178,14 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { etc, control } => {
+        Cmd::Run {
+            etc,
+            control,
+            workers,
+            cpus,
+            busy_poll_us,
+            idle_max_ms,
+        } => {
             let env = match ruleset::hostenv::from_env() {
                 Ok(e) => e,
                 Err(e) => return fail(&e.to_string()),
@@ -174,6 +198,12 @@ fn main() -> ExitCode {
             let args = mgmt::daemon::RunArgs {
                 etc: etc.into(),
                 control: mgmt::control::control_path(control.as_deref()),
+                workers: mgmt::daemon::Workers {
+                    count: usize::from(workers),
+                    cpus: cpus.unwrap_or_default(),
+                    busy_poll_us,
+                    idle_max: std::time::Duration::from_millis(idle_max_ms),
+                },
             };
             let daemon = match mgmt::daemon::boot(&args, env.as_ref()) {
                 Ok(d) => d,
@@ -183,16 +213,27 @@ fn main() -> ExitCode {
                 }
             };
             eprintln!(
-                "pfd: running on {}; control socket {}",
+                "pfd: running on {} with {} worker{}; control socket {}",
                 daemon.interfaces().join(" "),
+                daemon.workers(),
+                if daemon.workers() == 1 { "" } else { "s" },
                 daemon.control_path().display()
             );
             match daemon.serve(&stop) {
-                Ok(st) => {
+                Ok(each) => {
+                    let st = mgmt::daemon::total(&each);
                     eprintln!(
                         "pfd: stopped: {} frames in, {} out, {} dropped",
                         st.rx, st.tx, st.dropped
                     );
+                    if each.len() > 1 {
+                        for (w, st) in each.iter().enumerate() {
+                            eprintln!(
+                                "pfd: worker {w}: {} frames in, {} out, {} dropped",
+                                st.rx, st.tx, st.dropped
+                            );
+                        }
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -290,4 +331,27 @@ fn main() -> ExitCode {
 fn fail(msg: &str) -> ExitCode {
     eprintln!("pfd: {msg}");
     ExitCode::from(1)
+}
+
+/// A CPU list as taskset(1) writes it: `0,2,4-7`.
+fn parse_cpus(s: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let num = |t: &str| {
+            t.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("{t:?} is not a CPU number"))
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b || b - a > 1024 {
+                    return Err(format!("{part:?} is not a CPU range"));
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(num(part)?),
+        }
+    }
+    Ok(out)
 }

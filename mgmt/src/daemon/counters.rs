@@ -22,8 +22,8 @@ pub struct Published {
     /// Frames pf made that could not be sent: no route to their
     /// destination, or made by pf's run on another of its own frames.
     pub unsent: AtomicU64,
-    reasons: Mutex<ReasonCounters>,
-    router: Mutex<Counters>,
+    /// Each worker's last copy of its pf reasons and router counters.
+    workers: Mutex<Vec<(ReasonCounters, Counters)>>,
 }
 
 impl Published {
@@ -35,22 +35,58 @@ impl Published {
         c.load(Ordering::Relaxed)
     }
 
-    pub fn publish(&self, reasons: &ReasonCounters, router: &Counters) {
-        *self.reasons.lock().unwrap_or_else(PoisonError::into_inner) = reasons.clone();
-        *self.router.lock().unwrap_or_else(PoisonError::into_inner) = router.clone();
+    /// Worker `worker`'s counters as of now (each worker publishes its
+    /// own; readers see the sum).
+    pub fn publish(&self, worker: usize, reasons: &ReasonCounters, router: &Counters) {
+        let mut w = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        if w.len() <= worker {
+            w.resize_with(worker + 1, Default::default);
+        }
+        w[worker] = (reasons.clone(), router.clone());
     }
 
+    /// pf's drop reasons over all workers.
     pub fn reasons(&self) -> ReasonCounters {
-        self.reasons
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        let w = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sum = ReasonCounters::default();
+        for (r, _) in w.iter() {
+            sum.add(r);
+        }
+        sum
     }
 
+    /// The routers' counters over all workers.
     pub fn router(&self) -> Counters {
-        self.router
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        let w = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sum = Counters::default();
+        for (_, c) in w.iter() {
+            sum.add(c);
+        }
+        sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dataplane::reason::Reason;
+    use dataplane::router::Drop;
+
+    #[test]
+    fn readers_see_the_sum_of_every_workers_last_copy() {
+        let p = Published::default();
+        let (mut r0, mut r1) = (ReasonCounters::default(), ReasonCounters::default());
+        r0.bump(Reason::Match);
+        r1.bump(Reason::Match);
+        r1.bump(Reason::Match);
+        let mut c1 = Counters::default();
+        c1.drop(Drop::Malformed);
+        p.publish(1, &r1, &c1);
+        p.publish(0, &r0, &Counters::default());
+        assert_eq!(p.reasons().get(Reason::Match), 3);
+        // a later copy replaces the worker's earlier one
+        p.publish(1, &r0, &c1);
+        assert_eq!(p.reasons().get(Reason::Match), 2);
+        assert_eq!(p.router().dropped(Drop::Malformed), 1);
     }
 }

@@ -1,13 +1,18 @@
 //! `pfd run --etc DIR`: the firewall on live interfaces. Boots as
-//! `pfd check --interfaces` checks, opens an AF_PACKET port per
-//! physical interface (carpN and pfsyncN are pfd's own), builds the
-//! router from the hostname.if files and mygate, and runs the packet
-//! pipeline on ONE worker thread (fanout across several workers, each
-//! with its own ports, comes later; the router's neighbour cache would
-//! then have to be shared). The control socket answers `pfctl -si` and
-//! `-ss` from its own thread.
+//! `pfd check --interfaces` checks, builds the router from the
+//! hostname.if files and mygate, and runs the packet pipeline on N
+//! worker threads. Each worker has its own AF_PACKET port on every
+//! physical interface (carpN and pfsyncN are pfd's own), joined in one
+//! `PACKET_FANOUT_HASH` group per interface so a flow's packets reach
+//! one worker; the workers share the engine (its state table is
+//! sharded under locks, see `dataplane::state`), and each routes with
+//! a router of its own whose neighbour cache the others keep up to date
+//! through mailboxes (`mail`). The control socket answers pfctl from
+//! its own thread.
 
 mod counters;
+mod live;
+mod mail;
 mod output;
 mod pipeline;
 mod show;
@@ -15,6 +20,8 @@ mod slot;
 mod topology;
 
 pub use counters::Published;
+pub use live::LiveSet;
+pub use mail::{mailboxes, Address, Mail, Mailbox};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
 pub use show::{state_line, View};
 pub use slot::EngineSlot;
@@ -22,7 +29,7 @@ pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index
 
 use crate::check::check_seeded;
 use crate::control::{Server, ServerConfig};
-use dataplane::port::{AfPacketCfg, AfPacketPort, LoopbackPort, Port};
+use dataplane::port::{AfPacketCfg, AfPacketPort, Port};
 use dataplane::worker::{self, Fate, LiveStats, WorkerCfg, WorkerStats};
 use ruleset::hostenv::HostEnv;
 use std::path::PathBuf;
@@ -34,16 +41,50 @@ pub struct RunArgs {
     pub etc: PathBuf,
     /// The control socket to listen on.
     pub control: PathBuf,
+    pub workers: Workers,
+}
+
+/// How many workers, where they run and how they idle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workers {
+    /// Worker threads (at least 1).
+    pub count: usize,
+    /// Pin worker `i` to CPU `cpus[i]`; workers past the list float.
+    pub cpus: Vec<usize>,
+    /// Spin this long after the last frame before sleeping in poll(2).
+    pub busy_poll_us: u64,
+    /// The longest sleep when idle.
+    pub idle_max: Duration,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        let d = WorkerCfg::default();
+        Workers {
+            count: 1,
+            cpus: Vec::new(),
+            busy_poll_us: d.busy_poll_us,
+            idle_max: d.idle_backoff,
+        }
+    }
+}
+
+/// One worker as booted: its ports (the last its mailbox), its pipeline.
+struct WorkerPlan {
+    ports: Vec<Box<dyn Port>>,
+    pipe: Pipeline,
+    live: Arc<LiveStats>,
+    cfg: WorkerCfg,
 }
 
 /// A booted daemon: ports open, control socket listening, not yet
 /// forwarding.
 pub struct Daemon {
-    ports: Vec<Box<dyn Port>>,
+    workers: Vec<WorkerPlan>,
+    /// Every worker's mailbox, for the ticker.
+    addrs: Vec<Address>,
     names: Vec<String>,
-    pipe: Pipeline,
     server: Server,
-    live: Arc<LiveStats>,
 }
 
 /// Boot from `args.etc`. Errors are the check's report, a port that
@@ -73,19 +114,32 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
             args.etc.display()
         ));
     }
-    let mut open: Vec<Box<dyn Port>> = Vec::with_capacity(plan.len() + 1);
-    for p in &plan {
-        let port =
-            AfPacketPort::open(&p.name, &AfPacketCfg::default()).map_err(|e| e.to_string())?;
-        open.push(Box::new(port));
+    let n = args.workers.count.max(1);
+    // One fanout group per interface, the same for every worker's port
+    // on it, unlikely to be another process's.
+    let group_base = (std::process::id() as u16).wrapping_mul(64);
+    let mut open: Vec<Vec<Box<dyn Port>>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut ports: Vec<Box<dyn Port>> = Vec::with_capacity(plan.len() + 1);
+        for (i, p) in plan.iter().enumerate() {
+            let pcfg = AfPacketCfg {
+                fanout_group: (n > 1).then(|| group_base.wrapping_add(i as u16)),
+                ..AfPacketCfg::default()
+            };
+            let port = AfPacketPort::open(&p.name, &pcfg).map_err(|e| e.to_string())?;
+            ports.push(Box::new(port));
+        }
+        open.push(ports);
     }
-    let macs: Vec<[u8; 6]> = open.iter().map(|p| p.mac()).collect();
+    let macs: Vec<[u8; 6]> = open[0].iter().map(|p| p.mac()).collect();
     let mtus: Vec<Option<u16>> = plan.iter().map(|p| kernel_mtu(&p.name)).collect();
-    let router = router(cfg, &plan, &macs, &mtus)?;
     let engine = Arc::new(EngineSlot::new(Arc::new(checked.engine)));
     let published = Arc::new(Published::default());
-    // The tick port (see `serve`) is the last: it has a cell, unshown.
-    let live = Arc::new(LiveStats::new(open.len() + 1));
+    // Each worker's mail port (see `serve`) is its last: it has a
+    // cell, unshown.
+    let lives: Vec<Arc<LiveStats>> = (0..n)
+        .map(|_| Arc::new(LiveStats::new(plan.len() + 1)))
+        .collect();
     let view = View {
         engine: Arc::clone(&engine),
         etc: Some(Arc::new(cfg.clone())),
@@ -93,26 +147,57 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         published: Arc::clone(&published),
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),
-        live: Some(Arc::clone(&live)),
+        live: Some(Arc::new(LiveSet::new(lives.clone()))),
     };
     let server = Server::start(&args.control, ServerConfig::default(), move |req| {
         view.handle(req)
     })
     .map_err(|e| e.to_string())?;
-    let engine_if = plan.iter().map(|p| p.engine_if).collect();
+    let engine_if: Vec<usize> = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {
         inet: cfg.sysctl.ip_forwarding,
         inet6: cfg.sysctl.ip6_forwarding,
     };
-    let mut pipe = Pipeline::new(engine, router, engine_if, published, forwarding);
-    // Gratuitous ARP: they leave with the first burst the worker sends.
-    pipe.announce();
+    let (boxes, addrs) = mailboxes(n).map_err(|e| format!("worker mailboxes: {e}"))?;
+    let mut workers = Vec::with_capacity(n);
+    for (w, ((mailbox, mail_port), (mut ports, live))) in boxes
+        .into_iter()
+        .zip(open.into_iter().zip(lives))
+        .enumerate()
+    {
+        let router = router(cfg, &plan, &macs, &mtus)?;
+        let mut pipe = Pipeline::new(
+            Arc::clone(&engine),
+            router,
+            engine_if.clone(),
+            Arc::clone(&published),
+            forwarding,
+        );
+        pipe.join(w, mailbox);
+        if w == 0 {
+            // Gratuitous ARP, once: they leave with the first burst the
+            // worker sends.
+            pipe.announce();
+        }
+        ports.push(Box::new(mail_port));
+        let cfg = WorkerCfg {
+            pin_core: args.workers.cpus.get(w).copied(),
+            busy_poll_us: args.workers.busy_poll_us,
+            idle_backoff: args.workers.idle_max,
+            ..WorkerCfg::default()
+        };
+        workers.push(WorkerPlan {
+            ports,
+            pipe,
+            live,
+            cfg,
+        });
+    }
     Ok(Daemon {
-        ports: open,
+        workers,
+        addrs,
         names: plan.into_iter().map(|p| p.name).collect(),
-        pipe,
         server,
-        live,
     })
 }
 
@@ -126,60 +211,126 @@ impl Daemon {
         self.server.path()
     }
 
+    /// Worker threads it will run.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
     /// Filter and route until `stop` is set; the control socket is
-    /// removed on the way out.
-    pub fn serve(self, stop: &AtomicBool) -> Result<WorkerStats, String> {
+    /// removed on the way out. Returns each worker's counters.
+    pub fn serve(self, stop: &AtomicBool) -> Result<Vec<WorkerStats>, String> {
         let Daemon {
-            ports: mut open,
-            mut pipe,
+            workers,
+            addrs,
             server,
-            live,
             ..
         } = self;
-        // The worker calls back only per frame: a port of its own that a
-        // ticker feeds one empty frame per tick keeps the timers and the
-        // published counters going while the links are idle. Its frames
-        // are taken back out of the worker's rx and dropped counts.
-        let tick_port = open.len();
-        let (port, ticks) = LoopbackPort::new("tick", [2, 0, 0, 0, 0, 1], 1);
-        open.push(Box::new(port));
         let done = AtomicBool::new(false);
-        let mut ticked = 0u64;
         let res = std::thread::scope(|s| {
+            // The workers call back only per frame: a tick on each
+            // worker's mail port keeps its timers and published
+            // counters going while the links are idle.
             s.spawn(|| {
                 while !stop.load(Ordering::Relaxed) && !done.load(Ordering::Relaxed) {
-                    if ticks.pending_rx() == 0 {
-                        ticks.inject(&[]);
+                    for a in &addrs {
+                        if a.pending() == 0 {
+                            a.tick();
+                        }
                     }
                     std::thread::sleep(Duration::from_nanos(TICK_NS));
                 }
             });
-            let res = worker::run_live(
-                &mut open,
-                |ctx| {
-                    let fate = if ctx.port == tick_port {
-                        ticked += 1;
-                        pipe.housekeep(ctx.now_ns);
-                        Fate::Drop
-                    } else {
-                        pipe.frame(ctx.port, ctx.now_ns, ctx.frame)
-                    };
-                    pipe.drain_out(|p, f| {
-                        ctx.emit(p, f);
-                    });
-                    fate
-                },
-                &WorkerCfg::default(),
-                stop,
-                &live,
-            );
+            let handles: Vec<_> = workers
+                .into_iter()
+                .enumerate()
+                .map(|(w, plan)| {
+                    std::thread::Builder::new()
+                        .name(format!("pfd-worker{w}"))
+                        .spawn_scoped(s, move || run_worker(plan, stop))
+                })
+                .collect();
+            let mut each = Vec::new();
+            let mut err = None;
+            for h in handles {
+                match h.map_err(|e| e.to_string()).and_then(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("a worker panicked".to_string()))
+                }) {
+                    Ok(st) => each.push(st),
+                    Err(e) => {
+                        // One worker down stops the others: a firewall
+                        // does not run on with part of its traffic lost.
+                        stop_all(stop);
+                        err.get_or_insert(e);
+                    }
+                }
+            }
             done.store(true, Ordering::Relaxed);
-            res
+            err.map_or(Ok(each), Err)
         });
         server.shutdown();
-        let mut st = res.map_err(|e| format!("worker: {e}"))?;
-        st.rx = st.rx.saturating_sub(ticked);
-        st.dropped = st.dropped.saturating_sub(ticked);
-        Ok(st)
+        res
     }
+}
+
+/// Make `stop` true from a worker's failure (it is the daemon's own
+/// flag, shared with the signal handler).
+fn stop_all(stop: &AtomicBool) {
+    stop.store(true, Ordering::Relaxed);
+}
+
+/// The sum of several workers' counters.
+pub fn total(each: &[WorkerStats]) -> WorkerStats {
+    let mut t = WorkerStats::default();
+    for s in each {
+        add_stats(&mut t, s);
+    }
+    t
+}
+
+fn add_stats(t: &mut WorkerStats, s: &WorkerStats) {
+    t.rx += s.rx;
+    t.tx += s.tx;
+    t.dropped += s.dropped;
+    t.tx_full += s.tx_full;
+    t.bad_port += s.bad_port;
+    t.port_errors += s.port_errors;
+    t.sleeps += s.sleeps;
+}
+
+/// One worker's loop; its mail port is the last of its ports, and the
+/// empty frames that come on it (ticks, wake-ups) are not counted as
+/// traffic.
+fn run_worker(plan: WorkerPlan, stop: &AtomicBool) -> Result<WorkerStats, String> {
+    let WorkerPlan {
+        mut ports,
+        mut pipe,
+        live,
+        cfg,
+    } = plan;
+    let mail_port = ports.len() - 1;
+    let mut mail = 0u64;
+    let res = worker::run_live(
+        &mut ports,
+        |ctx| {
+            let fate = if ctx.port == mail_port {
+                mail += 1;
+                pipe.mail(ctx.now_ns);
+                Fate::Drop
+            } else {
+                pipe.frame(ctx.port, ctx.now_ns, ctx.frame)
+            };
+            pipe.drain_out(|p, f| {
+                ctx.emit(p, f);
+            });
+            fate
+        },
+        &cfg,
+        stop,
+        &live,
+    );
+    let mut st = res.map_err(|e| format!("worker: {e}"))?;
+    st.rx = st.rx.saturating_sub(mail);
+    st.dropped = st.dropped.saturating_sub(mail);
+    Ok(st)
 }

@@ -5,6 +5,7 @@
 //! Ethernet rewrite or a wait for the next hop's address.
 
 use super::counters::Published;
+use super::mail::{Mail, Mailbox};
 use super::output;
 use super::slot::EngineSlot;
 use super::topology::{port_of, router_index};
@@ -58,6 +59,10 @@ pub struct Pipeline {
     /// pf's own frames that need routing (see `output`).
     own: Vec<Emitted>,
     next_tick: u64,
+    /// This worker's number (where it publishes its counters).
+    index: usize,
+    /// Letters from and to the other workers; none with one worker.
+    mailbox: Option<Mailbox>,
 }
 
 impl Pipeline {
@@ -84,6 +89,44 @@ impl Pipeline {
             out: Vec::new(),
             own: Vec::new(),
             next_tick: 0,
+            index: 0,
+            mailbox: None,
+        }
+    }
+
+    /// Make this pipeline worker `index` of several: what its router
+    /// learns of neighbours goes to the others through `mailbox`, and
+    /// what they learn it applies in [`Pipeline::mail`].
+    pub fn join(&mut self, index: usize, mailbox: Mailbox) {
+        self.index = index;
+        self.router.neighbors.set_sharing(mailbox.peers() > 0);
+        self.mailbox = Some(mailbox);
+    }
+
+    /// Read the letters from the other workers, then run the timers.
+    /// Called when the worker's mail port wakes it (letters or the
+    /// daemon's tick).
+    pub fn mail(&mut self, now: u64) {
+        if let Some(mb) = &self.mailbox {
+            for m in mb.read() {
+                match m {
+                    Mail::Neighbor(f) => self.router.apply_neighbor_fact(&f, now, &mut self.tx),
+                }
+            }
+            self.flush_tx(now);
+        }
+        self.housekeep(now);
+    }
+
+    /// Tell the other workers what the router learned.
+    fn tell(&mut self) {
+        if !self.router.neighbors.has_facts() {
+            return;
+        }
+        let facts = self.router.neighbors.take_facts();
+        if let Some(mb) = &self.mailbox {
+            let letters: Vec<Mail> = facts.into_iter().map(Mail::Neighbor).collect();
+            mb.tell_all(&letters);
         }
     }
 
@@ -123,6 +166,7 @@ impl Pipeline {
         self.send_own(now);
         // The solicitations for what send_own holds.
         self.flush_tx(now);
+        self.tell();
         fate
     }
 
@@ -147,8 +191,9 @@ impl Pipeline {
         self.flush_tx(now);
         self.send_own(now);
         self.flush_tx(now);
+        self.tell();
         self.published
-            .publish(&self.worker.reasons, &self.router.counters);
+            .publish(self.index, &self.worker.reasons, &self.router.counters);
     }
 
     fn decide(&mut self, port: usize, now: u64, frame: &mut Vec<u8>) -> Fate {

@@ -24,7 +24,6 @@ use dataplane::pdesc::{key_to_ip, Dir};
 use dataplane::reason::Reason;
 use dataplane::router::{Drop, Event};
 use dataplane::state::StateInfo;
-use dataplane::worker::LiveStats;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -45,7 +44,7 @@ pub struct View {
     /// The ports' names, in port order, and their counters as the
     /// worker publishes them (`None` before it runs: tests).
     pub ports: Vec<String>,
-    pub live: Option<Arc<LiveStats>>,
+    pub live: Option<Arc<super::LiveSet>>,
 }
 
 impl View {
