@@ -18,11 +18,20 @@ pub const KEY_LEN: usize = 20;
 pub const MAX_PASSPHRASE: usize = KEY_LEN - 1;
 
 /// The shared key: the passphrase as OpenBSD's `ifconfig … pass` stores it.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Key {
     buf: [u8; KEY_LEN],
     len: usize,
+    truncated: bool,
 }
+
+/// Keys are equal when OpenBSD would hash with the same bytes.
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.buf == other.buf
+    }
+}
+impl Eq for Key {}
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,7 +48,16 @@ impl Key {
         let len = passphrase.len().min(MAX_PASSPHRASE);
         let mut buf = [0u8; KEY_LEN];
         buf[..len].copy_from_slice(&passphrase[..len]);
-        Key { buf, len }
+        Key {
+            buf,
+            len,
+            truncated: passphrase.len() > MAX_PASSPHRASE,
+        }
+    }
+
+    /// Did the passphrase this key came from lose bytes?
+    pub fn was_truncated(&self) -> bool {
+        self.truncated
     }
 
     /// Would `passphrase` lose bytes (and be refused by ucarp)?
