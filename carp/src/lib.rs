@@ -21,6 +21,8 @@ pub use stats::CarpStats;
 pub use sysctl::Sysctl;
 
 #[cfg(test)]
+mod host_tests;
+#[cfg(test)]
 mod sim;
 #[cfg(test)]
 mod sim_tests;
