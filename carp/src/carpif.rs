@@ -405,16 +405,15 @@ impl CarpInterface {
         });
     }
 
-    /// The Ethernet source of vhost `i`'s adverts: non-leaders use their
-    /// own virtual MAC (`carp_start`), the leader the interface lladdr.
-    /// In the IP balancing modes the leader's MAC is shared or multicast,
-    /// so the carpdev's MAC is used ([unverified], spec §10).
-    fn advert_src_mac(&self, i: usize) -> [u8; 6] {
-        match self.cfg.balancing {
-            Balancing::Ip | Balancing::IpStealth => self.cfg.carpdev_mac,
-            _ if !self.vhosts[i].leader => self.vhosts[i].mac,
-            _ => self.lladdr,
-        }
+    /// The Ethernet source of adverts: the interface lladdr for every
+    /// vhost (current OpenBSD's `carp_transmit`). In balancing ip that
+    /// lladdr is the multicast `01:00:5e:00:01:<vhid>`, which is no valid
+    /// source; its group bit is cleared here ([unverified] against
+    /// OpenBSD, spec §10).
+    fn advert_src_mac(&self) -> [u8; 6] {
+        let mut mac = self.lladdr;
+        mac[0] &= !1;
+        mac
     }
 
     /// `carp_send_ad`: one advert per family with addresses, the same
@@ -439,7 +438,7 @@ impl CarpInterface {
             md: v.auth.generate(&v.cookie),
         };
         let payload = repr.to_bytes();
-        let src_mac = self.advert_src_mac(i);
+        let src_mac = self.advert_src_mac();
         let mk = |family, dst: IpAddr| Transmit {
             ifname: self.cfg.name.clone(),
             carpdev: self.cfg.carpdev.clone(),
@@ -638,7 +637,8 @@ impl CarpInterface {
         let limit = 3 * self.vhosts.len() as u32;
         let failed = match r {
             SendResult::Sent => false,
-            SendResult::HostDown if self.cfg.peer.is_some() => false,
+            // "When unicast, the peer's down is not our fault."
+            SendResult::HostDown if !self.is_multicast_peer() => false,
             SendResult::NoBufs => {
                 ctx.stats.onomem += 1;
                 true

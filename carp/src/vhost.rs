@@ -24,7 +24,7 @@ pub struct Vhost {
     /// (§2.5); an advert carrying it is our own looped back.
     pub(crate) cookie: [u8; 8],
     pub(crate) auth: Authenticator,
-    /// The virtual MAC 00:00:5e:00:01:<vhid> (01:… for the leader in
+    /// The virtual MAC `00:00:5e:00:01:<vhid>` (`01:…` for the leader in
     /// balancing ip).
     pub(crate) mac: [u8; 6],
 }
