@@ -425,3 +425,138 @@ proptest! {
         while h.poll_transmit().is_some() {}
     }
 }
+
+#[test]
+fn a_carppeer_interface_ignores_multicast_adverts_and_vice_versa() {
+    let mut c = lab_cfg(100);
+    c.peer = Some(Ipv4Addr::new(198, 51, 100, 11));
+    let mut h = CarpHost::new(Sysctl::default(), 9);
+    h.add_interface(0, c).unwrap();
+    h.handle_advert(SEC, &rx(ucarp_payload()));
+    assert_eq!(h.stats().badvhid, 1, "multicast advert, unicast interface");
+    let unicast = Received {
+        dst: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 13)),
+        ..rx(ucarp_payload())
+    };
+    h.handle_advert(SEC, &unicast);
+    assert_eq!(h.stats().dropped(), 1);
+    let mut plain = host(Sysctl::default(), 100);
+    plain.handle_advert(SEC, &unicast);
+    assert_eq!(
+        plain.stats().badvhid,
+        1,
+        "unicast advert, multicast interface"
+    );
+}
+
+#[test]
+fn demote_byte_is_the_sum_of_all_groups_and_follows_group_changes() {
+    let mut c = lab_cfg(0);
+    c.groups = vec!["uplink".into()];
+    let mut h = CarpHost::new(Sysctl::default(), 4);
+    h.add_interface(0, c.clone()).unwrap();
+    h.set_group_demote(0, "uplink", 5).unwrap();
+    h.set_group_demote(0, "carp", 2).unwrap();
+    h.set_group_demote(0, "other", 50).unwrap();
+    assert_eq!(h.demote_count("carp1"), Some(7));
+    // The private count moves with group membership.
+    h.demote_interface(0, "carp1", 3, "test").unwrap();
+    assert_eq!(h.group_demote("uplink"), 8);
+    c.groups = vec!["other".into()];
+    h.reconfigure(SEC, c).unwrap();
+    assert_eq!(h.group_demote("uplink"), 5);
+    assert_eq!(h.group_demote("other"), 53);
+    assert_eq!(h.demote_count("carp1"), Some(5 + 53));
+    assert!(h.set_group_demote(0, "other", 300).is_err());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Bytes(Vec<u8>),
+    Mutated(usize, u8),
+    Wait(u64),
+    Force(bool),
+    Up(bool),
+    Link(bool),
+    Demote(i8),
+    Send(u8),
+    Skew(u8),
+    Preempt(bool),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..48).prop_map(Op::Bytes),
+        (0usize..36, any::<u8>()).prop_map(|(i, b)| Op::Mutated(i, b)),
+        (0u64..5_000).prop_map(|ms| Op::Wait(ms * 1_000_000)),
+        any::<bool>().prop_map(Op::Force),
+        any::<bool>().prop_map(Op::Up),
+        any::<bool>().prop_map(Op::Link),
+        (-3i8..4).prop_map(Op::Demote),
+        (0u8..4).prop_map(Op::Send),
+        (0u8..255).prop_map(Op::Skew),
+        any::<bool>().prop_map(Op::Preempt),
+    ]
+}
+
+proptest! {
+    /// Any sequence of administrative calls, timeouts and received
+    /// bytes: no panic, and the timers always fit the state (INIT none,
+    /// BACKUP no advert timer, MASTER advertising and no master-down).
+    #[test]
+    fn random_operations_keep_timers_consistent_with_states(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut h = host(Sysctl::default(), 100);
+        let mut now = 0u64;
+        for op in ops {
+            match op {
+                Op::Bytes(b) => h.handle_advert(now, &rx(&b)),
+                Op::Mutated(i, b) => {
+                    let mut p = ucarp_payload().to_vec();
+                    p[i] = b;
+                    CarpPacket::new_unchecked(&mut p[..]).fill_checksum();
+                    h.handle_advert(now, &rx(&p));
+                }
+                Op::Wait(dt) => {
+                    now += dt;
+                    while let Some(t) = h.poll_timeout().filter(|t| *t <= now) {
+                        h.handle_timeout(t);
+                    }
+                }
+                Op::Force(m) => h.force_state(now, "carp1", if m { State::Master } else { State::Backup }).unwrap(),
+                Op::Up(u) => h.set_interface_up(now, "carp1", u).unwrap(),
+                Op::Link(u) => h.set_carpdev_link(now, "em0", u),
+                Op::Demote(d) => { let _ = h.set_group_demote(now, "carp", i32::from(d)); }
+                Op::Send(r) => h.report_send(now, "carp1", Family::V4, match r {
+                    0 => SendResult::Sent,
+                    1 => SendResult::NoBufs,
+                    2 => SendResult::HostDown,
+                    _ => SendResult::Failed(5),
+                }),
+                Op::Skew(s) => h.reconfigure(now, lab_cfg(s)).unwrap(),
+                Op::Preempt(p) => h.set_sysctl(Sysctl { preempt: p, ..h.sysctl() }),
+            }
+            while h.poll_event().is_some() {}
+            while h.poll_transmit().is_some() {}
+            let ifc = h.interface("carp1").unwrap();
+            for v in ifc.vhosts() {
+                match v.state() {
+                    State::Init => prop_assert_eq!(v.next_deadline(), None),
+                    State::Backup => {
+                        prop_assert!(v.ad_at.is_none());
+                        prop_assert!(v.md4_at.is_some_and(|t| t > now));
+                    }
+                    State::Master => {
+                        prop_assert!(v.md4_at.is_none() && v.md6_at.is_none());
+                        prop_assert!(v.ad_at.is_some_and(|t| t > now));
+                    }
+                }
+                if !ifc.is_running() {
+                    prop_assert_eq!(v.state(), State::Init);
+                }
+            }
+            if let Some(t) = h.poll_timeout() {
+                prop_assert!(t > now);
+            }
+        }
+    }
+}
