@@ -12,5 +12,7 @@
 //! No sockets, threads or clocks: time is passed in as monotonic
 //! nanoseconds, packets go in as bytes and come out of `poll_transmit`.
 
+pub mod auth;
 pub mod state;
+pub mod stats;
 pub mod wire;
