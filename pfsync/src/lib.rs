@@ -15,4 +15,8 @@
 pub mod auth;
 pub mod state;
 pub mod stats;
+pub mod sync;
 pub mod wire;
+
+pub use state::{StateId, StateRecord};
+pub use sync::{Config, Event, LocalChange, Pfsync, Rx, RxError, StateStore};
