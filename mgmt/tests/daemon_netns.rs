@@ -5,17 +5,18 @@
 //! filtering with pf.conf. Needs root; skipped with a message otherwise,
 //! and failed when CI is set.
 
+mod live;
 #[path = "../../dataplane/tests/netns/mod.rs"]
 mod netns;
 
-use dataplane::port::afpacket::sys::enter_netns;
+use live::{ping, show, spawn_in, Etc, Pfd};
 use mgmt::control::{Client, Request, Response, ShowWhat};
 use netns::Ns;
 use serde_json::Value;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const PF_CONF: &str = "\
@@ -24,141 +25,6 @@ pass out
 pass in on veth0 proto { tcp, udp, icmp }
 block return in on veth0 proto tcp to port 23
 ";
-
-/// The etc directory, removed on drop.
-struct Etc(PathBuf);
-
-impl Etc {
-    fn new(tag: &str, pf_conf: &str) -> Etc {
-        let dir = std::env::temp_dir().join(format!("pfd-run-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
-        w("hostname.veth0", "inet 192.0.2.1 255.255.255.0\nup\n");
-        w("hostname.veth1", "inet 198.51.100.1 255.255.255.0\nup\n");
-        w("sysctl.conf", "net.inet.ip.forwarding=1\n");
-        w("pf.conf", pf_conf);
-        Etc(dir)
-    }
-}
-
-impl Drop for Etc {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `pfd run` inside a namespace; killed on drop if still running.
-struct Pfd {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Pfd {
-    fn start(ns: &Ns, etc: &Path, sock: &Path, log: PathBuf) -> Pfd {
-        Pfd::start_with(ns, etc, sock, log, &[])
-    }
-
-    fn start_with(ns: &Ns, etc: &Path, sock: &Path, log: PathBuf, extra: &[&str]) -> Pfd {
-        let err = std::fs::File::create(&log).unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &ns.name])
-            .arg(env!("CARGO_BIN_EXE_pfd"))
-            .args(["run", "--etc"])
-            .arg(etc)
-            .arg("--control")
-            .arg(sock)
-            .args(extra)
-            .env("PFD_HOST_PROFILE", "system")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .expect("spawn pfd");
-        let mut p = Pfd { child, log };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Client::connect(sock).is_err() {
-            if let Ok(Some(st)) = p.child.try_wait() {
-                panic!("pfd exited at start ({st}): {}", p.stderr());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no control socket: {}",
-                p.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        p
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, and the exit status within a bounded wait.
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let st = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                return st;
-            }
-            assert!(Instant::now() < deadline, "pfd did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Pfd {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-fn show(sock: &Path, what: ShowWhat) -> (String, Value) {
-    let mut c = Client::connect(sock).unwrap();
-    let r = c
-        .call(&Request::Show {
-            what,
-            verbose: 0,
-            anchor: None,
-            rule: None,
-            interface: None,
-        })
-        .unwrap();
-    match r {
-        Response::Ok { text, json } => (text.unwrap_or_default(), json.unwrap_or(Value::Null)),
-        other => panic!("show {what:?}: {other:?}"),
-    }
-}
-
-/// Run `f` on a thread inside `ns` (not waited for).
-fn spawn_in<T: Send + 'static>(
-    ns: &Ns,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> std::thread::JoinHandle<T> {
-    let path = ns.path();
-    std::thread::spawn(move || {
-        enter_netns(&path).expect("setns");
-        f()
-    })
-}
-
-fn ping(ns: &Ns, to: &str) -> bool {
-    Command::new("ip")
-        .args(["netns", "exec", &ns.name, "ping", "-c", "3", "-W", "1", to])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 /// client (192.0.2.10) — fw (pfd: 192.0.2.1 | 198.51.100.1) — server
 /// (198.51.100.10, routing back through pfd only if `server_gw`).

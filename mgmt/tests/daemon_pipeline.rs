@@ -83,6 +83,7 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: None,
+        carp: None,
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {

@@ -42,6 +42,29 @@ impl Router {
         addr: IpAddr,
         master: bool,
     ) -> Result<Vec<Tx>, ConfigError> {
+        let (changed, mld_tx) = self.set_vip_state(ifindex, addr, master)?;
+        let mac = self
+            .ifaces
+            .get(ifindex)
+            .and_then(|i| i.vips.iter().find(|v| v.addr == addr))
+            .map(|v| v.mac);
+        let mut tx: Vec<Tx> = match (changed && master, mac) {
+            (true, Some(m)) => self.announce(ifindex, addr, m).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        tx.extend(mld_tx);
+        Ok(tx)
+    }
+
+    /// [`Router::set_vip_master`] without the announcement, for a
+    /// caller that sends CARP's own (the carp crate says when): whether
+    /// the state changed, and the MLD reports to send.
+    pub fn set_vip_state(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        master: bool,
+    ) -> Result<(bool, Vec<Tx>), ConfigError> {
         let before = self.ifaces.get(ifindex).map(Self::mld_groups);
         let changed = self.ifaces.set_vip_master(ifindex, addr, master)?;
         let mut mld_tx = Vec::new();
@@ -60,17 +83,7 @@ impl Router {
             mld_tx.extend(Self::mld_tx(ifc, &joined, mld::rtype::CHANGE_TO_EXCLUDE));
             mld_tx.extend(Self::mld_tx(ifc, &left, mld::rtype::CHANGE_TO_INCLUDE));
         }
-        let mac = self
-            .ifaces
-            .get(ifindex)
-            .and_then(|i| i.vips.iter().find(|v| v.addr == addr))
-            .map(|v| v.mac);
-        let mut tx: Vec<Tx> = match (changed && master, mac) {
-            (true, Some(m)) => self.announce(ifindex, addr, m).into_iter().collect(),
-            _ => Vec::new(),
-        };
-        tx.extend(mld_tx);
-        Ok(tx)
+        Ok((changed, mld_tx))
     }
 
     /// Unsolicited announcements of `ip` at `mac` on `ifindex`: a

@@ -11,6 +11,7 @@
 
 use dataplane::port::LoopbackHandle;
 use dataplane::router::Fact;
+use std::net::IpAddr;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 
 /// One letter.
@@ -18,6 +19,28 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 pub enum Mail {
     /// A neighbour another worker learned from the wire.
     Neighbor(Fact),
+    /// A frame the CARP thread built (an advert), to send out of
+    /// `port` after pf outbound there; a `unicast` one (to a carppeer)
+    /// is routed and its next hop resolved first. To worker 0 only.
+    Send {
+        port: usize,
+        frame: Vec<u8>,
+        unicast: bool,
+    },
+    /// Answer ARP/ND for these CARP addresses (MASTER) or stop (BACKUP).
+    /// To every worker.
+    Vip {
+        ifindex: u32,
+        addrs: Vec<IpAddr>,
+        master: bool,
+    },
+    /// Announce these addresses at `mac`: gratuitous ARP, unsolicited
+    /// NA (CARP takeover). To worker 0 only.
+    Announce {
+        ifindex: u32,
+        mac: [u8; 6],
+        addrs: Vec<IpAddr>,
+    },
 }
 
 /// Where letters to one worker go.

@@ -10,6 +10,7 @@
 //! through mailboxes (`mail`). The control socket answers pfctl from
 //! its own thread.
 
+pub mod carp;
 mod counters;
 mod live;
 mod mail;
@@ -19,6 +20,7 @@ mod show;
 mod slot;
 mod topology;
 
+pub use self::carp::CarpHandle;
 pub use counters::Published;
 pub use live::LiveSet;
 pub use mail::{mailboxes, Address, Mail, Mailbox};
@@ -81,6 +83,8 @@ struct WorkerPlan {
 /// forwarding.
 pub struct Daemon {
     workers: Vec<WorkerPlan>,
+    /// The CARP thread to run, and the way to it.
+    carp: Option<(self::carp::CarpDriver, CarpHandle)>,
     /// Every worker's mailbox, for the ticker.
     addrs: Vec<Address>,
     names: Vec<String>,
@@ -132,6 +136,8 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         open.push(ports);
     }
     let macs: Vec<[u8; 6]> = open[0].iter().map(|p| p.mac()).collect();
+    let names: Vec<String> = plan.iter().map(|p| p.name.clone()).collect();
+    let carp_plans = self::carp::config::plans(cfg, &names, &macs)?;
     let mtus: Vec<Option<u16>> = plan.iter().map(|p| kernel_mtu(&p.name)).collect();
     let engine = Arc::new(EngineSlot::new(Arc::new(checked.engine)));
     let published = Arc::new(Published::default());
@@ -140,6 +146,32 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     let lives: Vec<Arc<LiveStats>> = (0..n)
         .map(|_| Arc::new(LiveStats::new(plan.len() + 1)))
         .collect();
+    let (boxes, addrs) = mailboxes(n).map_err(|e| format!("worker mailboxes: {e}"))?;
+    let carp = if carp_plans.is_empty() {
+        None
+    } else {
+        let carpdevs = (0..plan.len())
+            .map(|port| {
+                carp_plans.iter().any(|c| c.port == port).then(|| {
+                    let conf = cfg.interface(&names[port]);
+                    self::carp::Carpdev {
+                        name: names[port].clone(),
+                        sources: self::carp::frame::Sources {
+                            v4: conf.and_then(|c| c.inet.first()).map(|a| a.addr),
+                            v6: dataplane::router::iface::link_local_of(macs[port]),
+                        },
+                    }
+                })
+            })
+            .collect();
+        Some(self::carp::start(
+            self::carp::config::sysctl(cfg),
+            seed.rotate_left(17),
+            &carp_plans,
+            carpdevs,
+            addrs.clone(),
+        )?)
+    };
     let view = View {
         engine: Arc::clone(&engine),
         etc: Some(Arc::new(cfg.clone())),
@@ -148,6 +180,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: Some(Arc::new(LiveSet::new(lives.clone()))),
+        carp: carp.as_ref().map(|(_, h)| h.clone()),
     };
     let server = Server::start(&args.control, ServerConfig::default(), move |req| {
         view.handle(req)
@@ -158,14 +191,22 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         inet: cfg.sysctl.ip_forwarding,
         inet6: cfg.sysctl.ip6_forwarding,
     };
-    let (boxes, addrs) = mailboxes(n).map_err(|e| format!("worker mailboxes: {e}"))?;
     let mut workers = Vec::with_capacity(n);
     for (w, ((mailbox, mail_port), (mut ports, live))) in boxes
         .into_iter()
         .zip(open.into_iter().zip(lives))
         .enumerate()
     {
-        let router = router(cfg, &plan, &macs, &mtus)?;
+        let mut router = router(cfg, &plan, &macs, &mtus)?;
+        for c in &carp_plans {
+            let mac = carp.as_ref().and_then(|(d, _)| d.lladdr(&c.cfg.name));
+            let mac = mac.ok_or_else(|| format!("{}: no virtual MAC", c.cfg.name))?;
+            for &(a, prefix) in &c.addrs {
+                router
+                    .add_vip(router_index(c.port), a, prefix, mac)
+                    .map_err(|e| format!("{}: {a}/{prefix}: {e}", c.cfg.name))?;
+            }
+        }
         let mut pipe = Pipeline::new(
             Arc::clone(&engine),
             router,
@@ -174,6 +215,9 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
             forwarding,
         );
         pipe.join(w, mailbox);
+        if let Some((_, h)) = &carp {
+            pipe.set_carp(h.clone());
+        }
         if w == 0 {
             // Gratuitous ARP, once: they leave with the first burst the
             // worker sends.
@@ -195,6 +239,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     }
     Ok(Daemon {
         workers,
+        carp,
         addrs,
         names: plan.into_iter().map(|p| p.name).collect(),
         server,
@@ -221,12 +266,25 @@ impl Daemon {
     pub fn serve(self, stop: &AtomicBool) -> Result<Vec<WorkerStats>, String> {
         let Daemon {
             workers,
+            carp,
             addrs,
             server,
             ..
         } = self;
         let done = AtomicBool::new(false);
+        // The workers stop after CARP has bowed out through them.
+        let workers_stop = AtomicBool::new(false);
+        let (driver, carp) = match carp {
+            Some((d, h)) => (Some(d), Some(h)),
+            None => (None, None),
+        };
         let res = std::thread::scope(|s| {
+            if let Some(d) = driver {
+                std::thread::Builder::new()
+                    .name("pfd-carp".into())
+                    .spawn_scoped(s, move || d.run())
+                    .map_err(|e| format!("CARP thread: {e}"))?;
+            }
             // The workers call back only per frame: a tick on each
             // worker's mail port keeps its timers and published
             // counters going while the links are idle.
@@ -239,6 +297,21 @@ impl Daemon {
                     }
                     std::thread::sleep(Duration::from_nanos(TICK_NS));
                 }
+                // A clean stop: CARP's bow-out adverts go to worker 0,
+                // which must have read them before it is told to stop.
+                if let Some(h) = &carp {
+                    if h.shutdown() {
+                        if let Some(a) = addrs.first() {
+                            let t = std::time::Instant::now();
+                            while a.pending() > 0 && t.elapsed() < Duration::from_millis(500) {
+                                std::thread::sleep(Duration::from_millis(1));
+                            }
+                            // and sent them with that burst
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                    }
+                }
+                workers_stop.store(true, Ordering::Relaxed);
             });
             let handles: Vec<_> = workers
                 .into_iter()
@@ -246,7 +319,7 @@ impl Daemon {
                 .map(|(w, plan)| {
                     std::thread::Builder::new()
                         .name(format!("pfd-worker{w}"))
-                        .spawn_scoped(s, move || run_worker(plan, stop))
+                        .spawn_scoped(s, || run_worker(plan, &workers_stop))
                 })
                 .collect();
             let mut each = Vec::new();

@@ -4,6 +4,8 @@
 //! on the egress interface (where `nat-to` translates), then the
 //! Ethernet rewrite or a wait for the next hop's address.
 
+use super::carp::frame::PROTO_CARP;
+use super::carp::CarpHandle;
 use super::counters::Published;
 use super::mail::{Mail, Mailbox};
 use super::output;
@@ -61,8 +63,10 @@ pub struct Pipeline {
     next_tick: u64,
     /// This worker's number (where it publishes its counters).
     index: usize,
-    /// Letters from and to the other workers; none with one worker.
+    /// Letters from and to the other workers and the CARP thread.
     mailbox: Option<Mailbox>,
+    /// Where CARP adverts go, when carp interfaces are configured.
+    carp: Option<CarpHandle>,
 }
 
 impl Pipeline {
@@ -91,7 +95,13 @@ impl Pipeline {
             next_tick: 0,
             index: 0,
             mailbox: None,
+            carp: None,
         }
+    }
+
+    /// Hand the adverts pf passes inbound to the CARP thread.
+    pub fn set_carp(&mut self, carp: CarpHandle) {
+        self.carp = Some(carp);
     }
 
     /// Make this pipeline worker `index` of several: what its router
@@ -109,13 +119,64 @@ impl Pipeline {
     pub fn mail(&mut self, now: u64) {
         if let Some(mb) = &self.mailbox {
             for m in mb.read() {
-                match m {
-                    Mail::Neighbor(f) => self.router.apply_neighbor_fact(&f, now, &mut self.tx),
-                }
+                self.letter(m, now);
             }
+            self.flush_tx(now);
+            self.send_own(now);
             self.flush_tx(now);
         }
         self.housekeep(now);
+    }
+
+    fn letter(&mut self, m: Mail, now: u64) {
+        match m {
+            Mail::Neighbor(f) => self.router.apply_neighbor_fact(&f, now, &mut self.tx),
+            Mail::Send {
+                port,
+                mut frame,
+                unicast,
+            } => {
+                if unicast {
+                    self.own.push(Emitted {
+                        frame,
+                        toward: Toward::Onward,
+                        generated: false,
+                    });
+                    return;
+                }
+                let Some(&eif) = self.engine_if.get(port) else {
+                    return;
+                };
+                if self.pf(port, eif, Dir::Out, now, &mut frame) == Action::Pass {
+                    self.out.push((port, frame));
+                }
+            }
+            Mail::Vip {
+                ifindex,
+                addrs,
+                master,
+            } => {
+                for a in addrs {
+                    if let Ok((_, mut mld)) = self.router.set_vip_state(ifindex, a, master) {
+                        // one worker speaks for the box
+                        if self.index == 0 {
+                            self.tx.append(&mut mld);
+                        }
+                    }
+                }
+            }
+            Mail::Announce {
+                ifindex,
+                mac,
+                addrs,
+            } => {
+                for a in addrs {
+                    if let Some(t) = self.router.announce(ifindex, a, mac) {
+                        self.tx.push(t);
+                    }
+                }
+            }
+        }
     }
 
     /// Tell the other workers what the router learned.
@@ -217,6 +278,19 @@ impl Pipeline {
             Ok(Parsed::Ip(pd)) => pd,
             _ => return Fate::Drop,
         };
+        if pd.proto == PROTO_CARP
+            && (pd.dst_ip().is_multicast() || self.router.is_local(rif, pd.dst_ip()))
+        {
+            // pf passed it in: CARP's, or nobody's when none is configured
+            if let Some(c) = &self.carp {
+                let l4 = usize::from(pd.l4_off);
+                let end = usize::from(pd.l3_off) + usize::from(pd.ip_len);
+                if let Some(payload) = frame.get(l4..end) {
+                    c.advert(port, pd.src_ip(), pd.dst_ip(), pd.ttl, payload);
+                }
+            }
+            return Fate::Drop;
+        }
         if self.router.is_local(rif, pd.dst_ip()) {
             let _ = self.router.handle_local_into(frame, rif, now, &mut self.tx);
             return Fate::Drop;

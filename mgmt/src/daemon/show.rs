@@ -45,6 +45,8 @@ pub struct View {
     /// worker publishes them (`None` before it runs: tests).
     pub ports: Vec<String>,
     pub live: Option<Arc<super::LiveSet>>,
+    /// The CARP thread, when carp interfaces are configured (ifctl).
+    pub carp: Option<super::CarpHandle>,
 }
 
 impl View {

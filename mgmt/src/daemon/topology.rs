@@ -29,13 +29,14 @@ pub struct PortPlan {
 }
 
 /// The physical interfaces of `cfg`, in order: port `i` is `plan[i]`.
-/// CARP and pfsync are not running in this daemon yet: a configuration
-/// that asks for them is refused rather than run without them.
+/// carpN interfaces live on their carpdev's port; pfsync is not
+/// running in this daemon yet: a configuration that asks for it is
+/// refused rather than run without it.
 pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
     let pseudo: Vec<String> = cfg
         .interfaces
         .iter()
-        .filter(|i| !is_physical(&i.name))
+        .filter(|i| !is_physical(&i.name) && i.carp.is_none())
         .map(|i| {
             format!(
                 "{}: {} is not running in pfd run yet",
