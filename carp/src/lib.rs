@@ -87,3 +87,7 @@ mod host_tests;
 mod sim;
 #[cfg(test)]
 mod sim_tests;
+#[cfg(test)]
+mod ucarp_model;
+#[cfg(test)]
+mod ucarp_sim_tests;
