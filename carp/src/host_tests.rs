@@ -560,3 +560,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn moving_to_another_carpdev_lifts_the_old_carpdev_demotion() {
+    let mut h = host(Sysctl::default(), 0);
+    h.set_carpdev_link(0, "em0", false);
+    assert_eq!(h.demote_count("carp1"), Some(1));
+    assert_eq!(h.interface("carp1").unwrap().state(), State::Init);
+    let mut c = lab_cfg(0);
+    c.carpdev = "em1".into();
+    h.reconfigure(SEC, c).unwrap();
+    assert_eq!(h.demote_count("carp1"), Some(0));
+    assert_eq!(h.interface("carp1").unwrap().state(), State::Backup);
+    // The old carpdev coming back is no longer ours to count.
+    h.set_carpdev_link(2 * SEC, "em0", true);
+    assert_eq!(h.demote_count("carp1"), Some(0));
+}
