@@ -576,3 +576,13 @@ fn moving_to_another_carpdev_lifts_the_old_carpdev_demotion() {
     h.set_carpdev_link(2 * SEC, "em0", true);
     assert_eq!(h.demote_count("carp1"), Some(0));
 }
+
+#[test]
+fn the_captured_frame_end_to_end_through_parse_frame() {
+    let mut h = host(Sysctl::default(), 100);
+    let r = crate::parse_frame("em0", UCARP_FRAME).unwrap();
+    h.handle_advert(SEC, &r);
+    assert_eq!(h.stats().ipackets, 1);
+    assert_eq!(h.stats().dropped(), 0);
+    assert_eq!(h.poll_timeout(), Some(SEC + master_down_ns(1, 100)));
+}
