@@ -217,6 +217,7 @@ impl CarpHost {
             self.demote.adjust(left, -(private as i32));
             self.demote.adjust(joined, private as i32);
         }
+        let name = cfg.name.clone();
         let had_addr = !(old.v4.is_empty() && old.v6.is_empty());
         let has_addr = !(cfg.v4.is_empty() && cfg.v6.is_empty());
         let demote = self.demote_of(i);
@@ -245,8 +246,17 @@ impl CarpHost {
         } else if !had_addr {
             ifc.up = true;
         }
+        // A new carpdev starts unsuppressed (the daemon reports its link
+        // with set_carpdev_link); the old one's "carpdev" demotion goes.
+        let released = old.carpdev != ifc.cfg.carpdev && ifc.suppressed;
+        if released {
+            ifc.suppressed = false;
+        }
         ifc.setrun_all(&mut ctx);
         self.sort();
+        if released {
+            self.demote_interface(now, &name, -1, "carpdev")?;
+        }
         Ok(())
     }
 

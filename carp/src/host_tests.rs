@@ -560,3 +560,74 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn moving_to_another_carpdev_lifts_the_old_carpdev_demotion() {
+    let mut h = host(Sysctl::default(), 0);
+    h.set_carpdev_link(0, "em0", false);
+    assert_eq!(h.demote_count("carp1"), Some(1));
+    assert_eq!(h.interface("carp1").unwrap().state(), State::Init);
+    let mut c = lab_cfg(0);
+    c.carpdev = "em1".into();
+    h.reconfigure(SEC, c).unwrap();
+    assert_eq!(h.demote_count("carp1"), Some(0));
+    assert_eq!(h.interface("carp1").unwrap().state(), State::Backup);
+    // The old carpdev coming back is no longer ours to count.
+    h.set_carpdev_link(2 * SEC, "em0", true);
+    assert_eq!(h.demote_count("carp1"), Some(0));
+}
+
+#[test]
+fn the_captured_frame_end_to_end_through_parse_frame() {
+    let mut h = host(Sysctl::default(), 100);
+    let r = crate::parse_frame("em0", UCARP_FRAME).unwrap();
+    h.handle_advert(SEC, &r);
+    assert_eq!(h.stats().ipackets, 1);
+    assert_eq!(h.stats().dropped(), 0);
+    assert_eq!(h.poll_timeout(), Some(SEC + master_down_ns(1, 100)));
+}
+
+/// Spec §2.6 vector 2 through a carp interface: the lladdr is hashed
+/// only when overridden to neither the virtual MAC nor the carpdev's.
+#[test]
+fn lladdr_override_is_hashed_only_when_neither_virtual_nor_real() {
+    let md = |lladdr: Option<[u8; 6]>| {
+        let mut c = CarpIfConfig::new(
+            "carp7",
+            "em0",
+            [2, 0, 0, 0, 0, 0x99],
+            7,
+            Key::from_passphrase(b"mekmitasdigoat"),
+        );
+        c.v4 = vec!["192.0.2.20".parse().unwrap(), "192.0.2.3".parse().unwrap()];
+        c.v6 = vec![
+            "2001:db8::20".parse().unwrap(),
+            "fe80::200:5eff:fe00:107".parse().unwrap(),
+            "2001:db8::3".parse().unwrap(),
+        ];
+        c.lladdr = lladdr;
+        let mut h = CarpHost::new(Sysctl::default(), 1);
+        h.add_interface(0, c).unwrap();
+        let ifc = h.interface("carp7").unwrap();
+        let md = ifc
+            .vhost(7)
+            .unwrap()
+            .auth
+            .generate(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        (
+            md.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            ifc.lladdr(),
+        )
+    };
+    let plain = "ede93c1b23793fae9bcecafb917e85b241949853";
+    assert_eq!(md(None), (plain.to_string(), [0, 0, 0x5e, 0, 1, 7]));
+    assert_eq!(md(Some([0, 0, 0x5e, 0, 1, 7])).0, plain);
+    assert_eq!(md(Some([2, 0, 0, 0, 0, 0x99])).0, plain, "realmac");
+    assert_eq!(
+        md(Some([2, 0, 0, 0xaa, 0xbb, 0xcc])),
+        (
+            "db047ae6cc88fb2e27413fc4ff5b51a07fc1cacd".to_string(),
+            [2, 0, 0, 0xaa, 0xbb, 0xcc]
+        )
+    );
+}

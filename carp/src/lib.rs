@@ -26,6 +26,8 @@
 //!   the first IPv6 address of `carpdev`, normally its link-local) and an
 //!   Ethernet header from `src_mac`, send it on `carpdev`, and report the
 //!   outcome with [`CarpHost::report_send`] (send errors demote, §5.6).
+//!   With a packet socket, [`Transmit::to_frame`] builds the whole
+//!   frame and [`parse_frame`] reads a received one into a [`Received`].
 //! * [`Event::StateChanged`]: to MASTER, start answering ARP requests and
 //!   Neighbour Solicitations for the interface's addresses with
 //!   [`CarpInterface::lladdr`] (`00:00:5e:00:01:<leader vhid>` unless
@@ -67,6 +69,7 @@ pub mod carpif;
 pub mod config;
 pub mod demote;
 pub mod event;
+pub mod frame;
 pub mod host;
 pub mod stats;
 pub mod sysctl;
@@ -77,6 +80,7 @@ pub mod wire;
 pub use carpif::{CarpInterface, SendResult};
 pub use config::{Balancing, CarpIfConfig, Carpnode, ConfigError};
 pub use event::{Event, Family, LinkState, LogLine, Reason, State, Transmit};
+pub use frame::{parse_frame, FrameError};
 pub use host::{CarpHost, Received};
 pub use stats::CarpStats;
 pub use sysctl::Sysctl;
@@ -87,3 +91,7 @@ mod host_tests;
 mod sim;
 #[cfg(test)]
 mod sim_tests;
+#[cfg(test)]
+mod ucarp_model;
+#[cfg(test)]
+mod ucarp_sim_tests;

@@ -6,14 +6,56 @@
 use crate::event::{Event, Family, State, Transmit};
 use crate::host::{CarpHost, Received};
 use crate::sysctl::Sysctl;
+use crate::ucarp_model::Ucarp;
 use crate::CarpIfConfig;
 use std::net::{IpAddr, Ipv4Addr};
 
 pub const MS: u64 = 1_000_000;
 pub const SEC: u64 = 1_000_000_000;
 
+/// What runs on a simulated host: our CARP, or the ucarp model. A few
+/// of these live in a test; their size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Peer {
+    Carp(CarpHost),
+    Ucarp(Ucarp),
+}
+
+impl Peer {
+    fn handle_advert(&mut self, now: u64, rx: &Received<'_>) {
+        match self {
+            Peer::Carp(h) => h.handle_advert(now, rx),
+            Peer::Ucarp(u) => u.handle_advert(now, rx),
+        }
+    }
+    fn handle_timeout(&mut self, now: u64) {
+        match self {
+            Peer::Carp(h) => h.handle_timeout(now),
+            Peer::Ucarp(u) => u.handle_timeout(now),
+        }
+    }
+    fn poll_timeout(&self) -> Option<u64> {
+        match self {
+            Peer::Carp(h) => h.poll_timeout(),
+            Peer::Ucarp(u) => u.poll_timeout(),
+        }
+    }
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        match self {
+            Peer::Carp(h) => h.poll_transmit(),
+            Peer::Ucarp(u) => u.poll_transmit(),
+        }
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        match self {
+            Peer::Carp(h) => h.poll_event(),
+            Peer::Ucarp(u) => u.poll_event(),
+        }
+    }
+}
+
 pub struct Node {
-    pub host: CarpHost,
+    pub peer: Peer,
     pub addr: Ipv4Addr,
     pub alive: bool,
     /// Partition label: hosts hear each other only with equal labels.
@@ -51,15 +93,15 @@ fn next_rand(s: &mut u64) -> u64 {
 }
 
 impl Net {
-    /// `n` hosts on eth0 with addresses 192.0.2.(1+i), each configured by
-    /// `cfg(i)`. Nothing is added until [`Net::start`].
+    /// `n` hosts on eth0 with addresses 192.0.2.(1+i), running our CARP
+    /// with no carp interface yet (see [`Net::add`]).
     pub fn new(n: usize, seed: u64) -> Self {
         let nodes = (0..n)
             .map(|i| Node {
-                host: CarpHost::new(
+                peer: Peer::Carp(CarpHost::new(
                     Sysctl::default(),
                     seed.wrapping_mul(31).wrapping_add(i as u64 + 1),
-                ),
+                )),
                 addr: Ipv4Addr::new(192, 0, 2, 1 + i as u8),
                 alive: true,
                 side: 0,
@@ -82,23 +124,61 @@ impl Net {
         [2, 0, 0, 0, 0, i as u8 + 1]
     }
 
+    /// Our CARP on host `i` (a test bug if it runs ucarp).
+    pub fn host(&self, i: usize) -> &CarpHost {
+        match &self.nodes[i].peer {
+            Peer::Carp(h) => h,
+            Peer::Ucarp(_) => panic!("host {i} runs the ucarp model"),
+        }
+    }
+
+    fn host_mut(&mut self, i: usize) -> &mut CarpHost {
+        match &mut self.nodes[i].peer {
+            Peer::Carp(h) => h,
+            Peer::Ucarp(_) => panic!("host {i} runs the ucarp model"),
+        }
+    }
+
+    /// The ucarp model on host `i`.
+    pub fn ucarp(&self, i: usize) -> &Ucarp {
+        match &self.nodes[i].peer {
+            Peer::Ucarp(u) => u,
+            Peer::Carp(_) => panic!("host {i} runs our CARP"),
+        }
+    }
+
     pub fn add(&mut self, i: usize, cfg: CarpIfConfig) {
         let now = self.now;
-        self.nodes[i]
-            .host
+        self.host_mut(i)
             .add_interface(now, cfg)
             .expect("valid test config");
         self.pump();
     }
 
+    /// Run ucarp on host `i` from now on, its address as `--srcip`.
+    pub fn start_ucarp(
+        &mut self,
+        i: usize,
+        pass: &[u8],
+        vip: Ipv4Addr,
+        advskew: u8,
+        preempt: bool,
+    ) {
+        let (now, src) = (self.now, self.nodes[i].addr);
+        let u = Ucarp::start(now, 1, pass, vip, src, 1, advskew, preempt, 77 + i as u64);
+        self.nodes[i].peer = Peer::Ucarp(u);
+        self.nodes[i].alive = true;
+        self.pump();
+    }
+
     pub fn set_sysctl(&mut self, i: usize, s: Sysctl) {
-        self.nodes[i].host.set_sysctl(s);
+        self.host_mut(i).set_sysctl(s);
     }
 
     /// Run `f` on host `i` at the current time, then collect its output.
     pub fn with<R>(&mut self, i: usize, f: impl FnOnce(&mut CarpHost, u64) -> R) -> R {
         let now = self.now;
-        let r = f(&mut self.nodes[i].host, now);
+        let r = f(self.host_mut(i), now);
         self.pump();
         r
     }
@@ -111,8 +191,11 @@ impl Net {
 
     /// Replace host `i` by a fresh one (a reboot); configure it with `add`.
     pub fn reboot(&mut self, i: usize, seed: u64) {
-        let sysctl = self.nodes[i].host.sysctl();
-        self.nodes[i].host = CarpHost::new(sysctl, seed);
+        let sysctl = match &self.nodes[i].peer {
+            Peer::Carp(h) => h.sysctl(),
+            Peer::Ucarp(_) => Sysctl::default(),
+        };
+        self.nodes[i].peer = Peer::Carp(CarpHost::new(sysctl, seed));
         self.nodes[i].alive = true;
     }
 
@@ -132,10 +215,10 @@ impl Net {
     /// the log.
     fn pump(&mut self) {
         for from in 0..self.nodes.len() {
-            while let Some(ev) = self.nodes[from].host.poll_event() {
+            while let Some(ev) = self.nodes[from].peer.poll_event() {
                 self.events.push((self.now, from, ev));
             }
-            while let Some(tx) = self.nodes[from].host.poll_transmit() {
+            while let Some(tx) = self.nodes[from].peer.poll_transmit() {
                 if !self.nodes[from].alive {
                     continue;
                 }
@@ -179,7 +262,7 @@ impl Net {
                 .nodes
                 .iter()
                 .filter(|n| n.alive)
-                .filter_map(|n| n.host.poll_timeout())
+                .filter_map(|n| n.peer.poll_timeout())
                 .min();
             let next = match (next_pkt, next_tmr) {
                 (Some(a), Some(b)) => a.min(b),
@@ -203,7 +286,7 @@ impl Net {
                 }
                 let src = IpAddr::V4(self.nodes[from].addr);
                 let now = self.now;
-                self.nodes[to].host.handle_advert(
+                self.nodes[to].peer.handle_advert(
                     now,
                     &Received {
                         carpdev: &tx.carpdev,
@@ -215,19 +298,23 @@ impl Net {
                 );
             }
             for n in self.nodes.iter_mut().filter(|n| n.alive) {
-                n.host.handle_timeout(self.now);
+                n.peer.handle_timeout(self.now);
             }
             self.pump();
         }
         self.now = until.max(self.now);
     }
 
+    /// The state of `vhid` on host `i` (for ucarp, `ifname` is ignored).
     pub fn state(&self, i: usize, ifname: &str, vhid: u8) -> State {
-        self.nodes[i]
-            .host
-            .interface(ifname)
-            .and_then(|c| c.vhost(vhid))
-            .map_or(State::Init, |v| v.state())
+        match &self.nodes[i].peer {
+            Peer::Carp(h) => h
+                .interface(ifname)
+                .and_then(|c| c.vhost(vhid))
+                .map_or(State::Init, |v| v.state()),
+            Peer::Ucarp(u) if u.vhid == vhid => u.state,
+            Peer::Ucarp(_) => State::Init,
+        }
     }
 
     /// Live hosts that are MASTER of `vhid` on `ifname`.

@@ -78,6 +78,8 @@ fn failover_within_three_intervals_of_the_last_advert() {
     // B's master-down is 3 × (1 + 100/256) s from the last advert it
     // processed (which arrived after one latency).
     assert_eq!(took, last + net.latency + master_down_ns(1, 100));
+    // 3 × 1.390625 s (current OpenBSD), not 3 + 100/256 s (2015).
+    assert_eq!(took - last - net.latency, 4_171_875_000);
     assert!(took - last <= 3 * advert_interval_ns(1, 100) + net.latency);
     // Gratuitous ARP right away, and the delayed one with the 2nd
     // periodic advert (§4.3).
@@ -290,7 +292,7 @@ fn carpnodes_split_masters_per_vhid() {
     net.run_until(20 * SEC);
     assert_eq!(net.masters("carp1", 1), vec![0]);
     assert_eq!(net.masters("carp1", 2), vec![1]);
-    let a = net.nodes[0].host.interface("carp1").unwrap();
+    let a = net.host(0).interface("carp1").unwrap();
     assert_eq!(a.lsmask(), 0b01);
     assert_eq!(
         a.status_lines()[0],
@@ -298,7 +300,7 @@ fn carpnodes_split_masters_per_vhid() {
     );
     assert_eq!(a.status_lines()[1], "\tstate MASTER vhid 1 advskew 0");
     // Balancing ip: exactly one of the two hosts keeps any flow.
-    let b = net.nodes[1].host.interface("carp1").unwrap();
+    let b = net.host(1).interface("carp1").unwrap();
     for k in 0..16u8 {
         let src = Ipv4Addr::new(10, 0, 0, k).into();
         let dst = VIP.into();
@@ -324,8 +326,8 @@ fn several_carp_interfaces_on_one_carpdev_are_routed_by_vhid() {
     net.run_until(20 * SEC);
     assert_eq!(net.masters("carp1", 1), vec![0]);
     assert_eq!(net.masters("carp2", 2), vec![1]);
-    assert_eq!(net.nodes[0].host.stats().badvhid, 0);
-    assert_eq!(net.nodes[0].host.stats().badauth, 0);
+    assert_eq!(net.host(0).stats().badvhid, 0);
+    assert_eq!(net.host(0).stats().badauth, 0);
 }
 
 #[test]
@@ -340,7 +342,7 @@ fn carppeer_sends_unicast_and_converges() {
     assert_eq!(net.masters("carp1", 1), vec![0]);
     let ad = net.last_advert(0, 1).unwrap();
     assert_eq!(ad.tx.dst, std::net::IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)));
-    assert_eq!(net.nodes[1].host.stats().badvhid, 0);
+    assert_eq!(net.host(1).stats().badvhid, 0);
 }
 
 #[test]
@@ -362,10 +364,7 @@ fn dual_stack_sends_both_families_and_needs_both_to_stay_backup() {
         .map(|s| s.tx.family)
         .collect::<Vec<_>>();
     assert!(fams.contains(&Family::V4) && fams.contains(&Family::V6));
-    assert_eq!(
-        net.nodes[0].host.stats().opackets,
-        net.nodes[0].host.stats().opackets6
-    );
+    assert_eq!(net.host(0).stats().opackets, net.host(0).stats().opackets6);
     // IPv4 adverts alone (a ucarp master sends no IPv6) do not keep the
     // backup's IPv6 master-down timer from expiring (§5.7): B takes over
     // every 3 × T and is pushed back by A's next IPv4 advert.
@@ -444,12 +443,12 @@ fn carpdev_down_demotes_and_hands_over() {
     net.run_until(10 * SEC);
     net.with(0, |h, now| h.set_carpdev_link(now, "eth0", false));
     assert_eq!(net.state(0, "carp1", 1), State::Init);
-    assert_eq!(net.nodes[0].host.group_demote("carp"), 1);
-    assert_eq!(net.nodes[0].host.demote_count("carp1"), Some(1));
+    assert_eq!(net.host(0).group_demote("carp"), 1);
+    assert_eq!(net.host(0).demote_count("carp1"), Some(1));
     net.run_until(20 * SEC);
     assert_eq!(net.masters("carp1", 1), vec![1]);
     net.with(0, |h, now| h.set_carpdev_link(now, "eth0", true));
-    assert_eq!(net.nodes[0].host.group_demote("carp"), 0);
+    assert_eq!(net.host(0).group_demote("carp"), 0);
     net.run_until(30 * SEC);
     assert_eq!(net.masters("carp1", 1), vec![0]);
 }
