@@ -319,12 +319,17 @@ fn without_ip_forwarding_nothing_is_routed() {
 }
 
 #[test]
-fn carp_and_pfsync_are_refused_not_run_without() {
+fn carp_runs_on_its_carpdev_and_pfsync_is_refused_not_run_without() {
     let dir = std::env::temp_dir().join(format!("pfd-pipe-carp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let _d = Dir(dir.clone());
     std::fs::write(dir.join("hostname.veth0"), "inet 192.0.2.2 255.255.255.0\n").unwrap();
+    std::fs::write(
+        dir.join("hostname.veth1"),
+        "inet 198.51.100.2 255.255.255.0\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("hostname.carp0"),
         "inet 192.0.2.1 255.255.255.0 192.0.2.255 vhid 1 carpdev veth0 pass x\n",
@@ -333,9 +338,15 @@ fn carp_and_pfsync_are_refused_not_run_without() {
     std::fs::write(dir.join("pf.conf"), "pass\n").unwrap();
     let env = ruleset::hostenv::from_env().unwrap();
     let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
+    // carp0 is no port of its own: it lives on veth0's
+    let plan = mgmt::daemon::ports(&checked.config).unwrap();
+    let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["veth0", "veth1"]);
+    std::fs::write(dir.join("hostname.pfsync0"), "up syncdev veth1\n").unwrap();
+    let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
     let err = mgmt::daemon::ports(&checked.config).unwrap_err();
     assert!(
-        err.contains("hostname.carp0: carp0 is not running in pfd run yet"),
+        err.contains("hostname.pfsync0: pfsync0 is not running in pfd run yet"),
         "{err}"
     );
 }

@@ -48,6 +48,13 @@ pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
     if !pseudo.is_empty() {
         return Err(pseudo.join("\n"));
     }
+    if cfg.pfsync.is_some() {
+        let dir = cfg.pf_conf.parent().unwrap_or(std::path::Path::new("."));
+        return Err(format!(
+            "{}: pfsync0 is not running in pfd run yet",
+            dir.join("hostname.pfsync0").display()
+        ));
+    }
     cfg.interfaces
         .iter()
         .enumerate()

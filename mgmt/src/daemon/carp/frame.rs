@@ -1,19 +1,14 @@
-//! CARP advertisements as frames: the carp crate gives the 36-byte CARP
-//! header; this adds the IP header as carp_send_ad does (IPv4: TOS
-//! IPTOS_LOWDELAY 0x10, DF, TTL 255, protocol 112; IPv6: hop limit 255,
-//! next header 112) and the Ethernet header (source the carp
-//! interface's MAC, destination the group's multicast MAC).
+//! CARP advertisements as frames from the addresses of their carpdev
+//! (the carp crate adds the IP header as carp_send_ad does: IPv4 TOS
+//! IPTOS_LOWDELAY 0x10, DF, TTL 255, protocol 112; IPv6 hop limit 255,
+//! next header 112; and the Ethernet header from the carp interface's
+//! MAC to the group's multicast MAC).
 
-use carp::{Family, Transmit};
-use dataplane::wire::build::ethernet_wrap;
-use dataplane::wire::ipv4::{Ipv4Options, Ipv4Repr};
-use dataplane::wire::ipv6::Ipv6Repr;
+use ::carp::{Family, Transmit};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// IPPROTO_CARP.
-pub const PROTO_CARP: u8 = 112;
-/// IPTOS_LOWDELAY, as OpenBSD marks adverts.
-const TOS_LOWDELAY: u8 = 0x10;
+pub const PROTO_CARP: u8 = ::carp::wire::PROTO;
 
 /// The source addresses adverts leave from on one carpdev.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,68 +27,20 @@ pub struct Advert {
     pub unicast: bool,
 }
 
-/// The Ethernet multicast address of an IPv4 or IPv6 group.
-pub fn multicast_mac(dst: IpAddr) -> Option<[u8; 6]> {
-    match dst {
-        IpAddr::V4(a) if a.is_multicast() => {
-            let o = a.octets();
-            Some([0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]])
-        }
-        IpAddr::V6(a) if a.is_multicast() => {
-            let o = a.octets();
-            Some([0x33, 0x33, o[12], o[13], o[14], o[15]])
-        }
-        _ => None,
-    }
-}
-
-/// The frame for `t`, or why not: no address of the family to send
-/// from (OpenBSD counts `onomem`/fails the send the same way).
+/// The frame for `t` (built by the carp crate, as OpenBSD and ucarp
+/// frame adverts), or why not: no address of the family to send from
+/// (ip_output would fail the same way).
 pub fn advert(t: &Transmit, src: &Sources, ident: u16) -> Result<Advert, &'static str> {
-    let payload = &t.payload[..];
-    let ip = match (t.family, t.dst) {
-        (Family::V4, IpAddr::V4(dst)) => {
-            let src = src.v4.ok_or("no IPv4 address on the carpdev")?;
-            let r = Ipv4Repr {
-                src,
-                dst,
-                protocol: PROTO_CARP,
-                tos: TOS_LOWDELAY,
-                ttl: t.ttl,
-                ident,
-                dont_frag: true,
-                more_frags: false,
-                frag_offset: 0,
-                payload_len: payload.len() as u16,
-                options: Ipv4Options::default(),
-            };
-            let mut b = vec![0u8; r.buffer_len()];
-            r.emit(&mut b);
-            b[r.header_len()..].copy_from_slice(payload);
-            b
-        }
-        (Family::V6, IpAddr::V6(dst)) => {
-            let r = Ipv6Repr {
-                src: src.v6,
-                dst,
-                next_header: PROTO_CARP,
-                payload_len: payload.len() as u16,
-                hop_limit: t.ttl,
-                traffic_class: 0,
-                flow_label: 0,
-            };
-            let mut b = vec![0u8; r.buffer_len()];
-            r.emit(&mut b);
-            b[40..].copy_from_slice(payload);
-            b
-        }
-        _ => return Err("address family mismatch"),
+    let src_ip = match t.family {
+        Family::V4 => IpAddr::V4(src.v4.ok_or("no IPv4 address on the carpdev")?),
+        Family::V6 => IpAddr::V6(src.v6),
     };
-    let mac = multicast_mac(t.dst);
-    Ok(Advert {
-        frame: ethernet_wrap(&ip, t.src_mac, mac.unwrap_or([0; 6]), None),
-        unicast: mac.is_none(),
-    })
+    let unicast = ::carp::frame::multicast_mac(t.dst).is_none();
+    // A unicast carppeer's MAC is the router's to resolve: zero for now.
+    let frame = t
+        .to_frame(src_ip, ident, Some([0; 6]))
+        .map_err(|_| "address family mismatch")?;
+    Ok(Advert { frame, unicast })
 }
 
 #[cfg(test)]
