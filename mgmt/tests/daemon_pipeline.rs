@@ -29,7 +29,7 @@ block return in on veth0 proto tcp to port 23
 struct Lab {
     pipe: Pipeline,
     published: Arc<Published>,
-    view: View,
+    view: Arc<View>,
     _dir: Dir,
 }
 
@@ -98,12 +98,21 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
             forwarding,
         ),
         published,
-        view,
+        view: Arc::new(view),
         _dir: Dir(dir),
     }
 }
 
 impl Lab {
+    /// The view on a control socket, as `pfd run` serves it.
+    fn serve(&self) -> (mgmt::control::Server, String) {
+        let path = self.dir().join("pfd.sock");
+        let v = Arc::clone(&self.view);
+        let s = mgmt::control::Server::start(&path, Default::default(), move |req| v.handle(req))
+            .unwrap();
+        (s, path.to_string_lossy().into_owned())
+    }
+
     fn send(&mut self, port: usize, now: u64, frame: &[u8]) -> (Fate, Vec<u8>, Sent) {
         let mut f = frame.to_vec();
         let fate = self.pipe.frame(port, now, &mut f);
@@ -113,9 +122,13 @@ impl Lab {
     }
 
     fn show(&self, what: ShowWhat) -> (String, serde_json::Value) {
+        self.show_v(what, 0)
+    }
+
+    fn show_v(&self, what: ShowWhat, verbose: u8) -> (String, serde_json::Value) {
         let r = self.view.handle(Request::Show {
             what,
-            verbose: 0,
+            verbose,
             anchor: None,
             rule: None,
             interface: None,
@@ -125,6 +138,21 @@ impl Lab {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// The real pfctl binary against `sock`: (exit code, stdout, stderr).
+fn pfctl(sock: &str, args: &[&str]) -> (i32, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pfctl"))
+        .arg("--control")
+        .arg(sock)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn v4(s: &str) -> [u8; 4] {
@@ -514,7 +542,14 @@ fn gratuitous_arp_goes_out_of_every_port() {
 #[test]
 fn other_requests_are_not_supported_yet() {
     let l = lab("ns");
-    match l.view.handle(Request::ZeroCounters) {
+    let queue = Request::Show {
+        what: ShowWhat::Queue,
+        verbose: 0,
+        anchor: None,
+        rule: None,
+        interface: None,
+    };
+    match l.view.handle(queue) {
         Response::Error { kind, .. } => assert_eq!(kind, ErrorKind::NotSupported),
         other => panic!("{other:?}"),
     }
@@ -788,4 +823,112 @@ fn tables_and_interfaces_listed() {
     let (i, j) = l.show(ShowWhat::Interfaces);
     assert_eq!(i, "all\negress\nveth\nveth0\nveth1\n");
     assert_eq!(j[0], "all");
+}
+
+/// `pfctl -sr -v` / `-vv` and `-s labels`: each rule's counters as the
+/// worker publishes them at its tick, the states it holds; `-z` clears
+/// the counters and the states stay.
+#[test]
+fn rule_counters_labels_and_zero() {
+    let pf = "block all\npass out\npass in on veth0 proto tcp label \"web\"\n";
+    let mut l = lab_full("rulectr", pf, "net.inet.ip.forwarding=1\n");
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    let (fate, _, _) = l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1));
+    l.pipe.housekeep(2 * SEC);
+    let (text, json) = l.show_v(ShowWhat::Rules, 1);
+    let pid = std::process::id();
+    let uid = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").unwrap().uid()
+    };
+    let ins = |n: u32| format!("  [ Inserted: uid {uid} pid {pid} State Creations: {n:<6}]\n");
+    let want = format!(
+        "block drop all\n\
+         \x20 [ Evaluations: 2         Packets: 0         Bytes: 0           States: 0     ]\n{}\
+         pass out all flags S/SA\n\
+         \x20 [ Evaluations: 2         Packets: 1         Bytes: 44          States: 1     ]\n{}\
+         pass in on veth0 proto tcp all flags S/SA label \"web\"\n\
+         \x20 [ Evaluations: 2         Packets: 1         Bytes: 44          States: 1     ]\n{}",
+        ins(0),
+        ins(1),
+        ins(1)
+    );
+    assert_eq!(text, want);
+    assert_eq!(json[2]["counters"]["packets"]["in"], 1);
+    assert_eq!(json[1]["counters"]["bytes"]["out"], 44);
+    let (text, _) = l.show_v(ShowWhat::Rules, 2);
+    assert!(
+        text.starts_with("@0 block drop all\n  [ Evaluations: 2 "),
+        "{text}"
+    );
+    assert!(text.contains("\n@2 pass in on veth0"), "{text}");
+    let (labels, lj) = l.show(ShowWhat::Labels);
+    assert_eq!(labels, "web 2 1 44 1 44 0 0 1\n");
+    assert_eq!(lj[0]["label"], "web");
+
+    // -z: zeros at once; the states stay, and counting goes on
+    let r = l.view.handle(Request::ZeroCounters);
+    assert!(matches!(r, Response::Ok { text: None, .. }), "{r:?}");
+    let (labels, _) = l.show(ShowWhat::Labels);
+    assert_eq!(labels, "web 0 0 0 0 0 0 0 0\n", "cleared before the tick");
+    l.pipe.housekeep(3 * SEC);
+    let (text, _) = l.show_v(ShowWhat::Rules, 1);
+    assert!(
+        text.contains("Packets: 0         Bytes: 0           States: 1     ]"),
+        "{text}"
+    );
+    let pkt = syn("192.0.2.11", "198.51.100.10", 80);
+    let (fate, _, _) = l.send(0, 4 * SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1));
+    l.pipe.housekeep(5 * SEC);
+    let (labels, _) = l.show(ShowWhat::Labels);
+    assert_eq!(labels, "web 2 1 44 1 44 0 0 1\n", "counted again from zero");
+}
+
+/// The same through the pfctl binary on a control socket: `-sr -v`,
+/// `-s labels`, `-z` and `--json`.
+#[test]
+fn pfctl_shows_and_zeroes_rule_counters() {
+    let pf = "block all\npass out\npass in on veth0 proto tcp label \"web\"\n";
+    let mut l = lab_full("pfctlctr", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    l.pipe.housekeep(2 * SEC);
+    let (code, out, err) = pfctl(&sock, &["-sr", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 9, "{out}");
+    assert_eq!(
+        lines[6],
+        "pass in on veth0 proto tcp all flags S/SA label \"web\""
+    );
+    assert_eq!(
+        lines[7],
+        "  [ Evaluations: 2         Packets: 1         Bytes: 44          States: 1     ]"
+    );
+    let (code, out, _) = pfctl(&sock, &["-sl"]);
+    assert_eq!((code, out.as_str()), (0, "web 2 1 44 1 44 0 0 1\n"));
+    let (code, out, _) = pfctl(&sock, &["-sl", "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j[0]["packets"]["in"], 1);
+    // -z -sl: shown, then cleared
+    let (code, out, _) = pfctl(&sock, &["-z", "-sl"]);
+    assert_eq!((code, out.as_str()), (0, "web 2 1 44 1 44 0 0 1\n"));
+    let (_, out, _) = pfctl(&sock, &["-sl"]);
+    assert_eq!(out, "web 0 0 0 0 0 0 0 0\n");
+    let (code, out, err) = pfctl(&sock, &["-z"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
 }

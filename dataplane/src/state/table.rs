@@ -273,6 +273,23 @@ impl StateTable {
         }
     }
 
+    /// pfctl -F info: the counters back to zero (pf's DIOCCLRSTATUS
+    /// clears its `fcounters` and `lcounters`); the states stay.
+    pub fn clear_counters(&self) {
+        let s = &self.stats;
+        for c in [
+            &s.inserts,
+            &s.removals,
+            &s.limit,
+            &s.rule_limit,
+            &s.collisions,
+            &s.event_drops,
+            &s.src_limit,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+
     /// Send state changes to `tx` (pfsync's batcher), or stop with `None`.
     /// Each shard keeps its own sender, so with none set an event costs
     /// one branch.

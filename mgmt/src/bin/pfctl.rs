@@ -101,6 +101,9 @@ struct Args {
     /// one).
     #[arg(short = 'k', value_name = "HOST")]
     kill: Vec<String>,
+    /// Clear the per-rule counters (after showing them, with -s).
+    #[arg(short = 'z')]
+    zero: bool,
     /// Print the answer as JSON instead of pfctl's text.
     #[arg(long)]
     json: bool,
@@ -347,7 +350,15 @@ fn main() -> ExitCode {
         return call(&args, &req, false);
     }
     if let Some(what) = args.show.clone() {
-        return show(&args, &what);
+        let shown = show(&args, &what);
+        // pfctl -z with -s: the counters shown, then cleared
+        if args.zero && shown == ExitCode::SUCCESS {
+            return call(&args, &Request::ZeroCounters, false);
+        }
+        return shown;
+    }
+    if args.zero && args.flush.is_none() && args.kill.is_empty() && args.file.is_none() {
+        return call(&args, &Request::ZeroCounters, false);
     }
     if let Some(what) = args.flush.clone() {
         let w = match what.as_str() {

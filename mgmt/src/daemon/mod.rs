@@ -8,13 +8,16 @@
 //! `-ss` from its own thread.
 
 mod counters;
+mod listing;
 mod output;
 mod pipeline;
+mod rulestats;
 mod show;
 mod slot;
 mod topology;
 
-pub use counters::Published;
+pub use counters::{Published, RuleSnapshot};
+pub use listing::{Listed, Listing, RuleStats};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
 pub use show::{state_line, View};
 pub use slot::EngineSlot;
@@ -48,12 +51,12 @@ pub struct Daemon {
 
 /// Boot from `args.etc`. Errors are the check's report, a port that
 /// will not open, the router's configuration or the control socket.
-/// The booted ruleset as `pfctl -sr` prints it.
-pub fn rules_text(cfg: &crate::etc::EtcConfig, env: &dyn HostEnv) -> String {
+/// The booted ruleset as `pfctl -sr` lists it.
+pub fn rules_text(cfg: &crate::etc::EtcConfig, env: &dyn HostEnv) -> Listing {
     let host = cfg.host_env(env);
     let path = cfg.pf_conf.to_string_lossy().into_owned();
-    crate::load::load_ruleset_with_text(&path, &host)
-        .map(|(_, t)| t)
+    crate::load::load_ruleset_listed(&path, &host)
+        .map(|(_, l)| l)
         .unwrap_or_default()
 }
 

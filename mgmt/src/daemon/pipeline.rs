@@ -4,7 +4,7 @@
 //! on the egress interface (where `nat-to` translates), then the
 //! Ethernet rewrite or a wait for the next hop's address.
 
-use super::counters::Published;
+use super::counters::{Published, RuleSnapshot, Zeroed};
 use super::output;
 use super::slot::EngineSlot;
 use super::topology::{port_of, router_index};
@@ -58,6 +58,8 @@ pub struct Pipeline {
     /// pf's own frames that need routing (see `output`).
     own: Vec<Emitted>,
     next_tick: u64,
+    /// The clears (`-z`, `-F info`) this worker has carried out.
+    zeroed: Zeroed,
 }
 
 impl Pipeline {
@@ -84,6 +86,7 @@ impl Pipeline {
             out: Vec::new(),
             own: Vec::new(),
             next_tick: 0,
+            zeroed: Zeroed::default(),
         }
     }
 
@@ -147,8 +150,30 @@ impl Pipeline {
         self.flush_tx(now);
         self.send_own(now);
         self.flush_tx(now);
+        self.publish();
+    }
+
+    /// Carry out the clears asked for, then publish the counters for
+    /// the control thread. A reload's new worker starts its rule
+    /// counters at zero, as pf's new rules do.
+    fn publish(&mut self) {
+        let want = self.published.zero_requests();
+        if want.rules != self.zeroed.rules {
+            self.worker.eval_mut().clear_counters();
+        }
+        if want.status != self.zeroed.status {
+            self.worker.reasons = Default::default();
+        }
+        self.zeroed = want;
         self.published
-            .publish(&self.worker.reasons, &self.router.counters);
+            .publish(&self.worker.reasons, &self.router.counters, want.status);
+        let eval = self.worker.eval();
+        self.published.publish_rules(RuleSnapshot {
+            engine_gen: self.seen,
+            zeroed: want.rules,
+            rules: eval.all_counters().to_vec(),
+            default: eval.default_counters(),
+        });
     }
 
     fn decide(&mut self, port: usize, now: u64, frame: &mut Vec<u8>) -> Fate {

@@ -38,8 +38,8 @@ pub struct View {
     /// The etc directory's configuration: a reloaded pf.conf compiles
     /// against its interfaces and groups (`None`: reloads refused).
     pub etc: Option<Arc<crate::etc::EtcConfig>>,
-    /// The loaded rules as `pfctl -sr` prints them (replaced by reloads).
-    pub rules: std::sync::Mutex<String>,
+    /// The loaded rules as `pfctl -sr` lists them (replaced by reloads).
+    pub rules: std::sync::Mutex<super::Listing>,
     pub published: Arc<Published>,
     pub started: Instant,
     /// The ports' names, in port order, and their counters as the
@@ -61,14 +61,18 @@ impl View {
             } => self.states(),
             Request::Show {
                 what: ShowWhat::Rules,
+                verbose,
+                anchor: None,
+                rule: None,
                 ..
-            } => {
-                let t = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                Response::Ok {
-                    json: Some(serde_json::json!(t.lines().collect::<Vec<_>>())),
-                    text: Some(t),
-                }
-            }
+            } => self.show_rules(verbose),
+            Request::Show {
+                what: ShowWhat::Labels,
+                anchor: None,
+                rule: None,
+                ..
+            } => self.show_labels(),
+            Request::ZeroCounters => self.zero_rule_counters(),
             Request::Show {
                 what: ShowWhat::Tables,
                 ..
@@ -205,7 +209,7 @@ impl View {
         let (name, compiled) = match &source {
             RuleSource::Path { path } => {
                 let p = path.to_string_lossy().into_owned();
-                (p.clone(), crate::load::load_ruleset_with_text(&p, &host))
+                (p.clone(), crate::load::load_ruleset_listed(&p, &host))
             }
             RuleSource::Text { name, .. } => (
                 name.clone(),
