@@ -932,3 +932,45 @@ fn pfctl_shows_and_zeroes_rule_counters() {
     let (code, out, err) = pfctl(&sock, &["-z"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
 }
+
+/// `pfctl -ss -v` / `-vv`: each state's windows, age, expiry, counters
+/// and rule, then its id, told on the worker's clock.
+#[test]
+fn states_verbose_as_pfctl_prints_them() {
+    let mut l = lab("ssv");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    l.pipe.housekeep(5 * SEC);
+    let (code, out, err) = pfctl(&sock, &["-ss", "-vv"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 8, "{out}");
+    assert_eq!(
+        lines[0],
+        "all tcp 192.0.2.10:40000 -> 198.51.100.10:80       SYN_SENT:CLOSED"
+    );
+    assert_eq!(lines[1], "   [1000 + 2]  [0 + 1]");
+    assert_eq!(
+        lines[2],
+        "   age 00:00:04, expires in 00:01:56, 1:0 pkts, 44:0 bytes, rule 1"
+    );
+    assert!(lines[3].starts_with("   id: "), "{out}");
+    assert!(lines[3].ends_with(" creatorid: 00000000"), "{out}");
+    assert_eq!(
+        lines[3].len(),
+        "   id: 0000000b00000000 creatorid: 00000000".len()
+    );
+    assert!(lines[6].ends_with(", rule 2"), "{out}");
+    // -v: no id line; --json carries the same
+    let (_, out, _) = pfctl(&sock, &["-ss", "-v"]);
+    assert_eq!(out.lines().count(), 6, "{out}");
+    let (_, j) = l.show_v(ShowWhat::States, 1);
+    assert_eq!(j[0]["expires_in"], 116);
+    assert_eq!(j[1]["rule"], 2);
+}

@@ -14,13 +14,15 @@ mod pipeline;
 mod rulestats;
 mod show;
 mod slot;
+mod statefmt;
 mod topology;
 
 pub use counters::{Published, RuleSnapshot};
 pub use listing::{Listed, Listing, RuleStats};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
-pub use show::{state_line, View};
+pub use show::View;
 pub use slot::EngineSlot;
+pub use statefmt::{state_line, state_text, StateExtra};
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 
 use crate::check::check_seeded;

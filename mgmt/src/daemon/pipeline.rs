@@ -14,6 +14,7 @@ use dataplane::router::{InPlace, Router, Tx, TxKind};
 use dataplane::wire::frame::{parse_frame, Link, Parsed};
 use dataplane::worker::Fate;
 use ruleset::addr::Af;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// How often the engine's expiry, the router's timers and the published
@@ -150,13 +151,14 @@ impl Pipeline {
         self.flush_tx(now);
         self.send_own(now);
         self.flush_tx(now);
-        self.publish();
+        self.publish(now);
     }
 
     /// Carry out the clears asked for, then publish the counters for
     /// the control thread. A reload's new worker starts its rule
     /// counters at zero, as pf's new rules do.
-    fn publish(&mut self) {
+    fn publish(&mut self, now: u64) {
+        self.published.clock_ns.store(now, Ordering::Relaxed);
         let want = self.published.zero_requests();
         if want.rules != self.zeroed.rules {
             self.worker.eval_mut().clear_counters();

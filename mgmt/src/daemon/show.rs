@@ -20,14 +20,12 @@ fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::I
     let (d, _) = k.dst(st.dir);
     (key_to_ip(k.af, s), key_to_ip(k.af, d))
 }
-use dataplane::pdesc::{key_to_ip, Dir};
+use super::statefmt::{state_line, state_text, StateExtra};
 use dataplane::reason::Reason;
 use dataplane::router::{Drop, Event};
-use dataplane::state::StateInfo;
 use dataplane::worker::LiveStats;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -57,8 +55,11 @@ impl View {
             } => self.info(),
             Request::Show {
                 what: ShowWhat::States,
-                ..
-            } => self.states(),
+                verbose,
+                anchor: None,
+                rule,
+                interface: None,
+            } => self.states(verbose, rule),
             Request::Show {
                 what: ShowWhat::Rules,
                 verbose,
@@ -532,14 +533,37 @@ impl View {
         }
     }
 
-    fn states(&self) -> Response {
-        let list = self.engine.get().states().states();
+    /// `pfctl -ss [-v[v]] [-R nr]`.
+    fn states(&self, verbose: u8, only_rule: Option<u32>) -> Response {
+        let engine = self.engine.get();
+        let list = engine.states().states();
+        let now = Published::get(&self.published.clock_ns) / 1_000_000_000;
+        let creator = engine.compiled().options.hostid.unwrap_or(0);
         let mut t = String::new();
         let mut j = Vec::new();
         for s in &list {
-            let line = state_line(s);
-            let _ = writeln!(t, "{line}");
-            j.push(json!(line));
+            let rule = engine
+                .state_ref(s.rule)
+                .and_then(|r| engine.rules().get(r).map(|c| c.nr));
+            if only_rule.is_some() && rule != only_rule {
+                continue;
+            }
+            let x = StateExtra { now, rule, creator };
+            t.push_str(&state_text(s, verbose, &x));
+            if verbose == 0 {
+                j.push(json!(state_line(s)));
+            } else {
+                j.push(json!({
+                    "state": state_line(s),
+                    "id": format!("{:016x}", s.id.as_u64()),
+                    "creatorid": format!("{creator:08x}"),
+                    "age": now.saturating_sub(u64::from(s.creation)),
+                    "expires_in": s.expires_at.saturating_sub(now),
+                    "packets": s.packets,
+                    "bytes": s.bytes,
+                    "rule": rule,
+                }));
+            }
         }
         Response::Ok {
             text: Some(t),
@@ -553,81 +577,4 @@ fn describe(req: &Request) -> String {
         Request::Show { what, .. } => format!("show {what:?}").to_lowercase(),
         other => other.kind().to_string(),
     }
-}
-
-fn host(ip: IpAddr, port: u16) -> String {
-    // pfctl's print_host: the port when there is one (ICMP's id too).
-    match (ip, port) {
-        (a, 0) => a.to_string(),
-        (IpAddr::V4(a), p) => format!("{a}:{p}"),
-        (IpAddr::V6(a), p) => format!("{a}[{p}]"),
-    }
-}
-
-fn proto_name(p: u8) -> String {
-    match p {
-        1 => "icmp".into(),
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        58 => "ipv6-icmp".into(),
-        n => n.to_string(),
-    }
-}
-
-/// The two peers' states as pfctl prints them: TCP's by name, UDP's and
-/// other protocols' by pf's names for them, ICMP's as numbers (it has
-/// no state levels).
-fn peer_states(proto: u8, src: u8, dst: u8) -> String {
-    const TCP: [&str; 11] = [
-        "CLOSED",
-        "LISTEN",
-        "SYN_SENT",
-        "SYN_RCVD",
-        "ESTABLISHED",
-        "CLOSE_WAIT",
-        "FIN_WAIT_1",
-        "CLOSING",
-        "LAST_ACK",
-        "FIN_WAIT_2",
-        "TIME_WAIT",
-    ];
-    const OTHER: [&str; 3] = ["NO_TRAFFIC", "SINGLE", "MULTIPLE"];
-    let names: &[&str] = match proto {
-        6 => &TCP,
-        1 | 58 => &[],
-        _ => &OTHER,
-    };
-    match (names.get(usize::from(src)), names.get(usize::from(dst))) {
-        (Some(a), Some(b)) => format!("{a}:{b}"),
-        _ => format!("{src}:{dst}"),
-    }
-}
-
-/// One state as `pfctl -ss` prints it: the stack-side key, with the
-/// wire side in parentheses where translation made them differ, `->`
-/// for an outbound state, `<-` for an inbound one.
-pub fn state_line(s: &StateInfo) -> String {
-    let (sk, nk, src, dst) = if s.dir == Dir::Out {
-        (&s.stack, &s.wire, &s.src, &s.dst)
-    } else {
-        (&s.wire, &s.stack, &s.dst, &s.src)
-    };
-    let p = nk.proto;
-    let side = |i: usize| {
-        let n = host(key_to_ip(nk.af, nk.addr[i]), nk.port[i]);
-        let w = host(key_to_ip(sk.af, sk.addr[i]), sk.port[i]);
-        if n == w {
-            n
-        } else {
-            format!("{n} ({w})")
-        }
-    };
-    let arrow = if s.dir == Dir::Out { "->" } else { "<-" };
-    format!(
-        "all {} {} {arrow} {}       {}",
-        proto_name(p),
-        side(1),
-        side(0),
-        peer_states(p, src.state, dst.state)
-    )
 }
