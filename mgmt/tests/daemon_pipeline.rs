@@ -83,6 +83,7 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: None,
+        debug: Default::default(),
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {
@@ -973,4 +974,71 @@ fn states_verbose_as_pfctl_prints_them() {
     let (_, j) = l.show_v(ShowWhat::States, 1);
     assert_eq!(j[0]["expires_in"], 116);
     assert_eq!(j[1]["rule"], 2);
+}
+
+/// `pfctl -si [-v]` in print_status's layout, and `pfctl -x` setting the
+/// level it shows.
+#[test]
+fn info_and_debug_level_as_pfctl_prints_them() {
+    let mut l = lab("si");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    let (code, out, err) = pfctl(&sock, &["-si"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("Status: Enabled"), "{out}");
+    assert!(lines[0].ends_with("Debug: err"), "{out}");
+    assert_eq!(lines[0].len(), 59, "%-44s%15s: {out}");
+    assert_eq!(lines[1], "");
+    assert_eq!(
+        lines[2],
+        "State Table                          Total             Rate"
+    );
+    assert!(
+        lines[3].starts_with("  current entries                        2 "),
+        "{out}"
+    );
+    assert!(
+        lines[4].starts_with("  half-open tcp                          2 "),
+        "{out}"
+    );
+    assert!(
+        lines[6].starts_with("  inserts                                2 "),
+        "{out}"
+    );
+    assert_eq!(lines[8], "Counters");
+    assert!(lines[9].starts_with("  match                    "), "{out}");
+    assert!(!out.contains("Limit Counters"));
+    let (_, out, _) = pfctl(&sock, &["-si", "-v"]);
+    assert!(out.contains("\nHostid:   0x00000000\n\n"), "{out}");
+    assert!(out.contains("\nSource Tracking Table\n"), "{out}");
+    assert!(
+        out.contains("\nLimit Counters\n  max states per rule "),
+        "{out}"
+    );
+
+    let (code, _, err) = pfctl(&sock, &["-x", "notice"]);
+    assert_eq!((code, err.as_str()), (0, "debug level set to 'notice'\n"));
+    let (code, _, err) = pfctl(&sock, &["-x", "warn"]);
+    assert_eq!((code, err.as_str()), (0, "debug level set to 'warn'\n"));
+    let (_, out, _) = pfctl(&sock, &["-si"]);
+    assert!(
+        out.lines().next().unwrap().ends_with("Debug: warn"),
+        "{out}"
+    );
+    let (code, _, err) = pfctl(&sock, &["-x", "e"]);
+    assert_eq!(code, 1, "e: error or emerg");
+    assert_eq!(err, "pfctl: e is ambigious\n");
+    let (code, _, err) = pfctl(&sock, &["-x", "loud"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Unknown debug level 'loud'"), "{err}");
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["debug"], "warn");
+    assert_eq!(j["half_open_tcp"], 2);
 }

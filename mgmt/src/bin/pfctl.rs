@@ -3,8 +3,8 @@
 
 use clap::Parser;
 use mgmt::control::{
-    control_path, Client, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat, StateFilter,
-    TableOp,
+    control_path, Client, DebugLevel, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat,
+    StateFilter, TableOp,
 };
 use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
@@ -101,6 +101,10 @@ struct Args {
     /// one).
     #[arg(short = 'k', value_name = "HOST")]
     kill: Vec<String>,
+    /// Set pf's debug level: emerg, alert, crit, error, warning, notice,
+    /// info or debug (any unambiguous prefix).
+    #[arg(short = 'x', value_name = "LEVEL")]
+    debug: Option<String>,
     /// Clear the per-rule counters (after showing them, with -s).
     #[arg(short = 'z')]
     zero: bool,
@@ -111,6 +115,37 @@ struct Args {
     /// /run/pfd.sock).
     #[arg(long, value_name = "PATH")]
     control: Option<String>,
+}
+
+/// pfctl -x's levels, by unambiguous prefix as pfctl looks them up.
+fn debug_level(s: &str) -> Lookup<DebugLevel> {
+    let all = [
+        ("debug", DebugLevel::Debug),
+        ("info", DebugLevel::Info),
+        ("notice", DebugLevel::Notice),
+        ("warning", DebugLevel::Warning),
+        ("error", DebugLevel::Err),
+        ("crit", DebugLevel::Crit),
+        ("alert", DebugLevel::Alert),
+        ("emerg", DebugLevel::Emerg),
+    ];
+    let hits: Vec<DebugLevel> = all
+        .iter()
+        .filter(|(name, _)| !s.is_empty() && name.starts_with(s))
+        .map(|(_, l)| *l)
+        .collect();
+    match hits.as_slice() {
+        [one] => Lookup::One(*one),
+        [] => Lookup::None,
+        _ => Lookup::Ambiguous,
+    }
+}
+
+/// What an abbreviated option names.
+enum Lookup<T> {
+    One(T),
+    None,
+    Ambiguous,
 }
 
 /// pfctl -s's modifiers, as OpenBSD's pfctl abbreviates them.
@@ -340,6 +375,21 @@ fn main() -> ExitCode {
             return table_test(&args, &req);
         }
         return call(&args, &req, show);
+    }
+    if let Some(level) = args.debug.clone() {
+        let l = match debug_level(&level) {
+            Lookup::One(l) => l,
+            Lookup::Ambiguous => {
+                // pfctl_lookup_option's message, its spelling kept
+                eprintln!("pfctl: {level} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown debug level '{level}'");
+                return ExitCode::from(1);
+            }
+        };
+        return call(&args, &Request::SetDebug { level: l }, false);
     }
     if args.enable || args.disable {
         let req = if args.enable {

@@ -8,6 +8,7 @@
 //! `-ss` from its own thread.
 
 mod counters;
+mod debug;
 mod listing;
 mod output;
 mod pipeline;
@@ -15,6 +16,7 @@ mod rulestats;
 mod show;
 mod slot;
 mod statefmt;
+mod status;
 mod topology;
 
 pub use counters::{Published, RuleSnapshot};
@@ -99,7 +101,11 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         started: Instant::now(),
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: Some(Arc::clone(&live)),
+        debug: Default::default(),
     };
+    if let Some(l) = engine.get().compiled().options.debug {
+        view.debug.set(u8::try_from(l).unwrap_or(7));
+    }
     let server = Server::start(&args.control, ServerConfig::default(), move |req| {
         view.handle(req)
     })

@@ -3,7 +3,7 @@
 
 use super::counters::Published;
 use super::slot::EngineSlot;
-use crate::control::{ErrorKind, Request, Response, ShowWhat};
+use crate::control::{DebugLevel, ErrorKind, Request, Response, ShowWhat};
 use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter, TableOp};
 use crate::net::{in_net, parse_net};
 
@@ -20,12 +20,10 @@ fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::I
     let (d, _) = k.dst(st.dir);
     (key_to_ip(k.af, s), key_to_ip(k.af, d))
 }
+use super::debug::{level_name, LOG_INFO, LOG_NOTICE};
 use super::statefmt::{state_line, state_text, StateExtra};
-use dataplane::reason::Reason;
-use dataplane::router::{Drop, Event};
 use dataplane::worker::LiveStats;
 use serde_json::{json, Value};
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -44,15 +42,46 @@ pub struct View {
     /// worker publishes them (`None` before it runs: tests).
     pub ports: Vec<String>,
     pub live: Option<Arc<LiveStats>>,
+    /// pf's debug level (`set debug`, `pfctl -x`).
+    pub debug: super::debug::Debug,
 }
 
 impl View {
+    /// Answer one request; what changed pf is logged at `notice`, what
+    /// was refused at `info` (`pfctl -x` sets the level).
     pub fn handle(&self, req: Request) -> Response {
+        let what = describe(&req);
+        let changes = !matches!(
+            req,
+            Request::Show { .. }
+                | Request::Table {
+                    op: TableOp::Show | TableOp::Test { .. },
+                    ..
+                }
+        );
+        let r = self.answer(req);
+        match &r {
+            Response::Ok { text, .. } if changes => {
+                let t = text.as_deref().unwrap_or("").trim_end().replace('\n', "; ");
+                self.debug.log(LOG_NOTICE, &format!("{what}: {t}"));
+            }
+            Response::Error { message, .. } => {
+                let m = message.trim_end().replace('\n', "; ");
+                self.debug.log(LOG_INFO, &format!("{what} refused: {m}"));
+            }
+            _ => {}
+        }
+        r
+    }
+
+    fn answer(&self, req: Request) -> Response {
         match req {
+            Request::SetDebug { level } => self.set_debug(level),
             Request::Show {
                 what: ShowWhat::Info,
+                verbose,
                 ..
-            } => self.info(),
+            } => self.info(verbose),
             Request::Show {
                 what: ShowWhat::States,
                 verbose,
@@ -228,12 +257,40 @@ impl View {
             Ok(c) => c,
             Err(e) => return Response::error(ErrorKind::Failed, e),
         };
+        let debug = compiled.options.debug;
         match self.engine.replace(|cur| cur.reload(compiled)) {
             Ok(()) => {
+                // pfctl loads `set debug` with the ruleset
+                if let Some(l) = debug {
+                    self.debug.set(u8::try_from(l).unwrap_or(7));
+                }
                 *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = text;
                 Response::ok()
             }
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
+        }
+    }
+
+    /// `pfctl -x LEVEL`, with pfctl's message.
+    fn set_debug(&self, level: DebugLevel) -> Response {
+        let n = match level {
+            DebugLevel::Emerg => 0,
+            DebugLevel::Alert => 1,
+            DebugLevel::Crit => 2,
+            DebugLevel::Err => 3,
+            DebugLevel::Warning => 4,
+            DebugLevel::Notice => 5,
+            DebugLevel::Info => 6,
+            DebugLevel::Debug => 7,
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Response::error(ErrorKind::NotSupported, "not supported: this debug level")
+            }
+        };
+        self.debug.set(n);
+        Response::Ok {
+            text: Some(format!("debug level set to '{}'\n", level_name(n))),
+            json: Some(json!({ "debug": level_name(n) })),
         }
     }
 
@@ -423,113 +480,6 @@ impl View {
         Response::Ok {
             text: Some(text),
             json: Some(serde_json::Value::Object(json)),
-        }
-    }
-
-    fn info(&self) -> Response {
-        let engine = self.engine.get();
-        let p = &self.published;
-        let g = Published::get;
-        let reasons = p.reasons();
-        let router = p.router();
-        let states = engine.state_count();
-        let sc = engine.states().counters();
-        let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "Status: {} for {} s\n",
-            if self.engine.enabled() {
-                "Enabled"
-            } else {
-                "Disabled"
-            },
-            self.started.elapsed().as_secs()
-        );
-        let _ = writeln!(t, "{:<28}{:>14}{:>14}", "Packets", "In", "Out");
-        let _ = writeln!(
-            t,
-            "  {:<26}{:>14}{:>14}",
-            "passed",
-            g(&p.passed[0]),
-            g(&p.passed[1])
-        );
-        let _ = writeln!(
-            t,
-            "  {:<26}{:>14}{:>14}",
-            "blocked",
-            g(&p.blocked[0]),
-            g(&p.blocked[1])
-        );
-        let _ = writeln!(t, "State Table");
-        let _ = writeln!(t, "  {:<26}{:>14}", "current entries", states);
-        let _ = writeln!(t, "  {:<26}{:>14}", "inserts", sc.inserts);
-        let _ = writeln!(t, "  {:<26}{:>14}", "removals", sc.removals);
-        let _ = writeln!(t, "Counters");
-        for r in Reason::ALL {
-            let _ = writeln!(t, "  {:<26}{:>14}", r.name(), reasons.get(r));
-        }
-        let _ = writeln!(t, "Router");
-        let _ = writeln!(
-            t,
-            "  {:<26}{:>14}",
-            "not forwarded (sysctl)",
-            g(&p.cantforward)
-        );
-        let mut rj = serde_json::Map::new();
-        for e in Event::ALL {
-            if router.count(e) > 0 {
-                let _ = writeln!(t, "  {:<26}{:>14}", e.name(), router.count(e));
-                rj.insert(e.name().to_string(), json!(router.count(e)));
-            }
-        }
-        for d in Drop::ALL {
-            if router.dropped(d) > 0 {
-                let _ = writeln!(t, "  {:<26}{:>14}", d.name(), router.dropped(d));
-                rj.insert(d.name().to_string(), json!(router.dropped(d)));
-            }
-        }
-        let mut ifs = serde_json::Map::new();
-        if let Some(live) = &self.live {
-            let _ = writeln!(t, "Interfaces (frames in/out, bytes in/out, lost)");
-            for (i, name) in self.ports.iter().enumerate() {
-                let Some(st) = live.port(i) else { continue };
-                let lost = st.rx_truncated + st.rx_ring_drops + st.tx_dropped;
-                let _ = writeln!(
-                    t,
-                    "  {name:<10}{:>10}{:>10}{:>14}{:>14}{:>8}",
-                    st.rx_frames, st.tx_frames, st.rx_bytes, st.tx_bytes, lost
-                );
-                ifs.insert(
-                    name.clone(),
-                    json!({
-                        "rx_frames": st.rx_frames,
-                        "rx_bytes": st.rx_bytes,
-                        "tx_frames": st.tx_frames,
-                        "tx_bytes": st.tx_bytes,
-                        "rx_truncated": st.rx_truncated,
-                        "rx_ring_drops": st.rx_ring_drops,
-                        "tx_dropped": st.tx_dropped,
-                    }),
-                );
-            }
-        }
-        let reasons_json: serde_json::Map<String, Value> = Reason::ALL
-            .iter()
-            .map(|r| (r.name().to_string(), json!(reasons.get(*r))))
-            .collect();
-        Response::Ok {
-            text: Some(t),
-            json: Some(json!({
-                "passed": {"in": g(&p.passed[0]), "out": g(&p.passed[1])},
-                "blocked": {"in": g(&p.blocked[0]), "out": g(&p.blocked[1])},
-                "replies": g(&p.replies),
-                "unsent": g(&p.unsent),
-                "cantforward": g(&p.cantforward),
-                "states": states,
-                "reasons": reasons_json,
-                "router": rj,
-                "interfaces": ifs,
-            })),
         }
     }
 
