@@ -682,13 +682,13 @@ fn kill_and_flush_states() {
     };
     let r = kill(&l, "192.0.2.10", None);
     assert!(
-        matches!(&r, Response::Ok { text: Some(t), .. } if t == "2 states killed\n"),
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "killed 2 states from 1 sources and 0 destinations\n"),
         "{r:?}"
     );
     assert_eq!(count(&l), 4);
     let r = kill(&l, "192.0.2.0/24", Some("198.51.100.99"));
     assert!(
-        matches!(&r, Response::Ok { text: Some(t), .. } if t.starts_with("0 ")),
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "killed 0 states from 1 sources and 1 destinations\n"),
         "{r:?}"
     );
     let r = kill(&l, "not-an-address", None);
@@ -1041,4 +1041,80 @@ fn info_and_debug_level_as_pfctl_prints_them() {
     let (_, j) = l.show(ShowWhat::Info);
     assert_eq!(j["debug"], "warn");
     assert_eq!(j["half_open_tcp"], 2);
+}
+
+/// `pfctl -F rules|info|Tables|Sources|all`, `-K` and `-sS` through the
+/// pfctl binary: an empty ruleset passes (pf's default) and the states
+/// stay; statistics start again; tables empty.
+#[test]
+fn flushes_and_source_nodes() {
+    let pf = "table <t> { 203.0.113.1 }\nblock all\npass out\n\
+              pass in on veth0 proto tcp from ! <t> keep state (source-track rule, max-src-states 5)\n";
+    let mut l = lab_full("flush", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    assert_eq!(l.send(0, SEC, &eth(&pkt, CLIENT, FW0)).0, Fate::Forward(1));
+    let (code, out, err) = pfctl(&sock, &["-sS"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "192.0.2.10 ( states 1, connections 0, rate 0.0/0s )\n");
+    let (code, _, err) = pfctl(&sock, &["-K", "192.0.2.0/24"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, "killed 1 src nodes from 1 sources and 0 destinations\n")
+    );
+    assert_eq!(pfctl(&sock, &["-sS"]).1, "");
+    let (code, _, err) = pfctl(&sock, &["-K", "192.0.2.10", "-K", "10.0.0.1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported"), "{err}");
+
+    // -F info: the counters start again
+    l.pipe.housekeep(2 * SEC);
+    let (code, _, err) = pfctl(&sock, &["-F", "info"]);
+    assert_eq!((code, err.as_str()), (0, "pf: statistics cleared\n"));
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["passed"]["in"], 0);
+    assert_eq!(j["state_table"]["inserts"], 0);
+    assert_eq!(j["states"], 2, "the states stay");
+
+    // -F Tables: every table emptied; 203.0.113.1 is no longer excluded
+    let (code, _, err) = pfctl(&sock, &["-F", "Tables"]);
+    assert_eq!((code, err.as_str()), (0, "1 tables deleted.\n"));
+    assert_eq!(pfctl(&sock, &["-t", "t", "-T", "show"]).1, "");
+
+    // -F rules: pf's default pass; the states stay
+    let (code, _, err) = pfctl(&sock, &["-F", "r"]);
+    assert_eq!((code, err.as_str()), (0, "rules cleared\n"));
+    assert_eq!(pfctl(&sock, &["-sr"]).1, "");
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["states"], 2);
+    let from_outside = syn("198.51.100.10", "192.0.2.10", 22);
+    l.send(0, 3 * SEC, &arp(2, CLIENT, "192.0.2.10", FW0, "192.0.2.1"));
+    let (fate, _, _) = l.send(1, 3 * SEC, &eth(&from_outside, SERVER, FW1));
+    assert_eq!(fate, Fate::Forward(0), "no rules: pf passes (no state)");
+
+    // -F all: each part's message in pfctl's order
+    let (code, _, err) = pfctl(&sock, &["-F", "all"]);
+    assert_eq!(code, 0);
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(
+        err,
+        "1 tables deleted.\nrules cleared\n2 states cleared\nsource tracking entries cleared\npf: statistics cleared\n"
+    );
+    assert_eq!(j["states"], 0);
+    let (code, _, err) = pfctl(&sock, &["-F", "osfp"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F osfp"), "{err}");
+    // pfctl's prefixes are case-sensitive: s is states, S Sources
+    let (code, _, err) = pfctl(&sock, &["-F", "s"]);
+    assert_eq!((code, err.as_str()), (0, "0 states cleared\n"));
+    let (code, _, err) = pfctl(&sock, &["-F", "S"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, "source tracking entries cleared\n")
+    );
 }

@@ -181,6 +181,12 @@ impl StateTable {
         self.src_nodes().counters
     }
 
+    /// pfctl -K / -F Sources: remove the source nodes `which` picks;
+    /// how many went.
+    pub fn kill_src_nodes(&self, which: impl Fn(&SrcNodeInfo) -> bool) -> usize {
+        self.src_nodes().kill(which)
+    }
+
     /// `set limit src-nodes`.
     pub fn set_src_node_limit(&self, limit: u32) {
         self.src_nodes().limit = limit;
@@ -288,6 +294,7 @@ impl StateTable {
         ] {
             c.store(0, Relaxed);
         }
+        self.src_nodes().counters = SrcNodeCounters::default();
     }
 
     /// Send state changes to `tx` (pfsync's batcher), or stop with `None`.

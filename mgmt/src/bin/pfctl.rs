@@ -4,7 +4,7 @@
 use clap::Parser;
 use mgmt::control::{
     control_path, Client, DebugLevel, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat,
-    StateFilter, TableOp,
+    SrcNodeFilter, StateFilter, TableOp,
 };
 use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
@@ -108,6 +108,9 @@ struct Args {
     /// Clear the per-rule counters (after showing them, with -s).
     #[arg(short = 'z')]
     zero: bool,
+    /// Kill the source-tracking nodes of this host or network.
+    #[arg(short = 'K', value_name = "HOST")]
+    kill_src: Vec<String>,
     /// Print the answer as JSON instead of pfctl's text.
     #[arg(long)]
     json: bool,
@@ -119,17 +122,24 @@ struct Args {
 
 /// pfctl -x's levels, by unambiguous prefix as pfctl looks them up.
 fn debug_level(s: &str) -> Lookup<DebugLevel> {
-    let all = [
-        ("debug", DebugLevel::Debug),
-        ("info", DebugLevel::Info),
-        ("notice", DebugLevel::Notice),
-        ("warning", DebugLevel::Warning),
-        ("error", DebugLevel::Err),
-        ("crit", DebugLevel::Crit),
-        ("alert", DebugLevel::Alert),
-        ("emerg", DebugLevel::Emerg),
-    ];
-    let hits: Vec<DebugLevel> = all
+    lookup(
+        s,
+        &[
+            ("debug", DebugLevel::Debug),
+            ("info", DebugLevel::Info),
+            ("notice", DebugLevel::Notice),
+            ("warning", DebugLevel::Warning),
+            ("error", DebugLevel::Err),
+            ("crit", DebugLevel::Crit),
+            ("alert", DebugLevel::Alert),
+            ("emerg", DebugLevel::Emerg),
+        ],
+    )
+}
+
+/// pfctl_lookup_option: the one entry `s` abbreviates.
+fn lookup<T: Copy>(s: &str, all: &[(&str, T)]) -> Lookup<T> {
+    let hits: Vec<T> = all
         .iter()
         .filter(|(name, _)| !s.is_empty() && name.starts_with(s))
         .map(|(_, l)| *l)
@@ -411,15 +421,24 @@ fn main() -> ExitCode {
         return call(&args, &Request::ZeroCounters, false);
     }
     if let Some(what) = args.flush.clone() {
-        let w = match what.as_str() {
-            "states" | "s" | "st" | "sta" | "stat" | "state" => FlushWhat::States,
-            "rules" | "r" => FlushWhat::Rules,
-            "Sources" | "S" => FlushWhat::Sources,
-            "info" | "i" => FlushWhat::Info,
-            "Tables" | "T" => FlushWhat::Tables,
-            "all" | "a" => FlushWhat::All,
-            other => {
-                eprintln!("pfctl: Unknown flush modifier '{other}'");
+        let all = [
+            ("rules", FlushWhat::Rules),
+            ("Sources", FlushWhat::Sources),
+            ("states", FlushWhat::States),
+            ("info", FlushWhat::Info),
+            ("Tables", FlushWhat::Tables),
+            ("osfp", FlushWhat::Osfp),
+            ("Reset", FlushWhat::Reset),
+            ("all", FlushWhat::All),
+        ];
+        let w = match lookup(&what, &all) {
+            Lookup::One(w) => w,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {what} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown flush modifier '{what}'");
                 return ExitCode::from(1);
             }
         };
@@ -431,6 +450,19 @@ fn main() -> ExitCode {
             },
             false,
         );
+    }
+    if !args.kill_src.is_empty() {
+        if args.kill_src.len() > 2 {
+            eprintln!("pfctl: can only specify -K twice");
+            return ExitCode::from(1);
+        }
+        let req = Request::KillSrcNodes {
+            filters: SrcNodeFilter {
+                src: args.kill_src[0].clone(),
+                dst: args.kill_src.get(1).cloned(),
+            },
+        };
+        return call(&args, &req, false);
     }
     if !args.kill.is_empty() {
         if args.kill.len() > 2 {

@@ -9,6 +9,7 @@
 
 mod counters;
 mod debug;
+mod flush;
 mod listing;
 mod output;
 mod pipeline;

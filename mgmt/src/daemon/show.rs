@@ -4,7 +4,7 @@
 use super::counters::Published;
 use super::slot::EngineSlot;
 use crate::control::{DebugLevel, ErrorKind, Request, Response, ShowWhat};
-use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter, TableOp};
+use crate::control::{KillBy, RuleSource, StateFilter, TableOp};
 use crate::net::{in_net, parse_net};
 
 /// The source and destination of the packet that created a state, as
@@ -172,10 +172,14 @@ impl View {
                 op,
                 ..
             } => self.table(&name, op),
-            Request::Flush {
-                what: FlushWhat::States,
+            Request::Flush { what, anchor: None } => self.flush(what),
+            Request::KillSrcNodes { filters } => self.kill_src_nodes(&filters),
+            Request::Show {
+                what: ShowWhat::Sources,
+                verbose,
                 anchor: None,
-            } => self.kill(|_| true, "states cleared"),
+                ..
+            } => self.show_sources(verbose),
             Request::KillStates {
                 filters:
                     StateFilter {
@@ -200,13 +204,19 @@ impl View {
                     }
                     None => None,
                 };
-                self.kill(
-                    |st| {
-                        let (from, to) = endpoints(st);
-                        in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
-                    },
-                    "states killed",
-                )
+                let n = self.kill(|st| {
+                    let (from, to) = endpoints(st);
+                    in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
+                });
+                // pfctl_net_kill_states: one source (and destination)
+                // per address given, as pfd resolves no names
+                Response::Ok {
+                    text: Some(format!(
+                        "killed {n} states from 1 sources and {} destinations\n",
+                        usize::from(d.is_some())
+                    )),
+                    json: Some(serde_json::json!({ "killed": n })),
+                }
             }
             Request::LoadRules {
                 source,
@@ -395,7 +405,7 @@ impl View {
     }
 
     /// Remove every state `which` picks (pfctl -F states, -k).
-    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool, what: &str) -> Response {
+    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
         let engine = self.engine.get();
         let mut n = 0u64;
         for st in engine.states().states() {
@@ -403,10 +413,7 @@ impl View {
                 n += 1;
             }
         }
-        Response::Ok {
-            text: Some(format!("{n} {what}\n")),
-            json: Some(serde_json::json!({ "killed": n })),
-        }
+        n
     }
 
     /// `pfctl -st`, in pfctl's order and format.
