@@ -104,6 +104,11 @@ impl Worker {
     pub fn eval(&self) -> &EvalWorker {
         &self.eval
     }
+
+    /// For clearing the rule counters (pfctl -z).
+    pub fn eval_mut(&mut self) -> &mut EvalWorker {
+        &mut self.eval
+    }
 }
 
 pub struct Engine {

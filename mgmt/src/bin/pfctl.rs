@@ -3,8 +3,8 @@
 
 use clap::Parser;
 use mgmt::control::{
-    control_path, Client, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat, StateFilter,
-    TableOp,
+    control_path, Client, DebugLevel, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat,
+    SrcNodeFilter, StateFilter, TableOp,
 };
 use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
@@ -101,6 +101,16 @@ struct Args {
     /// one).
     #[arg(short = 'k', value_name = "HOST")]
     kill: Vec<String>,
+    /// Set pf's debug level: emerg, alert, crit, error, warning, notice,
+    /// info or debug (any unambiguous prefix).
+    #[arg(short = 'x', value_name = "LEVEL")]
+    debug: Option<String>,
+    /// Clear the per-rule counters (after showing them, with -s).
+    #[arg(short = 'z')]
+    zero: bool,
+    /// Kill the source-tracking nodes of this host or network.
+    #[arg(short = 'K', value_name = "HOST")]
+    kill_src: Vec<String>,
     /// Print the answer as JSON instead of pfctl's text.
     #[arg(long)]
     json: bool,
@@ -108,6 +118,44 @@ struct Args {
     /// /run/pfd.sock).
     #[arg(long, value_name = "PATH")]
     control: Option<String>,
+}
+
+/// pfctl -x's levels, by unambiguous prefix as pfctl looks them up.
+fn debug_level(s: &str) -> Lookup<DebugLevel> {
+    lookup(
+        s,
+        &[
+            ("debug", DebugLevel::Debug),
+            ("info", DebugLevel::Info),
+            ("notice", DebugLevel::Notice),
+            ("warning", DebugLevel::Warning),
+            ("error", DebugLevel::Err),
+            ("crit", DebugLevel::Crit),
+            ("alert", DebugLevel::Alert),
+            ("emerg", DebugLevel::Emerg),
+        ],
+    )
+}
+
+/// pfctl_lookup_option: the one entry `s` abbreviates.
+fn lookup<T: Copy>(s: &str, all: &[(&str, T)]) -> Lookup<T> {
+    let hits: Vec<T> = all
+        .iter()
+        .filter(|(name, _)| !s.is_empty() && name.starts_with(s))
+        .map(|(_, l)| *l)
+        .collect();
+    match hits.as_slice() {
+        [one] => Lookup::One(*one),
+        [] => Lookup::None,
+        _ => Lookup::Ambiguous,
+    }
+}
+
+/// What an abbreviated option names.
+enum Lookup<T> {
+    One(T),
+    None,
+    Ambiguous,
 }
 
 /// pfctl -s's modifiers, as OpenBSD's pfctl abbreviates them.
@@ -338,6 +386,21 @@ fn main() -> ExitCode {
         }
         return call(&args, &req, show);
     }
+    if let Some(level) = args.debug.clone() {
+        let l = match debug_level(&level) {
+            Lookup::One(l) => l,
+            Lookup::Ambiguous => {
+                // pfctl_lookup_option's message, its spelling kept
+                eprintln!("pfctl: {level} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown debug level '{level}'");
+                return ExitCode::from(1);
+            }
+        };
+        return call(&args, &Request::SetDebug { level: l }, false);
+    }
     if args.enable || args.disable {
         let req = if args.enable {
             Request::Enable
@@ -347,18 +410,35 @@ fn main() -> ExitCode {
         return call(&args, &req, false);
     }
     if let Some(what) = args.show.clone() {
-        return show(&args, &what);
+        let shown = show(&args, &what);
+        // pfctl -z with -s: the counters shown, then cleared
+        if args.zero && shown == ExitCode::SUCCESS {
+            return call(&args, &Request::ZeroCounters, false);
+        }
+        return shown;
+    }
+    if args.zero && args.flush.is_none() && args.kill.is_empty() && args.file.is_none() {
+        return call(&args, &Request::ZeroCounters, false);
     }
     if let Some(what) = args.flush.clone() {
-        let w = match what.as_str() {
-            "states" | "s" | "st" | "sta" | "stat" | "state" => FlushWhat::States,
-            "rules" | "r" => FlushWhat::Rules,
-            "Sources" | "S" => FlushWhat::Sources,
-            "info" | "i" => FlushWhat::Info,
-            "Tables" | "T" => FlushWhat::Tables,
-            "all" | "a" => FlushWhat::All,
-            other => {
-                eprintln!("pfctl: Unknown flush modifier '{other}'");
+        let all = [
+            ("rules", FlushWhat::Rules),
+            ("Sources", FlushWhat::Sources),
+            ("states", FlushWhat::States),
+            ("info", FlushWhat::Info),
+            ("Tables", FlushWhat::Tables),
+            ("osfp", FlushWhat::Osfp),
+            ("Reset", FlushWhat::Reset),
+            ("all", FlushWhat::All),
+        ];
+        let w = match lookup(&what, &all) {
+            Lookup::One(w) => w,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {what} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown flush modifier '{what}'");
                 return ExitCode::from(1);
             }
         };
@@ -370,6 +450,19 @@ fn main() -> ExitCode {
             },
             false,
         );
+    }
+    if !args.kill_src.is_empty() {
+        if args.kill_src.len() > 2 {
+            eprintln!("pfctl: can only specify -K twice");
+            return ExitCode::from(1);
+        }
+        let req = Request::KillSrcNodes {
+            filters: SrcNodeFilter {
+                src: args.kill_src[0].clone(),
+                dst: args.kill_src.get(1).cloned(),
+            },
+        };
+        return call(&args, &req, false);
     }
     if !args.kill.is_empty() {
         if args.kill.len() > 2 {
