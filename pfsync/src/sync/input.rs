@@ -51,6 +51,18 @@ impl Pfsync {
         rx: Rx,
         bytes: &[u8],
     ) -> Result<(), RxError> {
+        let r = self.input(now, store, rx, bytes);
+        self.run_sched(now, store);
+        r
+    }
+
+    fn input(
+        &mut self,
+        now: u64,
+        store: &mut dyn StateStore,
+        rx: Rx,
+        bytes: &[u8],
+    ) -> Result<(), RxError> {
         self.stats.ipackets += 1;
         if !self.up {
             return Err(RxError::Down);
@@ -169,7 +181,7 @@ impl Pfsync {
         );
         if wants_ack && !dead {
             self.q_ins(now, store, rec.id, Q::Iack);
-            self.write_slice(now, store);
+            self.sched = true;
         }
         Ok(())
     }
@@ -283,7 +295,7 @@ impl Pfsync {
             Sync::Queued(Q::Ins | Q::Upd | Q::Del) | Sync::Dead => return,
         }
         self.q_ins(now, store, id, Q::Upd);
-        self.write_slice(now, store);
+        self.sched = true;
     }
 
     fn in_del<T: HasId>(
