@@ -248,14 +248,17 @@ impl Node {
     }
 }
 
+/// Decides whether the n-th packet in one direction is lost.
+pub type Loss = Box<dyn FnMut(usize, &[u8]) -> bool>;
+
 /// Two nodes on one sync link. `loss_ab` / `loss_ba` see each packet
 /// (by its number in that direction, from 0) and drop it when they say so.
 pub struct Pair {
     pub a: Node,
     pub b: Node,
     pub now: u64,
-    pub loss_ab: Box<dyn FnMut(usize, &[u8]) -> bool>,
-    pub loss_ba: Box<dyn FnMut(usize, &[u8]) -> bool>,
+    pub loss_ab: Loss,
+    pub loss_ba: Loss,
     n_ab: usize,
     n_ba: usize,
 }
