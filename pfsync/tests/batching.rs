@@ -65,7 +65,11 @@ fn one_second_timer() {
     assert!(n.drain(0).is_empty());
     n.handle_timeout(5 * MS + SEC);
     assert_eq!(n.drain(0).len(), 1);
-    assert_eq!(n.m.poll_timeout(), Some(30 * SEC), "only the link wait is left");
+    assert_eq!(
+        n.m.poll_timeout(),
+        Some(30 * SEC),
+        "only the link wait is left"
+    );
 }
 
 #[test]
@@ -130,11 +134,16 @@ fn mtu_splits_at_five_states_and_seventeen_compressed_updates() {
     let ids: Vec<_> = (0..12).map(|i| n.create(0, tcp_state(A, i))).collect();
     assert_eq!(n.drain(0).len(), 2, "two full packets went at once");
     run(&mut n, SEC);
-    assert_eq!(counts(&n, 0), vec![vec![(13, 5)], vec![(13, 5)], vec![(13, 2)]]);
+    assert_eq!(
+        counts(&n, 0),
+        vec![vec![(13, 5)], vec![(13, 5)], vec![(13, 2)]]
+    );
     assert!(n.sent.iter().all(|(_, p)| p.len() + 20 <= 1500));
 
     let base = n.sent.len();
-    let more: Vec<_> = (100..140).map(|i| n.create(2 * SEC, udp_state(A, i))).collect();
+    let more: Vec<_> = (100..140)
+        .map(|i| n.create(2 * SEC, udp_state(A, i)))
+        .collect();
     run(&mut n, 4 * SEC);
     let base2 = n.sent.len();
     for id in more {
