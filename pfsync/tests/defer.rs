@@ -27,7 +27,9 @@ fn ins_ack_releases_the_packet_at_once() {
     let mut p = Pair::connected(deferring(A), config(B));
     let t = p.now;
     let id = p.a.create(t, tcp_state(A, 1));
-    p.a.m.defer(t, &mut p.a.store, id, b"syn".to_vec(), false).unwrap();
+    p.a.m
+        .defer(t, &mut p.a.store, id, b"syn".to_vec(), false)
+        .unwrap();
     assert_eq!(p.a.m.deferred(), 1);
     // The insert left at once, flagged: the peer is to acknowledge.
     let out = p.a.drain(t);
@@ -41,7 +43,10 @@ fn ins_ack_releases_the_packet_at_once() {
     assert_eq!(p.b.store.get(id).unwrap().state_flags & flags::ACK, 0);
     let acks = p.b.drain(t);
     assert_eq!(acks.len(), 1);
-    assert!(has(&acks[0], |s| matches!(s, Section::InsAck(v) if v == &[id])));
+    assert!(has(
+        &acks[0],
+        |s| matches!(s, Section::InsAck(v) if v == &[id])
+    ));
     p.a.receive(t, &acks[0]).unwrap();
     p.a.drain(t);
     assert_eq!(p.a.released(), vec![(id, b"syn".to_vec())]);
@@ -87,9 +92,12 @@ fn an_update_from_the_peer_releases_the_packet_too() {
 fn more_than_128_held_releases_the_oldest() {
     let mut n = Node::new(deferring(A));
     n.m.up(0);
-    let ids: Vec<_> = (0..=DEFER_LIMIT as u64).map(|i| n.create(0, tcp_state(A, i))).collect();
+    let ids: Vec<_> = (0..=DEFER_LIMIT as u64)
+        .map(|i| n.create(0, tcp_state(A, i)))
+        .collect();
     for (i, id) in ids.iter().enumerate() {
-        n.m.defer(0, &mut n.store, *id, vec![i as u8], false).unwrap();
+        n.m.defer(0, &mut n.store, *id, vec![i as u8], false)
+            .unwrap();
     }
     n.drain(0);
     assert_eq!(n.released(), vec![(ids[0], vec![0])]);
@@ -107,17 +115,36 @@ fn packets_that_cannot_be_deferred_are_handed_back() {
     let mut n = Node::new(config(A));
     n.m.up(0);
     let id = n.create(0, tcp_state(A, 1));
-    assert_eq!(n.m.defer(0, &mut n.store, id, vec![1], false), Err(vec![1]), "defer off");
+    assert_eq!(
+        n.m.defer(0, &mut n.store, id, vec![1], false),
+        Err(vec![1]),
+        "defer off"
+    );
     let mut n = Node::new(deferring(A));
     let id = n.create(0, tcp_state(A, 1));
-    assert_eq!(n.m.defer(0, &mut n.store, id, vec![2], false), Err(vec![2]), "down");
+    assert_eq!(
+        n.m.defer(0, &mut n.store, id, vec![2], false),
+        Err(vec![2]),
+        "down"
+    );
     n.m.up(0);
-    assert_eq!(n.m.defer(0, &mut n.store, id, vec![3], true), Err(vec![3]), "multicast");
+    assert_eq!(
+        n.m.defer(0, &mut n.store, id, vec![3], true),
+        Err(vec![3]),
+        "multicast"
+    );
     let mut s = tcp_state(A, 2);
     s.state_flags |= flags::NOSYNC;
     let ns = n.create(0, s);
-    assert_eq!(n.m.defer(0, &mut n.store, ns, vec![4], false), Err(vec![4]), "no-sync");
+    assert_eq!(
+        n.m.defer(0, &mut n.store, ns, vec![4], false),
+        Err(vec![4]),
+        "no-sync"
+    );
     let unknown = tcp_state(A, 3).id;
-    assert_eq!(n.m.defer(0, &mut n.store, unknown, vec![5], false), Err(vec![5]));
+    assert_eq!(
+        n.m.defer(0, &mut n.store, unknown, vec![5], false),
+        Err(vec![5])
+    );
     assert_eq!(n.m.defer_stats().add, 0);
 }
