@@ -265,3 +265,16 @@ fn bulk_skips_no_sync_states() {
     assert_eq!(p.b.store.states.len(), 2);
     assert!(p.b.store.get(s.id).is_none());
 }
+
+#[test]
+fn a_link_reported_up_before_up_sends_the_request_at_once() {
+    let mut n = Node::new(config(B));
+    n.m.link_state(0, true);
+    assert_eq!(n.m.demotion(), 0, "nothing counted while down");
+    n.m.up(0);
+    n.drain(0);
+    assert_eq!(n.sent.len(), 1);
+    assert!(is_bulk_request(&n.sent[0].1));
+    assert_eq!(n.m.demotion(), 32);
+    assert_eq!(n.m.bulk_state(), ReqState::Sent);
+}

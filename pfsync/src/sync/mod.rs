@@ -220,17 +220,23 @@ impl Pfsync {
         self.deferrals.len()
     }
 
-    /// `ifconfig pfsync0 up`: the sync link counts as down until
-    /// `link_state(true)`; the bulk request starts.
+    /// `ifconfig pfsync0 up`: CARP is demoted (+32 until the bulk update
+    /// ends, +1 while the sync link is down) and the bulk request starts.
+    /// A link already reported up with `link_state` is taken into account
+    /// at once, as OpenBSD re-reads the link state at the end of `up`.
     pub fn up(&mut self, now: u64) {
         if self.up {
             return;
         }
+        let link = self.link_up;
         self.up = true;
         self.link_up = false;
         self.demote(1, DemoteReason::Up);
         let step = self.req.up(now);
         self.apply(step, DemoteReason::Start);
+        if link {
+            self.link_state(now, true);
+        }
     }
 
     /// `ifconfig pfsync0 down`: pending records are dropped, held packets
