@@ -198,3 +198,25 @@ fn nothing_is_queued_while_down_and_down_drops_the_queue() {
         .iter()
         .all(|(_, p)| !matches!(PacketRepr::parse(p).unwrap().sections[0], Section::UpdC(_))));
 }
+
+#[test]
+fn delete_replaces_a_queued_update_and_forget_sends_nothing() {
+    let mut n = node(config(A));
+    let ids: Vec<_> = (0..2).map(|i| n.create(0, tcp_state(A, i))).collect();
+    run(&mut n, SEC);
+    let base = n.sent.len();
+    n.touch(2 * SEC, ids[0], |_| {});
+    n.delete(2 * SEC, ids[0]);
+    n.touch(2 * SEC, ids[1], |_| {});
+    n.store.states.remove(&ids[1]);
+    n.m.handle_local(
+        2 * SEC,
+        &mut n.store,
+        pfsync::LocalChange::Forget { id: ids[1] },
+    );
+    run(&mut n, 4 * SEC);
+    assert_eq!(
+        sent_sections(&n, base),
+        vec![vec![Section::DelC(vec![ids[0]])]]
+    );
+}
