@@ -128,3 +128,101 @@ proptest! {
         }
     }
 }
+
+/// One state's connection seen by both firewalls (active-active): each
+/// packet moves the sequence numbers on, on whichever node it crosses.
+#[derive(Debug, Clone)]
+struct Hit {
+    on_b: bool,
+    state: u8,
+    wait_ms: u16,
+}
+
+fn hit() -> impl Strategy<Value = Hit> {
+    (any::<bool>(), 0u8..6, 0u16..1500).prop_map(|(on_b, state, wait_ms)| Hit {
+        on_b,
+        state,
+        wait_ms,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Both nodes forward the same connections; the merge rule and its
+    /// stale replies leave both with the newest sequence numbers.
+    #[test]
+    fn active_active_converges_to_the_newest(hits in prop::collection::vec(hit(), 1..60)) {
+        let mut p = Pair::connected(config(A), config(B));
+        let ids: Vec<_> = (0..6).map(|n| p.a.create(p.now, tcp_state(A, n))).collect();
+        p.advance(SEC);
+        let mut seq = [1000u32; 6];
+        for h in hits {
+            let i = usize::from(h.state);
+            seq[i] += 10;
+            let (v, now) = (seq[i], p.now);
+            let node = if h.on_b { &mut p.b } else { &mut p.a };
+            node.touch(now, ids[i], |s| {
+                s.src.seqlo = v;
+                s.dst.seqlo = v + 1;
+            });
+            p.drive();
+            p.advance(u64::from(h.wait_ms) * MS);
+        }
+        p.advance(5 * SEC);
+        for (i, id) in ids.iter().enumerate() {
+            let (a, b) = (p.a.store.get(*id).unwrap(), p.b.store.get(*id).unwrap());
+            prop_assert_eq!(a.src.seqlo, seq[i]);
+            prop_assert_eq!(b.src.seqlo, seq[i]);
+            prop_assert_eq!(a.dst.seqlo, b.dst.seqlo);
+        }
+    }
+
+    /// Whatever a lossy link dropped, one lossless round of updates makes
+    /// the peer hold every live state of the owner, as it is (UPD_C for
+    /// unknown states → UPD_REQ → UPD).
+    #[test]
+    fn lost_packets_heal_on_the_next_updates(
+        ops in prop::collection::vec(op(), 1..60),
+        loss in prop::collection::vec(any::<bool>(), 64),
+    ) {
+        let mut p = Pair::connected(config(A), config(B));
+        let mut n_lost = 0usize;
+        p.loss_ab = Box::new(move |n, _| loss[n % 64] && { n_lost += 1; n_lost < 1000 });
+        for op in ops {
+            let now = p.now;
+            match op {
+                Op::Create(n) => {
+                    let s = tcp_state(A, n.into());
+                    if p.a.store.get(s.id).is_none() {
+                        p.a.create(now, s);
+                    }
+                }
+                Op::Touch(n, d) => {
+                    let id = tcp_state(A, n.into()).id;
+                    if p.a.store.get(id).is_some() {
+                        p.a.touch(now, id, |s| s.src.seqlo = s.src.seqlo.wrapping_add(d));
+                    }
+                }
+                Op::Delete(n) => {
+                    let id = tcp_state(A, n.into()).id;
+                    if p.a.store.get(id).is_some() {
+                        p.a.delete(now, id);
+                    }
+                }
+                Op::Wait(ms) => p.advance(u64::from(ms) * MS),
+            }
+            p.drive();
+        }
+        p.advance(5 * SEC);
+        p.loss_ab = Box::new(|_, _| false);
+        let live: Vec<_> = p.a.store.states.keys().copied().collect();
+        for id in &live {
+            p.a.touch(p.now, *id, |s| s.src.seqlo = s.src.seqlo.wrapping_add(1));
+        }
+        p.advance(5 * SEC);
+        for id in live {
+            prop_assert_eq!(p.b.store.get(id), p.a.store.get(id));
+        }
+    }
+}
