@@ -12,6 +12,7 @@
 
 pub mod carp;
 mod counters;
+pub mod ifctl;
 mod live;
 mod mail;
 mod output;
