@@ -6,6 +6,7 @@ pub mod check;
 pub mod control;
 pub mod daemon;
 pub mod etc;
+pub mod ifctl_args;
 pub mod load;
 pub mod net;
 pub mod offline;
