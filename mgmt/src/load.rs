@@ -35,5 +35,9 @@ pub fn load_ruleset_with_text(path: &str, env: &dyn HostEnv) -> Result<(Compiled
         ));
     }
     let c = compile(&p).map_err(|e| e.render(path))?;
+    let carp = crate::carp_rules::refusals(&c, env, path);
+    if !carp.is_empty() {
+        return Err(carp.iter().map(|l| format!("{l}\n")).collect());
+    }
     Ok((c, ruleset::print::loaded(&p, env)))
 }
