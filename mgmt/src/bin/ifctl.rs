@@ -36,7 +36,9 @@ USAGE AS IFCONFIG:
   the carpdev) is refused as 'not supported': set it in hostname.carpN
   and restart pfd. Changes made with ifctl last until pfd restarts.
 
-  --json prints each answer as JSON instead of ifconfig's text.
+  Options (-g, -s, --json, --control) go before the interface: what
+  follows it is ifconfig's parameters. --json prints each answer as JSON
+  instead of ifconfig's text.
 
 ENVIRONMENT:
   PFD_CONTROL  The control socket when --control is not given (default
