@@ -73,6 +73,15 @@ fn etc(tag: &str, me: &str, advskew: u8) -> Etc {
     )
 }
 
+/// The MAC the client's kernel resolved 192.0.2.1 to.
+fn neighbour_mac(client: &Ns) -> String {
+    let o = Command::new("ip")
+        .args(["-n", &client.name, "neigh", "show", "192.0.2.1"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// `ifctl ARGS` against `sock`: (success, stdout, stderr).
 fn ifctl(sock: &Path, args: &[&str]) -> (bool, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_ifctl"))
@@ -233,6 +242,34 @@ fn ifctl_shows_and_forces_failover_between_two_pfd() {
     let (ok, _, err) = ifctl(&s1, &["carp9"]);
     assert!(!ok);
     assert_eq!(err, "ifctl: carp9: no such interface\n");
+    // a new vhid on both: a new virtual MAC, answered by the master
+    must(&s2, &["carp0", "vhid", "2"]);
+    must(&s1, &["carp0", "vhid", "2"]);
+    assert!(
+        wait_state(&s1, "MASTER", within),
+        "fw1 master on vhid 2: {}",
+        fw1.stderr()
+    );
+    assert!(
+        wait_state(&s2, "BACKUP", within),
+        "fw2 backup on vhid 2: {}",
+        fw2.stderr()
+    );
+    assert_eq!(
+        carp_line(&s1),
+        "carp: MASTER carpdev veth0 vhid 2 advbase 1 advskew 0"
+    );
+    assert!(must(&s1, &["carp0"]).contains("\tlladdr 00:00:5e:00:01:02\n"));
+    l.client.ip(&["neigh", "flush", "all"]);
+    assert!(
+        ping(&l.client, "192.0.2.1"),
+        "the address answers on vhid 2"
+    );
+    assert!(
+        neighbour_mac(&l.client).contains("00:00:5e:00:01:02"),
+        "answered with the new virtual MAC: {}",
+        neighbour_mac(&l.client)
+    );
     drop(fw2);
     drop(fw1);
 }

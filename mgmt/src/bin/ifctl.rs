@@ -32,9 +32,10 @@ USAGE AS IFCONFIG:
                                  counters at zero
 
   What is not changed live (addresses, lladdr, mtu, groups, carpnodes,
-  balancing, and a vhid or carpdev that would change the virtual MAC or
-  the carpdev) is refused as 'not supported': set it in hostname.carpN
-  and restart pfd. Changes made with ifctl last until pfd restarts.
+  balancing, another carpdev) is refused as 'not supported': set it in
+  hostname.carpN and restart pfd. A new vhid is a new virtual MAC
+  (00:00:5e:00:01:VHID), which pfd answers ARP/ND with from then on.
+  Changes made with ifctl last until pfd restarts.
 
   Options (-g, -s, --json, --control) go before the interface: what
   follows it is ifconfig's parameters. --json prints each answer as JSON

@@ -40,17 +40,6 @@ fn refused(name: &str, e: ConfigError) -> ChangeError {
     }
 }
 
-/// The MAC a single-vhid interface with `vhid` and `lladdr` answers
-/// with (`carp_set_enaddr`): the override unless it is unset, zero or
-/// of the virtual-MAC form.
-fn lladdr_for(vhid: u8, lladdr: Option<[u8; 6]>) -> [u8; 6] {
-    let virtual_mac = [0, 0, 0x5e, 0, 1, vhid];
-    match lladdr {
-        Some(m) if m[1..5] != virtual_mac[1..5] && m != [0; 6] => m,
-        _ => virtual_mac,
-    }
-}
-
 /// Apply `changes` to carp interface `name` in order.
 pub fn apply(
     host: &mut CarpHost,
@@ -87,15 +76,9 @@ pub fn apply(
                 if cfg.nodes.len() > 1 {
                     return Err(not_supported("vhid on a carpnodes interface".into()));
                 }
-                // The routers answer ARP/ND with the MAC they were given
-                // at boot; a vhid that changes it would leave them
-                // answering with the old one.
-                if lladdr_for(*v, cfg.lladdr) != cur.lladdr() {
-                    return Err(not_supported(format!(
-                        "vhid {v}: it changes the virtual MAC ({}) while pfd runs; set it in hostname.{name} and restart pfd",
-                        super::block::mac_text(lladdr_for(*v, cfg.lladdr))
-                    )));
-                }
+                // A new vhid is a new virtual MAC (unless lladdr
+                // overrides it): the CARP thread tells the routers
+                // (`Mail::VipMac`) when it flushes after this call.
                 let advskew = cfg.nodes.first().map_or(0, |n| n.advskew);
                 cfg.nodes = vec![Carpnode { vhid: *v, advskew }];
             }
@@ -205,11 +188,16 @@ mod tests {
     }
 
     #[test]
-    fn what_would_outrun_the_router_is_refused_loudly() {
+    fn a_new_vhid_is_a_new_virtual_mac_and_a_new_carpdev_is_refused() {
         let mut h = host();
-        let e = apply(&mut h, 1, "carp0", &[CarpChange::Vhid(3)]).unwrap_err();
-        assert!(matches!(e, ChangeError::NotSupported { .. }), "{e}");
-        assert!(e.to_string().contains("virtual MAC (00:00:5e:00:01:03)"));
+        apply(&mut h, 1, "carp0", &[CarpChange::Vhid(3)]).unwrap();
+        let i = h.interface("carp0").unwrap();
+        assert_eq!(i.lladdr(), [0, 0, 0x5e, 0, 1, 3]);
+        assert_eq!(
+            i.state(),
+            State::Backup,
+            "reset to INIT, then runnable again"
+        );
         let e = apply(&mut h, 1, "carp0", &[CarpChange::Carpdev("em1".into())]).unwrap_err();
         assert!(matches!(e, ChangeError::NotSupported { .. }), "{e}");
         // naming what it already is changes nothing
@@ -217,13 +205,13 @@ mod tests {
             &mut h,
             1,
             "carp0",
-            &[CarpChange::Vhid(1), CarpChange::Carpdev("em0".into())],
+            &[CarpChange::Vhid(3), CarpChange::Carpdev("em0".into())],
         )
         .unwrap();
     }
 
     #[test]
-    fn vhid_kept_by_an_lladdr_override_can_change_but_not_to_one_in_use() {
+    fn a_vhid_in_use_on_the_carpdev_is_refused() {
         let mut h = CarpHost::new(Sysctl::default(), 7);
         for (name, vhid) in [("carp0", 1), ("carp1", 2)] {
             let mut c = CarpIfConfig::new(

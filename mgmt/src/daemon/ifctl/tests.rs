@@ -1,6 +1,6 @@
 //! The ifctl handler against a CARP host running on its own thread, as
-//! the daemon's driver runs it (its adverts go to a worker mailbox
-//! nobody reads).
+//! the daemon's driver runs it (its letters to the routers land in a
+//! worker mailbox the tests read).
 
 use super::*;
 use crate::control::{CarpChange, CarpStateArg};
@@ -53,8 +53,8 @@ fn links() -> FakeLinks {
 struct Running {
     handle: CarpHandle,
     thread: Option<std::thread::JoinHandle<()>>,
-    // Keeps worker 0's mailbox alive, so the driver's posts succeed.
-    _mail: Vec<crate::daemon::mail::WorkerMail>,
+    // Worker 0's mailbox: the driver's posts land here.
+    mail: Vec<crate::daemon::mail::WorkerMail>,
 }
 
 impl Drop for Running {
@@ -105,7 +105,7 @@ fn running() -> Running {
     Running {
         handle,
         thread: Some(thread),
-        _mail: mail,
+        mail,
     }
 }
 
@@ -293,7 +293,8 @@ fn carp_parameters_on_other_interfaces_are_refused_as_ifconfig_does() {
     assert_eq!(k, ErrorKind::NotSupported);
     assert!(m.contains("not supported"), "{m}");
     let (k, m) = err(set(&ctx, "carp1", vec![CarpChange::Vhid(2)]));
-    assert_eq!(k, ErrorKind::NotSupported, "{m}");
+    assert_eq!(k, ErrorKind::Failed);
+    assert!(m.starts_with("carp1: SIOCSVH: File exists: "), "{m}");
 }
 
 #[test]
@@ -341,4 +342,28 @@ fn without_carp_the_physical_interfaces_still_show() {
     );
     let t = ok_text(handle(&ctx, IfctlOp::CarpStats { hide_zero: false }));
     assert!(t.contains("\t0 transitions to master\n"), "{t}");
+}
+
+#[test]
+fn a_new_vhid_tells_every_router_its_new_virtual_mac() {
+    let run = running();
+    let (p, l) = (ports(), links());
+    let ctx = ctx!(run, p, l);
+    assert_eq!(
+        set(&ctx, "carp1", vec![CarpChange::Vhid(7)]),
+        Response::ok()
+    );
+    // the thread flushes after each call: once a second call has run,
+    // the first one's letters are posted
+    run.handle.call(|_, _| ()).unwrap();
+    let letters = run.mail[0].0.read();
+    let want = crate::daemon::Mail::VipMac {
+        ifindex: crate::daemon::router_index(0),
+        addrs: vec![IpAddr::V4(Ipv4Addr::new(172, 16, 0, 100))],
+        mac: [0, 0, 0x5e, 0, 1, 7],
+    };
+    assert!(letters.contains(&want), "{letters:?}");
+    let t = ok_text(status(&ctx, "carp1"));
+    assert!(t.contains("\tlladdr 00:00:5e:00:01:07\n"), "{t}");
+    assert!(t.contains(" vhid 7 "), "{t}");
 }
