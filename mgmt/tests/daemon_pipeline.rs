@@ -1118,3 +1118,51 @@ fn flushes_and_source_nodes() {
         (0, "source tracking entries cleared\n")
     );
 }
+
+/// `pfctl -sa`: pfctl's sections in its order under its titles, the
+/// empty optional ones left out.
+#[test]
+fn show_all_in_pfctls_order() {
+    let pf = "table <t> { 203.0.113.1 }\nblock all\npass out label \"out\"\npass in on veth0 proto tcp\n";
+    let mut l = lab_full("sa", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sa"]);
+    assert_eq!(code, 0, "{err}");
+    let titles: Vec<&str> = out.lines().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(
+        titles,
+        [
+            "FILTER RULES:",
+            "INFO:",
+            "LABEL COUNTERS:",
+            "TIMEOUTS:",
+            "LIMITS:",
+            "TABLES:"
+        ],
+        "{out}"
+    );
+    assert!(out.starts_with("FILTER RULES:\nblock drop all\n"), "{out}");
+    assert!(out.contains("\n\nINFO:\nStatus: Enabled"), "{out}");
+    assert!(
+        out.contains("\n\nLABEL COUNTERS:\nout 0 0 0 0 0 0 0 0\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\n\nTABLES:\nt\n"), "{out}");
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    let (_, out, _) = pfctl(&sock, &["-s", "all"]);
+    assert!(
+        out.contains("\n\nSTATES:\nall tcp 192.0.2.10:40000 -> "),
+        "{out}"
+    );
+    let (_, out, _) = pfctl(&sock, &["-sa", "--json"]);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["tables"][0], "t");
+    assert_eq!(j["states"].as_array().unwrap().len(), 2);
+    assert_eq!(pfctl(&sock, &["-so"]).1, "", "no fingerprints loaded");
+}

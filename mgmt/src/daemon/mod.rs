@@ -7,6 +7,7 @@
 //! then have to be shared). The control socket answers `pfctl -si` and
 //! `-ss` from its own thread.
 
+mod all;
 mod counters;
 mod debug;
 mod flush;

@@ -74,9 +74,25 @@ impl View {
         r
     }
 
-    fn answer(&self, req: Request) -> Response {
+    pub(super) fn answer(&self, req: Request) -> Response {
         match req {
             Request::SetDebug { level } => self.set_debug(level),
+            Request::Show {
+                what: ShowWhat::All,
+                verbose,
+                anchor: None,
+                rule: None,
+                interface: None,
+            } => self.show_all(verbose),
+            // pfd loads no OS fingerprints: there are none to list
+            Request::Show {
+                what: ShowWhat::Osfp,
+                anchor: None,
+                ..
+            } => Response::Ok {
+                text: Some(String::new()),
+                json: Some(json!([])),
+            },
             Request::Show {
                 what: ShowWhat::Info,
                 verbose,
