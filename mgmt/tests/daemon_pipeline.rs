@@ -84,6 +84,10 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: None,
         debug: Default::default(),
+        // as if the ruleset had been loaded 100 s ago (-T expire)
+        table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(
+            mgmt::daemon::wall_now() - 100,
+        )),
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {
@@ -1165,4 +1169,49 @@ fn show_all_in_pfctls_order() {
     assert_eq!(j["tables"][0], "t");
     assert_eq!(j["states"].as_array().unwrap().len(), 2);
     assert_eq!(pfctl(&sock, &["-so"]).1, "", "no fingerprints loaded");
+}
+
+/// `pfctl -t T -T replace|zero|expire|kill` with pfctl's messages: the
+/// loaded entries count from the load (100 s ago here), added ones from
+/// their add.
+#[test]
+fn table_replace_zero_and_expire() {
+    let pf = "table <t> { 192.0.2.1, 192.0.2.2 }\nblock all\npass in from <t>\n";
+    let l = lab_full("texp", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let t = |args: &[&str]| {
+        let mut a = vec!["-t", "t", "-T"];
+        a.extend_from_slice(args);
+        pfctl(&sock, &a)
+    };
+    assert_eq!(t(&["add", "198.51.100.7"]).2, "1/1 addresses added.\n");
+    // 192.0.2.1 and .2 cleared at the load, 100 s ago; .7 just now
+    assert_eq!(t(&["expire", "50"]).2, "2/2 addresses expired.\n");
+    assert_eq!(t(&["show"]).1, "   198.51.100.7\n");
+    assert_eq!(t(&["expire", "50"]).2, "0/0 addresses expired.\n");
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "!10.0.0.0/8", "192.0.2.9"]).2,
+        "2 addresses added.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "1 addresses deleted.\n1 addresses changed.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "no changes.\n"
+    );
+    assert_eq!(t(&["zero"]).2, "1 table/stats cleared.\n");
+    assert_eq!(
+        t(&["zero", "10.0.0.0/8", "192.0.2.99"]).2,
+        "1/2 addresses cleared.\n"
+    );
+    let (code, _, err) = t(&["expire", "soon"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: expiry time: invalid\n"));
+    let (code, _, err) = t(&["kill"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -T kill"), "{err}");
+    // pfctl's prefixes
+    assert_eq!(t(&["sh"]).1, "   10.0.0.0/8\n   198.51.100.7\n");
+    assert_eq!(t(&["de"]).2, "0/0 addresses deleted.\n");
 }

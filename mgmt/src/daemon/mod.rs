@@ -19,14 +19,17 @@ mod show;
 mod slot;
 mod statefmt;
 mod status;
+mod tableops;
+mod tabletimes;
 mod topology;
 
 pub use counters::{Published, RuleSnapshot};
 pub use listing::{Listed, Listing, RuleStats};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
-pub use show::View;
+pub use show::{wall_now, View};
 pub use slot::EngineSlot;
 pub use statefmt::{state_line, state_text, StateExtra};
+pub use tabletimes::TableTimes;
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 
 use crate::check::check_seeded;
@@ -104,6 +107,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: Some(Arc::clone(&live)),
         debug: Default::default(),
+        table_times: std::sync::Mutex::new(TableTimes::new(wall_now())),
     };
     if let Some(l) = engine.get().compiled().options.debug {
         view.debug.set(u8::try_from(l).unwrap_or(7));

@@ -44,6 +44,8 @@ pub struct View {
     pub live: Option<Arc<LiveStats>>,
     /// pf's debug level (`set debug`, `pfctl -x`).
     pub debug: super::debug::Debug,
+    /// When each table entry was last cleared (`-T zero`, `-T expire`).
+    pub table_times: std::sync::Mutex<super::tabletimes::TableTimes>,
 }
 
 impl View {
@@ -291,6 +293,7 @@ impl View {
                     self.debug.set(u8::try_from(l).unwrap_or(7));
                 }
                 *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = text;
+                self.times().reloaded(wall_now());
                 Response::ok()
             }
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
@@ -374,20 +377,44 @@ impl View {
                 }
             }
             TableOp::Add { addrs } => match parse(&addrs) {
-                Ok(e) => done("added", engine.table_add(t, &e)),
+                Ok(e) => {
+                    let before = nets(&engine.table_entries(t));
+                    let r = done("added", engine.table_add(t, &e));
+                    let after = nets(&engine.table_entries(t));
+                    let new = after.into_iter().filter(|n| !before.contains(n));
+                    self.times().set(name, new, wall_now());
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Delete { addrs } => match parse(&addrs) {
-                Ok(e) => done("deleted", engine.table_delete(t, &e)),
+                Ok(e) => {
+                    let r = done("deleted", engine.table_delete(t, &e));
+                    self.times().forget(name, nets(&e));
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Replace { addrs } => match parse(&addrs) {
-                Ok(e) => done("replaced", engine.table_replace(t, &e)),
+                Ok(e) => self.table_replace(name, t, &e),
                 Err(r) => r,
             },
+            TableOp::Zero { addrs } => match parse(&addrs) {
+                Ok(e) => self.table_zero(name, t, &e),
+                Err(r) => r,
+            },
+            TableOp::Expire { secs } => self.table_expire(name, t, secs),
+            TableOp::Kill => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -T kill (pfd's tables belong to the loaded ruleset; -T flush empties one)",
+            ),
             TableOp::Flush => match engine.table_flush(t) {
                 Ok(n) => Response::Ok {
-                    text: Some(format!("{n} addresses deleted.\n")),
+                    text: Some({
+                        let all = nets(&engine.table_entries(t));
+                        self.times().forget(name, all);
+                        format!("{n} addresses deleted.\n")
+                    }),
                     json: Some(serde_json::json!({ "deleted": n })),
                 },
                 Err(e) => Response::error(ErrorKind::Failed, e),
@@ -405,18 +432,6 @@ impl View {
                     json: Some(serde_json::json!({ "match": n, "given": ips.len() })),
                 }
             }
-            other => Response::error(
-                ErrorKind::NotSupported,
-                format!(
-                    "{} is not supported by this pfd yet",
-                    describe(&Request::Table {
-                        name: name.to_string(),
-                        anchor: None,
-                        op: other,
-                        verbose: 0,
-                    })
-                ),
-            ),
         }
     }
 
@@ -543,6 +558,18 @@ impl View {
             json: Some(Value::Array(j)),
         }
     }
+}
+
+/// Wall-clock seconds, as pfctl's table times are.
+pub fn wall_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The networks of table entries.
+pub(super) fn nets(e: &[(std::net::IpAddr, u8, bool)]) -> Vec<super::tabletimes::Net> {
+    e.iter().map(|(a, p, _)| (*a, *p)).collect()
 }
 
 fn describe(req: &Request) -> String {
