@@ -1215,3 +1215,52 @@ fn table_replace_zero_and_expire() {
     assert_eq!(t(&["sh"]).1, "   10.0.0.0/8\n   198.51.100.7\n");
     assert_eq!(t(&["de"]).2, "0/0 addresses deleted.\n");
 }
+
+/// `pfctl -a ANCHOR`: an inline anchor's rules, labels and tables;
+/// named anchors are listed by `-sA`, unnamed ones only with -v and
+/// shown inside braces by -sr.
+#[test]
+fn anchors_shown_and_their_tables_edited() {
+    let pf = "table <w> { 192.0.2.80 }\nblock all\n\
+              anchor \"web\" in on veth0 {\n  pass in proto tcp from <w> to port 80 label \"www\"\n}\n\
+              anchor out {\n  pass out\n}\n";
+    let l = lab_full("anch", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sr"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "block drop all\nanchor \"web\" in on veth0 all\nanchor out all {\n  pass out all flags S/SA\n}\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr"]);
+    assert_eq!(
+        out,
+        "pass in proto tcp from <w> to any port = 80 flags S/SA label \"www\"\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr", "-vv"]);
+    assert!(out.starts_with("@0 pass in proto tcp from <w>"), "{out}");
+    assert!(out.contains("\n  [ Evaluations: 0 "), "{out}");
+    assert_eq!(pfctl(&sock, &["-sA"]).1, "  web\n");
+    assert_eq!(pfctl(&sock, &["-sA", "-v"]).1, "  _2\n  web\n");
+    assert_eq!(pfctl(&sock, &["-a", "web", "-sT"]).1, "");
+    assert_eq!(
+        pfctl(&sock, &["-a", "web", "-sl"]).1,
+        "www 0 0 0 0 0 0 0 0\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-t", "w", "-T", "show"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Table does not exist\n"));
+    assert_eq!(
+        pfctl(&sock, &["-t", "w", "-T", "show"]).1,
+        "   192.0.2.80\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "nope", "-sr"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Anchor does not exist\n"));
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-F", "rules"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F in an anchor"), "{err}");
+    let (code, _, err) = pfctl(&sock, &["-a", "web/*", "-sr"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: anchor wildcards"), "{err}");
+    // -a does not narrow what has no anchor
+    assert_eq!(pfctl(&sock, &["-a", "web", "-ss"]).0, 0);
+}

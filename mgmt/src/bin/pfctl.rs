@@ -409,7 +409,7 @@ fn main() -> ExitCode {
         let show = matches!(op, TableOp::Show);
         let req = Request::Table {
             name: table,
-            anchor: None,
+            anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
             op,
             verbose: args.verbose,
         };
@@ -478,7 +478,7 @@ fn main() -> ExitCode {
             &args,
             &Request::Flush {
                 what: w,
-                anchor: None,
+                anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
             },
             false,
         );

@@ -7,12 +7,12 @@ use crate::control::{Request, Response, ShowWhat};
 use serde_json::{Map, Value};
 
 impl View {
-    pub(super) fn show_all(&self, verbose: u8) -> Response {
+    pub(super) fn show_all(&self, verbose: u8, anchor: Option<String>) -> Response {
         let part = |what: ShowWhat, verbose: u8| -> Result<(String, Value), Response> {
             match self.answer(Request::Show {
                 what,
                 verbose,
-                anchor: None,
+                anchor: anchor.clone(),
                 rule: None,
                 interface: None,
             }) {

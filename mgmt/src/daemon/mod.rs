@@ -8,6 +8,7 @@
 //! `-ss` from its own thread.
 
 mod all;
+mod anchors;
 mod counters;
 mod debug;
 mod flush;

@@ -82,14 +82,22 @@ impl View {
             Request::Show {
                 what: ShowWhat::All,
                 verbose,
-                anchor: None,
+                anchor,
                 rule: None,
                 interface: None,
-            } => self.show_all(verbose),
+            } => self.show_all(verbose, anchor),
+            Request::Show {
+                what: ShowWhat::Anchors,
+                verbose,
+                anchor,
+                ..
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) => self.show_anchors(&p, verbose),
+                Err(r) => r,
+            },
             // pfd loads no OS fingerprints: there are none to list
             Request::Show {
                 what: ShowWhat::Osfp,
-                anchor: None,
                 ..
             } => Response::Ok {
                 text: Some(String::new()),
@@ -100,38 +108,44 @@ impl View {
                 verbose,
                 ..
             } => self.info(verbose),
+            // as pfctl, -a does not narrow states
             Request::Show {
                 what: ShowWhat::States,
                 verbose,
-                anchor: None,
                 rule,
                 interface: None,
+                ..
             } => self.states(verbose, rule),
             Request::Show {
                 what: ShowWhat::Rules,
                 verbose,
-                anchor: None,
+                anchor,
                 rule: None,
                 ..
-            } => self.show_rules(verbose),
+            } => self.show_rules(verbose, anchor.as_deref()),
             Request::Show {
                 what: ShowWhat::Labels,
-                anchor: None,
+                anchor,
                 rule: None,
                 ..
-            } => self.show_labels(),
+            } => self.show_labels(anchor.as_deref()),
             Request::ZeroCounters => self.zero_rule_counters(),
             Request::Show {
                 what: ShowWhat::Tables,
+                anchor,
                 ..
             } => {
-                // pfctl -sT: the main ruleset's tables, by name
+                // pfctl -sT: the tables of the main ruleset or of -a
+                let path = match self.anchor_path(anchor.as_deref()) {
+                    Ok(p) => p,
+                    Err(r) => return r,
+                };
                 let engine = self.engine.get();
                 let mut names: Vec<String> = engine
                     .compiled()
                     .table_keys
                     .iter()
-                    .filter(|k| k.anchor.is_empty())
+                    .filter(|k| k.anchor == path)
                     .map(|k| k.name.clone())
                     .collect();
                 names.sort();
@@ -185,19 +199,24 @@ impl View {
                 }
             }
             Request::Table {
-                name,
-                anchor: None,
-                op,
-                ..
-            } => self.table(&name, op),
+                name, anchor, op, ..
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) => self.table(&p, &name, op),
+                Err(r) => r,
+            },
             Request::Flush { what, anchor: None } => self.flush(what),
             Request::KillSrcNodes { filters } => self.kill_src_nodes(&filters),
             Request::Show {
                 what: ShowWhat::Sources,
                 verbose,
-                anchor: None,
                 ..
             } => self.show_sources(verbose),
+            Request::Flush {
+                anchor: Some(_), ..
+            } => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -F in an anchor (pfd loads and flushes the whole ruleset)",
+            ),
             Request::KillStates {
                 filters:
                     StateFilter {
@@ -324,10 +343,22 @@ impl View {
     }
 
     /// `pfctl -t NAME -T OP`, with pfctl's messages.
-    fn table(&self, name: &str, op: TableOp) -> Response {
+    fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
         let engine = self.engine.get();
-        let Some(t) = engine.table_id(name) else {
-            return Response::error(ErrorKind::Failed, format!("Table does not exist: {name}"));
+        // table times are kept per table: an anchor's by its path
+        let key = if anchor.is_empty() {
+            table.to_string()
+        } else {
+            format!("{anchor}/<{table}>")
+        };
+        let name = key.as_str();
+        // exactly this anchor's table, as pfctl -a A -t T names it
+        let exact = ruleset::compile::TableKey {
+            anchor: anchor.to_string(),
+            name: table.to_string(),
+        };
+        let Some(t) = engine.compiled().table_index.get(&exact).copied() else {
+            return Response::error(ErrorKind::Failed, "Table does not exist");
         };
         let parse = |addrs: &[String]| -> Result<Vec<(std::net::IpAddr, u8, bool)>, Response> {
             addrs
