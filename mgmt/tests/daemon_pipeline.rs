@@ -1264,3 +1264,69 @@ fn anchors_shown_and_their_tables_edited() {
     // -a does not narrow what has no anchor
     assert_eq!(pfctl(&sock, &["-a", "web", "-ss"]).0, 0);
 }
+
+/// A NAT pool drawn from a table follows `pfctl -T` edits of it.
+#[test]
+fn nat_pools_follow_table_edits() {
+    let pf = "table <pool> { 198.51.100.1 }\nblock all\n\
+              pass out on veth1 nat-to <pool> round-robin\npass in on veth0\n";
+    let mut l = lab_full("natpool", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let src_of = |f: &[u8]| Ipv4Addr::new(f[26], f[27], f[28], f[29]);
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(src_of(&f), Ipv4Addr::new(198, 51, 100, 1));
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "replace", "198.51.100.2"]);
+    assert_eq!(code, 0, "{err}");
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.11", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(
+        src_of(&f),
+        Ipv4Addr::new(198, 51, 100, 2),
+        "the edited pool"
+    );
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "add", "198.51.100.3"]);
+    assert_eq!(code, 0, "{err}");
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 12..16 {
+        let (_, f, _) = l.send(
+            0,
+            SEC,
+            &eth(
+                &syn(&format!("192.0.2.{i}"), "198.51.100.10", 80),
+                CLIENT,
+                FW0,
+            ),
+        );
+        seen.insert(src_of(&f));
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [
+            Ipv4Addr::new(198, 51, 100, 2),
+            Ipv4Addr::new(198, 51, 100, 3)
+        ],
+        "round-robin over the grown pool"
+    );
+    // emptied: no translation address, the packet is dropped, no panic
+    pfctl(&sock, &["-t", "pool", "-T", "flush"]);
+    let (fate, _, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.20", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Drop);
+}
