@@ -85,6 +85,10 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         live: None,
         carp: None,
         debug: Default::default(),
+        // as if the ruleset had been loaded 100 s ago (-T expire)
+        table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(
+            mgmt::daemon::wall_now() - 100,
+        )),
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {
@@ -1129,4 +1133,212 @@ fn flushes_and_source_nodes() {
         (code, err.as_str()),
         (0, "source tracking entries cleared\n")
     );
+}
+
+/// `pfctl -sa`: pfctl's sections in its order under its titles, the
+/// empty optional ones left out.
+#[test]
+fn show_all_in_pfctls_order() {
+    let pf = "table <t> { 203.0.113.1 }\nblock all\npass out label \"out\"\npass in on veth0 proto tcp\n";
+    let mut l = lab_full("sa", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sa"]);
+    assert_eq!(code, 0, "{err}");
+    let titles: Vec<&str> = out.lines().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(
+        titles,
+        [
+            "FILTER RULES:",
+            "INFO:",
+            "LABEL COUNTERS:",
+            "TIMEOUTS:",
+            "LIMITS:",
+            "TABLES:"
+        ],
+        "{out}"
+    );
+    assert!(out.starts_with("FILTER RULES:\nblock drop all\n"), "{out}");
+    assert!(out.contains("\n\nINFO:\nStatus: Enabled"), "{out}");
+    assert!(
+        out.contains("\n\nLABEL COUNTERS:\nout 0 0 0 0 0 0 0 0\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\n\nTABLES:\nt\n"), "{out}");
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    let (_, out, _) = pfctl(&sock, &["-s", "all"]);
+    assert!(
+        out.contains("\n\nSTATES:\nall tcp 192.0.2.10:40000 -> "),
+        "{out}"
+    );
+    let (_, out, _) = pfctl(&sock, &["-sa", "--json"]);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["tables"][0], "t");
+    assert_eq!(j["states"].as_array().unwrap().len(), 2);
+    assert_eq!(pfctl(&sock, &["-so"]).1, "", "no fingerprints loaded");
+}
+
+/// `pfctl -t T -T replace|zero|expire|kill` with pfctl's messages: the
+/// loaded entries count from the load (100 s ago here), added ones from
+/// their add.
+#[test]
+fn table_replace_zero_and_expire() {
+    let pf = "table <t> { 192.0.2.1, 192.0.2.2 }\nblock all\npass in from <t>\n";
+    let l = lab_full("texp", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let t = |args: &[&str]| {
+        let mut a = vec!["-t", "t", "-T"];
+        a.extend_from_slice(args);
+        pfctl(&sock, &a)
+    };
+    assert_eq!(t(&["add", "198.51.100.7"]).2, "1/1 addresses added.\n");
+    // 192.0.2.1 and .2 cleared at the load, 100 s ago; .7 just now
+    assert_eq!(t(&["expire", "50"]).2, "2/2 addresses expired.\n");
+    assert_eq!(t(&["show"]).1, "   198.51.100.7\n");
+    assert_eq!(t(&["expire", "50"]).2, "0/0 addresses expired.\n");
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "!10.0.0.0/8", "192.0.2.9"]).2,
+        "2 addresses added.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "1 addresses deleted.\n1 addresses changed.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "no changes.\n"
+    );
+    assert_eq!(t(&["zero"]).2, "1 table/stats cleared.\n");
+    assert_eq!(
+        t(&["zero", "10.0.0.0/8", "192.0.2.99"]).2,
+        "1/2 addresses cleared.\n"
+    );
+    let (code, _, err) = t(&["expire", "soon"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: expiry time: invalid\n"));
+    let (code, _, err) = t(&["kill"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -T kill"), "{err}");
+    // pfctl's prefixes
+    assert_eq!(t(&["sh"]).1, "   10.0.0.0/8\n   198.51.100.7\n");
+    assert_eq!(t(&["de"]).2, "0/0 addresses deleted.\n");
+}
+
+/// `pfctl -a ANCHOR`: an inline anchor's rules, labels and tables;
+/// named anchors are listed by `-sA`, unnamed ones only with -v and
+/// shown inside braces by -sr.
+#[test]
+fn anchors_shown_and_their_tables_edited() {
+    let pf = "table <w> { 192.0.2.80 }\nblock all\n\
+              anchor \"web\" in on veth0 {\n  pass in proto tcp from <w> to port 80 label \"www\"\n}\n\
+              anchor out {\n  pass out\n}\n";
+    let l = lab_full("anch", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sr"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "block drop all\nanchor \"web\" in on veth0 all\nanchor out all {\n  pass out all flags S/SA\n}\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr"]);
+    assert_eq!(
+        out,
+        "pass in proto tcp from <w> to any port = 80 flags S/SA label \"www\"\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr", "-vv"]);
+    assert!(out.starts_with("@0 pass in proto tcp from <w>"), "{out}");
+    assert!(out.contains("\n  [ Evaluations: 0 "), "{out}");
+    assert_eq!(pfctl(&sock, &["-sA"]).1, "  web\n");
+    assert_eq!(pfctl(&sock, &["-sA", "-v"]).1, "  _2\n  web\n");
+    assert_eq!(pfctl(&sock, &["-a", "web", "-sT"]).1, "");
+    assert_eq!(
+        pfctl(&sock, &["-a", "web", "-sl"]).1,
+        "www 0 0 0 0 0 0 0 0\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-t", "w", "-T", "show"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Table does not exist\n"));
+    assert_eq!(
+        pfctl(&sock, &["-t", "w", "-T", "show"]).1,
+        "   192.0.2.80\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "nope", "-sr"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Anchor does not exist\n"));
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-F", "rules"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F in an anchor"), "{err}");
+    let (code, _, err) = pfctl(&sock, &["-a", "web/*", "-sr"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: anchor wildcards"), "{err}");
+    // -a does not narrow what has no anchor
+    assert_eq!(pfctl(&sock, &["-a", "web", "-ss"]).0, 0);
+}
+
+/// A NAT pool drawn from a table follows `pfctl -T` edits of it.
+#[test]
+fn nat_pools_follow_table_edits() {
+    let pf = "table <pool> { 198.51.100.1 }\nblock all\n\
+              pass out on veth1 nat-to <pool> round-robin\npass in on veth0\n";
+    let mut l = lab_full("natpool", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let src_of = |f: &[u8]| Ipv4Addr::new(f[26], f[27], f[28], f[29]);
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(src_of(&f), Ipv4Addr::new(198, 51, 100, 1));
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "replace", "198.51.100.2"]);
+    assert_eq!(code, 0, "{err}");
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.11", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(
+        src_of(&f),
+        Ipv4Addr::new(198, 51, 100, 2),
+        "the edited pool"
+    );
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "add", "198.51.100.3"]);
+    assert_eq!(code, 0, "{err}");
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 12..16 {
+        let (_, f, _) = l.send(
+            0,
+            SEC,
+            &eth(
+                &syn(&format!("192.0.2.{i}"), "198.51.100.10", 80),
+                CLIENT,
+                FW0,
+            ),
+        );
+        seen.insert(src_of(&f));
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [
+            Ipv4Addr::new(198, 51, 100, 2),
+            Ipv4Addr::new(198, 51, 100, 3)
+        ],
+        "round-robin over the grown pool"
+    );
+    // emptied: no translation address, the packet is dropped, no panic
+    pfctl(&sock, &["-t", "pool", "-T", "flush"]);
+    let (fate, _, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.20", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Drop);
 }

@@ -361,23 +361,55 @@ fn main() -> ExitCode {
     let mut err = std::io::stderr();
     if let (Some(table), Some(cmd)) = (args.table.clone(), args.table_cmd.clone()) {
         let addrs = args.addresses.clone();
-        let op = match cmd.as_str() {
+        let cmds = [
+            "kill", "flush", "add", "delete", "replace", "show", "test", "zero", "expire",
+        ];
+        let named: Vec<(&str, &str)> = cmds.iter().map(|c| (*c, *c)).collect();
+        let cmd = match lookup(&cmd, &named) {
+            Lookup::One(c) => c,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {cmd} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown table command '{cmd}'");
+                return ExitCode::from(1);
+            }
+        };
+        let op = match cmd {
             "show" => TableOp::Show,
             "add" => TableOp::Add { addrs },
             "delete" => TableOp::Delete { addrs },
             "replace" => TableOp::Replace { addrs },
             "flush" => TableOp::Flush,
             "test" => TableOp::Test { addrs },
-            other => {
-                eprintln!("pfctl: Unknown table command '{other}'");
-                return ExitCode::from(1);
+            "zero" => TableOp::Zero { addrs },
+            "kill" => TableOp::Kill,
+            _ => {
+                // expire: exactly one number of seconds
+                let [secs] = addrs.as_slice() else {
+                    eprintln!("pfctl: -T expire takes one number of seconds");
+                    return ExitCode::from(1);
+                };
+                match secs.parse::<u32>() {
+                    Ok(n) => TableOp::Expire { secs: u64::from(n) },
+                    Err(_) => {
+                        let why = if secs.chars().all(|c| c.is_ascii_digit()) && !secs.is_empty() {
+                            "too large"
+                        } else {
+                            "invalid"
+                        };
+                        eprintln!("pfctl: expiry time: {why}");
+                        return ExitCode::from(1);
+                    }
+                }
             }
         };
         let test = matches!(op, TableOp::Test { .. });
         let show = matches!(op, TableOp::Show);
         let req = Request::Table {
             name: table,
-            anchor: None,
+            anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
             op,
             verbose: args.verbose,
         };
@@ -446,7 +478,7 @@ fn main() -> ExitCode {
             &args,
             &Request::Flush {
                 what: w,
-                anchor: None,
+                anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
             },
             false,
         );

@@ -17,8 +17,20 @@ pub struct Listed {
     pub anchor: String,
     /// Its number in that ruleset (pf's `@nr`).
     pub nr: u32,
-    /// An anchor rule whose rules are shown inside braces.
+    /// An anchor rule: the path of the ruleset it calls.
+    pub call: Option<String>,
+    /// The called anchor's rules, under the first rule calling it.
     pub body: Option<Vec<Listed>>,
+}
+
+impl Listed {
+    /// pfctl -sr shows an anchor's rules inside braces only for an
+    /// unnamed (`_N`) anchor; a named one is listed with `-a NAME`.
+    fn braced(&self) -> Option<&Vec<Listed>> {
+        let call = self.call.as_deref()?;
+        let last = call.rsplit('/').next().unwrap_or(call);
+        self.body.as_ref().filter(|_| last.starts_with('_'))
+    }
 }
 
 /// The whole listing, in load order.
@@ -54,12 +66,30 @@ impl Listing {
         out
     }
 
-    /// Every rule, depth first, with its depth.
+    /// The rules of anchor `path` (pfctl -a PATH -sr), if it has any.
+    pub fn anchor(&self, path: &str) -> Option<Listing> {
+        fn go(v: &[Listed], path: &str) -> Option<Vec<Listed>> {
+            for l in v {
+                if let Some(b) = &l.body {
+                    if l.call.as_deref() == Some(path) {
+                        return Some(b.clone());
+                    }
+                    if let Some(found) = go(b, path) {
+                        return Some(found);
+                    }
+                }
+            }
+            None
+        }
+        go(&self.0, path).map(Listing)
+    }
+
+    /// Every rule shown, depth first, with its depth.
     pub fn flat(&self) -> Vec<(usize, &Listed)> {
         fn go<'a>(v: &'a [Listed], d: usize, out: &mut Vec<(usize, &'a Listed)>) {
             for l in v {
                 out.push((d, l));
-                if let Some(b) = &l.body {
+                if let Some(b) = l.braced() {
                     go(b, d + 1, out);
                 }
             }
@@ -86,6 +116,7 @@ fn walk(
         };
         let text = ruleset::print::rule(r, &call, env);
         let mut body = None;
+        let called = r.anchor.as_ref().map(|a| a.path.clone());
         if let Some(a) = &r.anchor {
             // pfctl consumes an anchor's rules when it loads them, so
             // only the first rule calling it shows them.
@@ -102,6 +133,7 @@ fn walk(
             text,
             anchor: anchor.to_string(),
             nr: r.nr,
+            call: called,
             body,
         });
     }
@@ -133,7 +165,7 @@ fn render(
             let _ = write!(out, "@{} ", r.nr);
         }
         out.push_str(&r.text);
-        match &r.body {
+        match r.braced() {
             Some(body) => {
                 out.push_str(" {\n");
                 counters(out, verbose, &st);

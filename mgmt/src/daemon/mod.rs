@@ -10,6 +10,8 @@
 //! through mailboxes (`mail`). The control socket answers pfctl from
 //! its own thread.
 
+mod all;
+mod anchors;
 pub mod carp;
 mod counters;
 mod debug;
@@ -24,6 +26,8 @@ mod show;
 mod slot;
 mod statefmt;
 mod status;
+mod tableops;
+mod tabletimes;
 mod topology;
 
 pub use self::carp::CarpHandle;
@@ -32,9 +36,10 @@ pub use listing::{Listed, Listing, RuleStats};
 pub use live::LiveSet;
 pub use mail::{mailboxes, Address, Mail, Mailbox};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
-pub use show::View;
+pub use show::{wall_now, View};
 pub use slot::EngineSlot;
 pub use statefmt::{state_line, state_text, StateExtra};
+pub use tabletimes::TableTimes;
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 
 use crate::check::check_seeded;
@@ -190,6 +195,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         live: Some(Arc::new(LiveSet::new(lives.clone()))),
         carp: carp.as_ref().map(|(_, h)| h.clone()),
         debug: Default::default(),
+        table_times: std::sync::Mutex::new(TableTimes::new(wall_now())),
     };
     if let Some(l) = engine.get().compiled().options.debug {
         view.debug.set(u8::try_from(l).unwrap_or(7));

@@ -75,6 +75,16 @@ fn stats_json(st: &RuleStats) -> Value {
 }
 
 impl View {
+    /// The loaded rules, or those of anchor `-a`.
+    fn listing(&self, anchor: Option<&str>) -> Result<super::Listing, Response> {
+        let path = self.anchor_path(anchor)?;
+        let all = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        if path.is_empty() {
+            return Ok(all.clone());
+        }
+        Ok(all.anchor(&path).unwrap_or_default())
+    }
+
     pub(super) fn counted(&self) -> Counted {
         let gen = self.engine.gen();
         let engine = self.engine.get();
@@ -94,8 +104,11 @@ impl View {
 
     /// `pfctl -sr [-v[v]]`: the loaded rules, with -v each one's
     /// counters under it as pfctl prints them.
-    pub(super) fn show_rules(&self, verbose: u8) -> Response {
-        let listing = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    pub(super) fn show_rules(&self, verbose: u8, anchor: Option<&str>) -> Response {
+        let listing = match self.listing(anchor) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
         let c = self.counted();
         let text = listing.render(verbose, &|l| c.stats(l));
         let list: Vec<Value> = listing
@@ -119,8 +132,11 @@ impl View {
     /// `pfctl -s labels`: per labelled rule of the main ruleset, pfctl's
     /// `label evaluations packets bytes in-packets in-bytes out-packets
     /// out-bytes state-creations`.
-    pub(super) fn show_labels(&self) -> Response {
-        let listing = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    pub(super) fn show_labels(&self, anchor: Option<&str>) -> Response {
+        let listing = match self.listing(anchor) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
         let c = self.counted();
         let mut text = String::new();
         let mut list = Vec::new();

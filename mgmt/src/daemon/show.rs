@@ -45,6 +45,8 @@ pub struct View {
     pub carp: Option<super::CarpHandle>,
     /// pf's debug level (`set debug`, `pfctl -x`).
     pub debug: super::debug::Debug,
+    /// When each table entry was last cleared (`-T zero`, `-T expire`).
+    pub table_times: std::sync::Mutex<super::tabletimes::TableTimes>,
 }
 
 impl View {
@@ -75,46 +77,76 @@ impl View {
         r
     }
 
-    fn answer(&self, req: Request) -> Response {
+    pub(super) fn answer(&self, req: Request) -> Response {
         match req {
             Request::SetDebug { level } => self.set_debug(level),
+            Request::Show {
+                what: ShowWhat::All,
+                verbose,
+                anchor,
+                rule: None,
+                interface: None,
+            } => self.show_all(verbose, anchor),
+            Request::Show {
+                what: ShowWhat::Anchors,
+                verbose,
+                anchor,
+                ..
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) => self.show_anchors(&p, verbose),
+                Err(r) => r,
+            },
+            // pfd loads no OS fingerprints: there are none to list
+            Request::Show {
+                what: ShowWhat::Osfp,
+                ..
+            } => Response::Ok {
+                text: Some(String::new()),
+                json: Some(json!([])),
+            },
             Request::Show {
                 what: ShowWhat::Info,
                 verbose,
                 ..
             } => self.info(verbose),
+            // as pfctl, -a does not narrow states
             Request::Show {
                 what: ShowWhat::States,
                 verbose,
-                anchor: None,
                 rule,
                 interface: None,
+                ..
             } => self.states(verbose, rule),
             Request::Show {
                 what: ShowWhat::Rules,
                 verbose,
-                anchor: None,
+                anchor,
                 rule: None,
                 ..
-            } => self.show_rules(verbose),
+            } => self.show_rules(verbose, anchor.as_deref()),
             Request::Show {
                 what: ShowWhat::Labels,
-                anchor: None,
+                anchor,
                 rule: None,
                 ..
-            } => self.show_labels(),
+            } => self.show_labels(anchor.as_deref()),
             Request::ZeroCounters => self.zero_rule_counters(),
             Request::Show {
                 what: ShowWhat::Tables,
+                anchor,
                 ..
             } => {
-                // pfctl -sT: the main ruleset's tables, by name
+                // pfctl -sT: the tables of the main ruleset or of -a
+                let path = match self.anchor_path(anchor.as_deref()) {
+                    Ok(p) => p,
+                    Err(r) => return r,
+                };
                 let engine = self.engine.get();
                 let mut names: Vec<String> = engine
                     .compiled()
                     .table_keys
                     .iter()
-                    .filter(|k| k.anchor.is_empty())
+                    .filter(|k| k.anchor == path)
                     .map(|k| k.name.clone())
                     .collect();
                 names.sort();
@@ -168,19 +200,24 @@ impl View {
                 }
             }
             Request::Table {
-                name,
-                anchor: None,
-                op,
-                ..
-            } => self.table(&name, op),
+                name, anchor, op, ..
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) => self.table(&p, &name, op),
+                Err(r) => r,
+            },
             Request::Flush { what, anchor: None } => self.flush(what),
             Request::KillSrcNodes { filters } => self.kill_src_nodes(&filters),
             Request::Show {
                 what: ShowWhat::Sources,
                 verbose,
-                anchor: None,
                 ..
             } => self.show_sources(verbose),
+            Request::Flush {
+                anchor: Some(_), ..
+            } => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -F in an anchor (pfd loads and flushes the whole ruleset)",
+            ),
             Request::KillStates {
                 filters:
                     StateFilter {
@@ -276,6 +313,7 @@ impl View {
                     self.debug.set(u8::try_from(l).unwrap_or(7));
                 }
                 *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = text;
+                self.times().reloaded(wall_now());
                 Response::ok()
             }
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
@@ -306,10 +344,22 @@ impl View {
     }
 
     /// `pfctl -t NAME -T OP`, with pfctl's messages.
-    fn table(&self, name: &str, op: TableOp) -> Response {
+    fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
         let engine = self.engine.get();
-        let Some(t) = engine.table_id(name) else {
-            return Response::error(ErrorKind::Failed, format!("Table does not exist: {name}"));
+        // table times are kept per table: an anchor's by its path
+        let key = if anchor.is_empty() {
+            table.to_string()
+        } else {
+            format!("{anchor}/<{table}>")
+        };
+        let name = key.as_str();
+        // exactly this anchor's table, as pfctl -a A -t T names it
+        let exact = ruleset::compile::TableKey {
+            anchor: anchor.to_string(),
+            name: table.to_string(),
+        };
+        let Some(t) = engine.compiled().table_index.get(&exact).copied() else {
+            return Response::error(ErrorKind::Failed, "Table does not exist");
         };
         let parse = |addrs: &[String]| -> Result<Vec<(std::net::IpAddr, u8, bool)>, Response> {
             addrs
@@ -359,20 +409,44 @@ impl View {
                 }
             }
             TableOp::Add { addrs } => match parse(&addrs) {
-                Ok(e) => done("added", engine.table_add(t, &e)),
+                Ok(e) => {
+                    let before = nets(&engine.table_entries(t));
+                    let r = done("added", engine.table_add(t, &e));
+                    let after = nets(&engine.table_entries(t));
+                    let new = after.into_iter().filter(|n| !before.contains(n));
+                    self.times().set(name, new, wall_now());
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Delete { addrs } => match parse(&addrs) {
-                Ok(e) => done("deleted", engine.table_delete(t, &e)),
+                Ok(e) => {
+                    let r = done("deleted", engine.table_delete(t, &e));
+                    self.times().forget(name, nets(&e));
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Replace { addrs } => match parse(&addrs) {
-                Ok(e) => done("replaced", engine.table_replace(t, &e)),
+                Ok(e) => self.table_replace(name, t, &e),
                 Err(r) => r,
             },
+            TableOp::Zero { addrs } => match parse(&addrs) {
+                Ok(e) => self.table_zero(name, t, &e),
+                Err(r) => r,
+            },
+            TableOp::Expire { secs } => self.table_expire(name, t, secs),
+            TableOp::Kill => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -T kill (pfd's tables belong to the loaded ruleset; -T flush empties one)",
+            ),
             TableOp::Flush => match engine.table_flush(t) {
                 Ok(n) => Response::Ok {
-                    text: Some(format!("{n} addresses deleted.\n")),
+                    text: Some({
+                        let all = nets(&engine.table_entries(t));
+                        self.times().forget(name, all);
+                        format!("{n} addresses deleted.\n")
+                    }),
                     json: Some(serde_json::json!({ "deleted": n })),
                 },
                 Err(e) => Response::error(ErrorKind::Failed, e),
@@ -390,18 +464,6 @@ impl View {
                     json: Some(serde_json::json!({ "match": n, "given": ips.len() })),
                 }
             }
-            other => Response::error(
-                ErrorKind::NotSupported,
-                format!(
-                    "{} is not supported by this pfd yet",
-                    describe(&Request::Table {
-                        name: name.to_string(),
-                        anchor: None,
-                        op: other,
-                        verbose: 0,
-                    })
-                ),
-            ),
         }
     }
 
@@ -528,6 +590,18 @@ impl View {
             json: Some(Value::Array(j)),
         }
     }
+}
+
+/// Wall-clock seconds, as pfctl's table times are.
+pub fn wall_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The networks of table entries.
+pub(super) fn nets(e: &[(std::net::IpAddr, u8, bool)]) -> Vec<super::tabletimes::Net> {
+    e.iter().map(|(a, p, _)| (*a, *p)).collect()
 }
 
 fn describe(req: &Request) -> String {
