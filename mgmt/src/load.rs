@@ -15,6 +15,15 @@ pub fn load_ruleset(path: &str, env: &dyn HostEnv) -> Result<Compiled, String> {
 
 /// [`load_ruleset`], and the loaded rules as `pfctl -sr` prints them.
 pub fn load_ruleset_with_text(path: &str, env: &dyn HostEnv) -> Result<(Compiled, String), String> {
+    load_ruleset_listed(path, env).map(|(c, l)| (c, l.render(0, &|_| Default::default())))
+}
+
+/// [`load_ruleset`], and the loaded rules by ruleset and number, for
+/// `pfctl -sr -v` and `-s labels` on the running pfd.
+pub fn load_ruleset_listed(
+    path: &str,
+    env: &dyn HostEnv,
+) -> Result<(Compiled, crate::daemon::Listing), String> {
     let text = FsSource
         .read(path)
         .map_err(|e| format!("{path}: {}\n", ruleset::io_error_text(&e)))?;
@@ -39,5 +48,5 @@ pub fn load_ruleset_with_text(path: &str, env: &dyn HostEnv) -> Result<(Compiled
     if !carp.is_empty() {
         return Err(carp.iter().map(|l| format!("{l}\n")).collect());
     }
-    Ok((c, ruleset::print::loaded(&p, env)))
+    Ok((c, crate::daemon::Listing::of(&p, env)))
 }

@@ -324,7 +324,15 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
 
     // Anything else is refused, not pretended.
     let mut c = Client::connect(&sock).unwrap();
-    let r = c.call(&Request::ZeroCounters).unwrap();
+    let r = c
+        .call(&Request::Show {
+            what: ShowWhat::Queue,
+            verbose: 0,
+            anchor: None,
+            rule: None,
+            interface: None,
+        })
+        .unwrap();
     assert!(matches!(r, Response::Error { .. }), "{r:?}");
     drop(c);
 

@@ -29,7 +29,7 @@ block return in on veth0 proto tcp to port 23
 struct Lab {
     pipe: Pipeline,
     published: Arc<Published>,
-    view: View,
+    view: Arc<View>,
     _dir: Dir,
 }
 
@@ -84,6 +84,11 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: None,
         carp: None,
+        debug: Default::default(),
+        // as if the ruleset had been loaded 100 s ago (-T expire)
+        table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(
+            mgmt::daemon::wall_now() - 100,
+        )),
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {
@@ -99,12 +104,21 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
             forwarding,
         ),
         published,
-        view,
+        view: Arc::new(view),
         _dir: Dir(dir),
     }
 }
 
 impl Lab {
+    /// The view on a control socket, as `pfd run` serves it.
+    fn serve(&self) -> (mgmt::control::Server, String) {
+        let path = self.dir().join("pfd.sock");
+        let v = Arc::clone(&self.view);
+        let s = mgmt::control::Server::start(&path, Default::default(), move |req| v.handle(req))
+            .unwrap();
+        (s, path.to_string_lossy().into_owned())
+    }
+
     fn send(&mut self, port: usize, now: u64, frame: &[u8]) -> (Fate, Vec<u8>, Sent) {
         let mut f = frame.to_vec();
         let fate = self.pipe.frame(port, now, &mut f);
@@ -114,9 +128,13 @@ impl Lab {
     }
 
     fn show(&self, what: ShowWhat) -> (String, serde_json::Value) {
+        self.show_v(what, 0)
+    }
+
+    fn show_v(&self, what: ShowWhat, verbose: u8) -> (String, serde_json::Value) {
         let r = self.view.handle(Request::Show {
             what,
-            verbose: 0,
+            verbose,
             anchor: None,
             rule: None,
             interface: None,
@@ -126,6 +144,21 @@ impl Lab {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// The real pfctl binary against `sock`: (exit code, stdout, stderr).
+fn pfctl(sock: &str, args: &[&str]) -> (i32, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pfctl"))
+        .arg("--control")
+        .arg(sock)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn v4(s: &str) -> [u8; 4] {
@@ -526,7 +559,14 @@ fn gratuitous_arp_goes_out_of_every_port() {
 #[test]
 fn other_requests_are_not_supported_yet() {
     let l = lab("ns");
-    match l.view.handle(Request::ZeroCounters) {
+    let queue = Request::Show {
+        what: ShowWhat::Queue,
+        verbose: 0,
+        anchor: None,
+        rule: None,
+        interface: None,
+    };
+    match l.view.handle(queue) {
         Response::Error { kind, .. } => assert_eq!(kind, ErrorKind::NotSupported),
         other => panic!("{other:?}"),
     }
@@ -658,13 +698,13 @@ fn kill_and_flush_states() {
     };
     let r = kill(&l, "192.0.2.10", None);
     assert!(
-        matches!(&r, Response::Ok { text: Some(t), .. } if t == "2 states killed\n"),
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "killed 2 states from 1 sources and 0 destinations\n"),
         "{r:?}"
     );
     assert_eq!(count(&l), 4);
     let r = kill(&l, "192.0.2.0/24", Some("198.51.100.99"));
     assert!(
-        matches!(&r, Response::Ok { text: Some(t), .. } if t.starts_with("0 ")),
+        matches!(&r, Response::Ok { text: Some(t), .. } if t == "killed 0 states from 1 sources and 1 destinations\n"),
         "{r:?}"
     );
     let r = kill(&l, "not-an-address", None);
@@ -800,4 +840,505 @@ fn tables_and_interfaces_listed() {
     let (i, j) = l.show(ShowWhat::Interfaces);
     assert_eq!(i, "all\negress\nveth\nveth0\nveth1\n");
     assert_eq!(j[0], "all");
+}
+
+/// `pfctl -sr -v` / `-vv` and `-s labels`: each rule's counters as the
+/// worker publishes them at its tick, the states it holds; `-z` clears
+/// the counters and the states stay.
+#[test]
+fn rule_counters_labels_and_zero() {
+    let pf = "block all\npass out\npass in on veth0 proto tcp label \"web\"\n";
+    let mut l = lab_full("rulectr", pf, "net.inet.ip.forwarding=1\n");
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    let (fate, _, _) = l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1));
+    l.pipe.housekeep(2 * SEC);
+    let (text, json) = l.show_v(ShowWhat::Rules, 1);
+    let pid = std::process::id();
+    let uid = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").unwrap().uid()
+    };
+    let ins = |n: u32| format!("  [ Inserted: uid {uid} pid {pid} State Creations: {n:<6}]\n");
+    let want = format!(
+        "block drop all\n\
+         \x20 [ Evaluations: 2         Packets: 0         Bytes: 0           States: 0     ]\n{}\
+         pass out all flags S/SA\n\
+         \x20 [ Evaluations: 2         Packets: 1         Bytes: 44          States: 1     ]\n{}\
+         pass in on veth0 proto tcp all flags S/SA label \"web\"\n\
+         \x20 [ Evaluations: 2         Packets: 1         Bytes: 44          States: 1     ]\n{}",
+        ins(0),
+        ins(1),
+        ins(1)
+    );
+    assert_eq!(text, want);
+    assert_eq!(json[2]["counters"]["packets"]["in"], 1);
+    assert_eq!(json[1]["counters"]["bytes"]["out"], 44);
+    let (text, _) = l.show_v(ShowWhat::Rules, 2);
+    assert!(
+        text.starts_with("@0 block drop all\n  [ Evaluations: 2 "),
+        "{text}"
+    );
+    assert!(text.contains("\n@2 pass in on veth0"), "{text}");
+    let (labels, lj) = l.show(ShowWhat::Labels);
+    assert_eq!(labels, "web 2 1 44 1 44 0 0 1\n");
+    assert_eq!(lj[0]["label"], "web");
+
+    // -z: zeros at once; the states stay, and counting goes on
+    let r = l.view.handle(Request::ZeroCounters);
+    assert!(matches!(r, Response::Ok { text: None, .. }), "{r:?}");
+    let (labels, _) = l.show(ShowWhat::Labels);
+    assert_eq!(labels, "web 0 0 0 0 0 0 0 0\n", "cleared before the tick");
+    l.pipe.housekeep(3 * SEC);
+    let (text, _) = l.show_v(ShowWhat::Rules, 1);
+    assert!(
+        text.contains("Packets: 0         Bytes: 0           States: 1     ]"),
+        "{text}"
+    );
+    let pkt = syn("192.0.2.11", "198.51.100.10", 80);
+    let (fate, _, _) = l.send(0, 4 * SEC, &eth(&pkt, CLIENT, FW0));
+    assert_eq!(fate, Fate::Forward(1));
+    l.pipe.housekeep(5 * SEC);
+    let (labels, _) = l.show(ShowWhat::Labels);
+    assert_eq!(labels, "web 2 1 44 1 44 0 0 1\n", "counted again from zero");
+}
+
+/// The same through the pfctl binary on a control socket: `-sr -v`,
+/// `-s labels`, `-z` and `--json`.
+#[test]
+fn pfctl_shows_and_zeroes_rule_counters() {
+    let pf = "block all\npass out\npass in on veth0 proto tcp label \"web\"\n";
+    let mut l = lab_full("pfctlctr", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    l.pipe.housekeep(2 * SEC);
+    let (code, out, err) = pfctl(&sock, &["-sr", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 9, "{out}");
+    assert_eq!(
+        lines[6],
+        "pass in on veth0 proto tcp all flags S/SA label \"web\""
+    );
+    assert_eq!(
+        lines[7],
+        "  [ Evaluations: 2         Packets: 1         Bytes: 44          States: 1     ]"
+    );
+    let (code, out, _) = pfctl(&sock, &["-sl"]);
+    assert_eq!((code, out.as_str()), (0, "web 2 1 44 1 44 0 0 1\n"));
+    let (code, out, _) = pfctl(&sock, &["-sl", "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j[0]["packets"]["in"], 1);
+    // -z -sl: shown, then cleared
+    let (code, out, _) = pfctl(&sock, &["-z", "-sl"]);
+    assert_eq!((code, out.as_str()), (0, "web 2 1 44 1 44 0 0 1\n"));
+    let (_, out, _) = pfctl(&sock, &["-sl"]);
+    assert_eq!(out, "web 0 0 0 0 0 0 0 0\n");
+    let (code, out, err) = pfctl(&sock, &["-z"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+}
+
+/// `pfctl -ss -v` / `-vv`: each state's windows, age, expiry, counters
+/// and rule, then its id, told on the worker's clock.
+#[test]
+fn states_verbose_as_pfctl_prints_them() {
+    let mut l = lab("ssv");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    l.pipe.housekeep(5 * SEC);
+    let (code, out, err) = pfctl(&sock, &["-ss", "-vv"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 8, "{out}");
+    assert_eq!(
+        lines[0],
+        "all tcp 192.0.2.10:40000 -> 198.51.100.10:80       SYN_SENT:CLOSED"
+    );
+    assert_eq!(lines[1], "   [1000 + 2]  [0 + 1]");
+    assert_eq!(
+        lines[2],
+        "   age 00:00:04, expires in 00:01:56, 1:0 pkts, 44:0 bytes, rule 1"
+    );
+    assert!(lines[3].starts_with("   id: "), "{out}");
+    assert!(lines[3].ends_with(" creatorid: 00000000"), "{out}");
+    assert_eq!(
+        lines[3].len(),
+        "   id: 0000000b00000000 creatorid: 00000000".len()
+    );
+    assert!(lines[6].ends_with(", rule 2"), "{out}");
+    // -v: no id line; --json carries the same
+    let (_, out, _) = pfctl(&sock, &["-ss", "-v"]);
+    assert_eq!(out.lines().count(), 6, "{out}");
+    let (_, j) = l.show_v(ShowWhat::States, 1);
+    assert_eq!(j[0]["expires_in"], 116);
+    assert_eq!(j[1]["rule"], 2);
+}
+
+/// `pfctl -si [-v]` in print_status's layout, and `pfctl -x` setting the
+/// level it shows.
+#[test]
+fn info_and_debug_level_as_pfctl_prints_them() {
+    let mut l = lab("si");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    let (code, out, err) = pfctl(&sock, &["-si"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("Status: Enabled"), "{out}");
+    assert!(lines[0].ends_with("Debug: err"), "{out}");
+    assert_eq!(lines[0].len(), 59, "%-44s%15s: {out}");
+    assert_eq!(lines[1], "");
+    assert_eq!(
+        lines[2],
+        "State Table                          Total             Rate"
+    );
+    assert!(
+        lines[3].starts_with("  current entries                        2 "),
+        "{out}"
+    );
+    assert!(
+        lines[4].starts_with("  half-open tcp                          2 "),
+        "{out}"
+    );
+    assert!(
+        lines[6].starts_with("  inserts                                2 "),
+        "{out}"
+    );
+    assert_eq!(lines[8], "Counters");
+    assert!(lines[9].starts_with("  match                    "), "{out}");
+    assert!(!out.contains("Limit Counters"));
+    let (_, out, _) = pfctl(&sock, &["-si", "-v"]);
+    assert!(out.contains("\nHostid:   0x00000000\n\n"), "{out}");
+    assert!(out.contains("\nSource Tracking Table\n"), "{out}");
+    assert!(
+        out.contains("\nLimit Counters\n  max states per rule "),
+        "{out}"
+    );
+
+    let (code, _, err) = pfctl(&sock, &["-x", "notice"]);
+    assert_eq!((code, err.as_str()), (0, "debug level set to 'notice'\n"));
+    let (code, _, err) = pfctl(&sock, &["-x", "warn"]);
+    assert_eq!((code, err.as_str()), (0, "debug level set to 'warn'\n"));
+    let (_, out, _) = pfctl(&sock, &["-si"]);
+    assert!(
+        out.lines().next().unwrap().ends_with("Debug: warn"),
+        "{out}"
+    );
+    let (code, _, err) = pfctl(&sock, &["-x", "e"]);
+    assert_eq!(code, 1, "e: error or emerg");
+    assert_eq!(err, "pfctl: e is ambigious\n");
+    let (code, _, err) = pfctl(&sock, &["-x", "loud"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Unknown debug level 'loud'"), "{err}");
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["debug"], "warn");
+    assert_eq!(j["half_open_tcp"], 2);
+}
+
+/// `pfctl -F rules|info|Tables|Sources|all`, `-K` and `-sS` through the
+/// pfctl binary: an empty ruleset passes (pf's default) and the states
+/// stay; statistics start again; tables empty.
+#[test]
+fn flushes_and_source_nodes() {
+    let pf = "table <t> { 203.0.113.1 }\nblock all\npass out\n\
+              pass in on veth0 proto tcp from ! <t> keep state (source-track rule, max-src-states 5)\n";
+    let mut l = lab_full("flush", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    assert_eq!(l.send(0, SEC, &eth(&pkt, CLIENT, FW0)).0, Fate::Forward(1));
+    let (code, out, err) = pfctl(&sock, &["-sS"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "192.0.2.10 ( states 1, connections 0, rate 0.0/0s )\n");
+    let (code, _, err) = pfctl(&sock, &["-K", "192.0.2.0/24"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, "killed 1 src nodes from 1 sources and 0 destinations\n")
+    );
+    assert_eq!(pfctl(&sock, &["-sS"]).1, "");
+    let (code, _, err) = pfctl(&sock, &["-K", "192.0.2.10", "-K", "10.0.0.1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported"), "{err}");
+
+    // -F info: the counters start again
+    l.pipe.housekeep(2 * SEC);
+    let (code, _, err) = pfctl(&sock, &["-F", "info"]);
+    assert_eq!((code, err.as_str()), (0, "pf: statistics cleared\n"));
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["passed"]["in"], 0);
+    assert_eq!(j["state_table"]["inserts"], 0);
+    assert_eq!(j["states"], 2, "the states stay");
+
+    // -F Tables: every table emptied; 203.0.113.1 is no longer excluded
+    let (code, _, err) = pfctl(&sock, &["-F", "Tables"]);
+    assert_eq!((code, err.as_str()), (0, "1 tables deleted.\n"));
+    assert_eq!(pfctl(&sock, &["-t", "t", "-T", "show"]).1, "");
+
+    // -F rules: pf's default pass; the states stay
+    let (code, _, err) = pfctl(&sock, &["-F", "r"]);
+    assert_eq!((code, err.as_str()), (0, "rules cleared\n"));
+    assert_eq!(pfctl(&sock, &["-sr"]).1, "");
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["states"], 2);
+    let from_outside = syn("198.51.100.10", "192.0.2.10", 22);
+    l.send(0, 3 * SEC, &arp(2, CLIENT, "192.0.2.10", FW0, "192.0.2.1"));
+    let (fate, _, _) = l.send(1, 3 * SEC, &eth(&from_outside, SERVER, FW1));
+    assert_eq!(fate, Fate::Forward(0), "no rules: pf passes (no state)");
+
+    // -F all: each part's message in pfctl's order
+    let (code, _, err) = pfctl(&sock, &["-F", "all"]);
+    assert_eq!(code, 0);
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(
+        err,
+        "1 tables deleted.\nrules cleared\n2 states cleared\nsource tracking entries cleared\npf: statistics cleared\n"
+    );
+    assert_eq!(j["states"], 0);
+    let (code, _, err) = pfctl(&sock, &["-F", "osfp"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F osfp"), "{err}");
+    // pfctl's prefixes are case-sensitive: s is states, S Sources
+    let (code, _, err) = pfctl(&sock, &["-F", "s"]);
+    assert_eq!((code, err.as_str()), (0, "0 states cleared\n"));
+    let (code, _, err) = pfctl(&sock, &["-F", "S"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, "source tracking entries cleared\n")
+    );
+}
+
+/// `pfctl -sa`: pfctl's sections in its order under its titles, the
+/// empty optional ones left out.
+#[test]
+fn show_all_in_pfctls_order() {
+    let pf = "table <t> { 203.0.113.1 }\nblock all\npass out label \"out\"\npass in on veth0 proto tcp\n";
+    let mut l = lab_full("sa", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sa"]);
+    assert_eq!(code, 0, "{err}");
+    let titles: Vec<&str> = out.lines().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(
+        titles,
+        [
+            "FILTER RULES:",
+            "INFO:",
+            "LABEL COUNTERS:",
+            "TIMEOUTS:",
+            "LIMITS:",
+            "TABLES:"
+        ],
+        "{out}"
+    );
+    assert!(out.starts_with("FILTER RULES:\nblock drop all\n"), "{out}");
+    assert!(out.contains("\n\nINFO:\nStatus: Enabled"), "{out}");
+    assert!(
+        out.contains("\n\nLABEL COUNTERS:\nout 0 0 0 0 0 0 0 0\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\n\nTABLES:\nt\n"), "{out}");
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    let (_, out, _) = pfctl(&sock, &["-s", "all"]);
+    assert!(
+        out.contains("\n\nSTATES:\nall tcp 192.0.2.10:40000 -> "),
+        "{out}"
+    );
+    let (_, out, _) = pfctl(&sock, &["-sa", "--json"]);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["tables"][0], "t");
+    assert_eq!(j["states"].as_array().unwrap().len(), 2);
+    assert_eq!(pfctl(&sock, &["-so"]).1, "", "no fingerprints loaded");
+}
+
+/// `pfctl -t T -T replace|zero|expire|kill` with pfctl's messages: the
+/// loaded entries count from the load (100 s ago here), added ones from
+/// their add.
+#[test]
+fn table_replace_zero_and_expire() {
+    let pf = "table <t> { 192.0.2.1, 192.0.2.2 }\nblock all\npass in from <t>\n";
+    let l = lab_full("texp", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let t = |args: &[&str]| {
+        let mut a = vec!["-t", "t", "-T"];
+        a.extend_from_slice(args);
+        pfctl(&sock, &a)
+    };
+    assert_eq!(t(&["add", "198.51.100.7"]).2, "1/1 addresses added.\n");
+    // 192.0.2.1 and .2 cleared at the load, 100 s ago; .7 just now
+    assert_eq!(t(&["expire", "50"]).2, "2/2 addresses expired.\n");
+    assert_eq!(t(&["show"]).1, "   198.51.100.7\n");
+    assert_eq!(t(&["expire", "50"]).2, "0/0 addresses expired.\n");
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "!10.0.0.0/8", "192.0.2.9"]).2,
+        "2 addresses added.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "1 addresses deleted.\n1 addresses changed.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "no changes.\n"
+    );
+    assert_eq!(t(&["zero"]).2, "1 table/stats cleared.\n");
+    assert_eq!(
+        t(&["zero", "10.0.0.0/8", "192.0.2.99"]).2,
+        "1/2 addresses cleared.\n"
+    );
+    let (code, _, err) = t(&["expire", "soon"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: expiry time: invalid\n"));
+    let (code, _, err) = t(&["kill"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -T kill"), "{err}");
+    // pfctl's prefixes
+    assert_eq!(t(&["sh"]).1, "   10.0.0.0/8\n   198.51.100.7\n");
+    assert_eq!(t(&["de"]).2, "0/0 addresses deleted.\n");
+}
+
+/// `pfctl -a ANCHOR`: an inline anchor's rules, labels and tables;
+/// named anchors are listed by `-sA`, unnamed ones only with -v and
+/// shown inside braces by -sr.
+#[test]
+fn anchors_shown_and_their_tables_edited() {
+    let pf = "table <w> { 192.0.2.80 }\nblock all\n\
+              anchor \"web\" in on veth0 {\n  pass in proto tcp from <w> to port 80 label \"www\"\n}\n\
+              anchor out {\n  pass out\n}\n";
+    let l = lab_full("anch", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sr"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "block drop all\nanchor \"web\" in on veth0 all\nanchor out all {\n  pass out all flags S/SA\n}\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr"]);
+    assert_eq!(
+        out,
+        "pass in proto tcp from <w> to any port = 80 flags S/SA label \"www\"\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr", "-vv"]);
+    assert!(out.starts_with("@0 pass in proto tcp from <w>"), "{out}");
+    assert!(out.contains("\n  [ Evaluations: 0 "), "{out}");
+    assert_eq!(pfctl(&sock, &["-sA"]).1, "  web\n");
+    assert_eq!(pfctl(&sock, &["-sA", "-v"]).1, "  _2\n  web\n");
+    assert_eq!(pfctl(&sock, &["-a", "web", "-sT"]).1, "");
+    assert_eq!(
+        pfctl(&sock, &["-a", "web", "-sl"]).1,
+        "www 0 0 0 0 0 0 0 0\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-t", "w", "-T", "show"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Table does not exist\n"));
+    assert_eq!(
+        pfctl(&sock, &["-t", "w", "-T", "show"]).1,
+        "   192.0.2.80\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "nope", "-sr"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Anchor does not exist\n"));
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-F", "rules"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F in an anchor"), "{err}");
+    let (code, _, err) = pfctl(&sock, &["-a", "web/*", "-sr"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: anchor wildcards"), "{err}");
+    // -a does not narrow what has no anchor
+    assert_eq!(pfctl(&sock, &["-a", "web", "-ss"]).0, 0);
+}
+
+/// A NAT pool drawn from a table follows `pfctl -T` edits of it.
+#[test]
+fn nat_pools_follow_table_edits() {
+    let pf = "table <pool> { 198.51.100.1 }\nblock all\n\
+              pass out on veth1 nat-to <pool> round-robin\npass in on veth0\n";
+    let mut l = lab_full("natpool", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let src_of = |f: &[u8]| Ipv4Addr::new(f[26], f[27], f[28], f[29]);
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(src_of(&f), Ipv4Addr::new(198, 51, 100, 1));
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "replace", "198.51.100.2"]);
+    assert_eq!(code, 0, "{err}");
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.11", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(
+        src_of(&f),
+        Ipv4Addr::new(198, 51, 100, 2),
+        "the edited pool"
+    );
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "add", "198.51.100.3"]);
+    assert_eq!(code, 0, "{err}");
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 12..16 {
+        let (_, f, _) = l.send(
+            0,
+            SEC,
+            &eth(
+                &syn(&format!("192.0.2.{i}"), "198.51.100.10", 80),
+                CLIENT,
+                FW0,
+            ),
+        );
+        seen.insert(src_of(&f));
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [
+            Ipv4Addr::new(198, 51, 100, 2),
+            Ipv4Addr::new(198, 51, 100, 3)
+        ],
+        "round-robin over the grown pool"
+    );
+    // emptied: no translation address, the packet is dropped, no panic
+    pfctl(&sock, &["-t", "pool", "-T", "flush"]);
+    let (fate, _, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.20", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Drop);
 }

@@ -257,4 +257,25 @@ mod tests {
         assert!(b.open(&pkts[5]).is_err(), "64 back: outside");
         assert!(b.open(&pkts[6]).is_ok(), "63 back: inside");
     }
+
+    proptest::proptest! {
+        /// The window against a plain model: a number is accepted when it
+        /// was never accepted before and is less than 64 below the
+        /// highest accepted so far.
+        #[test]
+        fn window_matches_model(seqs in proptest::collection::vec(0u64..200, 1..300)) {
+            let mut w = Window::default();
+            let mut seen = std::collections::HashSet::new();
+            let mut top: Option<u64> = None;
+            for s in seqs {
+                let fresh = !seen.contains(&s) && top.is_none_or(|t| s + WINDOW > t);
+                proptest::prop_assert_eq!(w.check(s), fresh, "seq {}", s);
+                if fresh {
+                    w.mark(s);
+                    seen.insert(s);
+                    top = Some(top.map_or(s, |t| t.max(s)));
+                }
+            }
+        }
+    }
 }

@@ -28,7 +28,7 @@ pub struct Stats {
 /// Which counter a dropped packet or record goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Drop {
+pub enum DropReason {
     BadIf,
     BadTtl,
     HdrOps,
@@ -64,17 +64,17 @@ impl Stats {
         ]
     }
 
-    pub fn count(&mut self, d: Drop) {
+    pub fn count(&mut self, d: DropReason) {
         let c = match d {
-            Drop::BadIf => &mut self.badif,
-            Drop::BadTtl => &mut self.badttl,
-            Drop::HdrOps => &mut self.hdrops,
-            Drop::BadVer => &mut self.badver,
-            Drop::BadAct => &mut self.badact,
-            Drop::BadLen => &mut self.badlen,
-            Drop::BadAuth => &mut self.badauth,
-            Drop::BadVal => &mut self.badval,
-            Drop::BadState => &mut self.badstate,
+            DropReason::BadIf => &mut self.badif,
+            DropReason::BadTtl => &mut self.badttl,
+            DropReason::HdrOps => &mut self.hdrops,
+            DropReason::BadVer => &mut self.badver,
+            DropReason::BadAct => &mut self.badact,
+            DropReason::BadLen => &mut self.badlen,
+            DropReason::BadAuth => &mut self.badauth,
+            DropReason::BadVal => &mut self.badval,
+            DropReason::BadState => &mut self.badstate,
         };
         *c += 1;
     }

@@ -178,6 +178,11 @@ impl RuleEngine {
         &self.base
     }
 
+    /// Where rule `r`'s counters sit in [`EvalWorker::all_counters`].
+    pub fn flat_index(&self, r: RuleRef) -> Option<usize> {
+        self.flat(r)
+    }
+
     fn flat(&self, r: RuleRef) -> Option<usize> {
         let b = *self.base.get(r.ruleset.0 as usize)?;
         let len = self

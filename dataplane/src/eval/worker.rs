@@ -68,6 +68,19 @@ impl EvalWorker {
         self.default_counters
     }
 
+    /// Every rule's counters, flat-indexed as [`RuleEngine::flat_index`]
+    /// numbers them, for a snapshot the control plane reads.
+    pub fn all_counters(&self) -> &[RuleCounters] {
+        &self.counters
+    }
+
+    /// pfctl -z: every rule's counters (the default rule's too) back to
+    /// zero.
+    pub fn clear_counters(&mut self) {
+        self.counters.fill(RuleCounters::default());
+        self.default_counters = RuleCounters::default();
+    }
+
     pub(super) fn bump_evaluations(&mut self, flat: usize) {
         if let Some(c) = self.counters.get_mut(flat) {
             c.evaluations = c.evaluations.wrapping_add(1);

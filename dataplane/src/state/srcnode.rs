@@ -131,6 +131,10 @@ pub struct SrcNodeInfo {
     /// Seconds (on the table's clock) at which a node without states
     /// goes; 0 while it has states.
     pub expire: u64,
+    /// `max-src-conn-rate`'s meter: connections in thousandths, and
+    /// the seconds it decays over (pf's `conn_rate`).
+    pub rate_count: u32,
+    pub rate_seconds: u32,
 }
 
 /// pf's default `set limit src-nodes`.
@@ -248,8 +252,42 @@ impl SrcNodes {
                 states: n.states,
                 conn: n.conn,
                 expire: if n.states == 0 { n.expire } else { 0 },
+                rate_count: n.conn_rate.count,
+                rate_seconds: n.conn_rate.seconds,
             })
             .collect()
+    }
+
+    /// pf's DIOCKILLSRCNODES: the nodes `which` picks go now. States
+    /// that referred to one go on without it (their removal finds no
+    /// node to release), as pf unlinks them.
+    pub(crate) fn kill(&mut self, which: impl Fn(&SrcNodeInfo) -> bool) -> usize {
+        let doomed: Vec<SrcKey> = self
+            .nodes
+            .iter()
+            .filter(|(k, n)| {
+                which(&SrcNodeInfo {
+                    af: k.af,
+                    addr: k.addr,
+                    rule: n.rule,
+                    states: n.states,
+                    conn: n.conn,
+                    expire: n.expire,
+                    rate_count: n.conn_rate.count,
+                    rate_seconds: n.conn_rate.seconds,
+                })
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for k in &doomed {
+            if let Some(n) = self.nodes.remove(k) {
+                if let Some(c) = self.per_rule.get_mut(&n.rule) {
+                    *c = c.saturating_sub(1);
+                }
+            }
+        }
+        self.counters.removals += doomed.len() as u64;
+        doomed.len()
     }
 
     /// pf's `pf_src_connlimit`: count an established connection; `true`

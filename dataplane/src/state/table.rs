@@ -181,6 +181,12 @@ impl StateTable {
         self.src_nodes().counters
     }
 
+    /// pfctl -K / -F Sources: remove the source nodes `which` picks;
+    /// how many went.
+    pub fn kill_src_nodes(&self, which: impl Fn(&SrcNodeInfo) -> bool) -> usize {
+        self.src_nodes().kill(which)
+    }
+
     /// `set limit src-nodes`.
     pub fn set_src_node_limit(&self, limit: u32) {
         self.src_nodes().limit = limit;
@@ -271,6 +277,24 @@ impl StateTable {
             event_drops: s.event_drops.load(Relaxed),
             src_limit: s.src_limit.load(Relaxed),
         }
+    }
+
+    /// pfctl -F info: the counters back to zero (pf's DIOCCLRSTATUS
+    /// clears its `fcounters` and `lcounters`); the states stay.
+    pub fn clear_counters(&self) {
+        let s = &self.stats;
+        for c in [
+            &s.inserts,
+            &s.removals,
+            &s.limit,
+            &s.rule_limit,
+            &s.collisions,
+            &s.event_drops,
+            &s.src_limit,
+        ] {
+            c.store(0, Relaxed);
+        }
+        self.src_nodes().counters = SrcNodeCounters::default();
     }
 
     /// Send state changes to `tx` (pfsync's batcher), or stop with `None`.

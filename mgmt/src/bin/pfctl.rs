@@ -3,8 +3,8 @@
 
 use clap::Parser;
 use mgmt::control::{
-    control_path, Client, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat, StateFilter,
-    TableOp,
+    control_path, Client, DebugLevel, FlushWhat, KillBy, Request, Response, RuleSource, ShowWhat,
+    SrcNodeFilter, StateFilter, TableOp,
 };
 use mgmt::offline::{run, Request as OfflineRequest};
 use std::io::{Read, Write};
@@ -101,6 +101,16 @@ struct Args {
     /// one).
     #[arg(short = 'k', value_name = "HOST")]
     kill: Vec<String>,
+    /// Set pf's debug level: emerg, alert, crit, error, warning, notice,
+    /// info or debug (any unambiguous prefix).
+    #[arg(short = 'x', value_name = "LEVEL")]
+    debug: Option<String>,
+    /// Clear the per-rule counters (after showing them, with -s).
+    #[arg(short = 'z')]
+    zero: bool,
+    /// Kill the source-tracking nodes of this host or network.
+    #[arg(short = 'K', value_name = "HOST")]
+    kill_src: Vec<String>,
     /// Print the answer as JSON instead of pfctl's text.
     #[arg(long)]
     json: bool,
@@ -108,6 +118,44 @@ struct Args {
     /// /run/pfd.sock).
     #[arg(long, value_name = "PATH")]
     control: Option<String>,
+}
+
+/// pfctl -x's levels, by unambiguous prefix as pfctl looks them up.
+fn debug_level(s: &str) -> Lookup<DebugLevel> {
+    lookup(
+        s,
+        &[
+            ("debug", DebugLevel::Debug),
+            ("info", DebugLevel::Info),
+            ("notice", DebugLevel::Notice),
+            ("warning", DebugLevel::Warning),
+            ("error", DebugLevel::Err),
+            ("crit", DebugLevel::Crit),
+            ("alert", DebugLevel::Alert),
+            ("emerg", DebugLevel::Emerg),
+        ],
+    )
+}
+
+/// pfctl_lookup_option: the one entry `s` abbreviates.
+fn lookup<T: Copy>(s: &str, all: &[(&str, T)]) -> Lookup<T> {
+    let hits: Vec<T> = all
+        .iter()
+        .filter(|(name, _)| !s.is_empty() && name.starts_with(s))
+        .map(|(_, l)| *l)
+        .collect();
+    match hits.as_slice() {
+        [one] => Lookup::One(*one),
+        [] => Lookup::None,
+        _ => Lookup::Ambiguous,
+    }
+}
+
+/// What an abbreviated option names.
+enum Lookup<T> {
+    One(T),
+    None,
+    Ambiguous,
 }
 
 /// pfctl -s's modifiers, as OpenBSD's pfctl abbreviates them.
@@ -313,23 +361,55 @@ fn main() -> ExitCode {
     let mut err = std::io::stderr();
     if let (Some(table), Some(cmd)) = (args.table.clone(), args.table_cmd.clone()) {
         let addrs = args.addresses.clone();
-        let op = match cmd.as_str() {
+        let cmds = [
+            "kill", "flush", "add", "delete", "replace", "show", "test", "zero", "expire",
+        ];
+        let named: Vec<(&str, &str)> = cmds.iter().map(|c| (*c, *c)).collect();
+        let cmd = match lookup(&cmd, &named) {
+            Lookup::One(c) => c,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {cmd} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown table command '{cmd}'");
+                return ExitCode::from(1);
+            }
+        };
+        let op = match cmd {
             "show" => TableOp::Show,
             "add" => TableOp::Add { addrs },
             "delete" => TableOp::Delete { addrs },
             "replace" => TableOp::Replace { addrs },
             "flush" => TableOp::Flush,
             "test" => TableOp::Test { addrs },
-            other => {
-                eprintln!("pfctl: Unknown table command '{other}'");
-                return ExitCode::from(1);
+            "zero" => TableOp::Zero { addrs },
+            "kill" => TableOp::Kill,
+            _ => {
+                // expire: exactly one number of seconds
+                let [secs] = addrs.as_slice() else {
+                    eprintln!("pfctl: -T expire takes one number of seconds");
+                    return ExitCode::from(1);
+                };
+                match secs.parse::<u32>() {
+                    Ok(n) => TableOp::Expire { secs: u64::from(n) },
+                    Err(_) => {
+                        let why = if secs.chars().all(|c| c.is_ascii_digit()) && !secs.is_empty() {
+                            "too large"
+                        } else {
+                            "invalid"
+                        };
+                        eprintln!("pfctl: expiry time: {why}");
+                        return ExitCode::from(1);
+                    }
+                }
             }
         };
         let test = matches!(op, TableOp::Test { .. });
         let show = matches!(op, TableOp::Show);
         let req = Request::Table {
             name: table,
-            anchor: None,
+            anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
             op,
             verbose: args.verbose,
         };
@@ -337,6 +417,21 @@ fn main() -> ExitCode {
             return table_test(&args, &req);
         }
         return call(&args, &req, show);
+    }
+    if let Some(level) = args.debug.clone() {
+        let l = match debug_level(&level) {
+            Lookup::One(l) => l,
+            Lookup::Ambiguous => {
+                // pfctl_lookup_option's message, its spelling kept
+                eprintln!("pfctl: {level} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown debug level '{level}'");
+                return ExitCode::from(1);
+            }
+        };
+        return call(&args, &Request::SetDebug { level: l }, false);
     }
     if args.enable || args.disable {
         let req = if args.enable {
@@ -347,18 +442,35 @@ fn main() -> ExitCode {
         return call(&args, &req, false);
     }
     if let Some(what) = args.show.clone() {
-        return show(&args, &what);
+        let shown = show(&args, &what);
+        // pfctl -z with -s: the counters shown, then cleared
+        if args.zero && shown == ExitCode::SUCCESS {
+            return call(&args, &Request::ZeroCounters, false);
+        }
+        return shown;
+    }
+    if args.zero && args.flush.is_none() && args.kill.is_empty() && args.file.is_none() {
+        return call(&args, &Request::ZeroCounters, false);
     }
     if let Some(what) = args.flush.clone() {
-        let w = match what.as_str() {
-            "states" | "s" | "st" | "sta" | "stat" | "state" => FlushWhat::States,
-            "rules" | "r" => FlushWhat::Rules,
-            "Sources" | "S" => FlushWhat::Sources,
-            "info" | "i" => FlushWhat::Info,
-            "Tables" | "T" => FlushWhat::Tables,
-            "all" | "a" => FlushWhat::All,
-            other => {
-                eprintln!("pfctl: Unknown flush modifier '{other}'");
+        let all = [
+            ("rules", FlushWhat::Rules),
+            ("Sources", FlushWhat::Sources),
+            ("states", FlushWhat::States),
+            ("info", FlushWhat::Info),
+            ("Tables", FlushWhat::Tables),
+            ("osfp", FlushWhat::Osfp),
+            ("Reset", FlushWhat::Reset),
+            ("all", FlushWhat::All),
+        ];
+        let w = match lookup(&what, &all) {
+            Lookup::One(w) => w,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {what} is ambigious");
+                return ExitCode::from(1);
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown flush modifier '{what}'");
                 return ExitCode::from(1);
             }
         };
@@ -366,10 +478,23 @@ fn main() -> ExitCode {
             &args,
             &Request::Flush {
                 what: w,
-                anchor: None,
+                anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
             },
             false,
         );
+    }
+    if !args.kill_src.is_empty() {
+        if args.kill_src.len() > 2 {
+            eprintln!("pfctl: can only specify -K twice");
+            return ExitCode::from(1);
+        }
+        let req = Request::KillSrcNodes {
+            filters: SrcNodeFilter {
+                src: args.kill_src[0].clone(),
+                dst: args.kill_src.get(1).cloned(),
+            },
+        };
+        return call(&args, &req, false);
     }
     if !args.kill.is_empty() {
         if args.kill.len() > 2 {

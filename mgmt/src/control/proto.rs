@@ -179,8 +179,11 @@ pub enum TableOp {
     Test {
         addrs: Vec<String>,
     },
-    /// Clear the table's statistics.
-    Zero,
+    /// Clear the table's statistics, or only those of `addrs`.
+    Zero {
+        #[serde(default)]
+        addrs: Vec<String>,
+    },
     /// Remove the table itself.
     Kill,
     /// Remove entries whose statistics were last cleared more than

@@ -10,24 +10,37 @@
 //! through mailboxes (`mail`). The control socket answers pfctl from
 //! its own thread.
 
+mod all;
+mod anchors;
 pub mod carp;
 mod counters;
+mod debug;
+mod flush;
 pub mod ifctl;
+mod listing;
 mod live;
 mod mail;
 mod output;
 mod pipeline;
+mod rulestats;
 mod show;
 mod slot;
+mod statefmt;
+mod status;
+mod tableops;
+mod tabletimes;
 mod topology;
 
 pub use self::carp::CarpHandle;
-pub use counters::Published;
+pub use counters::{Published, RuleSnapshot};
+pub use listing::{Listed, Listing, RuleStats};
 pub use live::LiveSet;
 pub use mail::{mailboxes, Address, Mail, Mailbox};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
-pub use show::{state_line, View};
+pub use show::{wall_now, View};
 pub use slot::EngineSlot;
+pub use statefmt::{state_line, state_text, StateExtra};
+pub use tabletimes::TableTimes;
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 
 use crate::check::check_seeded;
@@ -94,12 +107,12 @@ pub struct Daemon {
 
 /// Boot from `args.etc`. Errors are the check's report, a port that
 /// will not open, the router's configuration or the control socket.
-/// The booted ruleset as `pfctl -sr` prints it.
-pub fn rules_text(cfg: &crate::etc::EtcConfig, env: &dyn HostEnv) -> String {
+/// The booted ruleset as `pfctl -sr` lists it.
+pub fn rules_text(cfg: &crate::etc::EtcConfig, env: &dyn HostEnv) -> Listing {
     let host = cfg.host_env(env);
     let path = cfg.pf_conf.to_string_lossy().into_owned();
-    crate::load::load_ruleset_with_text(&path, &host)
-        .map(|(_, t)| t)
+    crate::load::load_ruleset_listed(&path, &host)
+        .map(|(_, l)| l)
         .unwrap_or_default()
 }
 
@@ -182,7 +195,12 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: Some(Arc::new(LiveSet::new(lives.clone()))),
         carp: carp.as_ref().map(|(_, h)| h.clone()),
+        debug: Default::default(),
+        table_times: std::sync::Mutex::new(TableTimes::new(wall_now())),
     };
+    if let Some(l) = engine.get().compiled().options.debug {
+        view.debug.set(u8::try_from(l).unwrap_or(7));
+    }
     let server = Server::start(&args.control, ServerConfig::default(), move |req| {
         view.handle(req)
     })

@@ -6,7 +6,7 @@
 
 use super::carp::frame::PROTO_CARP;
 use super::carp::CarpHandle;
-use super::counters::Published;
+use super::counters::{Published, RuleSnapshot, Zeroed};
 use super::mail::{Mail, Mailbox};
 use super::output;
 use super::slot::EngineSlot;
@@ -17,6 +17,7 @@ use dataplane::router::{InPlace, Router, Tx, TxKind};
 use dataplane::wire::frame::{parse_frame, Link, Parsed};
 use dataplane::worker::Fate;
 use ruleset::addr::Af;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// How often the engine's expiry, the router's timers and the published
@@ -67,6 +68,8 @@ pub struct Pipeline {
     mailbox: Option<Mailbox>,
     /// Where CARP adverts go, when carp interfaces are configured.
     carp: Option<CarpHandle>,
+    /// The clears (`-z`, `-F info`) this worker has carried out.
+    zeroed: Zeroed,
 }
 
 impl Pipeline {
@@ -96,6 +99,7 @@ impl Pipeline {
             index: 0,
             mailbox: None,
             carp: None,
+            zeroed: Zeroed::default(),
         }
     }
 
@@ -265,8 +269,38 @@ impl Pipeline {
         self.send_own(now);
         self.flush_tx(now);
         self.tell();
-        self.published
-            .publish(self.index, &self.worker.reasons, &self.router.counters);
+        self.publish(now);
+    }
+
+    /// Carry out the clears asked for, then publish the counters for
+    /// the control thread. A reload's new worker starts its rule
+    /// counters at zero, as pf's new rules do.
+    fn publish(&mut self, now: u64) {
+        self.published.clock_ns.store(now, Ordering::Relaxed);
+        let want = self.published.zero_requests();
+        if want.rules != self.zeroed.rules {
+            self.worker.eval_mut().clear_counters();
+        }
+        if want.status != self.zeroed.status {
+            self.worker.reasons = Default::default();
+        }
+        self.zeroed = want;
+        self.published.publish(
+            self.index,
+            &self.worker.reasons,
+            &self.router.counters,
+            want.status,
+        );
+        let eval = self.worker.eval();
+        self.published.publish_rules(
+            self.index,
+            RuleSnapshot {
+                engine_gen: self.seen,
+                zeroed: want.rules,
+                rules: eval.all_counters().to_vec(),
+                default: eval.default_counters(),
+            },
+        );
     }
 
     fn decide(&mut self, port: usize, now: u64, frame: &mut Vec<u8>) -> Fate {

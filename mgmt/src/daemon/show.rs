@@ -3,8 +3,8 @@
 
 use super::counters::Published;
 use super::slot::EngineSlot;
-use crate::control::{ErrorKind, Request, Response, ShowWhat};
-use crate::control::{FlushWhat, KillBy, RuleSource, StateFilter, TableOp};
+use crate::control::{DebugLevel, ErrorKind, Request, Response, ShowWhat};
+use crate::control::{KillBy, RuleSource, StateFilter, TableOp};
 use crate::net::{in_net, parse_net};
 
 /// The source and destination of the packet that created a state, as
@@ -20,13 +20,9 @@ fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::I
     let (d, _) = k.dst(st.dir);
     (key_to_ip(k.af, s), key_to_ip(k.af, d))
 }
-use dataplane::pdesc::{key_to_ip, Dir};
-use dataplane::reason::Reason;
-use dataplane::router::{Drop, Event};
-use dataplane::state::StateInfo;
+use super::debug::{level_name, LOG_INFO, LOG_NOTICE};
+use super::statefmt::{state_line, state_text, StateExtra};
 use serde_json::{json, Value};
-use std::fmt::Write as _;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,8 +33,8 @@ pub struct View {
     /// The etc directory's configuration: a reloaded pf.conf compiles
     /// against its interfaces and groups (`None`: reloads refused).
     pub etc: Option<Arc<crate::etc::EtcConfig>>,
-    /// The loaded rules as `pfctl -sr` prints them (replaced by reloads).
-    pub rules: std::sync::Mutex<String>,
+    /// The loaded rules as `pfctl -sr` lists them (replaced by reloads).
+    pub rules: std::sync::Mutex<super::Listing>,
     pub published: Arc<Published>,
     pub started: Instant,
     /// The ports' names, in port order, and their counters as the
@@ -47,40 +43,110 @@ pub struct View {
     pub live: Option<Arc<super::LiveSet>>,
     /// The CARP thread, when carp interfaces are configured (ifctl).
     pub carp: Option<super::CarpHandle>,
+    /// pf's debug level (`set debug`, `pfctl -x`).
+    pub debug: super::debug::Debug,
+    /// When each table entry was last cleared (`-T zero`, `-T expire`).
+    pub table_times: std::sync::Mutex<super::tabletimes::TableTimes>,
 }
 
 impl View {
+    /// Answer one request; what changed pf is logged at `notice`, what
+    /// was refused at `info` (`pfctl -x` sets the level).
     pub fn handle(&self, req: Request) -> Response {
+        let what = describe(&req);
+        let changes = !matches!(
+            req,
+            Request::Show { .. }
+                | Request::Table {
+                    op: TableOp::Show | TableOp::Test { .. },
+                    ..
+                }
+        );
+        let r = self.answer(req);
+        match &r {
+            Response::Ok { text, .. } if changes => {
+                let t = text.as_deref().unwrap_or("").trim_end().replace('\n', "; ");
+                self.debug.log(LOG_NOTICE, &format!("{what}: {t}"));
+            }
+            Response::Error { message, .. } => {
+                let m = message.trim_end().replace('\n', "; ");
+                self.debug.log(LOG_INFO, &format!("{what} refused: {m}"));
+            }
+            _ => {}
+        }
+        r
+    }
+
+    pub(super) fn answer(&self, req: Request) -> Response {
         match req {
+            Request::SetDebug { level } => self.set_debug(level),
+            Request::Show {
+                what: ShowWhat::All,
+                verbose,
+                anchor,
+                rule: None,
+                interface: None,
+            } => self.show_all(verbose, anchor),
+            Request::Show {
+                what: ShowWhat::Anchors,
+                verbose,
+                anchor,
+                ..
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) => self.show_anchors(&p, verbose),
+                Err(r) => r,
+            },
+            // pfd loads no OS fingerprints: there are none to list
+            Request::Show {
+                what: ShowWhat::Osfp,
+                ..
+            } => Response::Ok {
+                text: Some(String::new()),
+                json: Some(json!([])),
+            },
             Request::Show {
                 what: ShowWhat::Info,
+                verbose,
                 ..
-            } => self.info(),
+            } => self.info(verbose),
+            // as pfctl, -a does not narrow states
             Request::Show {
                 what: ShowWhat::States,
+                verbose,
+                rule,
+                interface: None,
                 ..
-            } => self.states(),
+            } => self.states(verbose, rule),
             Request::Show {
                 what: ShowWhat::Rules,
+                verbose,
+                anchor,
+                rule: None,
                 ..
-            } => {
-                let t = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                Response::Ok {
-                    json: Some(serde_json::json!(t.lines().collect::<Vec<_>>())),
-                    text: Some(t),
-                }
-            }
+            } => self.show_rules(verbose, anchor.as_deref()),
+            Request::Show {
+                what: ShowWhat::Labels,
+                anchor,
+                rule: None,
+                ..
+            } => self.show_labels(anchor.as_deref()),
+            Request::ZeroCounters => self.zero_rule_counters(),
             Request::Show {
                 what: ShowWhat::Tables,
+                anchor,
                 ..
             } => {
-                // pfctl -sT: the main ruleset's tables, by name
+                // pfctl -sT: the tables of the main ruleset or of -a
+                let path = match self.anchor_path(anchor.as_deref()) {
+                    Ok(p) => p,
+                    Err(r) => return r,
+                };
                 let engine = self.engine.get();
                 let mut names: Vec<String> = engine
                     .compiled()
                     .table_keys
                     .iter()
-                    .filter(|k| k.anchor.is_empty())
+                    .filter(|k| k.anchor == path)
                     .map(|k| k.name.clone())
                     .collect();
                 names.sort();
@@ -134,15 +200,24 @@ impl View {
                 }
             }
             Request::Table {
-                name,
-                anchor: None,
-                op,
+                name, anchor, op, ..
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) => self.table(&p, &name, op),
+                Err(r) => r,
+            },
+            Request::Flush { what, anchor: None } => self.flush(what),
+            Request::KillSrcNodes { filters } => self.kill_src_nodes(&filters),
+            Request::Show {
+                what: ShowWhat::Sources,
+                verbose,
                 ..
-            } => self.table(&name, op),
+            } => self.show_sources(verbose),
             Request::Flush {
-                what: FlushWhat::States,
-                anchor: None,
-            } => self.kill(|_| true, "states cleared"),
+                anchor: Some(_), ..
+            } => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -F in an anchor (pfd loads and flushes the whole ruleset)",
+            ),
             Request::KillStates {
                 filters:
                     StateFilter {
@@ -167,13 +242,19 @@ impl View {
                     }
                     None => None,
                 };
-                self.kill(
-                    |st| {
-                        let (from, to) = endpoints(st);
-                        in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
-                    },
-                    "states killed",
-                )
+                let n = self.kill(|st| {
+                    let (from, to) = endpoints(st);
+                    in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
+                });
+                // pfctl_net_kill_states: one source (and destination)
+                // per address given, as pfd resolves no names
+                Response::Ok {
+                    text: Some(format!(
+                        "killed {n} states from 1 sources and {} destinations\n",
+                        usize::from(d.is_some())
+                    )),
+                    json: Some(serde_json::json!({ "killed": n })),
+                }
             }
             Request::LoadRules {
                 source,
@@ -207,7 +288,7 @@ impl View {
         let (name, compiled) = match &source {
             RuleSource::Path { path } => {
                 let p = path.to_string_lossy().into_owned();
-                (p.clone(), crate::load::load_ruleset_with_text(&p, &host))
+                (p.clone(), crate::load::load_ruleset_listed(&p, &host))
             }
             RuleSource::Text { name, .. } => (
                 name.clone(),
@@ -225,20 +306,61 @@ impl View {
             Ok(c) => c,
             Err(e) => return Response::error(ErrorKind::Failed, e),
         };
+        let debug = compiled.options.debug;
         match self.engine.replace(|cur| cur.reload(compiled)) {
             Ok(()) => {
+                // pfctl loads `set debug` with the ruleset
+                if let Some(l) = debug {
+                    self.debug.set(u8::try_from(l).unwrap_or(7));
+                }
                 *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = text;
+                self.times().reloaded(wall_now());
                 Response::ok()
             }
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
         }
     }
 
+    /// `pfctl -x LEVEL`, with pfctl's message.
+    fn set_debug(&self, level: DebugLevel) -> Response {
+        let n = match level {
+            DebugLevel::Emerg => 0,
+            DebugLevel::Alert => 1,
+            DebugLevel::Crit => 2,
+            DebugLevel::Err => 3,
+            DebugLevel::Warning => 4,
+            DebugLevel::Notice => 5,
+            DebugLevel::Info => 6,
+            DebugLevel::Debug => 7,
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Response::error(ErrorKind::NotSupported, "not supported: this debug level")
+            }
+        };
+        self.debug.set(n);
+        Response::Ok {
+            text: Some(format!("debug level set to '{}'\n", level_name(n))),
+            json: Some(json!({ "debug": level_name(n) })),
+        }
+    }
+
     /// `pfctl -t NAME -T OP`, with pfctl's messages.
-    fn table(&self, name: &str, op: TableOp) -> Response {
+    fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
         let engine = self.engine.get();
-        let Some(t) = engine.table_id(name) else {
-            return Response::error(ErrorKind::Failed, format!("Table does not exist: {name}"));
+        // table times are kept per table: an anchor's by its path
+        let key = if anchor.is_empty() {
+            table.to_string()
+        } else {
+            format!("{anchor}/<{table}>")
+        };
+        let name = key.as_str();
+        // exactly this anchor's table, as pfctl -a A -t T names it
+        let exact = ruleset::compile::TableKey {
+            anchor: anchor.to_string(),
+            name: table.to_string(),
+        };
+        let Some(t) = engine.compiled().table_index.get(&exact).copied() else {
+            return Response::error(ErrorKind::Failed, "Table does not exist");
         };
         let parse = |addrs: &[String]| -> Result<Vec<(std::net::IpAddr, u8, bool)>, Response> {
             addrs
@@ -288,20 +410,44 @@ impl View {
                 }
             }
             TableOp::Add { addrs } => match parse(&addrs) {
-                Ok(e) => done("added", engine.table_add(t, &e)),
+                Ok(e) => {
+                    let before = nets(&engine.table_entries(t));
+                    let r = done("added", engine.table_add(t, &e));
+                    let after = nets(&engine.table_entries(t));
+                    let new = after.into_iter().filter(|n| !before.contains(n));
+                    self.times().set(name, new, wall_now());
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Delete { addrs } => match parse(&addrs) {
-                Ok(e) => done("deleted", engine.table_delete(t, &e)),
+                Ok(e) => {
+                    let r = done("deleted", engine.table_delete(t, &e));
+                    self.times().forget(name, nets(&e));
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Replace { addrs } => match parse(&addrs) {
-                Ok(e) => done("replaced", engine.table_replace(t, &e)),
+                Ok(e) => self.table_replace(name, t, &e),
                 Err(r) => r,
             },
+            TableOp::Zero { addrs } => match parse(&addrs) {
+                Ok(e) => self.table_zero(name, t, &e),
+                Err(r) => r,
+            },
+            TableOp::Expire { secs } => self.table_expire(name, t, secs),
+            TableOp::Kill => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -T kill (pfd's tables belong to the loaded ruleset; -T flush empties one)",
+            ),
             TableOp::Flush => match engine.table_flush(t) {
                 Ok(n) => Response::Ok {
-                    text: Some(format!("{n} addresses deleted.\n")),
+                    text: Some({
+                        let all = nets(&engine.table_entries(t));
+                        self.times().forget(name, all);
+                        format!("{n} addresses deleted.\n")
+                    }),
                     json: Some(serde_json::json!({ "deleted": n })),
                 },
                 Err(e) => Response::error(ErrorKind::Failed, e),
@@ -319,23 +465,11 @@ impl View {
                     json: Some(serde_json::json!({ "match": n, "given": ips.len() })),
                 }
             }
-            other => Response::error(
-                ErrorKind::NotSupported,
-                format!(
-                    "{} is not supported by this pfd yet",
-                    describe(&Request::Table {
-                        name: name.to_string(),
-                        anchor: None,
-                        op: other,
-                        verbose: 0,
-                    })
-                ),
-            ),
         }
     }
 
     /// Remove every state `which` picks (pfctl -F states, -k).
-    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool, what: &str) -> Response {
+    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
         let engine = self.engine.get();
         let mut n = 0u64;
         for st in engine.states().states() {
@@ -343,10 +477,7 @@ impl View {
                 n += 1;
             }
         }
-        Response::Ok {
-            text: Some(format!("{n} {what}\n")),
-            json: Some(serde_json::json!({ "killed": n })),
-        }
+        n
     }
 
     /// `pfctl -st`, in pfctl's order and format.
@@ -423,121 +554,37 @@ impl View {
         }
     }
 
-    fn info(&self) -> Response {
+    /// `pfctl -ss [-v[v]] [-R nr]`.
+    fn states(&self, verbose: u8, only_rule: Option<u32>) -> Response {
         let engine = self.engine.get();
-        let p = &self.published;
-        let g = Published::get;
-        let reasons = p.reasons();
-        let router = p.router();
-        let states = engine.state_count();
-        let sc = engine.states().counters();
-        let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "Status: {} for {} s\n",
-            if self.engine.enabled() {
-                "Enabled"
-            } else {
-                "Disabled"
-            },
-            self.started.elapsed().as_secs()
-        );
-        let _ = writeln!(t, "{:<28}{:>14}{:>14}", "Packets", "In", "Out");
-        let _ = writeln!(
-            t,
-            "  {:<26}{:>14}{:>14}",
-            "passed",
-            g(&p.passed[0]),
-            g(&p.passed[1])
-        );
-        let _ = writeln!(
-            t,
-            "  {:<26}{:>14}{:>14}",
-            "blocked",
-            g(&p.blocked[0]),
-            g(&p.blocked[1])
-        );
-        let _ = writeln!(t, "State Table");
-        let _ = writeln!(t, "  {:<26}{:>14}", "current entries", states);
-        let _ = writeln!(t, "  {:<26}{:>14}", "inserts", sc.inserts);
-        let _ = writeln!(t, "  {:<26}{:>14}", "removals", sc.removals);
-        let _ = writeln!(t, "Counters");
-        for r in Reason::ALL {
-            let _ = writeln!(t, "  {:<26}{:>14}", r.name(), reasons.get(r));
-        }
-        let _ = writeln!(t, "Router");
-        let _ = writeln!(
-            t,
-            "  {:<26}{:>14}",
-            "not forwarded (sysctl)",
-            g(&p.cantforward)
-        );
-        let mut rj = serde_json::Map::new();
-        for e in Event::ALL {
-            if router.count(e) > 0 {
-                let _ = writeln!(t, "  {:<26}{:>14}", e.name(), router.count(e));
-                rj.insert(e.name().to_string(), json!(router.count(e)));
-            }
-        }
-        for d in Drop::ALL {
-            if router.dropped(d) > 0 {
-                let _ = writeln!(t, "  {:<26}{:>14}", d.name(), router.dropped(d));
-                rj.insert(d.name().to_string(), json!(router.dropped(d)));
-            }
-        }
-        let mut ifs = serde_json::Map::new();
-        if let Some(live) = &self.live {
-            let _ = writeln!(t, "Interfaces (frames in/out, bytes in/out, lost)");
-            for (i, name) in self.ports.iter().enumerate() {
-                let Some(st) = live.port(i) else { continue };
-                let lost = st.rx_truncated + st.rx_ring_drops + st.tx_dropped;
-                let _ = writeln!(
-                    t,
-                    "  {name:<10}{:>10}{:>10}{:>14}{:>14}{:>8}",
-                    st.rx_frames, st.tx_frames, st.rx_bytes, st.tx_bytes, lost
-                );
-                ifs.insert(
-                    name.clone(),
-                    json!({
-                        "rx_frames": st.rx_frames,
-                        "rx_bytes": st.rx_bytes,
-                        "tx_frames": st.tx_frames,
-                        "tx_bytes": st.tx_bytes,
-                        "rx_truncated": st.rx_truncated,
-                        "rx_ring_drops": st.rx_ring_drops,
-                        "tx_dropped": st.tx_dropped,
-                    }),
-                );
-            }
-        }
-        let reasons_json: serde_json::Map<String, Value> = Reason::ALL
-            .iter()
-            .map(|r| (r.name().to_string(), json!(reasons.get(*r))))
-            .collect();
-        Response::Ok {
-            text: Some(t),
-            json: Some(json!({
-                "passed": {"in": g(&p.passed[0]), "out": g(&p.passed[1])},
-                "blocked": {"in": g(&p.blocked[0]), "out": g(&p.blocked[1])},
-                "replies": g(&p.replies),
-                "unsent": g(&p.unsent),
-                "cantforward": g(&p.cantforward),
-                "states": states,
-                "reasons": reasons_json,
-                "router": rj,
-                "interfaces": ifs,
-            })),
-        }
-    }
-
-    fn states(&self) -> Response {
-        let list = self.engine.get().states().states();
+        let list = engine.states().states();
+        let now = Published::get(&self.published.clock_ns) / 1_000_000_000;
+        let creator = engine.compiled().options.hostid.unwrap_or(0);
         let mut t = String::new();
         let mut j = Vec::new();
         for s in &list {
-            let line = state_line(s);
-            let _ = writeln!(t, "{line}");
-            j.push(json!(line));
+            let rule = engine
+                .state_ref(s.rule)
+                .and_then(|r| engine.rules().get(r).map(|c| c.nr));
+            if only_rule.is_some() && rule != only_rule {
+                continue;
+            }
+            let x = StateExtra { now, rule, creator };
+            t.push_str(&state_text(s, verbose, &x));
+            if verbose == 0 {
+                j.push(json!(state_line(s)));
+            } else {
+                j.push(json!({
+                    "state": state_line(s),
+                    "id": format!("{:016x}", s.id.as_u64()),
+                    "creatorid": format!("{creator:08x}"),
+                    "age": now.saturating_sub(u64::from(s.creation)),
+                    "expires_in": s.expires_at.saturating_sub(now),
+                    "packets": s.packets,
+                    "bytes": s.bytes,
+                    "rule": rule,
+                }));
+            }
         }
         Response::Ok {
             text: Some(t),
@@ -546,86 +593,21 @@ impl View {
     }
 }
 
+/// Wall-clock seconds, as pfctl's table times are.
+pub fn wall_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The networks of table entries.
+pub(super) fn nets(e: &[(std::net::IpAddr, u8, bool)]) -> Vec<super::tabletimes::Net> {
+    e.iter().map(|(a, p, _)| (*a, *p)).collect()
+}
+
 fn describe(req: &Request) -> String {
     match req {
         Request::Show { what, .. } => format!("show {what:?}").to_lowercase(),
         other => other.kind().to_string(),
     }
-}
-
-fn host(ip: IpAddr, port: u16) -> String {
-    // pfctl's print_host: the port when there is one (ICMP's id too).
-    match (ip, port) {
-        (a, 0) => a.to_string(),
-        (IpAddr::V4(a), p) => format!("{a}:{p}"),
-        (IpAddr::V6(a), p) => format!("{a}[{p}]"),
-    }
-}
-
-fn proto_name(p: u8) -> String {
-    match p {
-        1 => "icmp".into(),
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        58 => "ipv6-icmp".into(),
-        n => n.to_string(),
-    }
-}
-
-/// The two peers' states as pfctl prints them: TCP's by name, UDP's and
-/// other protocols' by pf's names for them, ICMP's as numbers (it has
-/// no state levels).
-fn peer_states(proto: u8, src: u8, dst: u8) -> String {
-    const TCP: [&str; 11] = [
-        "CLOSED",
-        "LISTEN",
-        "SYN_SENT",
-        "SYN_RCVD",
-        "ESTABLISHED",
-        "CLOSE_WAIT",
-        "FIN_WAIT_1",
-        "CLOSING",
-        "LAST_ACK",
-        "FIN_WAIT_2",
-        "TIME_WAIT",
-    ];
-    const OTHER: [&str; 3] = ["NO_TRAFFIC", "SINGLE", "MULTIPLE"];
-    let names: &[&str] = match proto {
-        6 => &TCP,
-        1 | 58 => &[],
-        _ => &OTHER,
-    };
-    match (names.get(usize::from(src)), names.get(usize::from(dst))) {
-        (Some(a), Some(b)) => format!("{a}:{b}"),
-        _ => format!("{src}:{dst}"),
-    }
-}
-
-/// One state as `pfctl -ss` prints it: the stack-side key, with the
-/// wire side in parentheses where translation made them differ, `->`
-/// for an outbound state, `<-` for an inbound one.
-pub fn state_line(s: &StateInfo) -> String {
-    let (sk, nk, src, dst) = if s.dir == Dir::Out {
-        (&s.stack, &s.wire, &s.src, &s.dst)
-    } else {
-        (&s.wire, &s.stack, &s.dst, &s.src)
-    };
-    let p = nk.proto;
-    let side = |i: usize| {
-        let n = host(key_to_ip(nk.af, nk.addr[i]), nk.port[i]);
-        let w = host(key_to_ip(sk.af, sk.addr[i]), sk.port[i]);
-        if n == w {
-            n
-        } else {
-            format!("{n} ({w})")
-        }
-    };
-    let arrow = if s.dir == Dir::Out { "->" } else { "<-" };
-    format!(
-        "all {} {} {arrow} {}       {}",
-        proto_name(p),
-        side(1),
-        side(0),
-        peer_states(p, src.state, dst.state)
-    )
 }

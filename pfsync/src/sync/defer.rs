@@ -48,19 +48,24 @@ impl Deferrals {
     }
 
     /// Hold `packet`; returns what had to be released to stay within the
-    /// limit.
+    /// limit. As in OpenBSD, a hold that finds the limit already reached
+    /// releases the oldest packets until fewer than the limit remain (so
+    /// the 129th hold leaves 127).
     pub fn hold(&mut self, now: u64, id: StateId, packet: Vec<u8>) -> Vec<(StateId, Vec<u8>)> {
         self.stats.add += 1;
+        let over = self.held.len() >= DEFER_LIMIT;
         self.held.push_back(Held {
             id,
             deadline: now.saturating_add(DEFER_NS),
             packet,
         });
         let mut out = Vec::new();
-        while self.held.len() > DEFER_LIMIT {
-            if let Some(h) = self.held.pop_front() {
-                self.stats.over += 1;
-                out.push((h.id, h.packet));
+        if over {
+            self.stats.over += 1;
+            while self.held.len() >= DEFER_LIMIT {
+                if let Some(h) = self.held.pop_front() {
+                    out.push((h.id, h.packet));
+                }
             }
         }
         out
@@ -116,9 +121,10 @@ mod tests {
         for n in 0..DEFER_LIMIT as u64 {
             assert!(d.hold(100, id(n), vec![]).is_empty());
         }
+        assert_eq!(d.len(), DEFER_LIMIT, "128 may be held");
         let over = d.hold(101, id(999), vec![9]);
-        assert_eq!(over, vec![(id(0), vec![])]);
-        assert_eq!(d.len(), DEFER_LIMIT);
+        assert_eq!(over, vec![(id(0), vec![]), (id(1), vec![])]);
+        assert_eq!(d.len(), DEFER_LIMIT - 1);
         assert_eq!(
             d.stats,
             DeferStats {
@@ -128,7 +134,7 @@ mod tests {
                 over: 1
             }
         );
-        assert_eq!(d.drain().len(), DEFER_LIMIT);
+        assert_eq!(d.drain().len(), DEFER_LIMIT - 1);
         assert_eq!(d.len(), 0);
     }
 }

@@ -5,7 +5,7 @@ use super::store::ImportError;
 use super::{merge, Entry, Event, LocalState, Pfsync, StateStore, Sync};
 use crate::auth::AuthError;
 use crate::state::{flags, Peer, StateId, StateRecord, IPPROTO_PFSYNC, IPPROTO_TCP, PFTM_MAX};
-use crate::stats::Drop;
+use crate::stats::DropReason;
 use crate::wire::bus::{self, Bus};
 use crate::wire::clr::Clr;
 use crate::wire::upd_c::UpdC;
@@ -51,29 +51,41 @@ impl Pfsync {
         rx: Rx,
         bytes: &[u8],
     ) -> Result<(), RxError> {
+        let r = self.input(now, store, rx, bytes);
+        self.run_sched(now, store);
+        r
+    }
+
+    fn input(
+        &mut self,
+        now: u64,
+        store: &mut dyn StateStore,
+        rx: Rx,
+        bytes: &[u8],
+    ) -> Result<(), RxError> {
         self.stats.ipackets += 1;
         if !self.up {
             return Err(RxError::Down);
         }
         if !rx.on_syncdev {
-            self.stats.count(Drop::BadIf);
+            self.stats.count(DropReason::BadIf);
             return Err(RxError::BadIf);
         }
         if rx.ttl != PFSYNC_TTL {
-            self.stats.count(Drop::BadTtl);
+            self.stats.count(DropReason::BadTtl);
             return Err(RxError::BadTtl(rx.ttl));
         }
         let payload = match &mut self.auth {
             None => bytes,
             Some(a) => a
                 .open(bytes)
-                .inspect_err(|_| self.stats.count(Drop::BadAuth))?,
+                .inspect_err(|_| self.stats.count(DropReason::BadAuth))?,
         };
         let h = Header::new_checked(payload).inspect_err(|e| {
             self.stats.count(match e {
-                WireError::Truncated { .. } => Drop::HdrOps,
-                WireError::BadVersion(_) => Drop::BadVer,
-                _ => Drop::BadLen,
+                WireError::Truncated { .. } => DropReason::HdrOps,
+                WireError::BadVersion(_) => DropReason::BadVer,
+                _ => DropReason::BadLen,
             })
         })?;
         for section in Sections::new(h.body()) {
@@ -81,8 +93,8 @@ impl Pfsync {
                 Ok(raw) => self.input_section(now, store, &raw),
                 Err(e) => {
                     self.stats.count(match e {
-                        SectionError::BadAction { .. } => Drop::BadAct,
-                        SectionError::Overrun { .. } => Drop::BadLen,
+                        SectionError::BadAction { .. } => DropReason::BadAct,
+                        SectionError::Overrun { .. } => DropReason::BadLen,
                     });
                     return Err(WireError::from(e).into());
                 }
@@ -131,7 +143,7 @@ impl Pfsync {
         for r in raw.records() {
             let Ok(rec) = state::parse(r) else { continue };
             if !rec.valid_for_insert() {
-                self.stats.count(Drop::BadVal);
+                self.stats.count(DropReason::BadVal);
                 continue;
             }
             // Out of room: the rest of this section waits for the bulk
@@ -169,7 +181,7 @@ impl Pfsync {
         );
         if wants_ack && !dead {
             self.q_ins(now, store, rec.id, Q::Iack);
-            self.write_slice(now, store);
+            self.sched = true;
         }
         Ok(())
     }
@@ -192,7 +204,7 @@ impl Pfsync {
         for r in raw.records() {
             let Ok(u) = UpdC::parse(r) else { continue };
             if !u.is_valid() {
-                self.stats.count(Drop::BadVal);
+                self.stats.count(DropReason::BadVal);
                 continue;
             }
             match store.lookup(u.id) {
@@ -209,14 +221,14 @@ impl Pfsync {
         for r in raw.records() {
             let Ok(rec) = state::parse(r) else { continue };
             if !rec.valid_for_update() {
-                self.stats.count(Drop::BadVal);
+                self.stats.count(DropReason::BadVal);
                 continue;
             }
             match store.lookup(rec.id) {
                 None => {
                     // An update for a state we lack is an insert.
                     if !rec.valid_for_insert() || self.import(now, store, rec).is_err() {
-                        self.stats.count(Drop::BadState);
+                        self.stats.count(DropReason::BadState);
                     }
                 }
                 Some(local) => {
@@ -263,7 +275,7 @@ impl Pfsync {
                 .lookup(id)
                 .is_some_and(|l| l.timeout < PFTM_MAX && l.state_flags & flags::NOSYNC == 0);
             if !ok {
-                self.stats.count(Drop::BadState);
+                self.stats.count(DropReason::BadState);
                 continue;
             }
             self.update_requested(now, store, id);
@@ -283,7 +295,7 @@ impl Pfsync {
             Sync::Queued(Q::Ins | Q::Upd | Q::Del) | Sync::Dead => return,
         }
         self.q_ins(now, store, id, Q::Upd);
-        self.write_slice(now, store);
+        self.sched = true;
     }
 
     fn in_del<T: HasId>(
@@ -298,7 +310,7 @@ impl Pfsync {
             // Forget first, so that nothing about the state is echoed.
             self.forget(id);
             if !store.remove(id) {
-                self.stats.count(Drop::BadState);
+                self.stats.count(DropReason::BadState);
             }
         }
     }

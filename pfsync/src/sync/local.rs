@@ -6,6 +6,11 @@ use crate::state::{StateId, IPPROTO_PFSYNC, IPPROTO_TCP};
 
 impl Pfsync {
     pub fn handle_local(&mut self, now: u64, store: &mut dyn StateStore, change: LocalChange) {
+        self.local(now, store, change);
+        self.run_sched(now, store);
+    }
+
+    fn local(&mut self, now: u64, store: &mut dyn StateStore, change: LocalChange) {
         match change {
             LocalChange::Insert { id, proto, nosync } => {
                 self.inserted(now, store, id, proto, nosync)
@@ -86,7 +91,7 @@ impl Pfsync {
             }
         }
         if flush || recent {
-            self.write_slice(now, store);
+            self.sched = true;
         }
     }
 

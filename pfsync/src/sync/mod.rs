@@ -129,6 +129,8 @@ pub struct Pfsync {
     entries: HashMap<StateId, Entry>,
     slice: queue::Slice,
     deferrals: defer::Deferrals,
+    /// The pending packet is to be written at the end of this call.
+    sched: bool,
     req: bulk_req::BulkReq,
     snd: Option<bulk_send::BulkSend>,
     auth: Option<Auth>,
@@ -162,6 +164,7 @@ impl Pfsync {
             demotion: 0,
             entries: HashMap::new(),
             deferrals: defer::Deferrals::default(),
+            sched: false,
             req: bulk_req::BulkReq::default(),
             snd: None,
             auth,
@@ -217,17 +220,23 @@ impl Pfsync {
         self.deferrals.len()
     }
 
-    /// `ifconfig pfsync0 up`: the sync link counts as down until
-    /// `link_state(true)`; the bulk request starts.
+    /// `ifconfig pfsync0 up`: CARP is demoted (+32 until the bulk update
+    /// ends, +1 while the sync link is down) and the bulk request starts.
+    /// A link already reported up with `link_state` is taken into account
+    /// at once, as OpenBSD re-reads the link state at the end of `up`.
     pub fn up(&mut self, now: u64) {
         if self.up {
             return;
         }
+        let link = self.link_up;
         self.up = true;
         self.link_up = false;
         self.demote(1, DemoteReason::Up);
         let step = self.req.up(now);
         self.apply(step, DemoteReason::Start);
+        if link {
+            self.link_state(now, true);
+        }
     }
 
     /// `ifconfig pfsync0 down`: pending records are dropped, held packets
@@ -291,7 +300,8 @@ impl Pfsync {
         for (id, packet) in self.deferrals.hold(now, id, packet) {
             self.events.push_back(Event::Release { id, packet });
         }
-        self.write_slice(now, store);
+        self.sched = true;
+        self.run_sched(now, store);
         Ok(())
     }
 
@@ -338,6 +348,17 @@ impl Pfsync {
         }
         for (id, packet) in self.deferrals.expire(now) {
             self.events.push_back(Event::Release { id, packet });
+        }
+        self.run_sched(now, store);
+    }
+
+    /// "Flush now" (OpenBSD schedules the slice task): the pending packet
+    /// is written when the current call has finished its work, so that
+    /// everything one received packet or local event queued goes out
+    /// together.
+    pub(super) fn run_sched(&mut self, now: u64, store: &mut dyn StateStore) {
+        if std::mem::take(&mut self.sched) {
+            self.write_slice(now, store);
         }
     }
 

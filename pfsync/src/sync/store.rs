@@ -55,14 +55,20 @@ pub trait StateStore {
     /// The state's sync-relevant fields, if it exists.
     fn lookup(&self, id: StateId) -> Option<LocalState>;
 
-    /// The full record as it is now (`pf_state_export`): ages and expiry
-    /// in seconds relative to `now_ns`. The machine sets PFSTATE_ACK
-    /// itself while a deferral is pending.
+    /// The full record as it is now (`pf_state_export`): `creation` is
+    /// the age and `expire` the seconds left (0 if past), relative to
+    /// `now_ns`; `proto` and `af` of the wire key; `nat_rule` 0xffffffff;
+    /// counters as u64. The machine sets PFSTATE_ACK itself while a
+    /// deferral is pending.
     fn export(&self, id: StateId, now_ns: u64) -> Option<StateRecord>;
 
     /// Insert a state from the peer (`pf_state_import`), keeping its id
-    /// and creator and attaching it to the default rule. The record has
-    /// passed validation and has PFSTATE_ACK cleared.
+    /// and creator and attaching it to the default rule (rule numbers are
+    /// not trusted). The record has passed validation and has
+    /// PFSTATE_ACK cleared. Times come back as OpenBSD rebuilds them:
+    /// creation = now − `creation` s; last activity = now −
+    /// (timeout of class `timeout` − `expire`) s. The stack key is built
+    /// only when it differs from the wire key.
     fn import(&mut self, rec: &StateRecord, now_ns: u64) -> Result<(), ImportError>;
 
     /// Apply a merge decided by the machine.

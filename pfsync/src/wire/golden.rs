@@ -299,3 +299,140 @@ fn records_per_1500_byte_packet_match_the_spec() {
     assert_eq!(fit(super::clr::LEN), 72);
     assert_eq!(fit(super::action::TDB_LEN), 28);
 }
+
+/// The same vectors, produced by the sync machine itself rather than by
+/// the codec from hand-built records.
+mod machine {
+    use super::*;
+    use crate::sync::{ImportError, LocalChange, LocalState, Merge, Pfsync, Rx, StateStore};
+    use crate::Config;
+    use std::collections::BTreeMap;
+
+    #[derive(Default)]
+    struct Table(BTreeMap<StateId, StateRecord>);
+
+    impl StateStore for Table {
+        fn lookup(&self, id: StateId) -> Option<LocalState> {
+            self.0.get(&id).map(|s| LocalState {
+                proto: s.proto,
+                src: s.src,
+                dst: s.dst,
+                timeout: s.timeout,
+                state_flags: s.state_flags,
+            })
+        }
+        fn export(&self, id: StateId, _: u64) -> Option<StateRecord> {
+            self.0.get(&id).copied()
+        }
+        fn import(&mut self, rec: &StateRecord, _: u64) -> Result<(), ImportError> {
+            self.0.insert(rec.id, *rec);
+            Ok(())
+        }
+        fn merge(&mut self, _: StateId, _: &Merge, _: u64) {}
+        fn remove(&mut self, id: StateId) -> bool {
+            self.0.remove(&id).is_some()
+        }
+        fn clear(&mut self, _: u32, _: Option<&str>) -> Vec<StateId> {
+            Vec::new()
+        }
+        fn snapshot(&self) -> Vec<StateId> {
+            self.0.keys().copied().collect()
+        }
+    }
+
+    const SEC: u64 = 1_000_000_000;
+
+    fn node_mtu(mtu: u16) -> (Pfsync, Table) {
+        let mut cfg = Config::new(CREATOR);
+        cfg.mtu = mtu;
+        let mut m = Pfsync::new(cfg).unwrap();
+        m.up(0);
+        (m, Table::default())
+    }
+
+    fn node() -> (Pfsync, Table) {
+        node_mtu(1500)
+    }
+
+    fn insert(m: &mut Pfsync, t: &mut Table, s: StateRecord) {
+        t.0.insert(s.id, s);
+        let change = LocalChange::Insert {
+            id: s.id,
+            proto: s.proto,
+            nosync: false,
+        };
+        m.handle_local(0, t, change);
+    }
+
+    fn payload(v: &str) -> Vec<u8> {
+        hex(v)[20..].to_vec()
+    }
+
+    #[test]
+    fn v1_request_v3_insert_v4_update() {
+        let (mut m, mut t) = node();
+        m.link_state(0, true);
+        assert_eq!(m.poll_transmit(), Some(payload(V1)));
+        insert(&mut m, &mut t, sample_state());
+        m.handle_timeout(SEC, &mut t);
+        assert_eq!(m.poll_transmit(), Some(payload(V3)));
+        let s = t.0.get_mut(&sample_state().id).unwrap();
+        (s.src.seqlo, s.src.seqhi) = (0x000f_47f5, 0x0010_4bdd);
+        (s.dst.seqlo, s.dst.seqhi) = (0x001e_8f71, 0x001f_8a61);
+        let id = s.id;
+        m.handle_local(2 * SEC, &mut t, LocalChange::Update { id });
+        m.handle_timeout(3 * SEC, &mut t);
+        assert_eq!(m.poll_transmit(), Some(payload(V4)));
+    }
+
+    #[test]
+    fn v2_v7_bulk_and_v6_clear() {
+        // At the smallest MTU, V7 (324 bytes with its IPv4 header) fills
+        // the first bulk packet exactly, so BUS END follows alone.
+        let (mut m, mut t) = node_mtu(324);
+        let req = payload(V1);
+        let rx = Rx {
+            on_syncdev: true,
+            ttl: 255,
+        };
+        m.handle_packet(0, &mut t, rx, &req).unwrap();
+        assert_eq!(m.poll_transmit(), Some(payload(V2)));
+        // The state arrives through the table, not as a local insert, so
+        // nothing else is queued.
+        t.0.insert(sample_state().id, sample_state());
+        m.handle_packet(SEC, &mut t, rx, &req).unwrap();
+        assert_eq!(m.poll_transmit(), Some(payload(V7)));
+        m.handle_timeout(SEC + 20_000_000, &mut t);
+        let end = m.poll_transmit();
+        assert_eq!(end, Some(payload(V2)), "BUS END did not fit: alone next");
+        m.handle_local(2 * SEC, &mut t, LocalChange::Clear { ifname: None });
+        assert_eq!(m.poll_transmit(), Some(payload(V6)));
+        assert_eq!(m.poll_transmit(), None);
+    }
+
+    #[test]
+    fn v5_ins_ack_with_a_pending_delete() {
+        let (mut m, mut t) = node();
+        insert(&mut m, &mut t, sample_state());
+        m.handle_timeout(SEC, &mut t);
+        assert!(m.poll_transmit().is_some());
+        let id = sample_state().id;
+        t.0.remove(&id);
+        m.handle_local(2 * SEC, &mut t, LocalChange::Delete { id });
+        assert_eq!(m.poll_transmit(), None, "DEL_C waits for the timer");
+        // The peer holds a packet for state ...02 and asks for INS_ACK.
+        let mut peer = sample_state();
+        peer.id = StateId::new(ID + 1, CREATOR);
+        peer.state_flags = crate::state::flags::ACK;
+        let ins = PacketRepr {
+            sections: vec![Section::Ins(vec![peer])],
+        }
+        .emit();
+        let rx = Rx {
+            on_syncdev: true,
+            ttl: 255,
+        };
+        m.handle_packet(2 * SEC, &mut t, rx, &ins).unwrap();
+        assert_eq!(m.poll_transmit(), Some(payload(V5)));
+    }
+}

@@ -11,6 +11,7 @@ pub mod bus;
 pub mod clr;
 pub mod header;
 pub mod ids;
+pub mod ip;
 pub mod key;
 pub mod packet;
 pub mod peer;
