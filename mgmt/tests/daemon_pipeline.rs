@@ -936,6 +936,12 @@ fn pfctl_shows_and_zeroes_rule_counters() {
     assert_eq!(out, "web 0 0 0 0 0 0 0 0\n");
     let (code, out, err) = pfctl(&sock, &["-z"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    // -R: one rule, or its states
+    let (code, out, _) = pfctl(&sock, &["-sr", "-R", "1"]);
+    assert_eq!((code, out.as_str()), (0, "pass out all flags S/SA\n"));
+    let (_, out, _) = pfctl(&sock, &["-ss", "-R", "2"]);
+    assert_eq!(out.lines().count(), 1, "the inbound state only: {out}");
+    assert!(out.contains(" <- "), "{out}");
 }
 
 /// `pfctl -ss -v` / `-vv`: each state's windows, age, expiry, counters

@@ -32,19 +32,31 @@ ENVIRONMENT:
                                        services and protocols)
 
 TALKING TO A RUNNING PFD:
-  pfctl -s info|states|rules|Tables|Interfaces|timeouts|memory (any
-  unambiguous prefix: -si, -ss, -sr, -sT, -sI, -st, -sm) ask the
-  running pfd over its control socket (--control PATH, or
-  $PFD_CONTROL, else /run/pfd.sock); --json prints the answer as JSON.
-  pfctl -f FILE (without -n) loads FILE into the running pfd: it is
-  compiled against pfd's interfaces, and on any error pfctl prints the
-  FILE:LINE: messages and the running ruleset stays; every state stays
-  either way. pfctl -F states clears the state table; pfctl -k HOST
-  [-k DST] kills the states from HOST (to DST; addresses or networks).
-  pfctl -e / -d enable and disable pf (disabled, pfd routes without
-  filtering). pfctl -t T -T show|add|delete|replace|flush|test [ADDR...]
-  edits table T of the running ruleset (networks, !negated); -T test
-  exits 2 when some address does not match.
+  Without -n, pfctl asks the running pfd over its control socket
+  (--control PATH, or $PFD_CONTROL, else /run/pfd.sock), in pfctl's
+  formats and with its messages; --json prints any answer as JSON.
+  -s rules|labels|states|Sources|info|Tables|Interfaces|timeouts|memory|
+     Anchors|osfp|all (any unambiguous prefix: -sr, -sl, -ss, -sS, -si,
+     -sT, -sI, -st, -sm, -sA, -so, -sa); -v / -vv add rule counters,
+     state details and status sections as pfctl's; -R NR: one rule (or
+     its states).
+  -f FILE  load FILE: compiled against pfd's interfaces; on any error
+     pfctl prints the FILE:LINE: messages and the running ruleset stays;
+     every state stays either way.
+  -F rules|states|Sources|info|Tables|all  flush (rules: pf's default
+     pass, states stay; Tables empties every table).
+  -z  clear the rule counters (after showing them, with -s).
+  -k HOST [-k DST]  kill the states from HOST (to DST; addresses or
+     networks).  -K HOST  kill HOST's source-tracking nodes.
+  -e / -d  enable / disable pf (disabled, pfd routes without filtering).
+  -x emerg|alert|crit|error|warning|notice|info|debug  pf's debug level.
+  -t T -T show|add|delete|replace|flush|test|zero|expire [ADDR...|SECS]
+     edit table T (networks, !negated); -T test exits 2 when some
+     address does not match.
+  -a ANCHOR  with -s rules|labels|Tables|Anchors and -t -T: an inline
+     anchor of the loaded ruleset.
+  Refused as not supported: -f into an anchor, -F osfp|Reset, -T kill,
+  -sS -v, anchor wildcards.
 
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
@@ -71,18 +83,21 @@ struct Args {
     /// Define a macro, overriding the file's definition.
     #[arg(short = 'D', value_name = "MACRO=VALUE")]
     define: Vec<String>,
-    /// Load the ruleset into this anchor.
+    /// The anchor -s and -T work on (offline: load into it).
     #[arg(short = 'a', value_name = "ANCHOR", default_value = "")]
     anchor: String,
-    /// Show what the running pfd holds: info, states, rules, timeouts,
-    /// memory.
+    /// Show what the running pfd holds: rules, labels, states, Sources,
+    /// info, Tables, Interfaces, timeouts, memory, Anchors, osfp, all.
     #[arg(short = 's', value_name = "WHAT")]
     show: Option<String>,
+    /// Only this rule number (-s rules, labels) or its states (-s states).
+    #[arg(short = 'R', value_name = "ID")]
+    rule: Option<u32>,
     /// The table `-T` works on.
     #[arg(short = 't', value_name = "TABLE")]
     table: Option<String>,
-    /// Table command: show, add, delete, replace, flush, test (the
-    /// addresses follow).
+    /// Table command: show, add, delete, replace, flush, test, zero,
+    /// expire (the addresses or seconds follow), kill.
     #[arg(short = 'T', value_name = "COMMAND", requires = "table")]
     table_cmd: Option<String>,
     /// Addresses or networks for -T add/delete/replace/test.
@@ -94,7 +109,7 @@ struct Args {
     /// Disable pf in the running pfd: it routes without filtering.
     #[arg(short = 'd', conflicts_with = "enable")]
     disable: bool,
-    /// Flush: states (more to come).
+    /// Flush: rules, states, Sources, info, Tables or all.
     #[arg(short = 'F', value_name = "WHAT")]
     flush: Option<String>,
     /// Kill the states from this host or network (a second -k: to this
@@ -328,7 +343,7 @@ fn show(args: &Args, what: &str) -> ExitCode {
         what: w,
         verbose: args.verbose,
         anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
-        rule: None,
+        rule: args.rule,
         interface: None,
     };
     match client.call(&req) {

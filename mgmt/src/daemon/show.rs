@@ -120,15 +120,15 @@ impl View {
                 what: ShowWhat::Rules,
                 verbose,
                 anchor,
-                rule: None,
+                rule,
                 ..
-            } => self.show_rules(verbose, anchor.as_deref()),
+            } => self.show_rules(verbose, anchor.as_deref(), rule),
             Request::Show {
                 what: ShowWhat::Labels,
                 anchor,
-                rule: None,
+                rule,
                 ..
-            } => self.show_labels(anchor.as_deref()),
+            } => self.show_labels(anchor.as_deref(), rule),
             Request::ZeroCounters => self.zero_rule_counters(),
             Request::Show {
                 what: ShowWhat::Tables,
