@@ -1336,3 +1336,36 @@ fn nat_pools_follow_table_edits() {
     );
     assert_eq!(fate, Fate::Drop);
 }
+
+/// `-T ... -v[v]`: pfctl's per-address feedback on stdout, the count on
+/// stderr.
+#[test]
+fn table_feedback_with_verbose() {
+    let pf = "table <t> { 192.0.2.1 }\nblock all\npass in from <t>\n";
+    let l = lab_full("tfb", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let t = |args: &[&str]| {
+        let mut a = vec!["-t", "t"];
+        a.extend_from_slice(args);
+        pfctl(&sock, &a)
+    };
+    let (code, out, err) = t(&["-v", "-T", "add", "192.0.2.1", "10.0.0.0/8", "10.0.0.0/8"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "1/3 addresses added.\n");
+    assert_eq!(out, "A  10.0.0.0/8\nX  10.0.0.0/8\n");
+    let (_, out, _) = t(&["-vv", "-T", "delete", "192.0.2.1", "192.0.2.7"]);
+    assert_eq!(out, "D  192.0.2.1\n   192.0.2.7\n");
+    let (code, out, err) = t(&["-v", "-T", "test", "10.1.2.3", "192.0.2.7"]);
+    assert_eq!((code, err.as_str()), (2, "1/2 addresses match.\n"));
+    assert_eq!(out, "M  10.1.2.3\n");
+    let (_, out, err) = t(&["-v", "-T", "replace", "!10.0.0.0/8", "192.0.2.5"]);
+    assert_eq!(err, "1 addresses added.\n1 addresses changed.\n");
+    assert_eq!(out, "C !10.0.0.0/8\nA  192.0.2.5\n");
+    let (_, out, _) = t(&["-v", "-T", "replace", "192.0.2.5"]);
+    assert_eq!(out, "D !10.0.0.0/8\n");
+    let (code, _, err) = t(&["-v", "-T", "show"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -T show -v"), "{err}");
+    // without -v: no feedback
+    assert_eq!(t(&["-T", "add", "192.0.2.6"]).1, "");
+}

@@ -268,12 +268,15 @@ fn call(args: &Args, req: &Request, to_stdout: bool) -> ExitCode {
         Ok(Response::Ok { text, json }) => {
             if args.json {
                 println!("{}", json.unwrap_or(serde_json::Value::Null));
-            } else if let Some(t) = text {
-                if to_stdout {
-                    print!("{t}");
-                } else {
-                    eprint!("{t}");
+            } else {
+                if let Some(t) = text {
+                    if to_stdout {
+                        print!("{t}");
+                    } else {
+                        eprint!("{t}");
+                    }
                 }
+                feedback(json.as_ref());
             }
             ExitCode::SUCCESS
         }
@@ -292,6 +295,16 @@ fn call(args: &Args, req: &Request, to_stdout: bool) -> ExitCode {
     }
 }
 
+/// `-T ... -v`: pfctl's per-address lines, on stdout after the count.
+fn feedback(json: Option<&serde_json::Value>) {
+    let lines = json.and_then(|j| j["feedback"].as_array());
+    for l in lines.into_iter().flatten() {
+        if let Some(l) = l.as_str() {
+            println!("{l}");
+        }
+    }
+}
+
 /// `-T test`: exit status 2 when some address does not match, as pfctl.
 fn table_test(args: &Args, req: &Request) -> ExitCode {
     let mut client = match Client::connect(control_path(args.control.as_deref())) {
@@ -306,6 +319,7 @@ fn table_test(args: &Args, req: &Request) -> ExitCode {
             if let Some(t) = text {
                 eprint!("{t}");
             }
+            feedback(json.as_ref());
             let j = json.unwrap_or_default();
             if j["match"].as_u64() < j["given"].as_u64() {
                 ExitCode::from(2)

@@ -11,6 +11,7 @@ mod all;
 mod anchors;
 mod counters;
 mod debug;
+mod feedback;
 mod flush;
 mod listing;
 mod output;

@@ -199,8 +199,12 @@ impl View {
                 }
             }
             Request::Table {
-                name, anchor, op, ..
+                name,
+                anchor,
+                op,
+                verbose,
             } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) if verbose > 0 => self.table_verbose(&p, &name, op, verbose),
                 Ok(p) => self.table(&p, &name, op),
                 Err(r) => r,
             },
@@ -343,7 +347,7 @@ impl View {
     }
 
     /// `pfctl -t NAME -T OP`, with pfctl's messages.
-    fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
+    pub(super) fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
         let engine = self.engine.get();
         // table times are kept per table: an anchor's by its path
         let key = if anchor.is_empty() {
@@ -353,11 +357,7 @@ impl View {
         };
         let name = key.as_str();
         // exactly this anchor's table, as pfctl -a A -t T names it
-        let exact = ruleset::compile::TableKey {
-            anchor: anchor.to_string(),
-            name: table.to_string(),
-        };
-        let Some(t) = engine.compiled().table_index.get(&exact).copied() else {
+        let Some(t) = self.table_ref(anchor, table) else {
             return Response::error(ErrorKind::Failed, "Table does not exist");
         };
         let parse = |addrs: &[String]| -> Result<Vec<(std::net::IpAddr, u8, bool)>, Response> {
