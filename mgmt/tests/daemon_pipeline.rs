@@ -1369,3 +1369,40 @@ fn table_feedback_with_verbose() {
     // without -v: no feedback
     assert_eq!(t(&["-T", "add", "192.0.2.6"]).1, "");
 }
+
+/// An if-bound state is shown on its interface, floating ones on `all`;
+/// `-i` narrows `-ss` and `-k` to one interface's states.
+#[test]
+fn states_by_interface() {
+    let pf = "block all\npass out\npass in on veth0 proto tcp keep state (if-bound)\n";
+    let mut l = lab_full("ssi", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    let (_, out, _) = pfctl(&sock, &["-ss"]);
+    assert_eq!(
+        out,
+        "all tcp 192.0.2.10:40000 -> 198.51.100.10:80       SYN_SENT:CLOSED\n\
+         veth0 tcp 198.51.100.10:80 <- 192.0.2.10:40000       CLOSED:SYN_SENT\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-ss", "-i", "veth0"]);
+    assert!(
+        out.starts_with("veth0 tcp ") && out.lines().count() == 1,
+        "{out}"
+    );
+    let (_, _, err) = pfctl(&sock, &["-k", "192.0.2.10", "-i", "veth1"]);
+    assert_eq!(err, "killed 0 states from 1 sources and 0 destinations\n");
+    let (_, _, err) = pfctl(&sock, &["-k", "192.0.2.10", "-i", "veth0"]);
+    assert_eq!(err, "killed 1 states from 1 sources and 0 destinations\n");
+    let (code, _, err) = pfctl(&sock, &["-F", "states", "-i", "veth0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F with -i"), "{err}");
+}

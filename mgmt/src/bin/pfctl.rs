@@ -93,6 +93,9 @@ struct Args {
     /// Only this rule number (-s rules, labels) or its states (-s states).
     #[arg(short = 'R', value_name = "ID")]
     rule: Option<u32>,
+    /// Only states bound to this interface (-s states, -k).
+    #[arg(short = 'i', value_name = "INTERFACE")]
+    interface: Option<String>,
     /// The table `-T` works on.
     #[arg(short = 't', value_name = "TABLE")]
     table: Option<String>,
@@ -358,7 +361,7 @@ fn show(args: &Args, what: &str) -> ExitCode {
         verbose: args.verbose,
         anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
         rule: args.rule,
-        interface: None,
+        interface: args.interface.clone(),
     };
     match client.call(&req) {
         Ok(Response::Ok { text, json }) => {
@@ -482,6 +485,10 @@ fn main() -> ExitCode {
         return call(&args, &Request::ZeroCounters, false);
     }
     if let Some(what) = args.flush.clone() {
+        if args.interface.is_some() {
+            eprintln!("pfctl: not supported: -F with -i");
+            return ExitCode::from(1);
+        }
         let all = [
             ("rules", FlushWhat::Rules),
             ("Sources", FlushWhat::Sources),
@@ -536,7 +543,7 @@ fn main() -> ExitCode {
         };
         let req = Request::KillStates {
             filters: StateFilter {
-                interface: None,
+                interface: args.interface.clone(),
                 by,
             },
         };

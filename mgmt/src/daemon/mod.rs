@@ -30,7 +30,7 @@ pub use listing::{Listed, Listing, RuleStats};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
 pub use show::{wall_now, View};
 pub use slot::EngineSlot;
-pub use statefmt::{state_line, state_text, StateExtra};
+pub use statefmt::{state_line, state_line_on, state_text, StateExtra};
 pub use tabletimes::TableTimes;
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 

@@ -21,7 +21,7 @@ fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::I
     (key_to_ip(k.af, s), key_to_ip(k.af, d))
 }
 use super::debug::{level_name, LOG_INFO, LOG_NOTICE};
-use super::statefmt::{state_line, state_text, StateExtra};
+use super::statefmt::{state_line_on, state_text, StateExtra};
 use dataplane::worker::LiveStats;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -113,9 +113,9 @@ impl View {
                 what: ShowWhat::States,
                 verbose,
                 rule,
-                interface: None,
+                interface,
                 ..
-            } => self.states(verbose, rule),
+            } => self.states(verbose, rule, interface.as_deref()),
             Request::Show {
                 what: ShowWhat::Rules,
                 verbose,
@@ -156,6 +156,7 @@ impl View {
             }
             Request::Show {
                 what: ShowWhat::Interfaces,
+                interface: None,
                 ..
             } => {
                 // pfctl -sI: interfaces and their groups, and `all`
@@ -224,7 +225,7 @@ impl View {
             Request::KillStates {
                 filters:
                     StateFilter {
-                        interface: None,
+                        interface,
                         by: KillBy::Hosts { src, dst },
                     },
             } => {
@@ -245,9 +246,14 @@ impl View {
                     }
                     None => None,
                 };
+                let engine = self.engine.get();
                 let n = self.kill(|st| {
                     let (from, to) = endpoints(st);
-                    in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
+                    in_net(from, &s)
+                        && d.as_ref().is_none_or(|d| in_net(to, d))
+                        && interface
+                            .as_deref()
+                            .is_none_or(|i| self.state_ifname(&engine, st) == i)
                 });
                 // pfctl_net_kill_states: one source (and destination)
                 // per address given, as pfd resolves no names
@@ -552,8 +558,8 @@ impl View {
         }
     }
 
-    /// `pfctl -ss [-v[v]] [-R nr]`.
-    fn states(&self, verbose: u8, only_rule: Option<u32>) -> Response {
+    /// `pfctl -ss [-v[v]] [-R nr] [-i IF]`.
+    fn states(&self, verbose: u8, only_rule: Option<u32>, only_if: Option<&str>) -> Response {
         let engine = self.engine.get();
         let list = engine.states().states();
         let now = Published::get(&self.published.clock_ns) / 1_000_000_000;
@@ -561,19 +567,31 @@ impl View {
         let mut t = String::new();
         let mut j = Vec::new();
         for s in &list {
+            let ifname = self.state_ifname(&engine, s);
+            // pfctl compares the state's interface name: `-i` shows
+            // only states bound to that interface
+            if only_if.is_some_and(|i| i != ifname) {
+                continue;
+            }
             let rule = engine
                 .state_ref(s.rule)
                 .and_then(|r| engine.rules().get(r).map(|c| c.nr));
             if only_rule.is_some() && rule != only_rule {
                 continue;
             }
-            let x = StateExtra { now, rule, creator };
+            let line = state_line_on(s, &ifname);
+            let x = StateExtra {
+                ifname,
+                now,
+                rule,
+                creator,
+            };
             t.push_str(&state_text(s, verbose, &x));
             if verbose == 0 {
-                j.push(json!(state_line(s)));
+                j.push(json!(line));
             } else {
                 j.push(json!({
-                    "state": state_line(s),
+                    "state": line,
                     "id": format!("{:016x}", s.id.as_u64()),
                     "creatorid": format!("{creator:08x}"),
                     "age": now.saturating_sub(u64::from(s.creation)),
@@ -588,6 +606,20 @@ impl View {
             text: Some(t),
             json: Some(Value::Array(j)),
         }
+    }
+}
+
+impl View {
+    /// The interface a state is bound to, or `all` for a floating one.
+    pub(super) fn state_ifname(
+        &self,
+        engine: &dataplane::engine::Engine,
+        s: &dataplane::state::StateInfo,
+    ) -> String {
+        s.if_bound
+            .and_then(|i| engine.interface_name(i as usize))
+            .unwrap_or("all")
+            .to_string()
     }
 }
 
