@@ -825,9 +825,15 @@ fn tables_and_interfaces_listed() {
     let l = lab_full("list", pf, "net.inet.ip.forwarding=1\n");
     let (t, _) = l.show(ShowWhat::Tables);
     assert_eq!(t, "a\nb\n");
+    // -v: print_table's flags
+    let (t, j) = l.show_v(ShowWhat::Tables, 1);
+    assert_eq!(t, "-pa-r--\ta\n--a-r--\tb\n");
+    assert_eq!(j[0]["flags"], "-pa-r--");
     let (i, j) = l.show(ShowWhat::Interfaces);
     assert_eq!(i, "all\negress\nveth\nveth0\nveth1\n");
     assert_eq!(j[0], "all");
+    let (i, _) = l.show_v(ShowWhat::Interfaces, 1);
+    assert_eq!(i, "all\negress\nveth\nveth0\nveth1\n", "nothing skipped");
 }
 
 /// `pfctl -sr -v` / `-vv` and `-s labels`: each rule's counters as the
@@ -1405,4 +1411,14 @@ fn states_by_interface() {
     let (code, _, err) = pfctl(&sock, &["-F", "states", "-i", "veth0"]);
     assert_eq!(code, 1);
     assert!(err.contains("not supported: -F with -i"), "{err}");
+}
+
+/// `pfctl -sI -v` marks what `set skip on` skips (a group's members too).
+#[test]
+fn skipped_interfaces_marked() {
+    let pf = "set skip on veth1\nblock all\n";
+    let l = lab_full("skip", pf, "net.inet.ip.forwarding=1\n");
+    let (i, j) = l.show_v(ShowWhat::Interfaces, 1);
+    assert_eq!(i, "all\negress\nveth\nveth0\nveth1 (skip)\n");
+    assert_eq!(j[4]["skip"], true);
 }

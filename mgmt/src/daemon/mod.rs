@@ -22,6 +22,7 @@ mod slot;
 mod statefmt;
 mod status;
 mod tableops;
+mod tables_show;
 mod tabletimes;
 mod topology;
 

@@ -133,50 +133,15 @@ impl View {
             Request::Show {
                 what: ShowWhat::Tables,
                 anchor,
+                verbose,
                 ..
-            } => {
-                // pfctl -sT: the tables of the main ruleset or of -a
-                let path = match self.anchor_path(anchor.as_deref()) {
-                    Ok(p) => p,
-                    Err(r) => return r,
-                };
-                let engine = self.engine.get();
-                let mut names: Vec<String> = engine
-                    .compiled()
-                    .table_keys
-                    .iter()
-                    .filter(|k| k.anchor == path)
-                    .map(|k| k.name.clone())
-                    .collect();
-                names.sort();
-                Response::Ok {
-                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
-                    json: Some(serde_json::json!(names)),
-                }
-            }
+            } => self.show_tables(anchor.as_deref(), verbose),
             Request::Show {
                 what: ShowWhat::Interfaces,
                 interface: None,
+                verbose,
                 ..
-            } => {
-                // pfctl -sI: interfaces and their groups, and `all`
-                let mut names: Vec<String> = vec!["all".to_string()];
-                match &self.etc {
-                    Some(etc) => {
-                        for i in &etc.interfaces {
-                            names.push(i.name.clone());
-                            names.extend(i.groups.iter().cloned());
-                        }
-                    }
-                    None => names.extend(self.ports.iter().cloned()),
-                }
-                names.sort();
-                names.dedup();
-                Response::Ok {
-                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
-                    json: Some(serde_json::json!(names)),
-                }
-            }
+            } => self.show_interfaces(verbose),
             Request::Show {
                 what: ShowWhat::Timeouts,
                 ..
