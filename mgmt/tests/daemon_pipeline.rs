@@ -1422,3 +1422,44 @@ fn skipped_interfaces_marked() {
     assert_eq!(i, "all\negress\nveth\nveth0\nveth1 (skip)\n");
     assert_eq!(j[4]["skip"], true);
 }
+
+/// `pfctl -k label NAME` and `pfctl -k id ID`: pfctl's `killed N states`.
+#[test]
+fn kill_states_by_label_and_id() {
+    let pf = "block all\npass out label \"out\"\npass in on veth0 proto tcp label \"in\"\n";
+    let mut l = lab_full("klab", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    for src in ["192.0.2.10", "192.0.2.11"] {
+        l.send(0, SEC, &eth(&syn(src, "198.51.100.10", 80), CLIENT, FW0));
+    }
+    let count = |l: &Lab| l.show(ShowWhat::Info).1["states"].as_u64().unwrap();
+    assert_eq!(count(&l), 4);
+    let (code, _, err) = pfctl(&sock, &["-k", "label", "-k", "out"]);
+    assert_eq!((code, err.as_str()), (0, "killed 2 states\n"));
+    let (_, out, _) = pfctl(&sock, &["-ss", "-vv"]);
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("   id: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", &id]);
+    assert_eq!((code, err.as_str()), (0, "killed 1 states\n"));
+    let (_, _, err) = pfctl(&sock, &["-k", "id", "-k", &format!("{id}/00000001")]);
+    assert_eq!(err, "killed 0 states\n", "another host's id");
+    assert_eq!(count(&l), 1);
+    let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", "0"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: cannot kill id 0\n"));
+    let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", "zz"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: wrong id format specified\n"));
+    let (code, _, err) = pfctl(&sock, &["-k", "label"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: no label specified\n"));
+    let (code, _, err) = pfctl(&sock, &["-k", "key", "-k", "tcp 1.2.3.4:1 -> 5.6.7.8:2"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -k key"), "{err}");
+}

@@ -298,6 +298,44 @@ fn call(args: &Args, req: &Request, to_stdout: bool) -> ExitCode {
     }
 }
 
+/// pfctl -k's forms: `label NAME`, `id ID[/CREATOR]` (hex), `key
+/// KEY`, `gateway ADDR`, else `HOST [DST]`; pfctl's complaints.
+fn kill_by(k: &[String]) -> Result<KillBy, String> {
+    let second = k.get(1).filter(|s| !s.is_empty()).cloned();
+    match k[0].as_str() {
+        "label" => Ok(KillBy::Label {
+            label: second.ok_or("no label specified")?,
+        }),
+        "key" => Ok(KillBy::Key {
+            key: second.ok_or("no key specified")?,
+        }),
+        "gateway" => Ok(KillBy::Gateway {
+            addr: second.ok_or("no gateway specified")?,
+        }),
+        "id" => {
+            let s = second.ok_or("no id specified")?;
+            let (id, creator) = match s.split_once('/') {
+                Some((i, c)) => (i, Some(c)),
+                None => (s.as_str(), None),
+            };
+            let wrong = || "wrong id format specified".to_string();
+            let id = u64::from_str_radix(id, 16).map_err(|_| wrong())?;
+            let creator = match creator {
+                Some(c) => Some(u32::from_str_radix(c, 16).map_err(|_| wrong())?),
+                None => None,
+            };
+            if id == 0 {
+                return Err("cannot kill id 0".into());
+            }
+            Ok(KillBy::Id { id, creator })
+        }
+        _ => Ok(KillBy::Hosts {
+            src: k[0].clone(),
+            dst: k.get(1).cloned(),
+        }),
+    }
+}
+
 /// `-T ... -v`: pfctl's per-address lines, on stdout after the count.
 fn feedback(json: Option<&serde_json::Value>) {
     let lines = json.and_then(|j| j["feedback"].as_array());
@@ -537,9 +575,12 @@ fn main() -> ExitCode {
             eprintln!("pfctl: can only specify -k twice");
             return ExitCode::from(1);
         }
-        let by = KillBy::Hosts {
-            src: args.kill[0].clone(),
-            dst: args.kill.get(1).cloned(),
+        let by = match kill_by(&args.kill) {
+            Ok(b) => b,
+            Err(msg) => {
+                eprintln!("pfctl: {msg}");
+                return ExitCode::from(1);
+            }
         };
         let req = Request::KillStates {
             filters: StateFilter {

@@ -13,6 +13,7 @@ mod counters;
 mod debug;
 mod feedback;
 mod flush;
+mod killby;
 mod listing;
 mod output;
 mod pipeline;

@@ -230,6 +230,9 @@ impl View {
                     json: Some(serde_json::json!({ "killed": n })),
                 }
             }
+            Request::KillStates {
+                filters: StateFilter { interface, by },
+            } => self.kill_by(interface.as_deref(), by),
             Request::LoadRules {
                 source,
                 anchor: None,
@@ -438,7 +441,7 @@ impl View {
     }
 
     /// Remove every state `which` picks (pfctl -F states, -k).
-    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
+    pub(super) fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
         let engine = self.engine.get();
         let mut n = 0u64;
         for st in engine.states().states() {
