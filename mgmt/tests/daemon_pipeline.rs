@@ -1456,7 +1456,10 @@ fn kill_states_by_label_and_id() {
     let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", "0"]);
     assert_eq!((code, err.as_str()), (1, "pfctl: cannot kill id 0\n"));
     let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", "zz"]);
-    assert_eq!((code, err.as_str()), (1, "pfctl: wrong id format specified\n"));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "pfctl: wrong id format specified\n")
+    );
     let (code, _, err) = pfctl(&sock, &["-k", "label"]);
     assert_eq!((code, err.as_str()), (1, "pfctl: no label specified\n"));
     let (code, _, err) = pfctl(&sock, &["-k", "key", "-k", "tcp 1.2.3.4:1 -> 5.6.7.8:2"]);

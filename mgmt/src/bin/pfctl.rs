@@ -47,16 +47,19 @@ TALKING TO A RUNNING PFD:
      pass, states stay; Tables empties every table).
   -z  clear the rule counters (after showing them, with -s).
   -k HOST [-k DST]  kill the states from HOST (to DST; addresses or
-     networks).  -K HOST  kill HOST's source-tracking nodes.
+     networks); -k label -k NAME, -k id -k ID[/CREATOR]: by rule label
+     or state id.  -K HOST  kill HOST's source-tracking nodes.
+  -i IF  only the states bound to IF (-s states, -k).
   -e / -d  enable / disable pf (disabled, pfd routes without filtering).
   -x emerg|alert|crit|error|warning|notice|info|debug  pf's debug level.
   -t T -T show|add|delete|replace|flush|test|zero|expire [ADDR...|SECS]
      edit table T (networks, !negated); -T test exits 2 when some
-     address does not match.
+     address does not match; -v prints pfctl's per-address lines.
   -a ANCHOR  with -s rules|labels|Tables|Anchors and -t -T: an inline
      anchor of the loaded ruleset.
-  Refused as not supported: -f into an anchor, -F osfp|Reset, -T kill,
-  -sS -v, anchor wildcards.
+  Refused as not supported: -f into an anchor, -F osfp|Reset, -F -i,
+  -T kill, -k key|gateway, -sS -v, -T show -v, -sT -vv, -sI -vv, anchor
+  wildcards.
 
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded

@@ -4,8 +4,9 @@
 //! router from the hostname.if files and mygate, and runs the packet
 //! pipeline on ONE worker thread (fanout across several workers, each
 //! with its own ports, comes later; the router's neighbour cache would
-//! then have to be shared). The control socket answers `pfctl -si` and
-//! `-ss` from its own thread.
+//! then have to be shared). The control socket answers pfctl from its
+//! own thread (`show.rs` and the files beside it); the worker publishes
+//! its counters for it at each tick (`counters.rs`).
 
 mod all;
 mod anchors;

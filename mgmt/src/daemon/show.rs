@@ -1,5 +1,8 @@
-//! The control socket's answers from the running daemon: `pfctl -si`
-//! and `pfctl -ss`; every other request is refused as not supported yet.
+//! The control socket's answers from the running daemon: the request
+//! dispatch (`View::handle`), and the answers small enough to live
+//! here (`-ss`, `-st`, `-sm`, `-e`/`-d`, `-f`, `-k HOST`, `-t -T`); the
+//! others are in the files beside it, one concern each. What pfd does
+//! not do is refused as not supported, never pretended.
 
 use super::counters::Published;
 use super::slot::EngineSlot;
