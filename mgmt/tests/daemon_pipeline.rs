@@ -1466,3 +1466,41 @@ fn kill_states_by_label_and_id() {
     assert_eq!(code, 1);
     assert!(err.contains("not supported: -k key"), "{err}");
 }
+
+/// Several actions in one pfctl run, in pfctl's order: `-F all -f FILE`
+/// flushes, then loads; `-d ... -e` around them.
+#[test]
+fn several_actions_in_pfctls_order() {
+    let l = lab("multi");
+    let (_server, sock) = l.serve();
+    let good = l.dir().join("new.conf");
+    std::fs::write(&good, "block all\npass out\n").unwrap();
+    let g = good.to_string_lossy().into_owned();
+    let (code, out, err) = pfctl(&sock, &["-F", "all", "-f", &g, "-sr"]);
+    assert_eq!(code, 0, "{err}");
+    // -s runs before -F and -f, as in pfctl
+    assert!(
+        out.starts_with("block drop all\npass out all flags S/SA\npass in on veth0"),
+        "{out}"
+    );
+    assert!(
+        err.starts_with("0 tables deleted.\nrules cleared\n"),
+        "{err}"
+    );
+    assert_eq!(
+        pfctl(&sock, &["-sr"]).1,
+        "block drop all\npass out all flags S/SA\n"
+    );
+    // -d then -e: disabled, then enabled again
+    let (code, _, err) = pfctl(&sock, &["-d"]);
+    assert_eq!((code, err.as_str()), (0, "pf disabled\n"));
+    let (code, _, err) = pfctl(&sock, &["-e", "-f", &g]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, "pf enabled\n"),
+        "loaded, then enabled"
+    );
+    let (code, _, err) = pfctl(&sock, &["-e", "-x", "info"]);
+    assert_eq!(code, 1, "already enabled stops pfctl: {err}");
+    assert_eq!(err, "pfctl: pf already enabled\n");
+}

@@ -432,166 +432,10 @@ fn show(args: &Args, what: &str) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut err = std::io::stderr();
-    if let (Some(table), Some(cmd)) = (args.table.clone(), args.table_cmd.clone()) {
-        let addrs = args.addresses.clone();
-        let cmds = [
-            "kill", "flush", "add", "delete", "replace", "show", "test", "zero", "expire",
-        ];
-        let named: Vec<(&str, &str)> = cmds.iter().map(|c| (*c, *c)).collect();
-        let cmd = match lookup(&cmd, &named) {
-            Lookup::One(c) => c,
-            Lookup::Ambiguous => {
-                eprintln!("pfctl: {cmd} is ambigious");
-                return ExitCode::from(1);
-            }
-            Lookup::None => {
-                eprintln!("pfctl: Unknown table command '{cmd}'");
-                return ExitCode::from(1);
-            }
-        };
-        let op = match cmd {
-            "show" => TableOp::Show,
-            "add" => TableOp::Add { addrs },
-            "delete" => TableOp::Delete { addrs },
-            "replace" => TableOp::Replace { addrs },
-            "flush" => TableOp::Flush,
-            "test" => TableOp::Test { addrs },
-            "zero" => TableOp::Zero { addrs },
-            "kill" => TableOp::Kill,
-            _ => {
-                // expire: exactly one number of seconds
-                let [secs] = addrs.as_slice() else {
-                    eprintln!("pfctl: -T expire takes one number of seconds");
-                    return ExitCode::from(1);
-                };
-                match secs.parse::<u32>() {
-                    Ok(n) => TableOp::Expire { secs: u64::from(n) },
-                    Err(_) => {
-                        let why = if secs.chars().all(|c| c.is_ascii_digit()) && !secs.is_empty() {
-                            "too large"
-                        } else {
-                            "invalid"
-                        };
-                        eprintln!("pfctl: expiry time: {why}");
-                        return ExitCode::from(1);
-                    }
-                }
-            }
-        };
-        let test = matches!(op, TableOp::Test { .. });
-        let show = matches!(op, TableOp::Show);
-        let req = Request::Table {
-            name: table,
-            anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
-            op,
-            verbose: args.verbose,
-        };
-        if test {
-            return table_test(&args, &req);
+    if !args.noaction {
+        if let Some(code) = live(&args) {
+            return code;
         }
-        return call(&args, &req, show);
-    }
-    if let Some(level) = args.debug.clone() {
-        let l = match debug_level(&level) {
-            Lookup::One(l) => l,
-            Lookup::Ambiguous => {
-                // pfctl_lookup_option's message, its spelling kept
-                eprintln!("pfctl: {level} is ambigious");
-                return ExitCode::from(1);
-            }
-            Lookup::None => {
-                eprintln!("pfctl: Unknown debug level '{level}'");
-                return ExitCode::from(1);
-            }
-        };
-        return call(&args, &Request::SetDebug { level: l }, false);
-    }
-    if args.enable || args.disable {
-        let req = if args.enable {
-            Request::Enable
-        } else {
-            Request::Disable
-        };
-        return call(&args, &req, false);
-    }
-    if let Some(what) = args.show.clone() {
-        let shown = show(&args, &what);
-        // pfctl -z with -s: the counters shown, then cleared
-        if args.zero && shown == ExitCode::SUCCESS {
-            return call(&args, &Request::ZeroCounters, false);
-        }
-        return shown;
-    }
-    if args.zero && args.flush.is_none() && args.kill.is_empty() && args.file.is_none() {
-        return call(&args, &Request::ZeroCounters, false);
-    }
-    if let Some(what) = args.flush.clone() {
-        if args.interface.is_some() {
-            eprintln!("pfctl: not supported: -F with -i");
-            return ExitCode::from(1);
-        }
-        let all = [
-            ("rules", FlushWhat::Rules),
-            ("Sources", FlushWhat::Sources),
-            ("states", FlushWhat::States),
-            ("info", FlushWhat::Info),
-            ("Tables", FlushWhat::Tables),
-            ("osfp", FlushWhat::Osfp),
-            ("Reset", FlushWhat::Reset),
-            ("all", FlushWhat::All),
-        ];
-        let w = match lookup(&what, &all) {
-            Lookup::One(w) => w,
-            Lookup::Ambiguous => {
-                eprintln!("pfctl: {what} is ambigious");
-                return ExitCode::from(1);
-            }
-            Lookup::None => {
-                eprintln!("pfctl: Unknown flush modifier '{what}'");
-                return ExitCode::from(1);
-            }
-        };
-        return call(
-            &args,
-            &Request::Flush {
-                what: w,
-                anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
-            },
-            false,
-        );
-    }
-    if !args.kill_src.is_empty() {
-        if args.kill_src.len() > 2 {
-            eprintln!("pfctl: can only specify -K twice");
-            return ExitCode::from(1);
-        }
-        let req = Request::KillSrcNodes {
-            filters: SrcNodeFilter {
-                src: args.kill_src[0].clone(),
-                dst: args.kill_src.get(1).cloned(),
-            },
-        };
-        return call(&args, &req, false);
-    }
-    if !args.kill.is_empty() {
-        if args.kill.len() > 2 {
-            eprintln!("pfctl: can only specify -k twice");
-            return ExitCode::from(1);
-        }
-        let by = match kill_by(&args.kill) {
-            Ok(b) => b,
-            Err(msg) => {
-                eprintln!("pfctl: {msg}");
-                return ExitCode::from(1);
-            }
-        };
-        let req = Request::KillStates {
-            filters: StateFilter {
-                interface: args.interface.clone(),
-                by,
-            },
-        };
-        return call(&args, &req, false);
     }
     let Some(file) = args.file.clone() else {
         let _ = writeln!(
@@ -600,9 +444,6 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     };
-    if !args.noaction {
-        return load(&args, &file);
-    }
     match args.optimize.as_deref() {
         None | Some("none") => {}
         Some("basic") | Some("profile") => {
@@ -650,4 +491,221 @@ fn main() -> ExitCode {
     let _ = err.write_all(out.stderr.as_bytes());
     let _ = std::io::stdout().write_all(out.stdout.as_bytes());
     ExitCode::from(out.code as u8)
+}
+
+/// One kind of action: its exit status if it was asked for.
+type Step = dyn Fn(&Args) -> Option<ExitCode>;
+
+/// Everything asked of the running pfd, in pfctl's order (-d, -s, -z,
+/// -F, -k, -K, -T, -f, -e, -x), stopping at the first that fails, as
+/// pfctl exits on it; `None` when nothing was asked of it.
+fn live(args: &Args) -> Option<ExitCode> {
+    if args.table.is_some() && args.table_cmd.is_some() && args.file.is_some() {
+        eprintln!("pfctl: not supported: -T with -f (give the addresses on the command line)");
+        return Some(ExitCode::from(1));
+    }
+    let steps: [&Step; 9] = [
+        &|a| a.disable.then(|| call(a, &Request::Disable, false)),
+        &step_show,
+        &step_flush,
+        &step_kill,
+        &step_kill_src,
+        &step_table,
+        &|a| a.file.as_deref().map(|f| load(a, f)),
+        &|a| a.enable.then(|| call(a, &Request::Enable, false)),
+        &step_debug,
+    ];
+    let mut last = None;
+    for step in steps {
+        if let Some(code) = step(args) {
+            if code != ExitCode::SUCCESS {
+                return Some(code);
+            }
+            last = Some(code);
+        }
+    }
+    last
+}
+
+/// `-t T -T CMD` against the running pfd, if asked for.
+fn step_table(args: &Args) -> Option<ExitCode> {
+    if let (Some(table), Some(cmd)) = (args.table.clone(), args.table_cmd.clone()) {
+        let addrs = args.addresses.clone();
+        let cmds = [
+            "kill", "flush", "add", "delete", "replace", "show", "test", "zero", "expire",
+        ];
+        let named: Vec<(&str, &str)> = cmds.iter().map(|c| (*c, *c)).collect();
+        let cmd = match lookup(&cmd, &named) {
+            Lookup::One(c) => c,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {cmd} is ambigious");
+                return Some(ExitCode::from(1));
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown table command '{cmd}'");
+                return Some(ExitCode::from(1));
+            }
+        };
+        let op = match cmd {
+            "show" => TableOp::Show,
+            "add" => TableOp::Add { addrs },
+            "delete" => TableOp::Delete { addrs },
+            "replace" => TableOp::Replace { addrs },
+            "flush" => TableOp::Flush,
+            "test" => TableOp::Test { addrs },
+            "zero" => TableOp::Zero { addrs },
+            "kill" => TableOp::Kill,
+            _ => {
+                // expire: exactly one number of seconds
+                let [secs] = addrs.as_slice() else {
+                    eprintln!("pfctl: -T expire takes one number of seconds");
+                    return Some(ExitCode::from(1));
+                };
+                match secs.parse::<u32>() {
+                    Ok(n) => TableOp::Expire { secs: u64::from(n) },
+                    Err(_) => {
+                        let why = if secs.chars().all(|c| c.is_ascii_digit()) && !secs.is_empty() {
+                            "too large"
+                        } else {
+                            "invalid"
+                        };
+                        eprintln!("pfctl: expiry time: {why}");
+                        return Some(ExitCode::from(1));
+                    }
+                }
+            }
+        };
+        let test = matches!(op, TableOp::Test { .. });
+        let show = matches!(op, TableOp::Show);
+        let req = Request::Table {
+            name: table,
+            anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
+            op,
+            verbose: args.verbose,
+        };
+        if test {
+            return Some(table_test(args, &req));
+        }
+        return Some(call(args, &req, show));
+    }
+    None
+}
+
+/// `-x LEVEL` against the running pfd, if asked for.
+fn step_debug(args: &Args) -> Option<ExitCode> {
+    if let Some(level) = args.debug.clone() {
+        let l = match debug_level(&level) {
+            Lookup::One(l) => l,
+            Lookup::Ambiguous => {
+                // pfctl_lookup_option's message, its spelling kept
+                eprintln!("pfctl: {level} is ambigious");
+                return Some(ExitCode::from(1));
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown debug level '{level}'");
+                return Some(ExitCode::from(1));
+            }
+        };
+        return Some(call(args, &Request::SetDebug { level: l }, false));
+    }
+    None
+}
+
+/// `-s WHAT` (then `-z`), or `-z` alone against the running pfd, if asked for.
+fn step_show(args: &Args) -> Option<ExitCode> {
+    if let Some(what) = args.show.clone() {
+        let shown = show(args, &what);
+        // pfctl -z with -s: the counters shown, then cleared
+        if args.zero && shown == ExitCode::SUCCESS {
+            return Some(call(args, &Request::ZeroCounters, false));
+        }
+        return Some(shown);
+    }
+    if args.zero {
+        return Some(call(args, &Request::ZeroCounters, false));
+    }
+    None
+}
+
+/// `-F WHAT` against the running pfd, if asked for.
+fn step_flush(args: &Args) -> Option<ExitCode> {
+    if let Some(what) = args.flush.clone() {
+        if args.interface.is_some() {
+            eprintln!("pfctl: not supported: -F with -i");
+            return Some(ExitCode::from(1));
+        }
+        let all = [
+            ("rules", FlushWhat::Rules),
+            ("Sources", FlushWhat::Sources),
+            ("states", FlushWhat::States),
+            ("info", FlushWhat::Info),
+            ("Tables", FlushWhat::Tables),
+            ("osfp", FlushWhat::Osfp),
+            ("Reset", FlushWhat::Reset),
+            ("all", FlushWhat::All),
+        ];
+        let w = match lookup(&what, &all) {
+            Lookup::One(w) => w,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {what} is ambigious");
+                return Some(ExitCode::from(1));
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown flush modifier '{what}'");
+                return Some(ExitCode::from(1));
+            }
+        };
+        return Some(call(
+            args,
+            &Request::Flush {
+                what: w,
+                anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
+            },
+            false,
+        ));
+    }
+    None
+}
+
+/// `-K HOST` against the running pfd, if asked for.
+fn step_kill_src(args: &Args) -> Option<ExitCode> {
+    if !args.kill_src.is_empty() {
+        if args.kill_src.len() > 2 {
+            eprintln!("pfctl: can only specify -K twice");
+            return Some(ExitCode::from(1));
+        }
+        let req = Request::KillSrcNodes {
+            filters: SrcNodeFilter {
+                src: args.kill_src[0].clone(),
+                dst: args.kill_src.get(1).cloned(),
+            },
+        };
+        return Some(call(args, &req, false));
+    }
+    None
+}
+
+/// `-k ...` against the running pfd, if asked for.
+fn step_kill(args: &Args) -> Option<ExitCode> {
+    if !args.kill.is_empty() {
+        if args.kill.len() > 2 {
+            eprintln!("pfctl: can only specify -k twice");
+            return Some(ExitCode::from(1));
+        }
+        let by = match kill_by(&args.kill) {
+            Ok(b) => b,
+            Err(msg) => {
+                eprintln!("pfctl: {msg}");
+                return Some(ExitCode::from(1));
+            }
+        };
+        let req = Request::KillStates {
+            filters: StateFilter {
+                interface: args.interface.clone(),
+                by,
+            },
+        };
+        return Some(call(args, &req, false));
+    }
+    None
 }
