@@ -35,7 +35,15 @@ impl Listed {
 
 /// The whole listing, in load order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Listing(pub Vec<Listed>);
+pub struct Listing(pub Vec<Listed>, pub Vec<ListedTable>);
+
+/// A table as the ruleset defined it, for `pfctl -sT -v`'s flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListedTable {
+    pub anchor: String,
+    pub name: String,
+    pub flags: ruleset::ruleset::TableFlags,
+}
 
 /// What `-v` shows of one rule (pfctl_print_rule_counters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,7 +64,17 @@ impl Listing {
     /// prints it: an anchor's rules under the first rule calling it.
     pub fn of(p: &Parsed, env: &dyn HostEnv) -> Listing {
         let mut printed = HashSet::new();
-        Listing(walk(&p.ruleset.rules, "", p, env, &mut printed))
+        let tables = p
+            .ruleset
+            .tables
+            .iter()
+            .map(|t| ListedTable {
+                anchor: t.anchor.clone(),
+                name: t.name.clone(),
+                flags: t.flags.clone(),
+            })
+            .collect();
+        Listing(walk(&p.ruleset.rules, "", p, env, &mut printed), tables)
     }
 
     /// `pfctl -sr [-v[v]]`; `stats` gives each rule's counters.
@@ -81,7 +99,7 @@ impl Listing {
             }
             None
         }
-        go(&self.0, path).map(Listing)
+        go(&self.0, path).map(|v| Listing(v, self.1.clone()))
     }
 
     /// Every rule shown, depth first, with its depth.

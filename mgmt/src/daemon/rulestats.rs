@@ -75,14 +75,20 @@ fn stats_json(st: &RuleStats) -> Value {
 }
 
 impl View {
-    /// The loaded rules, or those of anchor `-a`.
-    fn listing(&self, anchor: Option<&str>) -> Result<super::Listing, Response> {
+    /// The loaded rules, or those of anchor `-a`; with `-R`, only
+    /// that rule of it (and an anchor rule's own rules).
+    fn listing(&self, anchor: Option<&str>, only: Option<u32>) -> Result<super::Listing, Response> {
         let path = self.anchor_path(anchor)?;
         let all = self.rules.lock().unwrap_or_else(|e| e.into_inner());
-        if path.is_empty() {
-            return Ok(all.clone());
+        let mut l = if path.is_empty() {
+            all.clone()
+        } else {
+            all.anchor(&path).unwrap_or_default()
+        };
+        if let Some(n) = only {
+            l.0.retain(|r| r.nr == n);
         }
-        Ok(all.anchor(&path).unwrap_or_default())
+        Ok(l)
     }
 
     pub(super) fn counted(&self) -> Counted {
@@ -104,8 +110,13 @@ impl View {
 
     /// `pfctl -sr [-v[v]]`: the loaded rules, with -v each one's
     /// counters under it as pfctl prints them.
-    pub(super) fn show_rules(&self, verbose: u8, anchor: Option<&str>) -> Response {
-        let listing = match self.listing(anchor) {
+    pub(super) fn show_rules(
+        &self,
+        verbose: u8,
+        anchor: Option<&str>,
+        only: Option<u32>,
+    ) -> Response {
+        let listing = match self.listing(anchor, only) {
             Ok(l) => l,
             Err(r) => return r,
         };
@@ -132,8 +143,8 @@ impl View {
     /// `pfctl -s labels`: per labelled rule of the main ruleset, pfctl's
     /// `label evaluations packets bytes in-packets in-bytes out-packets
     /// out-bytes state-creations`.
-    pub(super) fn show_labels(&self, anchor: Option<&str>) -> Response {
-        let listing = match self.listing(anchor) {
+    pub(super) fn show_labels(&self, anchor: Option<&str>, only: Option<u32>) -> Response {
+        let listing = match self.listing(anchor, only) {
             Ok(l) => l,
             Err(r) => return r,
         };
