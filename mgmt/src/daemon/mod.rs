@@ -18,6 +18,7 @@ mod counters;
 mod debug;
 mod feedback;
 mod flush;
+pub mod ifctl;
 mod killby;
 mod listing;
 mod live;

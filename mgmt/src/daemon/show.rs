@@ -243,6 +243,7 @@ impl View {
                 defines,
                 ..
             } if defines.is_empty() => self.load(source),
+            Request::Ifctl { op } => super::ifctl::handle(&super::ifctl::Ctx::of(self), op),
             other => Response::error(
                 ErrorKind::NotSupported,
                 format!("{} is not supported by this pfd yet", describe(&other)),
