@@ -1196,7 +1196,15 @@ fn table_replace_zero_and_expire() {
         a.extend_from_slice(args);
         pfctl(&sock, &a)
     };
+    // -vv: print_addr's <table:count>
+    let (_, out, _) = pfctl(&sock, &["-sr", "-vv"]);
+    assert!(out.contains("\n@1 pass in from <t:2> to any "), "{out}");
+    assert!(pfctl(&sock, &["-sr", "-v"])
+        .1
+        .contains("pass in from <t> to any"));
     assert_eq!(t(&["add", "198.51.100.7"]).2, "1/1 addresses added.\n");
+    let (_, out, _) = pfctl(&sock, &["-sr", "-vv"]);
+    assert!(out.contains("\n@1 pass in from <t:3> to any "), "{out}");
     // 192.0.2.1 and .2 cleared at the load, 100 s ago; .7 just now
     assert_eq!(t(&["expire", "50"]).2, "2/2 addresses expired.\n");
     assert_eq!(t(&["show"]).1, "   198.51.100.7\n");
