@@ -1258,7 +1258,10 @@ fn anchors_shown_and_their_tables_edited() {
         "pass in proto tcp from <w> to any port = 80 flags S/SA label \"www\"\n"
     );
     let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr", "-vv"]);
-    assert!(out.starts_with("@0 pass in proto tcp from <w>"), "{out}");
+    assert!(
+        out.starts_with("@0 pass in proto tcp from <w:1> to any"),
+        "{out}"
+    );
     assert!(out.contains("\n  [ Evaluations: 0 "), "{out}");
     assert_eq!(pfctl(&sock, &["-sA"]).1, "  web\n");
     assert_eq!(pfctl(&sock, &["-sA", "-v"]).1, "  _2\n  web\n");
