@@ -1208,7 +1208,15 @@ fn table_replace_zero_and_expire() {
         a.extend_from_slice(args);
         pfctl(&sock, &a)
     };
+    // -vv: print_addr's <table:count>
+    let (_, out, _) = pfctl(&sock, &["-sr", "-vv"]);
+    assert!(out.contains("\n@1 pass in from <t:2> to any "), "{out}");
+    assert!(pfctl(&sock, &["-sr", "-v"])
+        .1
+        .contains("pass in from <t> to any"));
     assert_eq!(t(&["add", "198.51.100.7"]).2, "1/1 addresses added.\n");
+    let (_, out, _) = pfctl(&sock, &["-sr", "-vv"]);
+    assert!(out.contains("\n@1 pass in from <t:3> to any "), "{out}");
     // 192.0.2.1 and .2 cleared at the load, 100 s ago; .7 just now
     assert_eq!(t(&["expire", "50"]).2, "2/2 addresses expired.\n");
     assert_eq!(t(&["show"]).1, "   198.51.100.7\n");
@@ -1262,7 +1270,10 @@ fn anchors_shown_and_their_tables_edited() {
         "pass in proto tcp from <w> to any port = 80 flags S/SA label \"www\"\n"
     );
     let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr", "-vv"]);
-    assert!(out.starts_with("@0 pass in proto tcp from <w>"), "{out}");
+    assert!(
+        out.starts_with("@0 pass in proto tcp from <w:1> to any"),
+        "{out}"
+    );
     assert!(out.contains("\n  [ Evaluations: 0 "), "{out}");
     assert_eq!(pfctl(&sock, &["-sA"]).1, "  web\n");
     assert_eq!(pfctl(&sock, &["-sA", "-v"]).1, "  _2\n  web\n");

@@ -79,8 +79,19 @@ impl Listing {
 
     /// `pfctl -sr [-v[v]]`; `stats` gives each rule's counters.
     pub fn render(&self, verbose: u8, stats: &dyn Fn(&Listed) -> RuleStats) -> String {
+        self.render_with(verbose, stats, &|l| l.text.clone())
+    }
+
+    /// [`Listing::render`] with each rule's text from `text` (`-vv`
+    /// adds table sizes).
+    pub fn render_with(
+        &self,
+        verbose: u8,
+        stats: &dyn Fn(&Listed) -> RuleStats,
+        text: &dyn Fn(&Listed) -> String,
+    ) -> String {
         let mut out = String::new();
-        render(&mut out, &self.0, 0, verbose, stats);
+        render(&mut out, &self.0, 0, verbose, stats, text);
         out
     }
 
@@ -164,6 +175,7 @@ fn render(
     depth: usize,
     verbose: u8,
     stats: &dyn Fn(&Listed) -> RuleStats,
+    text: &dyn Fn(&Listed) -> String,
 ) {
     // pfctl indents an anchor's rules only without -v.
     let indent = |out: &mut String| {
@@ -182,12 +194,12 @@ fn render(
         if verbose >= 2 {
             let _ = write!(out, "@{} ", r.nr);
         }
-        out.push_str(&r.text);
+        out.push_str(&text(r));
         match r.braced() {
             Some(body) => {
                 out.push_str(" {\n");
                 counters(out, verbose, &st);
-                render(out, body, depth + 1, verbose, stats);
+                render(out, body, depth + 1, verbose, stats, text);
                 indent(out);
                 out.push_str("}\n");
             }

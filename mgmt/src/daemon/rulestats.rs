@@ -51,6 +51,42 @@ impl Counted {
         }
     }
 
+    /// The rule as `-vv` prints it: each table it matches against
+    /// with its size (print_addr's `<name:count>`); an `overload`
+    /// table is printed without.
+    pub fn text_vv(&self, l: &Listed) -> String {
+        let c = self.engine.compiled();
+        let mut text = l.text.clone();
+        for k in &c.table_keys {
+            if !(k.anchor.is_empty() || k.anchor == l.anchor) {
+                continue;
+            }
+            let Some(t) = c.table(&l.anchor, &k.name) else {
+                continue;
+            };
+            if c.table_index.get(k) != Some(&t) {
+                continue;
+            }
+            let plain = format!("<{}>", k.name);
+            let sized = format!("<{}:{}>", k.name, self.engine.table_entries(t).len());
+            let mut out = String::with_capacity(text.len() + 8);
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(&plain) {
+                let before = &rest[..i];
+                out.push_str(before);
+                if out.ends_with("overload ") {
+                    out.push_str(&plain);
+                } else {
+                    out.push_str(&sized);
+                }
+                rest = &rest[i + plain.len()..];
+            }
+            out.push_str(rest);
+            text = out;
+        }
+        text
+    }
+
     /// The rule's label, as loaded (macros expanded).
     pub fn label(&self, l: &Listed) -> Option<&str> {
         let r = self.rule_ref(l)?;
@@ -121,7 +157,11 @@ impl View {
             Err(r) => return r,
         };
         let c = self.counted();
-        let text = listing.render(verbose, &|l| c.stats(l));
+        let text = if verbose >= 2 {
+            listing.render_with(verbose, &|l| c.stats(l), &|l| c.text_vv(l))
+        } else {
+            listing.render(verbose, &|l| c.stats(l))
+        };
         let list: Vec<Value> = listing
             .flat()
             .into_iter()
