@@ -179,6 +179,19 @@ fn ifctl_shows_and_forces_failover_between_two_pfd() {
         !ping(&l.client, "192.0.2.2"),
         "fw1's own address is blocked"
     );
+    // and pf blocked it: with pf off it answers
+    let pfctl = |flag: &str| {
+        let st = Command::new(env!("CARGO_BIN_EXE_pfctl"))
+            .arg("--control")
+            .arg(&s1)
+            .arg(flag)
+            .status()
+            .unwrap();
+        assert!(st.success(), "pfctl {flag}");
+    };
+    pfctl("-d");
+    assert!(ping(&l.client, "192.0.2.2"), "fw1 answers with pf off");
+    pfctl("-e");
 
     // FAQ: raise advskew on the master; the backup (preempt) takes over
     must(&s1, &["carp0", "advskew", "200"]);

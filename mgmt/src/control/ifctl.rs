@@ -91,4 +91,49 @@ mod tests {
         assert_eq!(g, IfctlOp::CarpStats { hide_zero: false });
         assert!(serde_json::from_str::<IfctlOp>(r#"{"op":"status","bogus":1}"#).is_err());
     }
+
+    use proptest::prelude::*;
+
+    fn change() -> impl Strategy<Value = CarpChange> {
+        prop_oneof![
+            any::<u8>().prop_map(CarpChange::Vhid),
+            any::<u8>().prop_map(CarpChange::Advbase),
+            any::<u8>().prop_map(CarpChange::Advskew),
+            ".{0,24}".prop_map(CarpChange::Pass),
+            any::<u32>().prop_map(|a| CarpChange::Carppeer(Ipv4Addr::from(a))),
+            Just(CarpChange::NoCarppeer),
+            prop_oneof![
+                Just(CarpStateArg::Init),
+                Just(CarpStateArg::Backup),
+                Just(CarpStateArg::Master)
+            ]
+            .prop_map(CarpChange::State),
+            "[a-z]{1,8}[0-9]{0,2}".prop_map(CarpChange::Carpdev),
+            Just(CarpChange::Up),
+            Just(CarpChange::Down),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = IfctlOp> {
+        prop_oneof![
+            proptest::option::of(".{0,16}").prop_map(|name| IfctlOp::Status { name }),
+            (".{0,16}", proptest::collection::vec(change(), 0..8))
+                .prop_map(|(name, changes)| IfctlOp::SetCarp { name, changes }),
+            ".{0,16}".prop_map(|group| IfctlOp::GroupShow { group }),
+            (".{0,16}", any::<i32>())
+                .prop_map(|(group, delta)| IfctlOp::GroupDemote { group, delta }),
+            any::<bool>().prop_map(|hide_zero| IfctlOp::CarpStats { hide_zero }),
+        ]
+    }
+
+    proptest! {
+        /// A request line decodes to the request that was encoded.
+        #[test]
+        fn request_lines_round_trip(op in op()) {
+            let req = crate::control::Request::Ifctl { op };
+            let line = crate::control::encode_request(&req);
+            let body = line.strip_suffix(b"\n").unwrap_or(&line);
+            prop_assert_eq!(crate::control::decode_request(body), Ok(req));
+        }
+    }
 }
