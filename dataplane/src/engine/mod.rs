@@ -295,6 +295,12 @@ impl Engine {
         self.rules.compiled()
     }
 
+    /// The name of interface `i` (a state's `if_bound`, a packet's
+    /// `ifindex`).
+    pub fn interface_name(&self, i: usize) -> Option<&str> {
+        self.cfg.interfaces.get(i).map(|c| c.name.as_str())
+    }
+
     pub fn states(&self) -> &StateTable {
         &self.states
     }

@@ -31,7 +31,8 @@ impl View {
             ("LABEL COUNTERS:", ShowWhat::Labels, verbose, false),
             ("TIMEOUTS:", ShowWhat::Timeouts, verbose, true),
             ("LIMITS:", ShowWhat::Memory, verbose, true),
-            ("TABLES:", ShowWhat::Tables, verbose, false),
+            // -sT -vv is refused: pfd keeps no per-table counters
+            ("TABLES:", ShowWhat::Tables, verbose.min(1), false),
         ];
         let mut text = String::new();
         let mut json = Map::new();

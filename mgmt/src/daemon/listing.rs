@@ -35,7 +35,15 @@ impl Listed {
 
 /// The whole listing, in load order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Listing(pub Vec<Listed>);
+pub struct Listing(pub Vec<Listed>, pub Vec<ListedTable>);
+
+/// A table as the ruleset defined it, for `pfctl -sT -v`'s flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListedTable {
+    pub anchor: String,
+    pub name: String,
+    pub flags: ruleset::ruleset::TableFlags,
+}
 
 /// What `-v` shows of one rule (pfctl_print_rule_counters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,13 +64,34 @@ impl Listing {
     /// prints it: an anchor's rules under the first rule calling it.
     pub fn of(p: &Parsed, env: &dyn HostEnv) -> Listing {
         let mut printed = HashSet::new();
-        Listing(walk(&p.ruleset.rules, "", p, env, &mut printed))
+        let tables = p
+            .ruleset
+            .tables
+            .iter()
+            .map(|t| ListedTable {
+                anchor: t.anchor.clone(),
+                name: t.name.clone(),
+                flags: t.flags.clone(),
+            })
+            .collect();
+        Listing(walk(&p.ruleset.rules, "", p, env, &mut printed), tables)
     }
 
     /// `pfctl -sr [-v[v]]`; `stats` gives each rule's counters.
     pub fn render(&self, verbose: u8, stats: &dyn Fn(&Listed) -> RuleStats) -> String {
+        self.render_with(verbose, stats, &|l| l.text.clone())
+    }
+
+    /// [`Listing::render`] with each rule's text from `text` (`-vv`
+    /// adds table sizes).
+    pub fn render_with(
+        &self,
+        verbose: u8,
+        stats: &dyn Fn(&Listed) -> RuleStats,
+        text: &dyn Fn(&Listed) -> String,
+    ) -> String {
         let mut out = String::new();
-        render(&mut out, &self.0, 0, verbose, stats);
+        render(&mut out, &self.0, 0, verbose, stats, text);
         out
     }
 
@@ -81,7 +110,7 @@ impl Listing {
             }
             None
         }
-        go(&self.0, path).map(Listing)
+        go(&self.0, path).map(|v| Listing(v, self.1.clone()))
     }
 
     /// Every rule shown, depth first, with its depth.
@@ -146,6 +175,7 @@ fn render(
     depth: usize,
     verbose: u8,
     stats: &dyn Fn(&Listed) -> RuleStats,
+    text: &dyn Fn(&Listed) -> String,
 ) {
     // pfctl indents an anchor's rules only without -v.
     let indent = |out: &mut String| {
@@ -164,12 +194,12 @@ fn render(
         if verbose >= 2 {
             let _ = write!(out, "@{} ", r.nr);
         }
-        out.push_str(&r.text);
+        out.push_str(&text(r));
         match r.braced() {
             Some(body) => {
                 out.push_str(" {\n");
                 counters(out, verbose, &st);
-                render(out, body, depth + 1, verbose, stats);
+                render(out, body, depth + 1, verbose, stats, text);
                 indent(out);
                 out.push_str("}\n");
             }

@@ -8,15 +8,18 @@
 //! sharded under locks, see `dataplane::state`), and each routes with
 //! a router of its own whose neighbour cache the others keep up to date
 //! through mailboxes (`mail`). The control socket answers pfctl from
-//! its own thread.
+//! its own thread (`show.rs` and the files beside it); the workers
+//! publish their counters for it at each tick (`counters.rs`).
 
 mod all;
 mod anchors;
 pub mod carp;
 mod counters;
 mod debug;
+mod feedback;
 mod flush;
 pub mod ifctl;
+mod killby;
 mod listing;
 mod live;
 mod mail;
@@ -28,6 +31,7 @@ mod slot;
 mod statefmt;
 mod status;
 mod tableops;
+mod tables_show;
 mod tabletimes;
 mod topology;
 
@@ -39,7 +43,7 @@ pub use mail::{mailboxes, Address, Mail, Mailbox};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
 pub use show::{wall_now, View};
 pub use slot::EngineSlot;
-pub use statefmt::{state_line, state_text, StateExtra};
+pub use statefmt::{state_line, state_line_on, state_text, StateExtra};
 pub use tabletimes::TableTimes;
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 

@@ -1,5 +1,8 @@
-//! The control socket's answers from the running daemon: `pfctl -si`
-//! and `pfctl -ss`; every other request is refused as not supported yet.
+//! The control socket's answers from the running daemon: the request
+//! dispatch (`View::handle`), and the answers small enough to live
+//! here (`-ss`, `-st`, `-sm`, `-e`/`-d`, `-f`, `-k HOST`, `-t -T`); the
+//! others are in the files beside it, one concern each. What pfd does
+//! not do is refused as not supported, never pretended.
 
 use super::counters::Published;
 use super::slot::EngineSlot;
@@ -21,7 +24,7 @@ fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::I
     (key_to_ip(k.af, s), key_to_ip(k.af, d))
 }
 use super::debug::{level_name, LOG_INFO, LOG_NOTICE};
-use super::statefmt::{state_line, state_text, StateExtra};
+use super::statefmt::{state_line_on, state_text, StateExtra};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -114,69 +117,35 @@ impl View {
                 what: ShowWhat::States,
                 verbose,
                 rule,
-                interface: None,
+                interface,
                 ..
-            } => self.states(verbose, rule),
+            } => self.states(verbose, rule, interface.as_deref()),
             Request::Show {
                 what: ShowWhat::Rules,
                 verbose,
                 anchor,
-                rule: None,
+                rule,
                 ..
-            } => self.show_rules(verbose, anchor.as_deref()),
+            } => self.show_rules(verbose, anchor.as_deref(), rule),
             Request::Show {
                 what: ShowWhat::Labels,
                 anchor,
-                rule: None,
+                rule,
                 ..
-            } => self.show_labels(anchor.as_deref()),
+            } => self.show_labels(anchor.as_deref(), rule),
             Request::ZeroCounters => self.zero_rule_counters(),
             Request::Show {
                 what: ShowWhat::Tables,
                 anchor,
+                verbose,
                 ..
-            } => {
-                // pfctl -sT: the tables of the main ruleset or of -a
-                let path = match self.anchor_path(anchor.as_deref()) {
-                    Ok(p) => p,
-                    Err(r) => return r,
-                };
-                let engine = self.engine.get();
-                let mut names: Vec<String> = engine
-                    .compiled()
-                    .table_keys
-                    .iter()
-                    .filter(|k| k.anchor == path)
-                    .map(|k| k.name.clone())
-                    .collect();
-                names.sort();
-                Response::Ok {
-                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
-                    json: Some(serde_json::json!(names)),
-                }
-            }
+            } => self.show_tables(anchor.as_deref(), verbose),
             Request::Show {
                 what: ShowWhat::Interfaces,
+                interface: None,
+                verbose,
                 ..
-            } => {
-                // pfctl -sI: interfaces and their groups, and `all`
-                let mut names: Vec<String> = vec!["all".to_string()];
-                match &self.etc {
-                    Some(etc) => {
-                        for i in &etc.interfaces {
-                            names.push(i.name.clone());
-                            names.extend(i.groups.iter().cloned());
-                        }
-                    }
-                    None => names.extend(self.ports.iter().cloned()),
-                }
-                names.sort();
-                names.dedup();
-                Response::Ok {
-                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
-                    json: Some(serde_json::json!(names)),
-                }
-            }
+            } => self.show_interfaces(verbose),
             Request::Show {
                 what: ShowWhat::Timeouts,
                 ..
@@ -200,8 +169,12 @@ impl View {
                 }
             }
             Request::Table {
-                name, anchor, op, ..
+                name,
+                anchor,
+                op,
+                verbose,
             } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) if verbose > 0 => self.table_verbose(&p, &name, op, verbose),
                 Ok(p) => self.table(&p, &name, op),
                 Err(r) => r,
             },
@@ -221,7 +194,7 @@ impl View {
             Request::KillStates {
                 filters:
                     StateFilter {
-                        interface: None,
+                        interface,
                         by: KillBy::Hosts { src, dst },
                     },
             } => {
@@ -242,9 +215,14 @@ impl View {
                     }
                     None => None,
                 };
+                let engine = self.engine.get();
                 let n = self.kill(|st| {
                     let (from, to) = endpoints(st);
-                    in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
+                    in_net(from, &s)
+                        && d.as_ref().is_none_or(|d| in_net(to, d))
+                        && interface
+                            .as_deref()
+                            .is_none_or(|i| self.state_ifname(&engine, st) == i)
                 });
                 // pfctl_net_kill_states: one source (and destination)
                 // per address given, as pfd resolves no names
@@ -256,6 +234,9 @@ impl View {
                     json: Some(serde_json::json!({ "killed": n })),
                 }
             }
+            Request::KillStates {
+                filters: StateFilter { interface, by },
+            } => self.kill_by(interface.as_deref(), by),
             Request::LoadRules {
                 source,
                 anchor: None,
@@ -345,7 +326,7 @@ impl View {
     }
 
     /// `pfctl -t NAME -T OP`, with pfctl's messages.
-    fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
+    pub(super) fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
         let engine = self.engine.get();
         // table times are kept per table: an anchor's by its path
         let key = if anchor.is_empty() {
@@ -355,11 +336,7 @@ impl View {
         };
         let name = key.as_str();
         // exactly this anchor's table, as pfctl -a A -t T names it
-        let exact = ruleset::compile::TableKey {
-            anchor: anchor.to_string(),
-            name: table.to_string(),
-        };
-        let Some(t) = engine.compiled().table_index.get(&exact).copied() else {
+        let Some(t) = self.table_ref(anchor, table) else {
             return Response::error(ErrorKind::Failed, "Table does not exist");
         };
         let parse = |addrs: &[String]| -> Result<Vec<(std::net::IpAddr, u8, bool)>, Response> {
@@ -469,7 +446,7 @@ impl View {
     }
 
     /// Remove every state `which` picks (pfctl -F states, -k).
-    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
+    pub(super) fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
         let engine = self.engine.get();
         let mut n = 0u64;
         for st in engine.states().states() {
@@ -554,8 +531,8 @@ impl View {
         }
     }
 
-    /// `pfctl -ss [-v[v]] [-R nr]`.
-    fn states(&self, verbose: u8, only_rule: Option<u32>) -> Response {
+    /// `pfctl -ss [-v[v]] [-R nr] [-i IF]`.
+    fn states(&self, verbose: u8, only_rule: Option<u32>, only_if: Option<&str>) -> Response {
         let engine = self.engine.get();
         let list = engine.states().states();
         let now = Published::get(&self.published.clock_ns) / 1_000_000_000;
@@ -563,19 +540,31 @@ impl View {
         let mut t = String::new();
         let mut j = Vec::new();
         for s in &list {
+            let ifname = self.state_ifname(&engine, s);
+            // pfctl compares the state's interface name: `-i` shows
+            // only states bound to that interface
+            if only_if.is_some_and(|i| i != ifname) {
+                continue;
+            }
             let rule = engine
                 .state_ref(s.rule)
                 .and_then(|r| engine.rules().get(r).map(|c| c.nr));
             if only_rule.is_some() && rule != only_rule {
                 continue;
             }
-            let x = StateExtra { now, rule, creator };
+            let line = state_line_on(s, &ifname);
+            let x = StateExtra {
+                ifname,
+                now,
+                rule,
+                creator,
+            };
             t.push_str(&state_text(s, verbose, &x));
             if verbose == 0 {
-                j.push(json!(state_line(s)));
+                j.push(json!(line));
             } else {
                 j.push(json!({
-                    "state": state_line(s),
+                    "state": line,
                     "id": format!("{:016x}", s.id.as_u64()),
                     "creatorid": format!("{creator:08x}"),
                     "age": now.saturating_sub(u64::from(s.creation)),
@@ -590,6 +579,20 @@ impl View {
             text: Some(t),
             json: Some(Value::Array(j)),
         }
+    }
+}
+
+impl View {
+    /// The interface a state is bound to, or `all` for a floating one.
+    pub(super) fn state_ifname(
+        &self,
+        engine: &dataplane::engine::Engine,
+        s: &dataplane::state::StateInfo,
+    ) -> String {
+        s.if_bound
+            .and_then(|i| engine.interface_name(i as usize))
+            .unwrap_or("all")
+            .to_string()
     }
 }
 
