@@ -3,14 +3,15 @@
 # namespace topology and the same run.
 #
 #   benches/forward-compare.sh        (as root; SECS=N per measurement, default 5;
-#                                      PIN=1: iperf3 on core 0, pfd on core 1)
+#                                      PIN=1: iperf3 on core 0, pfd on core 1;
+#                                      WORKERS=N: pfd run --workers N, default 1)
 #
 # client (192.0.2.10) -- fw -- server (198.51.100.10), veth pairs, three
 # scratch network namespaces per mode, removed at the end. Modes:
 #   kernel  the fw namespace's kernel forwards (addresses on its veths)
 #   nft     the same with a stateful nftables ruleset (conntrack): new
 #           flows from the client side accepted, established ones back
-#   pfd     the fw kernel holds no address; `pfd run` (one worker) owns
+#   pfd     the fw kernel holds no address; `pfd run` (WORKERS workers) owns
 #           the veths with the equivalent pf.conf
 # Measured with iperf3: 64-byte UDP datagrams at full rate (packets/s the
 # server received) and one TCP stream (Gbit/s). Never touches the root
@@ -100,7 +101,7 @@ topology() { # $1: mode
         printf 'inet 198.51.100.1 255.255.255.0\nup\n' > "$WORK/etc/hostname.veth1"
         printf 'net.inet.ip.forwarding=1\n' > "$WORK/etc/sysctl.conf"
         printf 'block all\npass out\npass in on veth0\n' > "$WORK/etc/pf.conf"
-        ip netns exec "${TAG}f" $PFD_PIN "$PFD" run --etc "$WORK/etc" --control "$WORK/pfd.sock" 2>"$WORK/pfd.log" &
+        ip netns exec "${TAG}f" $PFD_PIN "$PFD" run --etc "$WORK/etc" --control "$WORK/pfd.sock" --workers "${WORKERS:-1}" 2>"$WORK/pfd.log" &
         PFD_PID=$!
         for _ in $(seq 50); do [ -S "$WORK/pfd.sock" ] && break; sleep 0.1; done
         [ -S "$WORK/pfd.sock" ] || { cat "$WORK/pfd.log" >&2; exit 1; }

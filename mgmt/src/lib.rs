@@ -2,10 +2,12 @@
 //! the control socket, and booting from an etc directory.
 #![forbid(unsafe_code)]
 
+pub mod carp_rules;
 pub mod check;
 pub mod control;
 pub mod daemon;
 pub mod etc;
+pub mod ifctl_args;
 pub mod load;
 pub mod net;
 pub mod offline;

@@ -44,5 +44,9 @@ pub fn load_ruleset_listed(
         ));
     }
     let c = compile(&p).map_err(|e| e.render(path))?;
+    let carp = crate::carp_rules::refusals(&c, env, path);
+    if !carp.is_empty() {
+        return Err(carp.iter().map(|l| format!("{l}\n")).collect());
+    }
     Ok((c, crate::daemon::Listing::of(&p, env)))
 }

@@ -147,7 +147,10 @@ fn every_request() -> Vec<Request> {
         TableOp::Show,
         TableOp::Flush,
         TableOp::Test { addrs: addrs() },
-        TableOp::Zero,
+        TableOp::Zero { addrs: Vec::new() },
+        TableOp::Zero {
+            addrs: vec!["192.0.2.1".into()],
+        },
         TableOp::Kill,
         TableOp::Expire { secs: 86_400 },
     ] {

@@ -290,6 +290,37 @@ fn pfd_run_routes_and_filters_between_two_namespaces() {
         pfctl_states.contains("all tcp 198.51.100.10:8080 <- 192.0.2.10:"),
         "{pfctl_states}"
     );
+    // The rule counters, as the worker's tick publishes them: the
+    // inbound pass rule counted the pings, TCP and UDP.
+    let pfctl_out = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_pfctl"))
+            .arg("--control")
+            .arg(&sock)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let rules = pfctl_out(&["-sr", "-v"]);
+    let lines: Vec<&str> = rules.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("pass in on veth0 proto tcp"))
+        .expect(&rules);
+    let packets: u64 = lines[i + 1]
+        .split("Packets:")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect(&rules);
+    assert!(packets >= 1, "{rules}");
+    assert!(lines[i + 2].starts_with("  [ Inserted: uid "), "{rules}");
+    let states_v = pfctl_out(&["-ss", "-v"]);
+    assert!(states_v.contains("   age 00:00:"), "{states_v}");
+    let all = pfctl_out(&["-sa"]);
+    assert!(all.starts_with("FILTER RULES:\n"), "{all}");
+    assert!(all.contains("\n\nSTATES:\n"), "{all}");
 
     // pfctl -f into the running pfd: a bad file is refused with its
     // FILE:LINE and the running ruleset stays; a good one is loaded and

@@ -85,6 +85,10 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         live: None,
         carp: None,
         debug: Default::default(),
+        // as if the ruleset had been loaded 100 s ago (-T expire)
+        table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(
+            mgmt::daemon::wall_now() - 100,
+        )),
     };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let forwarding = Forwarding {
@@ -833,9 +837,15 @@ fn tables_and_interfaces_listed() {
     let l = lab_full("list", pf, "net.inet.ip.forwarding=1\n");
     let (t, _) = l.show(ShowWhat::Tables);
     assert_eq!(t, "a\nb\n");
+    // -v: print_table's flags
+    let (t, j) = l.show_v(ShowWhat::Tables, 1);
+    assert_eq!(t, "-pa-r--\ta\n--a-r--\tb\n");
+    assert_eq!(j[0]["flags"], "-pa-r--");
     let (i, j) = l.show(ShowWhat::Interfaces);
     assert_eq!(i, "all\negress\nveth\nveth0\nveth1\n");
     assert_eq!(j[0], "all");
+    let (i, _) = l.show_v(ShowWhat::Interfaces, 1);
+    assert_eq!(i, "all\negress\nveth\nveth0\nveth1\n", "nothing skipped");
 }
 
 /// `pfctl -sr -v` / `-vv` and `-s labels`: each rule's counters as the
@@ -944,6 +954,12 @@ fn pfctl_shows_and_zeroes_rule_counters() {
     assert_eq!(out, "web 0 0 0 0 0 0 0 0\n");
     let (code, out, err) = pfctl(&sock, &["-z"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    // -R: one rule, or its states
+    let (code, out, _) = pfctl(&sock, &["-sr", "-R", "1"]);
+    assert_eq!((code, out.as_str()), (0, "pass out all flags S/SA\n"));
+    let (_, out, _) = pfctl(&sock, &["-ss", "-R", "2"]);
+    assert_eq!(out.lines().count(), 1, "the inbound state only: {out}");
+    assert!(out.contains(" <- "), "{out}");
 }
 
 /// `pfctl -ss -v` / `-vv`: each state's windows, age, expiry, counters
@@ -1129,4 +1145,385 @@ fn flushes_and_source_nodes() {
         (code, err.as_str()),
         (0, "source tracking entries cleared\n")
     );
+}
+
+/// `pfctl -sa`: pfctl's sections in its order under its titles, the
+/// empty optional ones left out.
+#[test]
+fn show_all_in_pfctls_order() {
+    let pf = "table <t> { 203.0.113.1 }\nblock all\npass out label \"out\"\npass in on veth0 proto tcp\n";
+    let mut l = lab_full("sa", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sa"]);
+    assert_eq!(code, 0, "{err}");
+    let titles: Vec<&str> = out.lines().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(
+        titles,
+        [
+            "FILTER RULES:",
+            "INFO:",
+            "LABEL COUNTERS:",
+            "TIMEOUTS:",
+            "LIMITS:",
+            "TABLES:"
+        ],
+        "{out}"
+    );
+    assert!(out.starts_with("FILTER RULES:\nblock drop all\n"), "{out}");
+    assert!(out.contains("\n\nINFO:\nStatus: Enabled"), "{out}");
+    assert!(
+        out.contains("\n\nLABEL COUNTERS:\nout 0 0 0 0 0 0 0 0\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\n\nTABLES:\nt\n"), "{out}");
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let pkt = syn("192.0.2.10", "198.51.100.10", 80);
+    l.send(0, SEC, &eth(&pkt, CLIENT, FW0));
+    let (_, out, _) = pfctl(&sock, &["-s", "all"]);
+    assert!(
+        out.contains("\n\nSTATES:\nall tcp 192.0.2.10:40000 -> "),
+        "{out}"
+    );
+    let (_, out, _) = pfctl(&sock, &["-sa", "--json"]);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["tables"][0], "t");
+    assert_eq!(j["states"].as_array().unwrap().len(), 2);
+    assert_eq!(pfctl(&sock, &["-so"]).1, "", "no fingerprints loaded");
+}
+
+/// `pfctl -t T -T replace|zero|expire|kill` with pfctl's messages: the
+/// loaded entries count from the load (100 s ago here), added ones from
+/// their add.
+#[test]
+fn table_replace_zero_and_expire() {
+    let pf = "table <t> { 192.0.2.1, 192.0.2.2 }\nblock all\npass in from <t>\n";
+    let l = lab_full("texp", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let t = |args: &[&str]| {
+        let mut a = vec!["-t", "t", "-T"];
+        a.extend_from_slice(args);
+        pfctl(&sock, &a)
+    };
+    // -vv: print_addr's <table:count>
+    let (_, out, _) = pfctl(&sock, &["-sr", "-vv"]);
+    assert!(out.contains("\n@1 pass in from <t:2> to any "), "{out}");
+    assert!(pfctl(&sock, &["-sr", "-v"])
+        .1
+        .contains("pass in from <t> to any"));
+    assert_eq!(t(&["add", "198.51.100.7"]).2, "1/1 addresses added.\n");
+    let (_, out, _) = pfctl(&sock, &["-sr", "-vv"]);
+    assert!(out.contains("\n@1 pass in from <t:3> to any "), "{out}");
+    // 192.0.2.1 and .2 cleared at the load, 100 s ago; .7 just now
+    assert_eq!(t(&["expire", "50"]).2, "2/2 addresses expired.\n");
+    assert_eq!(t(&["show"]).1, "   198.51.100.7\n");
+    assert_eq!(t(&["expire", "50"]).2, "0/0 addresses expired.\n");
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "!10.0.0.0/8", "192.0.2.9"]).2,
+        "2 addresses added.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "1 addresses deleted.\n1 addresses changed.\n"
+    );
+    assert_eq!(
+        t(&["replace", "198.51.100.7", "10.0.0.0/8"]).2,
+        "no changes.\n"
+    );
+    assert_eq!(t(&["zero"]).2, "1 table/stats cleared.\n");
+    assert_eq!(
+        t(&["zero", "10.0.0.0/8", "192.0.2.99"]).2,
+        "1/2 addresses cleared.\n"
+    );
+    let (code, _, err) = t(&["expire", "soon"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: expiry time: invalid\n"));
+    let (code, _, err) = t(&["kill"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -T kill"), "{err}");
+    // pfctl's prefixes
+    assert_eq!(t(&["sh"]).1, "   10.0.0.0/8\n   198.51.100.7\n");
+    assert_eq!(t(&["de"]).2, "0/0 addresses deleted.\n");
+}
+
+/// `pfctl -a ANCHOR`: an inline anchor's rules, labels and tables;
+/// named anchors are listed by `-sA`, unnamed ones only with -v and
+/// shown inside braces by -sr.
+#[test]
+fn anchors_shown_and_their_tables_edited() {
+    let pf = "table <w> { 192.0.2.80 }\nblock all\n\
+              anchor \"web\" in on veth0 {\n  pass in proto tcp from <w> to port 80 label \"www\"\n}\n\
+              anchor out {\n  pass out\n}\n";
+    let l = lab_full("anch", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (code, out, err) = pfctl(&sock, &["-sr"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "block drop all\nanchor \"web\" in on veth0 all\nanchor out all {\n  pass out all flags S/SA\n}\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr"]);
+    assert_eq!(
+        out,
+        "pass in proto tcp from <w> to any port = 80 flags S/SA label \"www\"\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-a", "web", "-sr", "-vv"]);
+    assert!(
+        out.starts_with("@0 pass in proto tcp from <w:1> to any"),
+        "{out}"
+    );
+    assert!(out.contains("\n  [ Evaluations: 0 "), "{out}");
+    assert_eq!(pfctl(&sock, &["-sA"]).1, "  web\n");
+    assert_eq!(pfctl(&sock, &["-sA", "-v"]).1, "  _2\n  web\n");
+    assert_eq!(pfctl(&sock, &["-a", "web", "-sT"]).1, "");
+    assert_eq!(
+        pfctl(&sock, &["-a", "web", "-sl"]).1,
+        "www 0 0 0 0 0 0 0 0\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-t", "w", "-T", "show"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Table does not exist\n"));
+    assert_eq!(
+        pfctl(&sock, &["-t", "w", "-T", "show"]).1,
+        "   192.0.2.80\n"
+    );
+    let (code, _, err) = pfctl(&sock, &["-a", "nope", "-sr"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: Anchor does not exist\n"));
+    let (code, _, err) = pfctl(&sock, &["-a", "web", "-F", "rules"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F in an anchor"), "{err}");
+    let (code, _, err) = pfctl(&sock, &["-a", "web/*", "-sr"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: anchor wildcards"), "{err}");
+    // -a does not narrow what has no anchor
+    assert_eq!(pfctl(&sock, &["-a", "web", "-ss"]).0, 0);
+}
+
+/// A NAT pool drawn from a table follows `pfctl -T` edits of it.
+#[test]
+fn nat_pools_follow_table_edits() {
+    let pf = "table <pool> { 198.51.100.1 }\nblock all\n\
+              pass out on veth1 nat-to <pool> round-robin\npass in on veth0\n";
+    let mut l = lab_full("natpool", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    let src_of = |f: &[u8]| Ipv4Addr::new(f[26], f[27], f[28], f[29]);
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(src_of(&f), Ipv4Addr::new(198, 51, 100, 1));
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "replace", "198.51.100.2"]);
+    assert_eq!(code, 0, "{err}");
+    let (fate, f, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.11", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Forward(1));
+    assert_eq!(
+        src_of(&f),
+        Ipv4Addr::new(198, 51, 100, 2),
+        "the edited pool"
+    );
+    let (code, _, err) = pfctl(&sock, &["-t", "pool", "-T", "add", "198.51.100.3"]);
+    assert_eq!(code, 0, "{err}");
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 12..16 {
+        let (_, f, _) = l.send(
+            0,
+            SEC,
+            &eth(
+                &syn(&format!("192.0.2.{i}"), "198.51.100.10", 80),
+                CLIENT,
+                FW0,
+            ),
+        );
+        seen.insert(src_of(&f));
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [
+            Ipv4Addr::new(198, 51, 100, 2),
+            Ipv4Addr::new(198, 51, 100, 3)
+        ],
+        "round-robin over the grown pool"
+    );
+    // emptied: no translation address, the packet is dropped, no panic
+    pfctl(&sock, &["-t", "pool", "-T", "flush"]);
+    let (fate, _, _) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.20", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Drop);
+}
+
+/// `-T ... -v[v]`: pfctl's per-address feedback on stdout, the count on
+/// stderr.
+#[test]
+fn table_feedback_with_verbose() {
+    let pf = "table <t> { 192.0.2.1 }\nblock all\npass in from <t>\n";
+    let l = lab_full("tfb", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let t = |args: &[&str]| {
+        let mut a = vec!["-t", "t"];
+        a.extend_from_slice(args);
+        pfctl(&sock, &a)
+    };
+    let (code, out, err) = t(&["-v", "-T", "add", "192.0.2.1", "10.0.0.0/8", "10.0.0.0/8"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "1/3 addresses added.\n");
+    assert_eq!(out, "A  10.0.0.0/8\nX  10.0.0.0/8\n");
+    let (_, out, _) = t(&["-vv", "-T", "delete", "192.0.2.1", "192.0.2.7"]);
+    assert_eq!(out, "D  192.0.2.1\n   192.0.2.7\n");
+    let (code, out, err) = t(&["-v", "-T", "test", "10.1.2.3", "192.0.2.7"]);
+    assert_eq!((code, err.as_str()), (2, "1/2 addresses match.\n"));
+    assert_eq!(out, "M  10.1.2.3\n");
+    let (_, out, err) = t(&["-v", "-T", "replace", "!10.0.0.0/8", "192.0.2.5"]);
+    assert_eq!(err, "1 addresses added.\n1 addresses changed.\n");
+    assert_eq!(out, "C !10.0.0.0/8\nA  192.0.2.5\n");
+    let (_, out, _) = t(&["-v", "-T", "replace", "192.0.2.5"]);
+    assert_eq!(out, "D !10.0.0.0/8\n");
+    let (code, _, err) = t(&["-v", "-T", "show"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -T show -v"), "{err}");
+    // without -v: no feedback
+    assert_eq!(t(&["-T", "add", "192.0.2.6"]).1, "");
+}
+
+/// An if-bound state is shown on its interface, floating ones on `all`;
+/// `-i` narrows `-ss` and `-k` to one interface's states.
+#[test]
+fn states_by_interface() {
+    let pf = "block all\npass out\npass in on veth0 proto tcp keep state (if-bound)\n";
+    let mut l = lab_full("ssi", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 80), CLIENT, FW0),
+    );
+    let (_, out, _) = pfctl(&sock, &["-ss"]);
+    assert_eq!(
+        out,
+        "all tcp 192.0.2.10:40000 -> 198.51.100.10:80       SYN_SENT:CLOSED\n\
+         veth0 tcp 198.51.100.10:80 <- 192.0.2.10:40000       CLOSED:SYN_SENT\n"
+    );
+    let (_, out, _) = pfctl(&sock, &["-ss", "-i", "veth0"]);
+    assert!(
+        out.starts_with("veth0 tcp ") && out.lines().count() == 1,
+        "{out}"
+    );
+    let (_, _, err) = pfctl(&sock, &["-k", "192.0.2.10", "-i", "veth1"]);
+    assert_eq!(err, "killed 0 states from 1 sources and 0 destinations\n");
+    let (_, _, err) = pfctl(&sock, &["-k", "192.0.2.10", "-i", "veth0"]);
+    assert_eq!(err, "killed 1 states from 1 sources and 0 destinations\n");
+    let (code, _, err) = pfctl(&sock, &["-F", "states", "-i", "veth0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -F with -i"), "{err}");
+}
+
+/// `pfctl -sI -v` marks what `set skip on` skips (a group's members too).
+#[test]
+fn skipped_interfaces_marked() {
+    let pf = "set skip on veth1\nblock all\n";
+    let l = lab_full("skip", pf, "net.inet.ip.forwarding=1\n");
+    let (i, j) = l.show_v(ShowWhat::Interfaces, 1);
+    assert_eq!(i, "all\negress\nveth\nveth0\nveth1 (skip)\n");
+    assert_eq!(j[4]["skip"], true);
+}
+
+/// `pfctl -k label NAME` and `pfctl -k id ID`: pfctl's `killed N states`.
+#[test]
+fn kill_states_by_label_and_id() {
+    let pf = "block all\npass out label \"out\"\npass in on veth0 proto tcp label \"in\"\n";
+    let mut l = lab_full("klab", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    for src in ["192.0.2.10", "192.0.2.11"] {
+        l.send(0, SEC, &eth(&syn(src, "198.51.100.10", 80), CLIENT, FW0));
+    }
+    let count = |l: &Lab| l.show(ShowWhat::Info).1["states"].as_u64().unwrap();
+    assert_eq!(count(&l), 4);
+    let (code, _, err) = pfctl(&sock, &["-k", "label", "-k", "out"]);
+    assert_eq!((code, err.as_str()), (0, "killed 2 states\n"));
+    let (_, out, _) = pfctl(&sock, &["-ss", "-vv"]);
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("   id: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", &id]);
+    assert_eq!((code, err.as_str()), (0, "killed 1 states\n"));
+    let (_, _, err) = pfctl(&sock, &["-k", "id", "-k", &format!("{id}/00000001")]);
+    assert_eq!(err, "killed 0 states\n", "another host's id");
+    assert_eq!(count(&l), 1);
+    let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", "0"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: cannot kill id 0\n"));
+    let (code, _, err) = pfctl(&sock, &["-k", "id", "-k", "zz"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "pfctl: wrong id format specified\n")
+    );
+    let (code, _, err) = pfctl(&sock, &["-k", "label"]);
+    assert_eq!((code, err.as_str()), (1, "pfctl: no label specified\n"));
+    let (code, _, err) = pfctl(&sock, &["-k", "key", "-k", "tcp 1.2.3.4:1 -> 5.6.7.8:2"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not supported: -k key"), "{err}");
+}
+
+/// Several actions in one pfctl run, in pfctl's order: `-F all -f FILE`
+/// flushes, then loads; `-d ... -e` around them.
+#[test]
+fn several_actions_in_pfctls_order() {
+    let l = lab("multi");
+    let (_server, sock) = l.serve();
+    let good = l.dir().join("new.conf");
+    std::fs::write(&good, "block all\npass out\n").unwrap();
+    let g = good.to_string_lossy().into_owned();
+    let (code, out, err) = pfctl(&sock, &["-F", "all", "-f", &g, "-sr"]);
+    assert_eq!(code, 0, "{err}");
+    // -s runs before -F and -f, as in pfctl
+    assert!(
+        out.starts_with("block drop all\npass out all flags S/SA\npass in on veth0"),
+        "{out}"
+    );
+    assert!(
+        err.starts_with("0 tables deleted.\nrules cleared\n"),
+        "{err}"
+    );
+    assert_eq!(
+        pfctl(&sock, &["-sr"]).1,
+        "block drop all\npass out all flags S/SA\n"
+    );
+    // -d then -e: disabled, then enabled again
+    let (code, _, err) = pfctl(&sock, &["-d"]);
+    assert_eq!((code, err.as_str()), (0, "pf disabled\n"));
+    let (code, _, err) = pfctl(&sock, &["-e", "-f", &g]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, "pf enabled\n"),
+        "loaded, then enabled"
+    );
+    let (code, _, err) = pfctl(&sock, &["-e", "-x", "info"]);
+    assert_eq!(code, 1, "already enabled stops pfctl: {err}");
+    assert_eq!(err, "pfctl: pf already enabled\n");
 }

@@ -97,9 +97,10 @@ impl EvalEnv for Env<'_> {
             x ^= x << 17;
             (x >> 16) as u32
         };
+        let tables = self.engine.pool_tables_now();
         let mut ctx = NatCtx {
             env: PoolEnv {
-                tables: &self.engine.pool_tables,
+                tables: &tables,
                 ifaddr: &ifaddr,
                 now_ns: self.now_ns,
             },

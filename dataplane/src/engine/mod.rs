@@ -125,8 +125,10 @@ pub struct Engine {
     cfg: EngineConfig,
     /// Per rule: the `nat-to` and the `rdr-to` pool's run-time state.
     pub(crate) pools: Vec<Vec<(PoolState, PoolState)>>,
-    /// The compiled tables in the form translation pools walk.
-    pub(crate) pool_tables: Vec<PoolTable>,
+    /// The tables in the form translation pools walk: the compiled
+    /// ones, each replaced when `pfctl -T` edits it. Read once per
+    /// translation; an edit swaps in a new list.
+    pub(crate) pool_tables: std::sync::RwLock<Arc<Vec<PoolTable>>>,
     /// Addresses `overload <t>` added to tables.
     overlay: overload::Overlay,
     /// Tables `pfctl -t -T` edited.
@@ -252,7 +254,7 @@ impl Engine {
             frags,
             gen,
             pools,
-            pool_tables,
+            pool_tables: std::sync::RwLock::new(Arc::new(pool_tables)),
             overlay: overload::Overlay::new(ntables),
             edited: tables::Edited::new(ntables),
             cfg,
@@ -291,6 +293,12 @@ impl Engine {
 
     pub fn compiled(&self) -> &Compiled {
         self.rules.compiled()
+    }
+
+    /// The name of interface `i` (a state's `if_bound`, a packet's
+    /// `ifindex`).
+    pub fn interface_name(&self, i: usize) -> Option<&str> {
+        self.cfg.interfaces.get(i).map(|c| c.name.as_str())
     }
 
     pub fn states(&self) -> &StateTable {

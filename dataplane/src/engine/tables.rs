@@ -4,6 +4,7 @@
 //! `overload` added (see `overload.rs`) stay on top.
 
 use super::Engine;
+use crate::nat::table::PoolTable;
 use crate::pdesc::{addr_key, key_to_ip};
 use ruleset::compile::TableId;
 use ruleset::table::TableRadix;
@@ -111,9 +112,25 @@ impl Engine {
             .tables
             .get(t.0 as usize)
             .ok_or_else(|| "no such table".to_string())?;
+        // Pools that draw from the table see the edit too.
+        let pool = PoolTable::new(entries.iter().copied()).map_err(|e| e.to_string())?;
         *slot.write().unwrap_or_else(|e| e.into_inner()) = Some((Arc::new(radix), entries));
         self.edited.used.store(true, Ordering::Release);
+        let mut pools = self.pool_tables.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = Vec::clone(&pools);
+        if let Some(p) = next.get_mut(t.0 as usize) {
+            *p = pool;
+        }
+        *pools = Arc::new(next);
         Ok(())
+    }
+
+    /// The tables as translation pools walk them now.
+    pub(crate) fn pool_tables_now(&self) -> Arc<Vec<PoolTable>> {
+        self.pool_tables
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// `-T add`: entries not yet in the table are added.

@@ -30,6 +30,18 @@ impl Router {
         Ok(())
     }
 
+    /// The carp interface of virtual address `addr` now answers with
+    /// `mac` (`ifconfig carpN vhid M`): ARP/ND replies, announcements
+    /// and the frames accepted as ours follow it.
+    pub fn set_vip_mac(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        mac: MacAddr,
+    ) -> Result<bool, ConfigError> {
+        self.ifaces.set_vip_mac(ifindex, addr, mac)
+    }
+
     /// CARP changed state for `addr`: as master the router answers ARP
     /// and ND for it with the virtual MAC and accepts frames to that
     /// MAC; becoming master returns the announcement to send (a

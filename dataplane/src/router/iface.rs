@@ -401,6 +401,33 @@ impl Interfaces {
         Ok(changed)
     }
 
+    /// Give CARP virtual address `addr` on `index` a new virtual MAC
+    /// (its carp interface's vhid or lladdr changed). Returns whether
+    /// anything changed.
+    pub fn set_vip_mac(
+        &mut self,
+        index: u32,
+        addr: IpAddr,
+        mac: MacAddr,
+    ) -> Result<bool, ConfigError> {
+        if mac[0] & 1 != 0 || mac == [0; 6] {
+            return Err(ConfigError::BadMac(mac));
+        }
+        let ifc = self
+            .list
+            .iter_mut()
+            .find(|i| i.index == index)
+            .ok_or(ConfigError::UnknownInterface(index))?;
+        let v = ifc
+            .vips
+            .iter_mut()
+            .find(|v| v.addr == addr)
+            .ok_or(ConfigError::BadAddress(addr))?;
+        let changed = v.mac != mac;
+        v.mac = mac;
+        Ok(changed)
+    }
+
     /// Whether `a` is configured anywhere, as an own or virtual address.
     pub fn configured(&self, a: IpAddr) -> bool {
         self.list

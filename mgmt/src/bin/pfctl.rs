@@ -32,19 +32,34 @@ ENVIRONMENT:
                                        services and protocols)
 
 TALKING TO A RUNNING PFD:
-  pfctl -s info|states|rules|Tables|Interfaces|timeouts|memory (any
-  unambiguous prefix: -si, -ss, -sr, -sT, -sI, -st, -sm) ask the
-  running pfd over its control socket (--control PATH, or
-  $PFD_CONTROL, else /run/pfd.sock); --json prints the answer as JSON.
-  pfctl -f FILE (without -n) loads FILE into the running pfd: it is
-  compiled against pfd's interfaces, and on any error pfctl prints the
-  FILE:LINE: messages and the running ruleset stays; every state stays
-  either way. pfctl -F states clears the state table; pfctl -k HOST
-  [-k DST] kills the states from HOST (to DST; addresses or networks).
-  pfctl -e / -d enable and disable pf (disabled, pfd routes without
-  filtering). pfctl -t T -T show|add|delete|replace|flush|test [ADDR...]
-  edits table T of the running ruleset (networks, !negated); -T test
-  exits 2 when some address does not match.
+  Without -n, pfctl asks the running pfd over its control socket
+  (--control PATH, or $PFD_CONTROL, else /run/pfd.sock), in pfctl's
+  formats and with its messages; --json prints any answer as JSON.
+  -s rules|labels|states|Sources|info|Tables|Interfaces|timeouts|memory|
+     Anchors|osfp|all (any unambiguous prefix: -sr, -sl, -ss, -sS, -si,
+     -sT, -sI, -st, -sm, -sA, -so, -sa); -v / -vv add rule counters,
+     state details and status sections as pfctl's; -R NR: one rule (or
+     its states).
+  -f FILE  load FILE: compiled against pfd's interfaces; on any error
+     pfctl prints the FILE:LINE: messages and the running ruleset stays;
+     every state stays either way.
+  -F rules|states|Sources|info|Tables|all  flush (rules: pf's default
+     pass, states stay; Tables empties every table).
+  -z  clear the rule counters (after showing them, with -s).
+  -k HOST [-k DST]  kill the states from HOST (to DST; addresses or
+     networks); -k label -k NAME, -k id -k ID[/CREATOR]: by rule label
+     or state id.  -K HOST  kill HOST's source-tracking nodes.
+  -i IF  only the states bound to IF (-s states, -k).
+  -e / -d  enable / disable pf (disabled, pfd routes without filtering).
+  -x emerg|alert|crit|error|warning|notice|info|debug  pf's debug level.
+  -t T -T show|add|delete|replace|flush|test|zero|expire [ADDR...|SECS]
+     edit table T (networks, !negated); -T test exits 2 when some
+     address does not match; -v prints pfctl's per-address lines.
+  -a ANCHOR  with -s rules|labels|Tables|Anchors and -t -T: an inline
+     anchor of the loaded ruleset.
+  Refused as not supported: -f into an anchor, -F osfp|Reset, -F -i,
+  -T kill, -k key|gateway, -sS -v, -T show -v, -sT -vv, -sI -vv, anchor
+  wildcards.
 
 EXAMPLES:
   pfctl -nvf /etc/pf.conf        check a ruleset and print it expanded
@@ -71,18 +86,24 @@ struct Args {
     /// Define a macro, overriding the file's definition.
     #[arg(short = 'D', value_name = "MACRO=VALUE")]
     define: Vec<String>,
-    /// Load the ruleset into this anchor.
+    /// The anchor -s and -T work on (offline: load into it).
     #[arg(short = 'a', value_name = "ANCHOR", default_value = "")]
     anchor: String,
-    /// Show what the running pfd holds: info, states, rules, timeouts,
-    /// memory.
+    /// Show what the running pfd holds: rules, labels, states, Sources,
+    /// info, Tables, Interfaces, timeouts, memory, Anchors, osfp, all.
     #[arg(short = 's', value_name = "WHAT")]
     show: Option<String>,
+    /// Only this rule number (-s rules, labels) or its states (-s states).
+    #[arg(short = 'R', value_name = "ID")]
+    rule: Option<u32>,
+    /// Only states bound to this interface (-s states, -k).
+    #[arg(short = 'i', value_name = "INTERFACE")]
+    interface: Option<String>,
     /// The table `-T` works on.
     #[arg(short = 't', value_name = "TABLE")]
     table: Option<String>,
-    /// Table command: show, add, delete, replace, flush, test (the
-    /// addresses follow).
+    /// Table command: show, add, delete, replace, flush, test, zero,
+    /// expire (the addresses or seconds follow), kill.
     #[arg(short = 'T', value_name = "COMMAND", requires = "table")]
     table_cmd: Option<String>,
     /// Addresses or networks for -T add/delete/replace/test.
@@ -94,7 +115,7 @@ struct Args {
     /// Disable pf in the running pfd: it routes without filtering.
     #[arg(short = 'd', conflicts_with = "enable")]
     disable: bool,
-    /// Flush: states (more to come).
+    /// Flush: rules, states, Sources, info, Tables or all.
     #[arg(short = 'F', value_name = "WHAT")]
     flush: Option<String>,
     /// Kill the states from this host or network (a second -k: to this
@@ -253,12 +274,15 @@ fn call(args: &Args, req: &Request, to_stdout: bool) -> ExitCode {
         Ok(Response::Ok { text, json }) => {
             if args.json {
                 println!("{}", json.unwrap_or(serde_json::Value::Null));
-            } else if let Some(t) = text {
-                if to_stdout {
-                    print!("{t}");
-                } else {
-                    eprint!("{t}");
+            } else {
+                if let Some(t) = text {
+                    if to_stdout {
+                        print!("{t}");
+                    } else {
+                        eprint!("{t}");
+                    }
                 }
+                feedback(json.as_ref());
             }
             ExitCode::SUCCESS
         }
@@ -277,6 +301,54 @@ fn call(args: &Args, req: &Request, to_stdout: bool) -> ExitCode {
     }
 }
 
+/// pfctl -k's forms: `label NAME`, `id ID[/CREATOR]` (hex), `key
+/// KEY`, `gateway ADDR`, else `HOST [DST]`; pfctl's complaints.
+fn kill_by(k: &[String]) -> Result<KillBy, String> {
+    let second = k.get(1).filter(|s| !s.is_empty()).cloned();
+    match k[0].as_str() {
+        "label" => Ok(KillBy::Label {
+            label: second.ok_or("no label specified")?,
+        }),
+        "key" => Ok(KillBy::Key {
+            key: second.ok_or("no key specified")?,
+        }),
+        "gateway" => Ok(KillBy::Gateway {
+            addr: second.ok_or("no gateway specified")?,
+        }),
+        "id" => {
+            let s = second.ok_or("no id specified")?;
+            let (id, creator) = match s.split_once('/') {
+                Some((i, c)) => (i, Some(c)),
+                None => (s.as_str(), None),
+            };
+            let wrong = || "wrong id format specified".to_string();
+            let id = u64::from_str_radix(id, 16).map_err(|_| wrong())?;
+            let creator = match creator {
+                Some(c) => Some(u32::from_str_radix(c, 16).map_err(|_| wrong())?),
+                None => None,
+            };
+            if id == 0 {
+                return Err("cannot kill id 0".into());
+            }
+            Ok(KillBy::Id { id, creator })
+        }
+        _ => Ok(KillBy::Hosts {
+            src: k[0].clone(),
+            dst: k.get(1).cloned(),
+        }),
+    }
+}
+
+/// `-T ... -v`: pfctl's per-address lines, on stdout after the count.
+fn feedback(json: Option<&serde_json::Value>) {
+    let lines = json.and_then(|j| j["feedback"].as_array());
+    for l in lines.into_iter().flatten() {
+        if let Some(l) = l.as_str() {
+            println!("{l}");
+        }
+    }
+}
+
 /// `-T test`: exit status 2 when some address does not match, as pfctl.
 fn table_test(args: &Args, req: &Request) -> ExitCode {
     let mut client = match Client::connect(control_path(args.control.as_deref())) {
@@ -291,6 +363,7 @@ fn table_test(args: &Args, req: &Request) -> ExitCode {
             if let Some(t) = text {
                 eprint!("{t}");
             }
+            feedback(json.as_ref());
             let j = json.unwrap_or_default();
             if j["match"].as_u64() < j["given"].as_u64() {
                 ExitCode::from(2)
@@ -328,8 +401,8 @@ fn show(args: &Args, what: &str) -> ExitCode {
         what: w,
         verbose: args.verbose,
         anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
-        rule: None,
-        interface: None,
+        rule: args.rule,
+        interface: args.interface.clone(),
     };
     match client.call(&req) {
         Ok(Response::Ok { text, json }) => {
@@ -359,127 +432,10 @@ fn show(args: &Args, what: &str) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut err = std::io::stderr();
-    if let (Some(table), Some(cmd)) = (args.table.clone(), args.table_cmd.clone()) {
-        let addrs = args.addresses.clone();
-        let op = match cmd.as_str() {
-            "show" => TableOp::Show,
-            "add" => TableOp::Add { addrs },
-            "delete" => TableOp::Delete { addrs },
-            "replace" => TableOp::Replace { addrs },
-            "flush" => TableOp::Flush,
-            "test" => TableOp::Test { addrs },
-            other => {
-                eprintln!("pfctl: Unknown table command '{other}'");
-                return ExitCode::from(1);
-            }
-        };
-        let test = matches!(op, TableOp::Test { .. });
-        let show = matches!(op, TableOp::Show);
-        let req = Request::Table {
-            name: table,
-            anchor: None,
-            op,
-            verbose: args.verbose,
-        };
-        if test {
-            return table_test(&args, &req);
+    if !args.noaction {
+        if let Some(code) = live(&args) {
+            return code;
         }
-        return call(&args, &req, show);
-    }
-    if let Some(level) = args.debug.clone() {
-        let l = match debug_level(&level) {
-            Lookup::One(l) => l,
-            Lookup::Ambiguous => {
-                // pfctl_lookup_option's message, its spelling kept
-                eprintln!("pfctl: {level} is ambigious");
-                return ExitCode::from(1);
-            }
-            Lookup::None => {
-                eprintln!("pfctl: Unknown debug level '{level}'");
-                return ExitCode::from(1);
-            }
-        };
-        return call(&args, &Request::SetDebug { level: l }, false);
-    }
-    if args.enable || args.disable {
-        let req = if args.enable {
-            Request::Enable
-        } else {
-            Request::Disable
-        };
-        return call(&args, &req, false);
-    }
-    if let Some(what) = args.show.clone() {
-        let shown = show(&args, &what);
-        // pfctl -z with -s: the counters shown, then cleared
-        if args.zero && shown == ExitCode::SUCCESS {
-            return call(&args, &Request::ZeroCounters, false);
-        }
-        return shown;
-    }
-    if args.zero && args.flush.is_none() && args.kill.is_empty() && args.file.is_none() {
-        return call(&args, &Request::ZeroCounters, false);
-    }
-    if let Some(what) = args.flush.clone() {
-        let all = [
-            ("rules", FlushWhat::Rules),
-            ("Sources", FlushWhat::Sources),
-            ("states", FlushWhat::States),
-            ("info", FlushWhat::Info),
-            ("Tables", FlushWhat::Tables),
-            ("osfp", FlushWhat::Osfp),
-            ("Reset", FlushWhat::Reset),
-            ("all", FlushWhat::All),
-        ];
-        let w = match lookup(&what, &all) {
-            Lookup::One(w) => w,
-            Lookup::Ambiguous => {
-                eprintln!("pfctl: {what} is ambigious");
-                return ExitCode::from(1);
-            }
-            Lookup::None => {
-                eprintln!("pfctl: Unknown flush modifier '{what}'");
-                return ExitCode::from(1);
-            }
-        };
-        return call(
-            &args,
-            &Request::Flush {
-                what: w,
-                anchor: None,
-            },
-            false,
-        );
-    }
-    if !args.kill_src.is_empty() {
-        if args.kill_src.len() > 2 {
-            eprintln!("pfctl: can only specify -K twice");
-            return ExitCode::from(1);
-        }
-        let req = Request::KillSrcNodes {
-            filters: SrcNodeFilter {
-                src: args.kill_src[0].clone(),
-                dst: args.kill_src.get(1).cloned(),
-            },
-        };
-        return call(&args, &req, false);
-    }
-    if !args.kill.is_empty() {
-        if args.kill.len() > 2 {
-            eprintln!("pfctl: can only specify -k twice");
-            return ExitCode::from(1);
-        }
-        let by = KillBy::Hosts {
-            src: args.kill[0].clone(),
-            dst: args.kill.get(1).cloned(),
-        };
-        let req = Request::KillStates {
-            filters: StateFilter {
-                interface: None,
-                by,
-            },
-        };
-        return call(&args, &req, false);
     }
     let Some(file) = args.file.clone() else {
         let _ = writeln!(
@@ -488,9 +444,6 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     };
-    if !args.noaction {
-        return load(&args, &file);
-    }
     match args.optimize.as_deref() {
         None | Some("none") => {}
         Some("basic") | Some("profile") => {
@@ -538,4 +491,221 @@ fn main() -> ExitCode {
     let _ = err.write_all(out.stderr.as_bytes());
     let _ = std::io::stdout().write_all(out.stdout.as_bytes());
     ExitCode::from(out.code as u8)
+}
+
+/// One kind of action: its exit status if it was asked for.
+type Step = dyn Fn(&Args) -> Option<ExitCode>;
+
+/// Everything asked of the running pfd, in pfctl's order (-d, -s, -z,
+/// -F, -k, -K, -T, -f, -e, -x), stopping at the first that fails, as
+/// pfctl exits on it; `None` when nothing was asked of it.
+fn live(args: &Args) -> Option<ExitCode> {
+    if args.table.is_some() && args.table_cmd.is_some() && args.file.is_some() {
+        eprintln!("pfctl: not supported: -T with -f (give the addresses on the command line)");
+        return Some(ExitCode::from(1));
+    }
+    let steps: [&Step; 9] = [
+        &|a| a.disable.then(|| call(a, &Request::Disable, false)),
+        &step_show,
+        &step_flush,
+        &step_kill,
+        &step_kill_src,
+        &step_table,
+        &|a| a.file.as_deref().map(|f| load(a, f)),
+        &|a| a.enable.then(|| call(a, &Request::Enable, false)),
+        &step_debug,
+    ];
+    let mut last = None;
+    for step in steps {
+        if let Some(code) = step(args) {
+            if code != ExitCode::SUCCESS {
+                return Some(code);
+            }
+            last = Some(code);
+        }
+    }
+    last
+}
+
+/// `-t T -T CMD` against the running pfd, if asked for.
+fn step_table(args: &Args) -> Option<ExitCode> {
+    if let (Some(table), Some(cmd)) = (args.table.clone(), args.table_cmd.clone()) {
+        let addrs = args.addresses.clone();
+        let cmds = [
+            "kill", "flush", "add", "delete", "replace", "show", "test", "zero", "expire",
+        ];
+        let named: Vec<(&str, &str)> = cmds.iter().map(|c| (*c, *c)).collect();
+        let cmd = match lookup(&cmd, &named) {
+            Lookup::One(c) => c,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {cmd} is ambigious");
+                return Some(ExitCode::from(1));
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown table command '{cmd}'");
+                return Some(ExitCode::from(1));
+            }
+        };
+        let op = match cmd {
+            "show" => TableOp::Show,
+            "add" => TableOp::Add { addrs },
+            "delete" => TableOp::Delete { addrs },
+            "replace" => TableOp::Replace { addrs },
+            "flush" => TableOp::Flush,
+            "test" => TableOp::Test { addrs },
+            "zero" => TableOp::Zero { addrs },
+            "kill" => TableOp::Kill,
+            _ => {
+                // expire: exactly one number of seconds
+                let [secs] = addrs.as_slice() else {
+                    eprintln!("pfctl: -T expire takes one number of seconds");
+                    return Some(ExitCode::from(1));
+                };
+                match secs.parse::<u32>() {
+                    Ok(n) => TableOp::Expire { secs: u64::from(n) },
+                    Err(_) => {
+                        let why = if secs.chars().all(|c| c.is_ascii_digit()) && !secs.is_empty() {
+                            "too large"
+                        } else {
+                            "invalid"
+                        };
+                        eprintln!("pfctl: expiry time: {why}");
+                        return Some(ExitCode::from(1));
+                    }
+                }
+            }
+        };
+        let test = matches!(op, TableOp::Test { .. });
+        let show = matches!(op, TableOp::Show);
+        let req = Request::Table {
+            name: table,
+            anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
+            op,
+            verbose: args.verbose,
+        };
+        if test {
+            return Some(table_test(args, &req));
+        }
+        return Some(call(args, &req, show));
+    }
+    None
+}
+
+/// `-x LEVEL` against the running pfd, if asked for.
+fn step_debug(args: &Args) -> Option<ExitCode> {
+    if let Some(level) = args.debug.clone() {
+        let l = match debug_level(&level) {
+            Lookup::One(l) => l,
+            Lookup::Ambiguous => {
+                // pfctl_lookup_option's message, its spelling kept
+                eprintln!("pfctl: {level} is ambigious");
+                return Some(ExitCode::from(1));
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown debug level '{level}'");
+                return Some(ExitCode::from(1));
+            }
+        };
+        return Some(call(args, &Request::SetDebug { level: l }, false));
+    }
+    None
+}
+
+/// `-s WHAT` (then `-z`), or `-z` alone against the running pfd, if asked for.
+fn step_show(args: &Args) -> Option<ExitCode> {
+    if let Some(what) = args.show.clone() {
+        let shown = show(args, &what);
+        // pfctl -z with -s: the counters shown, then cleared
+        if args.zero && shown == ExitCode::SUCCESS {
+            return Some(call(args, &Request::ZeroCounters, false));
+        }
+        return Some(shown);
+    }
+    if args.zero {
+        return Some(call(args, &Request::ZeroCounters, false));
+    }
+    None
+}
+
+/// `-F WHAT` against the running pfd, if asked for.
+fn step_flush(args: &Args) -> Option<ExitCode> {
+    if let Some(what) = args.flush.clone() {
+        if args.interface.is_some() {
+            eprintln!("pfctl: not supported: -F with -i");
+            return Some(ExitCode::from(1));
+        }
+        let all = [
+            ("rules", FlushWhat::Rules),
+            ("Sources", FlushWhat::Sources),
+            ("states", FlushWhat::States),
+            ("info", FlushWhat::Info),
+            ("Tables", FlushWhat::Tables),
+            ("osfp", FlushWhat::Osfp),
+            ("Reset", FlushWhat::Reset),
+            ("all", FlushWhat::All),
+        ];
+        let w = match lookup(&what, &all) {
+            Lookup::One(w) => w,
+            Lookup::Ambiguous => {
+                eprintln!("pfctl: {what} is ambigious");
+                return Some(ExitCode::from(1));
+            }
+            Lookup::None => {
+                eprintln!("pfctl: Unknown flush modifier '{what}'");
+                return Some(ExitCode::from(1));
+            }
+        };
+        return Some(call(
+            args,
+            &Request::Flush {
+                what: w,
+                anchor: (!args.anchor.is_empty()).then(|| args.anchor.clone()),
+            },
+            false,
+        ));
+    }
+    None
+}
+
+/// `-K HOST` against the running pfd, if asked for.
+fn step_kill_src(args: &Args) -> Option<ExitCode> {
+    if !args.kill_src.is_empty() {
+        if args.kill_src.len() > 2 {
+            eprintln!("pfctl: can only specify -K twice");
+            return Some(ExitCode::from(1));
+        }
+        let req = Request::KillSrcNodes {
+            filters: SrcNodeFilter {
+                src: args.kill_src[0].clone(),
+                dst: args.kill_src.get(1).cloned(),
+            },
+        };
+        return Some(call(args, &req, false));
+    }
+    None
+}
+
+/// `-k ...` against the running pfd, if asked for.
+fn step_kill(args: &Args) -> Option<ExitCode> {
+    if !args.kill.is_empty() {
+        if args.kill.len() > 2 {
+            eprintln!("pfctl: can only specify -k twice");
+            return Some(ExitCode::from(1));
+        }
+        let by = match kill_by(&args.kill) {
+            Ok(b) => b,
+            Err(msg) => {
+                eprintln!("pfctl: {msg}");
+                return Some(ExitCode::from(1));
+            }
+        };
+        let req = Request::KillStates {
+            filters: StateFilter {
+                interface: args.interface.clone(),
+                by,
+            },
+        };
+        return Some(call(args, &req, false));
+    }
+    None
 }

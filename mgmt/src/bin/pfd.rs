@@ -13,8 +13,9 @@ RUN:
   pfd run takes over the interfaces of the etc directory's hostname.if
   files: the kernel should hold no address on them and not forward
   (pfd answers ARP and ping for their addresses and routes between
-  them, as sysctl.conf's net.inet.ip.forwarding allows). One worker
-  thread for now; carpN and pfsyncN are refused. The control socket
+  them, as sysctl.conf's net.inet.ip.forwarding allows).
+  hostname.carpN runs CARP (ifctl shows and changes it live);
+  hostname.pfsync0 is refused until pfsync runs. The control socket
   answers pfctl -si, -ss, -sr, -sT, -sI, -st, -sm, -f FILE (a new ruleset, every
   state kept), -F states, -k, -e, -d and -t -T; SIGTERM or SIGINT
   stops it.

@@ -200,6 +200,9 @@ mod tests {
             Request::SetDebug {
                 level: DebugLevel::Debug,
             },
+            Request::Ifctl {
+                op: crate::control::IfctlOp::CarpStats { hide_zero: false },
+            },
         ];
         let kinds: Vec<String> = all.iter().map(kind_of).collect();
         assert_eq!(kinds, REQUEST_KINDS);

@@ -67,6 +67,9 @@ pub enum Request {
     },
     /// pfctl -x LEVEL
     SetDebug { level: DebugLevel },
+    /// ifctl: interface status, carp parameters, group demotion, carp
+    /// statistics (see `control::ifctl`).
+    Ifctl { op: super::ifctl::IfctlOp },
 }
 
 /// Every `kind` a request line may carry, so an unknown one is named as
@@ -82,6 +85,7 @@ pub const REQUEST_KINDS: &[&str] = &[
     "kill_src_nodes",
     "flush",
     "set_debug",
+    "ifctl",
 ];
 
 /// One `-D NAME=VALUE` (pfctl splits at the first `=`, on its side).
@@ -108,6 +112,7 @@ impl Request {
             Request::KillSrcNodes { .. } => "kill_src_nodes",
             Request::Flush { .. } => "flush",
             Request::SetDebug { .. } => "set_debug",
+            Request::Ifctl { .. } => "ifctl",
         }
     }
 }
@@ -174,8 +179,11 @@ pub enum TableOp {
     Test {
         addrs: Vec<String>,
     },
-    /// Clear the table's statistics.
-    Zero,
+    /// Clear the table's statistics, or only those of `addrs`.
+    Zero {
+        #[serde(default)]
+        addrs: Vec<String>,
+    },
     /// Remove the table itself.
     Kill,
     /// Remove entries whose statistics were last cleared more than

@@ -17,13 +17,33 @@ pub struct Listed {
     pub anchor: String,
     /// Its number in that ruleset (pf's `@nr`).
     pub nr: u32,
-    /// An anchor rule whose rules are shown inside braces.
+    /// An anchor rule: the path of the ruleset it calls.
+    pub call: Option<String>,
+    /// The called anchor's rules, under the first rule calling it.
     pub body: Option<Vec<Listed>>,
+}
+
+impl Listed {
+    /// pfctl -sr shows an anchor's rules inside braces only for an
+    /// unnamed (`_N`) anchor; a named one is listed with `-a NAME`.
+    fn braced(&self) -> Option<&Vec<Listed>> {
+        let call = self.call.as_deref()?;
+        let last = call.rsplit('/').next().unwrap_or(call);
+        self.body.as_ref().filter(|_| last.starts_with('_'))
+    }
 }
 
 /// The whole listing, in load order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Listing(pub Vec<Listed>);
+pub struct Listing(pub Vec<Listed>, pub Vec<ListedTable>);
+
+/// A table as the ruleset defined it, for `pfctl -sT -v`'s flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListedTable {
+    pub anchor: String,
+    pub name: String,
+    pub flags: ruleset::ruleset::TableFlags,
+}
 
 /// What `-v` shows of one rule (pfctl_print_rule_counters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,22 +64,61 @@ impl Listing {
     /// prints it: an anchor's rules under the first rule calling it.
     pub fn of(p: &Parsed, env: &dyn HostEnv) -> Listing {
         let mut printed = HashSet::new();
-        Listing(walk(&p.ruleset.rules, "", p, env, &mut printed))
+        let tables = p
+            .ruleset
+            .tables
+            .iter()
+            .map(|t| ListedTable {
+                anchor: t.anchor.clone(),
+                name: t.name.clone(),
+                flags: t.flags.clone(),
+            })
+            .collect();
+        Listing(walk(&p.ruleset.rules, "", p, env, &mut printed), tables)
     }
 
     /// `pfctl -sr [-v[v]]`; `stats` gives each rule's counters.
     pub fn render(&self, verbose: u8, stats: &dyn Fn(&Listed) -> RuleStats) -> String {
+        self.render_with(verbose, stats, &|l| l.text.clone())
+    }
+
+    /// [`Listing::render`] with each rule's text from `text` (`-vv`
+    /// adds table sizes).
+    pub fn render_with(
+        &self,
+        verbose: u8,
+        stats: &dyn Fn(&Listed) -> RuleStats,
+        text: &dyn Fn(&Listed) -> String,
+    ) -> String {
         let mut out = String::new();
-        render(&mut out, &self.0, 0, verbose, stats);
+        render(&mut out, &self.0, 0, verbose, stats, text);
         out
     }
 
-    /// Every rule, depth first, with its depth.
+    /// The rules of anchor `path` (pfctl -a PATH -sr), if it has any.
+    pub fn anchor(&self, path: &str) -> Option<Listing> {
+        fn go(v: &[Listed], path: &str) -> Option<Vec<Listed>> {
+            for l in v {
+                if let Some(b) = &l.body {
+                    if l.call.as_deref() == Some(path) {
+                        return Some(b.clone());
+                    }
+                    if let Some(found) = go(b, path) {
+                        return Some(found);
+                    }
+                }
+            }
+            None
+        }
+        go(&self.0, path).map(|v| Listing(v, self.1.clone()))
+    }
+
+    /// Every rule shown, depth first, with its depth.
     pub fn flat(&self) -> Vec<(usize, &Listed)> {
         fn go<'a>(v: &'a [Listed], d: usize, out: &mut Vec<(usize, &'a Listed)>) {
             for l in v {
                 out.push((d, l));
-                if let Some(b) = &l.body {
+                if let Some(b) = l.braced() {
                     go(b, d + 1, out);
                 }
             }
@@ -86,6 +145,7 @@ fn walk(
         };
         let text = ruleset::print::rule(r, &call, env);
         let mut body = None;
+        let called = r.anchor.as_ref().map(|a| a.path.clone());
         if let Some(a) = &r.anchor {
             // pfctl consumes an anchor's rules when it loads them, so
             // only the first rule calling it shows them.
@@ -102,6 +162,7 @@ fn walk(
             text,
             anchor: anchor.to_string(),
             nr: r.nr,
+            call: called,
             body,
         });
     }
@@ -114,6 +175,7 @@ fn render(
     depth: usize,
     verbose: u8,
     stats: &dyn Fn(&Listed) -> RuleStats,
+    text: &dyn Fn(&Listed) -> String,
 ) {
     // pfctl indents an anchor's rules only without -v.
     let indent = |out: &mut String| {
@@ -132,12 +194,12 @@ fn render(
         if verbose >= 2 {
             let _ = write!(out, "@{} ", r.nr);
         }
-        out.push_str(&r.text);
-        match &r.body {
+        out.push_str(&text(r));
+        match r.braced() {
             Some(body) => {
                 out.push_str(" {\n");
                 counters(out, verbose, &st);
-                render(out, body, depth + 1, verbose, stats);
+                render(out, body, depth + 1, verbose, stats, text);
                 indent(out);
                 out.push_str("}\n");
             }

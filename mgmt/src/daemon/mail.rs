@@ -41,6 +41,14 @@ pub enum Mail {
         mac: [u8; 6],
         addrs: Vec<IpAddr>,
     },
+    /// These CARP addresses' interface answers with `mac` from now on
+    /// (its vhid changed: `ifctl carpN vhid M`). To every worker, before
+    /// any `Vip` that makes them master again.
+    VipMac {
+        ifindex: u32,
+        addrs: Vec<IpAddr>,
+        mac: [u8; 6],
+    },
 }
 
 /// Where letters to one worker go.

@@ -8,12 +8,18 @@
 //! sharded under locks, see `dataplane::state`), and each routes with
 //! a router of its own whose neighbour cache the others keep up to date
 //! through mailboxes (`mail`). The control socket answers pfctl from
-//! its own thread.
+//! its own thread (`show.rs` and the files beside it); the workers
+//! publish their counters for it at each tick (`counters.rs`).
 
+mod all;
+mod anchors;
 pub mod carp;
 mod counters;
 mod debug;
+mod feedback;
 mod flush;
+pub mod ifctl;
+mod killby;
 mod listing;
 mod live;
 mod mail;
@@ -25,6 +31,9 @@ mod show;
 mod slot;
 mod statefmt;
 mod status;
+mod tableops;
+mod tables_show;
+mod tabletimes;
 mod topology;
 
 pub use self::carp::CarpHandle;
@@ -33,9 +42,10 @@ pub use listing::{Listed, Listing, RuleStats};
 pub use live::LiveSet;
 pub use mail::{mailboxes, Address, Mail, Mailbox};
 pub use pipeline::{Forwarding, Pipeline, TICK_NS};
-pub use show::View;
+pub use show::{wall_now, View};
 pub use slot::EngineSlot;
-pub use statefmt::{state_line, state_text, StateExtra};
+pub use statefmt::{state_line, state_line_on, state_text, StateExtra};
+pub use tabletimes::TableTimes;
 pub use topology::{is_physical, kernel_mtu, port_of, ports, router, router_index, PortPlan};
 
 use crate::check::check_seeded;
@@ -209,6 +219,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         live: Some(Arc::new(LiveSet::new(lives.clone()))),
         carp: carp.as_ref().map(|(_, h)| h.clone()),
         debug: Default::default(),
+        table_times: std::sync::Mutex::new(TableTimes::new(wall_now())),
     };
     if let Some(l) = engine.get().compiled().options.debug {
         view.debug.set(u8::try_from(l).unwrap_or(7));

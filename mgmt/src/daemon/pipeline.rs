@@ -177,6 +177,18 @@ impl Pipeline {
                     }
                 }
             }
+            Mail::VipMac {
+                ifindex,
+                addrs,
+                mac,
+            } => {
+                for a in addrs {
+                    // Unknown address or bad MAC: the CARP thread built
+                    // this letter from the router's own VIPs, so neither
+                    // happens; nothing to undo if it did.
+                    let _ = self.router.set_vip_mac(ifindex, a, mac);
+                }
+            }
             Mail::Announce {
                 ifindex,
                 mac,

@@ -51,6 +51,42 @@ impl Counted {
         }
     }
 
+    /// The rule as `-vv` prints it: each table it matches against
+    /// with its size (print_addr's `<name:count>`); an `overload`
+    /// table is printed without.
+    pub fn text_vv(&self, l: &Listed) -> String {
+        let c = self.engine.compiled();
+        let mut text = l.text.clone();
+        for k in &c.table_keys {
+            if !(k.anchor.is_empty() || k.anchor == l.anchor) {
+                continue;
+            }
+            let Some(t) = c.table(&l.anchor, &k.name) else {
+                continue;
+            };
+            if c.table_index.get(k) != Some(&t) {
+                continue;
+            }
+            let plain = format!("<{}>", k.name);
+            let sized = format!("<{}:{}>", k.name, self.engine.table_entries(t).len());
+            let mut out = String::with_capacity(text.len() + 8);
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(&plain) {
+                let before = &rest[..i];
+                out.push_str(before);
+                if out.ends_with("overload ") {
+                    out.push_str(&plain);
+                } else {
+                    out.push_str(&sized);
+                }
+                rest = &rest[i + plain.len()..];
+            }
+            out.push_str(rest);
+            text = out;
+        }
+        text
+    }
+
     /// The rule's label, as loaded (macros expanded).
     pub fn label(&self, l: &Listed) -> Option<&str> {
         let r = self.rule_ref(l)?;
@@ -75,6 +111,22 @@ fn stats_json(st: &RuleStats) -> Value {
 }
 
 impl View {
+    /// The loaded rules, or those of anchor `-a`; with `-R`, only
+    /// that rule of it (and an anchor rule's own rules).
+    fn listing(&self, anchor: Option<&str>, only: Option<u32>) -> Result<super::Listing, Response> {
+        let path = self.anchor_path(anchor)?;
+        let all = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        let mut l = if path.is_empty() {
+            all.clone()
+        } else {
+            all.anchor(&path).unwrap_or_default()
+        };
+        if let Some(n) = only {
+            l.0.retain(|r| r.nr == n);
+        }
+        Ok(l)
+    }
+
     pub(super) fn counted(&self) -> Counted {
         let gen = self.engine.gen();
         let engine = self.engine.get();
@@ -94,10 +146,22 @@ impl View {
 
     /// `pfctl -sr [-v[v]]`: the loaded rules, with -v each one's
     /// counters under it as pfctl prints them.
-    pub(super) fn show_rules(&self, verbose: u8) -> Response {
-        let listing = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    pub(super) fn show_rules(
+        &self,
+        verbose: u8,
+        anchor: Option<&str>,
+        only: Option<u32>,
+    ) -> Response {
+        let listing = match self.listing(anchor, only) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
         let c = self.counted();
-        let text = listing.render(verbose, &|l| c.stats(l));
+        let text = if verbose >= 2 {
+            listing.render_with(verbose, &|l| c.stats(l), &|l| c.text_vv(l))
+        } else {
+            listing.render(verbose, &|l| c.stats(l))
+        };
         let list: Vec<Value> = listing
             .flat()
             .into_iter()
@@ -119,8 +183,11 @@ impl View {
     /// `pfctl -s labels`: per labelled rule of the main ruleset, pfctl's
     /// `label evaluations packets bytes in-packets in-bytes out-packets
     /// out-bytes state-creations`.
-    pub(super) fn show_labels(&self) -> Response {
-        let listing = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    pub(super) fn show_labels(&self, anchor: Option<&str>, only: Option<u32>) -> Response {
+        let listing = match self.listing(anchor, only) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
         let c = self.counted();
         let mut text = String::new();
         let mut list = Vec::new();

@@ -1,5 +1,8 @@
-//! The control socket's answers from the running daemon: `pfctl -si`
-//! and `pfctl -ss`; every other request is refused as not supported yet.
+//! The control socket's answers from the running daemon: the request
+//! dispatch (`View::handle`), and the answers small enough to live
+//! here (`-ss`, `-st`, `-sm`, `-e`/`-d`, `-f`, `-k HOST`, `-t -T`); the
+//! others are in the files beside it, one concern each. What pfd does
+//! not do is refused as not supported, never pretended.
 
 use super::counters::Published;
 use super::slot::EngineSlot;
@@ -21,7 +24,7 @@ fn endpoints(st: &dataplane::state::StateInfo) -> (std::net::IpAddr, std::net::I
     (key_to_ip(k.af, s), key_to_ip(k.af, d))
 }
 use super::debug::{level_name, LOG_INFO, LOG_NOTICE};
-use super::statefmt::{state_line, state_text, StateExtra};
+use super::statefmt::{state_line_on, state_text, StateExtra};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,6 +48,8 @@ pub struct View {
     pub carp: Option<super::CarpHandle>,
     /// pf's debug level (`set debug`, `pfctl -x`).
     pub debug: super::debug::Debug,
+    /// When each table entry was last cleared (`-T zero`, `-T expire`).
+    pub table_times: std::sync::Mutex<super::tabletimes::TableTimes>,
 }
 
 impl View {
@@ -75,76 +80,72 @@ impl View {
         r
     }
 
-    fn answer(&self, req: Request) -> Response {
+    pub(super) fn answer(&self, req: Request) -> Response {
         match req {
             Request::SetDebug { level } => self.set_debug(level),
+            Request::Show {
+                what: ShowWhat::All,
+                verbose,
+                anchor,
+                rule: None,
+                interface: None,
+            } => self.show_all(verbose, anchor),
+            Request::Show {
+                what: ShowWhat::Anchors,
+                verbose,
+                anchor,
+                ..
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) => self.show_anchors(&p, verbose),
+                Err(r) => r,
+            },
+            // pfd loads no OS fingerprints: there are none to list
+            Request::Show {
+                what: ShowWhat::Osfp,
+                ..
+            } => Response::Ok {
+                text: Some(String::new()),
+                json: Some(json!([])),
+            },
             Request::Show {
                 what: ShowWhat::Info,
                 verbose,
                 ..
             } => self.info(verbose),
+            // as pfctl, -a does not narrow states
             Request::Show {
                 what: ShowWhat::States,
                 verbose,
-                anchor: None,
                 rule,
-                interface: None,
-            } => self.states(verbose, rule),
+                interface,
+                ..
+            } => self.states(verbose, rule, interface.as_deref()),
             Request::Show {
                 what: ShowWhat::Rules,
                 verbose,
-                anchor: None,
-                rule: None,
+                anchor,
+                rule,
                 ..
-            } => self.show_rules(verbose),
+            } => self.show_rules(verbose, anchor.as_deref(), rule),
             Request::Show {
                 what: ShowWhat::Labels,
-                anchor: None,
-                rule: None,
+                anchor,
+                rule,
                 ..
-            } => self.show_labels(),
+            } => self.show_labels(anchor.as_deref(), rule),
             Request::ZeroCounters => self.zero_rule_counters(),
             Request::Show {
                 what: ShowWhat::Tables,
+                anchor,
+                verbose,
                 ..
-            } => {
-                // pfctl -sT: the main ruleset's tables, by name
-                let engine = self.engine.get();
-                let mut names: Vec<String> = engine
-                    .compiled()
-                    .table_keys
-                    .iter()
-                    .filter(|k| k.anchor.is_empty())
-                    .map(|k| k.name.clone())
-                    .collect();
-                names.sort();
-                Response::Ok {
-                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
-                    json: Some(serde_json::json!(names)),
-                }
-            }
+            } => self.show_tables(anchor.as_deref(), verbose),
             Request::Show {
                 what: ShowWhat::Interfaces,
+                interface: None,
+                verbose,
                 ..
-            } => {
-                // pfctl -sI: interfaces and their groups, and `all`
-                let mut names: Vec<String> = vec!["all".to_string()];
-                match &self.etc {
-                    Some(etc) => {
-                        for i in &etc.interfaces {
-                            names.push(i.name.clone());
-                            names.extend(i.groups.iter().cloned());
-                        }
-                    }
-                    None => names.extend(self.ports.iter().cloned()),
-                }
-                names.sort();
-                names.dedup();
-                Response::Ok {
-                    text: Some(names.iter().map(|n| format!("{n}\n")).collect()),
-                    json: Some(serde_json::json!(names)),
-                }
-            }
+            } => self.show_interfaces(verbose),
             Request::Show {
                 what: ShowWhat::Timeouts,
                 ..
@@ -169,22 +170,31 @@ impl View {
             }
             Request::Table {
                 name,
-                anchor: None,
+                anchor,
                 op,
-                ..
-            } => self.table(&name, op),
+                verbose,
+            } => match self.anchor_path(anchor.as_deref()) {
+                Ok(p) if verbose > 0 => self.table_verbose(&p, &name, op, verbose),
+                Ok(p) => self.table(&p, &name, op),
+                Err(r) => r,
+            },
             Request::Flush { what, anchor: None } => self.flush(what),
             Request::KillSrcNodes { filters } => self.kill_src_nodes(&filters),
             Request::Show {
                 what: ShowWhat::Sources,
                 verbose,
-                anchor: None,
                 ..
             } => self.show_sources(verbose),
+            Request::Flush {
+                anchor: Some(_), ..
+            } => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -F in an anchor (pfd loads and flushes the whole ruleset)",
+            ),
             Request::KillStates {
                 filters:
                     StateFilter {
-                        interface: None,
+                        interface,
                         by: KillBy::Hosts { src, dst },
                     },
             } => {
@@ -205,9 +215,14 @@ impl View {
                     }
                     None => None,
                 };
+                let engine = self.engine.get();
                 let n = self.kill(|st| {
                     let (from, to) = endpoints(st);
-                    in_net(from, &s) && d.as_ref().is_none_or(|d| in_net(to, d))
+                    in_net(from, &s)
+                        && d.as_ref().is_none_or(|d| in_net(to, d))
+                        && interface
+                            .as_deref()
+                            .is_none_or(|i| self.state_ifname(&engine, st) == i)
                 });
                 // pfctl_net_kill_states: one source (and destination)
                 // per address given, as pfd resolves no names
@@ -219,12 +234,16 @@ impl View {
                     json: Some(serde_json::json!({ "killed": n })),
                 }
             }
+            Request::KillStates {
+                filters: StateFilter { interface, by },
+            } => self.kill_by(interface.as_deref(), by),
             Request::LoadRules {
                 source,
                 anchor: None,
                 defines,
                 ..
             } if defines.is_empty() => self.load(source),
+            Request::Ifctl { op } => super::ifctl::handle(&super::ifctl::Ctx::of(self), op),
             other => Response::error(
                 ErrorKind::NotSupported,
                 format!("{} is not supported by this pfd yet", describe(&other)),
@@ -276,6 +295,7 @@ impl View {
                     self.debug.set(u8::try_from(l).unwrap_or(7));
                 }
                 *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = text;
+                self.times().reloaded(wall_now());
                 Response::ok()
             }
             Err(e) => Response::error(ErrorKind::Failed, e.render(&name)),
@@ -306,10 +326,18 @@ impl View {
     }
 
     /// `pfctl -t NAME -T OP`, with pfctl's messages.
-    fn table(&self, name: &str, op: TableOp) -> Response {
+    pub(super) fn table(&self, anchor: &str, table: &str, op: TableOp) -> Response {
         let engine = self.engine.get();
-        let Some(t) = engine.table_id(name) else {
-            return Response::error(ErrorKind::Failed, format!("Table does not exist: {name}"));
+        // table times are kept per table: an anchor's by its path
+        let key = if anchor.is_empty() {
+            table.to_string()
+        } else {
+            format!("{anchor}/<{table}>")
+        };
+        let name = key.as_str();
+        // exactly this anchor's table, as pfctl -a A -t T names it
+        let Some(t) = self.table_ref(anchor, table) else {
+            return Response::error(ErrorKind::Failed, "Table does not exist");
         };
         let parse = |addrs: &[String]| -> Result<Vec<(std::net::IpAddr, u8, bool)>, Response> {
             addrs
@@ -359,20 +387,44 @@ impl View {
                 }
             }
             TableOp::Add { addrs } => match parse(&addrs) {
-                Ok(e) => done("added", engine.table_add(t, &e)),
+                Ok(e) => {
+                    let before = nets(&engine.table_entries(t));
+                    let r = done("added", engine.table_add(t, &e));
+                    let after = nets(&engine.table_entries(t));
+                    let new = after.into_iter().filter(|n| !before.contains(n));
+                    self.times().set(name, new, wall_now());
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Delete { addrs } => match parse(&addrs) {
-                Ok(e) => done("deleted", engine.table_delete(t, &e)),
+                Ok(e) => {
+                    let r = done("deleted", engine.table_delete(t, &e));
+                    self.times().forget(name, nets(&e));
+                    r
+                }
                 Err(r) => r,
             },
             TableOp::Replace { addrs } => match parse(&addrs) {
-                Ok(e) => done("replaced", engine.table_replace(t, &e)),
+                Ok(e) => self.table_replace(name, t, &e),
                 Err(r) => r,
             },
+            TableOp::Zero { addrs } => match parse(&addrs) {
+                Ok(e) => self.table_zero(name, t, &e),
+                Err(r) => r,
+            },
+            TableOp::Expire { secs } => self.table_expire(name, t, secs),
+            TableOp::Kill => Response::error(
+                ErrorKind::NotSupported,
+                "not supported: -T kill (pfd's tables belong to the loaded ruleset; -T flush empties one)",
+            ),
             TableOp::Flush => match engine.table_flush(t) {
                 Ok(n) => Response::Ok {
-                    text: Some(format!("{n} addresses deleted.\n")),
+                    text: Some({
+                        let all = nets(&engine.table_entries(t));
+                        self.times().forget(name, all);
+                        format!("{n} addresses deleted.\n")
+                    }),
                     json: Some(serde_json::json!({ "deleted": n })),
                 },
                 Err(e) => Response::error(ErrorKind::Failed, e),
@@ -390,23 +442,11 @@ impl View {
                     json: Some(serde_json::json!({ "match": n, "given": ips.len() })),
                 }
             }
-            other => Response::error(
-                ErrorKind::NotSupported,
-                format!(
-                    "{} is not supported by this pfd yet",
-                    describe(&Request::Table {
-                        name: name.to_string(),
-                        anchor: None,
-                        op: other,
-                        verbose: 0,
-                    })
-                ),
-            ),
         }
     }
 
     /// Remove every state `which` picks (pfctl -F states, -k).
-    fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
+    pub(super) fn kill(&self, which: impl Fn(&dataplane::state::StateInfo) -> bool) -> u64 {
         let engine = self.engine.get();
         let mut n = 0u64;
         for st in engine.states().states() {
@@ -491,8 +531,8 @@ impl View {
         }
     }
 
-    /// `pfctl -ss [-v[v]] [-R nr]`.
-    fn states(&self, verbose: u8, only_rule: Option<u32>) -> Response {
+    /// `pfctl -ss [-v[v]] [-R nr] [-i IF]`.
+    fn states(&self, verbose: u8, only_rule: Option<u32>, only_if: Option<&str>) -> Response {
         let engine = self.engine.get();
         let list = engine.states().states();
         let now = Published::get(&self.published.clock_ns) / 1_000_000_000;
@@ -500,19 +540,31 @@ impl View {
         let mut t = String::new();
         let mut j = Vec::new();
         for s in &list {
+            let ifname = self.state_ifname(&engine, s);
+            // pfctl compares the state's interface name: `-i` shows
+            // only states bound to that interface
+            if only_if.is_some_and(|i| i != ifname) {
+                continue;
+            }
             let rule = engine
                 .state_ref(s.rule)
                 .and_then(|r| engine.rules().get(r).map(|c| c.nr));
             if only_rule.is_some() && rule != only_rule {
                 continue;
             }
-            let x = StateExtra { now, rule, creator };
+            let line = state_line_on(s, &ifname);
+            let x = StateExtra {
+                ifname,
+                now,
+                rule,
+                creator,
+            };
             t.push_str(&state_text(s, verbose, &x));
             if verbose == 0 {
-                j.push(json!(state_line(s)));
+                j.push(json!(line));
             } else {
                 j.push(json!({
-                    "state": state_line(s),
+                    "state": line,
                     "id": format!("{:016x}", s.id.as_u64()),
                     "creatorid": format!("{creator:08x}"),
                     "age": now.saturating_sub(u64::from(s.creation)),
@@ -528,6 +580,32 @@ impl View {
             json: Some(Value::Array(j)),
         }
     }
+}
+
+impl View {
+    /// The interface a state is bound to, or `all` for a floating one.
+    pub(super) fn state_ifname(
+        &self,
+        engine: &dataplane::engine::Engine,
+        s: &dataplane::state::StateInfo,
+    ) -> String {
+        s.if_bound
+            .and_then(|i| engine.interface_name(i as usize))
+            .unwrap_or("all")
+            .to_string()
+    }
+}
+
+/// Wall-clock seconds, as pfctl's table times are.
+pub fn wall_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The networks of table entries.
+pub(super) fn nets(e: &[(std::net::IpAddr, u8, bool)]) -> Vec<super::tabletimes::Net> {
+    e.iter().map(|(a, p, _)| (*a, *p)).collect()
 }
 
 fn describe(req: &Request) -> String {

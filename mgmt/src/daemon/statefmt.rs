@@ -64,6 +64,12 @@ fn peer_states(proto: u8, src: u8, dst: u8) -> String {
 /// wire side in parentheses where translation made them differ, `->`
 /// for an outbound state, `<-` for an inbound one.
 pub fn state_line(s: &StateInfo) -> String {
+    state_line_on(s, "all")
+}
+
+/// [`state_line`] for a state on `ifname`: `all` for a floating one,
+/// the interface for one bound to it (pf's `s->kif`).
+pub fn state_line_on(s: &StateInfo, ifname: &str) -> String {
     let (sk, nk, src, dst) = if s.dir == Dir::Out {
         (&s.stack, &s.wire, &s.src, &s.dst)
     } else {
@@ -81,7 +87,7 @@ pub fn state_line(s: &StateInfo) -> String {
     };
     let arrow = if s.dir == Dir::Out { "->" } else { "<-" };
     format!(
-        "all {} {} {arrow} {}       {}",
+        "{ifname} {} {} {arrow} {}       {}",
         proto_name(p),
         side(1),
         side(0),
@@ -90,8 +96,10 @@ pub fn state_line(s: &StateInfo) -> String {
 }
 
 /// What `-v` adds to a state besides its line: who made it and when.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StateExtra {
+    /// The interface the state is bound to, or `all`.
+    pub ifname: String,
     /// Now, in seconds on the clock the state table runs on.
     pub now: u64,
     /// The number of the rule that created it, if that rule is loaded.
@@ -122,7 +130,7 @@ fn seq(p: &Peer) -> String {
 /// (TCP) and the age, expiry, counters and rule line, with `-vv` the id
 /// line; every line ends in a newline.
 pub fn state_text(s: &StateInfo, verbose: u8, x: &StateExtra) -> String {
-    let mut out = state_line(s);
+    let mut out = state_line_on(s, &x.ifname);
     out.push('\n');
     if verbose == 0 {
         return out;

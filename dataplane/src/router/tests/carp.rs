@@ -71,3 +71,26 @@ fn carp_master_answers_with_the_virtual_mac() {
     assert!(r.handle_local(&ARP_REQ_FOR_VIP, 1, 0).is_empty());
     assert!(r.set_vip_master(1, ip("192.0.2.9"), true).is_err());
 }
+
+#[test]
+fn a_new_virtual_mac_is_answered_with_and_the_old_one_dropped() {
+    let mut r = carp_router();
+    learned(&mut r);
+    let vmac5 = [0, 0, 0x5e, 0, 1, 5];
+    assert_eq!(r.set_vip_mac(1, ip("192.0.2.254"), vmac5), Ok(true));
+    assert_eq!(r.set_vip_mac(1, ip("192.0.2.254"), vmac5), Ok(false));
+    assert!(r
+        .set_vip_mac(1, ip("192.0.2.254"), [1, 0, 0x5e, 0, 1, 5])
+        .is_err());
+    assert!(r.set_vip_mac(1, ip("192.0.2.9"), vmac5).is_err());
+    let tx = r.set_vip_master(1, ip("192.0.2.254"), true).unwrap();
+    // the gratuitous ARP comes from the new MAC
+    let garp = &frames(&tx)[0].1;
+    assert_eq!(garp[6..12], vmac5);
+    let tx = r.handle_local(&ARP_REQ_FOR_VIP, 1, 0);
+    let reply = &frames(&tx)[0].1;
+    assert_eq!(reply[6..12], vmac5, "ARP reply from the new MAC");
+    assert_eq!(reply[22..28], vmac5, "sender hardware address");
+    // a frame to the old MAC is no longer ours
+    assert!(r.handle_local(&ECHO4_TO_VIP, 1, 0).is_empty());
+}

@@ -111,15 +111,27 @@ pub struct Carpdev {
     pub sources: Sources,
 }
 
+/// One carp interface's addresses as the workers' routers hold them.
+struct VipSet {
+    name: String,
+    /// The port of its carpdev.
+    port: usize,
+    addrs: Vec<IpAddr>,
+    /// Whether the routers answer for them now.
+    answering: bool,
+    /// The MAC they answer with (its lladdr when the routers were last
+    /// told).
+    mac: [u8; 6],
+}
+
 /// The CARP thread's state.
 pub struct CarpDriver {
     host: CarpHost,
     rx: Receiver<CarpIn>,
     /// By port index; `None` for ports that carry no carp interface.
     carpdevs: Vec<Option<Carpdev>>,
-    /// Each carp interface: (name, port of its carpdev, its addresses,
-    /// whether the routers answer for them now).
-    vips: Vec<(String, usize, Vec<IpAddr>, bool)>,
+    /// Each carp interface as the routers know it.
+    vips: Vec<VipSet>,
     workers: Vec<Address>,
     ident: u16,
 }
@@ -146,13 +158,12 @@ pub fn start(
     let (tx, rx) = sync_channel(QUEUE);
     let vips = plans
         .iter()
-        .map(|p| {
-            (
-                p.cfg.name.clone(),
-                p.port,
-                p.addrs.iter().map(|a| a.0).collect(),
-                false,
-            )
+        .map(|p| VipSet {
+            name: p.cfg.name.clone(),
+            port: p.port,
+            addrs: p.addrs.iter().map(|a| a.0).collect(),
+            answering: false,
+            mac: host.interface(&p.cfg.name).map_or([0; 6], |i| i.lladdr()),
         })
         .collect();
     let d = CarpDriver {
@@ -284,13 +295,29 @@ impl CarpDriver {
         // Whether each carp interface answers for its addresses follows
         // from its vhosts' states (and balancing); tell the routers on
         // every change.
-        for (name, port, addrs, answering) in &mut self.vips {
-            let now_answers = self.host.interface(name).is_some_and(|i| i.answers_arp());
-            if now_answers != *answering {
-                *answering = now_answers;
+        for v in &mut self.vips {
+            let Some(ifc) = self.host.interface(&v.name) else {
+                continue;
+            };
+            // A new vhid is a new virtual MAC: the routers learn it
+            // before they are told to answer with it.
+            if ifc.lladdr() != v.mac {
+                v.mac = ifc.lladdr();
+                let m = Mail::VipMac {
+                    ifindex: router_index(v.port),
+                    addrs: v.addrs.clone(),
+                    mac: v.mac,
+                };
+                for w in &self.workers {
+                    w.post([m.clone()]);
+                }
+            }
+            let now_answers = ifc.answers_arp();
+            if now_answers != v.answering {
+                v.answering = now_answers;
                 let m = Mail::Vip {
-                    ifindex: router_index(*port),
-                    addrs: addrs.clone(),
+                    ifindex: router_index(v.port),
+                    addrs: v.addrs.clone(),
                     master: now_answers,
                 };
                 for w in &self.workers {

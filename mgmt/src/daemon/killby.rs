@@ -1,0 +1,51 @@
+//! `pfctl -k label NAME` and `pfctl -k id ID[/CREATOR]` on the running
+//! pfd (`killed N states`); `-k key` and `-k gateway` are refused.
+
+use super::show::View;
+use crate::control::{ErrorKind, KillBy, Response};
+use serde_json::json;
+
+impl View {
+    pub(super) fn kill_by(&self, interface: Option<&str>, by: KillBy) -> Response {
+        let engine = self.engine.get();
+        let on_if = |st: &dataplane::state::StateInfo| {
+            interface.is_none_or(|i| self.state_ifname(&engine, st) == i)
+        };
+        let n = match by {
+            KillBy::Label { label } => {
+                // the label of the rule that created the state
+                let label_of = |st: &dataplane::state::StateInfo| {
+                    let r = engine.state_ref(st.rule)?;
+                    let id = engine.rules().get(r)?.actions.label?;
+                    engine.compiled().labels.get(id.0 as usize).cloned()
+                };
+                self.kill(|st| on_if(st) && label_of(st).as_deref() == Some(label.as_str()))
+            }
+            KillBy::Id { id, creator } => {
+                let ours = engine.compiled().options.hostid.unwrap_or(0);
+                if creator.is_some_and(|c| c != ours) {
+                    0
+                } else {
+                    self.kill(|st| st.id.as_u64() == id)
+                }
+            }
+            other => {
+                return Response::error(
+                    ErrorKind::NotSupported,
+                    format!(
+                        "not supported: -k {}",
+                        match other {
+                            KillBy::Key { .. } => "key",
+                            KillBy::Gateway { .. } => "gateway (pfd enforces no route-to)",
+                            _ => "in this form",
+                        }
+                    ),
+                )
+            }
+        };
+        Response::Ok {
+            text: Some(format!("killed {n} states\n")),
+            json: Some(json!({ "killed": n })),
+        }
+    }
+}
