@@ -18,6 +18,7 @@ mod listing;
 mod live;
 mod mail;
 mod output;
+pub mod pfsync;
 mod pipeline;
 mod rulestats;
 mod show;
