@@ -363,3 +363,87 @@ fn two_pfsync_machines_carry_the_states_to_b() {
     );
     b_continues(&a, &b, now, now, nat_port);
 }
+
+/// The spec's golden INS packet (V3): an OpenBSD state for an outbound
+/// `nat-to` connection, 10.0.0.5:40000 → 93.184.216.34:443 leaving as
+/// 198.51.100.7:50000, bound to em0.
+const OPENBSD_INS: &str = "\
+45 10 01 34 12 34 40 00 ff f0 c6 fd c0 a8 fe fe e0 00 00 f0 06 00 01 20 00 00 00 00 00 00 00 00
+00 00 00 00 00 00 00 00 0d 42 00 01 66 50 00 00 00 00 00 01 65 6d 30 00 00 00 00 00 00 00 00 00
+00 00 00 00 5d b8 d8 22 00 00 00 00 00 00 00 00 00 00 00 00 c6 33 64 07 00 00 00 00 00 00 00 00
+00 00 00 00 01 bb c3 50 00 00 02 00 5d b8 d8 22 00 00 00 00 00 00 00 00 00 00 00 00 0a 00 00 05
+00 00 00 00 00 00 00 00 00 00 00 00 01 bb 9c 40 00 00 02 00 00 00 00 00 00 00 00 00 00 0f 42 41
+00 10 46 29 00 00 00 00 01 f6 05 b4 04 87 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 1e 84 81
+00 1f 7f 71 00 00 00 00 ff ff 05 78 04 87 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+00 00 00 00 ff ff ff ff ff ff ff ff ff ff ff ff 00 00 00 0c 00 01 51 74 00 00 00 00 00 00 00 0a
+00 00 00 00 00 00 00 08 00 00 00 00 00 00 04 b0 00 00 00 01 00 00 00 10 1a 2b 3c 4d 00 00 00 00
+00 00 00 00 00 00 02 06 02 00 00 02 00 00 00 00 00 00 00 00";
+
+/// pf's key sides and [wire, stack] order, as OpenBSD sends them, give
+/// the same translation here: the connection goes on through pfd.
+#[test]
+fn an_openbsd_nat_state_imports_and_translates() {
+    let bytes: Vec<u8> = OPENBSD_INS
+        .split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect();
+    let rx = pfsync::wire::ip::decap(&bytes).expect("an IPv4 packet");
+    let pkt = PacketRepr::parse(rx.payload).expect("pfsync");
+    let [Section::Ins(recs)] = &pkt.sections[..] else {
+        panic!("{pkt:?}")
+    };
+    let b = engine(2);
+    let mut store = EngineStore::new(b.clone(), vec!["em0".into()]);
+    let now = 100 * SEC;
+    store.import(&recs[0], now).expect("imported");
+    let back = store.export(recs[0].id, now).unwrap();
+    assert_eq!(back.ifname.to_string(), "em0");
+    // the table keeps no MSS per peer (only synproxy would use it)
+    let no_mss = |p: pfsync::state::Peer| pfsync::state::Peer { mss: 0, ..p };
+    assert_eq!(
+        (back.keys, back.src, back.dst),
+        (recs[0].keys, no_mss(recs[0].src), no_mss(recs[0].dst))
+    );
+    assert_eq!(
+        (back.creation, back.expire),
+        (recs[0].creation, recs[0].expire)
+    );
+
+    let out = seg(
+        Dir::Out,
+        "10.0.0.5",
+        40000,
+        WEB,
+        443,
+        ACK | PSH,
+        1_000_001,
+        2_000_001,
+        10,
+    );
+    let f = passes(&b, now, &out, StateOutcome::Match);
+    let (src, sport, _, _) = endpoints(&f);
+    assert_eq!(
+        (src.to_string(), sport),
+        ("198.51.100.7".to_string(), 50000)
+    );
+    let back_in = seg(
+        Dir::In,
+        WEB,
+        443,
+        "198.51.100.7",
+        50000,
+        ACK,
+        2_000_001,
+        1_000_011,
+        0,
+    );
+    let f = passes(&b, now, &back_in, StateOutcome::Match);
+    let (_, _, dst, dport) = endpoints(&f);
+    assert_eq!((dst.to_string(), dport), ("10.0.0.5".to_string(), 40000));
+    // an interface this firewall does not have cannot hold the state
+    let mut elsewhere = EngineStore::new(engine(3), vec!["em1".into()]);
+    assert!(matches!(
+        elsewhere.import(&recs[0], now),
+        Err(pfsync::sync::ImportError::Refused(_))
+    ));
+}
