@@ -128,6 +128,8 @@ fn new_state(i: u32, pd: &Pdesc, nat: bool) -> NewState {
         src_track: None,
         release_tag: 0,
         scrub: Default::default(),
+        no_sync: false,
+        allow_opts: false,
         pd: *pd,
     }
 }

@@ -65,12 +65,14 @@
 mod config;
 mod entry;
 mod icmp;
+mod ident;
 mod info;
 mod packed;
 mod peer;
 mod purge;
 mod shard;
 mod srcnode;
+mod sync;
 mod synproxy;
 mod table;
 mod tcp;
@@ -79,14 +81,18 @@ mod track;
 mod tracked;
 
 #[cfg(test)]
+mod sync_tests;
+#[cfg(test)]
 mod tests;
 
 pub use config::{NewState, StateConfig};
+pub use ident::SyncId;
 pub use info::{StateEvent, StateInfo};
 pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
 pub use srcnode::{
     Flush, Overload, SrcNodeCounters, SrcNodeInfo, SrcTrack, DEFAULT_SRC_NODE_LIMIT,
 };
+pub use sync::{ClearScope, ImportError, ImportState, PFSYNC_RULE};
 pub use synproxy::{ProxySegment, ProxyStep};
 pub use table::{Released, StateCounters, StateTable};
 pub use timeout::*;

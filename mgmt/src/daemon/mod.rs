@@ -204,7 +204,6 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
             &names,
             &macs,
             &engine,
-            seed,
             addrs.clone(),
             carp.as_ref().map(|(_, h)| h.clone()),
         )?),

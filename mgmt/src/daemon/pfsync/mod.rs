@@ -1,6 +1,9 @@
 //! pfsync in the daemon: `hostname.pfsync0` boots a thread
-//! ([`driver`]) that owns the pfsync machine and reaches the state
-//! table through [`store::EngineStore`].
+//! ([`driver`]) that owns the sans-IO [`::pfsync::Pfsync`] machine and
+//! reaches the state table through [`store::EngineStore`], the
+//! machine's [`::pfsync::StateStore`] over the table;
+//! [`store::local_change`] turns the table's events into the machine's
+//! local changes.
 
 pub mod driver;
 pub mod store;
@@ -13,8 +16,7 @@ use driver::{Link, PfsyncDriver, PfsyncHandle, GROUP};
 use std::sync::Arc;
 
 /// The pfsync thread for `p` (hostname.pfsync0), on the ports named
-/// `names` (MACs `macs`); `seed` gives the host id (pf's `hostid`, the
-/// creator of this box's states: random at every boot, as pf's).
+/// `names` (MACs `macs`).
 #[allow(clippy::too_many_arguments)]
 pub fn boot(
     p: &PfsyncConfig,
@@ -22,7 +24,6 @@ pub fn boot(
     names: &[String],
     macs: &[[u8; 6]],
     slot: &Arc<EngineSlot>,
-    seed: u64,
     workers: Vec<Address>,
     carp: Option<CarpHandle>,
 ) -> Result<(PfsyncDriver, PfsyncHandle), String> {
@@ -42,12 +43,9 @@ pub fn boot(
                 p.syncdev
             )
         })?;
-    let creator = match (seed ^ (seed >> 32)) as u32 {
-        0 => 1,
-        c => c,
-    };
     let engine = slot.get();
-    // engine.states().set_host_id(creator); -- API from pfsync-store
+    // pf's hostid: the creator of this box's states, drawn at boot
+    let creator = engine.states().host_id();
     let mut mc = pfsync::Config::new(creator);
     mc.maxupd = p.maxupd;
     mc.defer = p.defer;
