@@ -4,7 +4,7 @@
 //! apart).
 
 use super::entry::{State, FLOATING, F_LIVE, F_MODULATED};
-use super::ident::SyncId;
+use super::ident::PackedSync;
 use super::info::StateEvent;
 use super::packed::PackedKey;
 use super::peer::Peer;
@@ -57,7 +57,7 @@ pub(crate) struct Shard {
     pub foreign_bound: u32,
     /// pfsync identities of the states here imported from a peer, by
     /// slot (local states derive theirs from the slot).
-    pub peer_ids: HashMap<u32, SyncId>,
+    pub peer_ids: HashMap<u32, PackedSync>,
 }
 
 /// pf's `pf_find_state` filter on a key's role: an inbound packet

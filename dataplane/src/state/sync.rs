@@ -11,7 +11,7 @@ use super::entry::{
     PeerState, State, FLOATING, F_MODULATED, F_SLOPPY, F_TRANSLATED, X_AFTO, X_ALLOWOPTS, X_NOSYNC,
     X_PEER,
 };
-use super::ident::{SyncId, SERIAL_MASK};
+use super::ident::{PackedSync, SyncId, SERIAL_MASK};
 use super::info::StateInfo;
 use super::packed::PackedKey;
 use super::peer::Peer;
@@ -99,15 +99,15 @@ impl StateTable {
         self.host_id.store(id.get(), Relaxed);
     }
 
-    pub(crate) fn peer_ids(&self) -> MutexGuard<'_, HashMap<SyncId, StateId>> {
+    pub(crate) fn peer_ids(&self) -> MutexGuard<'_, HashMap<PackedSync, [u32; 2]>> {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The identity of the live state `st` in slot `id` of `shard`.
     pub(crate) fn sync_of(&self, shard: &Shard, id: StateId, st: &State) -> SyncId {
         if st.xflags & X_PEER != 0 {
-            if let Some(p) = shard.peer_ids.get(&id.idx) {
-                return *p;
+            if let Some(&p) = shard.peer_ids.get(&id.idx) {
+                return p.into();
             }
         }
         SyncId {
@@ -118,9 +118,18 @@ impl StateTable {
 
     /// The state with pfsync identity `s`, local or imported.
     pub fn find_sync(&self, s: SyncId) -> Option<StateId> {
-        let imported = self.peer_ids().get(&s).copied();
-        if let Some(id) = imported {
-            return Some(id);
+        let packed = PackedSync::from(s);
+        let imported = self.peer_ids().get(&packed).copied();
+        if let Some([shard, idx]) = imported {
+            let g = self.lock(shard as usize);
+            let st = g.slots.get(idx as usize)?;
+            let mine =
+                st.live() && st.xflags & X_PEER != 0 && g.peer_ids.get(&idx) == Some(&packed);
+            return mine.then_some(StateId {
+                shard,
+                idx,
+                serial: st.serial,
+            });
         }
         if s.creator != self.host_id() {
             return None;

@@ -6,7 +6,7 @@ use super::entry::{
     PeerState, State, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
     F_TRANSLATED, X_AFTO, X_ALLOWOPTS, X_NOSYNC, X_PEER,
 };
-use super::ident::{SyncId, MAX_SHARDS};
+use super::ident::{PackedSync, SyncId, MAX_SHARDS};
 use super::info::{StateEvent, StateInfo};
 use super::packed::PackedKey;
 use super::peer::{tcps, udps, wscale_of, Peer, WSCALE_MASK};
@@ -52,9 +52,9 @@ pub struct StateTable {
     pub(crate) clock: AtomicU32,
     /// pf's hostid: the creator id of the states made here.
     pub(crate) host_id: AtomicU32,
-    /// Where each state imported from a pfsync peer lives, by its
-    /// identity. Lock order: shards first, then this.
-    pub(crate) peers: Mutex<HashMap<SyncId, StateId>>,
+    /// Where each state imported from a pfsync peer lives, (shard,
+    /// slot) by its identity. Lock order: shards first, then this.
+    pub(crate) peers: Mutex<HashMap<PackedSync, [u32; 2]>>,
 }
 
 /// `flush` after a source went over its limits: doom its states.
@@ -673,7 +673,7 @@ impl StateTable {
             let mut ids = match peer {
                 Some(p) => {
                     let ids = self.peer_ids();
-                    if ids.contains_key(&p) {
+                    if ids.contains_key(&PackedSync::from(p)) {
                         return Err(Reason::StateInsert);
                     }
                     Some(ids)
@@ -703,8 +703,8 @@ impl StateTable {
                 serial,
             };
             if let (Some(p), Some(ids)) = (peer, ids.as_mut()) {
-                ids.insert(p, id);
-                gh.peer_ids.insert(idx, p);
+                ids.insert(p.into(), [home as u32, idx]);
+                gh.peer_ids.insert(idx, p.into());
             }
             drop(ids);
             gh.index(hw, idx << 1);

@@ -397,3 +397,137 @@ fn clamp32(v: u64) -> u32 {
 fn clamp_secs(v: i64) -> u32 {
     v.clamp(0, i64::from(u32::MAX)) as u32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v6key() -> StateKey {
+        StateKey {
+            addr: [
+                0x2001_0db8_0000_0000_0000_0000_0000_0001,
+                0x2001_0db8_0001_0000_0000_0000_0000_0002,
+            ],
+            port: [443, 51000],
+            rdomain: 3,
+            af: Af::Inet6,
+            proto: 6,
+        }
+    }
+
+    #[test]
+    fn keys_convert_both_ways_for_both_families() {
+        let k6 = v6key();
+        assert_eq!(key_in(&key_out(&k6), Af::Inet, 6), Ok(k6));
+        let k4 = StateKey {
+            addr: [
+                u128::from(0xc000_0250u32) << 96,
+                u128::from(0x0a00_0005u32) << 96,
+            ],
+            port: [80, 40000],
+            rdomain: 0,
+            af: Af::Inet,
+            proto: 17,
+        };
+        let mut w = key_out(&k4);
+        assert_eq!(w.addr[0][..4], [192, 0, 2, 80]);
+        assert_eq!(w.af, AF_INET);
+        // bytes after an IPv4 address are not part of the key; af 0 is
+        // the state's family
+        w.addr[1][9] = 0xee;
+        w.af = 0;
+        assert_eq!(key_in(&w, Af::Inet, 17), Ok(k4));
+        w.af = 7;
+        assert!(key_in(&w, Af::Inet, 17).is_err());
+    }
+
+    #[test]
+    fn records_keep_flags_scrub_and_the_af_to_icmp_swap() {
+        let engine = Arc::new(
+            Engine::new(
+                ruleset::compile::compile(&ruleset::parse::parse(
+                    "t",
+                    b"pass\n".to_vec(),
+                    &ruleset::parse::ParseConfig {
+                        env: &ruleset::hostenv::RegressHost::new(),
+                        files: &ruleset::lexer::FsSource,
+                        anchor: String::new(),
+                        macros: Vec::new(),
+                        queues: Vec::new(),
+                    },
+                ))
+                .unwrap(),
+                dataplane::engine::EngineConfig {
+                    interfaces: Vec::new(),
+                    link: dataplane::wire::frame::Link::Ethernet,
+                    seed: 1,
+                },
+            )
+            .unwrap(),
+        );
+        let store = EngineStore::new(engine, vec!["em0".into()]);
+        let wire4 = StateKey {
+            addr: [
+                u128::from(0xc000_0250u32) << 96,
+                u128::from(0x0a00_0005u32) << 96,
+            ],
+            port: [7, 7],
+            rdomain: 0,
+            af: Af::Inet,
+            proto: IPPROTO_ICMP,
+        };
+        let rec = StateRecord {
+            id: StateId::new(9, 0x77),
+            ifname: IfName::new("em0").unwrap(),
+            keys: [key_out(&wire4), key_out(&v6key())],
+            af: AF_INET,
+            proto: IPPROTO_ICMP,
+            direction: PF_IN,
+            timeout: 9,
+            expire: 5,
+            creation: 3,
+            max_mss: 1400,
+            min_ttl: 9,
+            set_tos: 0x10,
+            state_flags: PFSTATE_ALLOWOPTS
+                | PFSTATE_SLOPPY
+                | flags::NOSYNC
+                | PFSTATE_NODF
+                | PFSTATE_SETTOS
+                | PFSTATE_RANDOMID,
+            ..StateRecord::default()
+        };
+        let imp = store.import_state(&rec, 100 * SEC).unwrap();
+        assert_eq!(imp.stack.proto, IPPROTO_ICMPV6);
+        assert_eq!(imp.if_bound, Some(0));
+        assert_eq!((imp.creation, imp.dir), (97, Dir::In));
+        // icmp.first_packet is 20 s: 5 s left means last seen 15 s ago
+        assert_eq!(imp.expire, 85);
+        assert!(imp.sloppy && imp.no_sync && imp.allow_opts);
+        assert_eq!(
+            imp.scrub,
+            Scrub {
+                no_df: true,
+                random_id: true,
+                min_ttl: 9,
+                max_mss: 1400,
+                set_tos: Some(0x10),
+            }
+        );
+        let none = StateRecord {
+            direction: 0,
+            ..rec
+        };
+        assert!(store.import_state(&none, 0).is_err());
+        let elsewhere = StateRecord {
+            ifname: IfName::new("em9").unwrap(),
+            ..rec
+        };
+        assert!(store.import_state(&elsewhere, 0).is_err());
+        let floating = StateRecord {
+            ifname: IfName::new("all").unwrap(),
+            ..rec
+        };
+        assert_eq!(store.import_state(&floating, 0).unwrap().if_bound, None);
+    }
+}
