@@ -139,8 +139,8 @@ fn is_master(pfd: &Pfd, carp: &str) -> bool {
     let what = format!("{carp}: state transition: ");
     pfd.stderr()
         .lines()
-        .filter_map(|l| l.split_once(what.as_str()).map(|(_, t)| t.to_string()))
-        .last()
+        .rev()
+        .find_map(|l| l.split_once(what.as_str()).map(|(_, t)| t.to_string()))
         .is_some_and(|t| t.ends_with("-> MASTER"))
 }
 
@@ -168,6 +168,7 @@ fn server(ns: &Ns) -> Receiver<std::net::SocketAddr> {
             ready_tx.send(()).unwrap();
             for s in l.incoming().take(CONNS) {
                 let Ok(s) = s else { continue };
+                let _ = s.set_nodelay(true);
                 let _ = tx.send(s.peer_addr().unwrap());
                 std::thread::spawn(move || {
                     let mut w = s.try_clone().unwrap();
@@ -194,8 +195,11 @@ enum Go {
 
 /// The client: CONNS connections (the last NATED to port 7001), then a
 /// round of exchanges each time it is told; each round's result is the
-/// number of connections that echoed, and the errors.
-fn client(ns: &Ns) -> (Sender<Go>, Receiver<(usize, Vec<String>)>) {
+/// number of connections that echoed, the errors, and the longest wait
+/// for one echo (a connection's stall).
+type RoundResult = (usize, Vec<String>, Duration);
+
+fn client(ns: &Ns) -> (Sender<Go>, Receiver<RoundResult>) {
     let (go_tx, go_rx) = channel::<Go>();
     let (res_tx, res_rx) = channel();
     spawn_in(ns, move || {
@@ -204,6 +208,8 @@ fn client(ns: &Ns) -> (Sender<Go>, Receiver<(usize, Vec<String>)>) {
             let port = if i >= CONNS - NATED { 7001 } else { 7000 };
             let to = std::net::SocketAddr::from(([198, 51, 100, 10], port));
             let s = TcpStream::connect_timeout(&to, Duration::from_secs(10)).unwrap();
+            // each line in one segment, answered at once (no Nagle wait)
+            s.set_nodelay(true).unwrap();
             // long enough to ride out a failover's retransmissions
             s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
             let r = BufReader::new(s.try_clone().unwrap());
@@ -212,16 +218,19 @@ fn client(ns: &Ns) -> (Sender<Go>, Receiver<(usize, Vec<String>)>) {
         while let Ok(Go::Round(n)) = go_rx.recv() {
             let mut ok = 0;
             let mut errs = Vec::new();
+            let mut longest = Duration::ZERO;
             for (i, (s, r)) in conns.iter_mut().enumerate() {
                 let msg = format!("conn {i} round {n}");
                 let mut line = String::new();
+                let t = Instant::now();
                 match writeln!(s, "{msg}").and_then(|_| r.read_line(&mut line)) {
                     Ok(_) if line.trim_end() == msg => ok += 1,
                     Ok(_) => errs.push(format!("conn {i}: got {line:?}")),
                     Err(e) => errs.push(format!("conn {i}: {e}")),
                 }
+                longest = longest.max(t.elapsed());
             }
-            if res_tx.send((ok, errs)).is_err() {
+            if res_tx.send((ok, errs, longest)).is_err() {
                 return;
             }
         }
@@ -229,17 +238,18 @@ fn client(ns: &Ns) -> (Sender<Go>, Receiver<(usize, Vec<String>)>) {
     (go_tx, res_rx)
 }
 
+/// One round: (echoed, errors, the round's time, the longest stall).
 fn round(
     go: &Sender<Go>,
-    res: &Receiver<(usize, Vec<String>)>,
+    res: &Receiver<RoundResult>,
     n: u32,
-) -> (usize, Vec<String>, Duration) {
+) -> (usize, Vec<String>, Duration, Duration) {
     let t = Instant::now();
     go.send(Go::Round(n)).unwrap();
-    let (ok, errs) = res
+    let (ok, errs, longest) = res
         .recv_timeout(Duration::from_secs(120))
         .expect("client round");
-    (ok, errs, t.elapsed())
+    (ok, errs, t.elapsed(), longest)
 }
 
 fn states_of(pfd_sock: &std::path::Path) -> usize {
@@ -304,7 +314,7 @@ fn established_connections_survive_losing_the_master() {
 
     let peers = server(&h.server);
     let (go, res) = client(&h.client);
-    let (ok, errs, _) = round(&go, &res, 1);
+    let (ok, errs, _, _) = round(&go, &res, 1);
     assert_eq!(
         ok,
         CONNS,
@@ -330,7 +340,7 @@ fn established_connections_survive_losing_the_master() {
     let (n1, n2) = (states_of(&s1), states_of(&s2));
     assert!(n1 >= 2 * CONNS, "fw1's states: {n1}");
     assert_eq!(n2, n1, "fw2 has every state of fw1");
-    let (ok, errs, _) = round(&go, &res, 2);
+    let (ok, errs, _, _) = round(&go, &res, 2);
     assert_eq!(ok, CONNS, "{errs:?}");
     std::thread::sleep(Duration::from_millis(1500));
 
@@ -338,7 +348,7 @@ fn established_connections_survive_losing_the_master() {
     let _ = fw1.child.kill();
     let _ = fw1.child.wait();
     let killed = Instant::now();
-    let (ok, errs, took) = round(&go, &res, 3);
+    let (ok, errs, took, stall) = round(&go, &res, 3);
     assert_eq!(
         ok,
         CONNS,
@@ -351,7 +361,7 @@ fn established_connections_survive_losing_the_master() {
         fw2.stderr()
     );
     eprintln!(
-        "failover: the round after kill -9 took {took:?} ({:?} after the kill)",
+        "failover: the round after kill -9 took {took:?}, longest stall {stall:?} ({:?} after the kill)",
         killed.elapsed()
     );
 
@@ -370,7 +380,7 @@ fn established_connections_survive_losing_the_master() {
     let master = l.find("state transition: BACKUP -> MASTER").unwrap();
     assert!(done < master, "master only once the states are in: {l}");
     assert!(states_of(&s1) >= 2 * CONNS, "fw1 got the states back");
-    let (ok, errs, _) = round(&go, &res, 4);
+    let (ok, errs, _, _) = round(&go, &res, 4);
     assert_eq!(
         ok,
         CONNS,

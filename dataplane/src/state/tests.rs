@@ -844,6 +844,45 @@ fn events_report_changes_and_count_drops() {
     assert_eq!(t.counters().event_drops, 1);
 }
 
+/// pfsync keeps a backup's TCP windows fresh: an established state in
+/// use tells of itself once a second, not once a packet.
+#[test]
+fn busy_tcp_states_report_once_a_second() {
+    let t = table(100, 2);
+    established(&t, None);
+    let (tx, rx) = crossbeam_channel::bounded(64);
+    t.set_events(Some(tx));
+    let data = |i: u32, now: u64| {
+        let p = seg(
+            C,
+            1000,
+            S,
+            80,
+            F::ACK,
+            ISN_C + 1 + 100 * i,
+            ISN_S + 1,
+            65535,
+            100,
+            None,
+        );
+        pass(&t, &p, Dir::Out, now);
+    };
+    // ten segments within the second of the handshake: nothing new
+    for i in 0..10 {
+        data(i, SEC + 100_000_000);
+    }
+    assert!(rx.try_recv().is_err(), "no update within the same second");
+    // ten more over the next second: one update, with the new seqlo
+    for i in 10..20 {
+        data(i, 2 * SEC + u64::from(i) * 10_000_000);
+    }
+    match rx.try_recv().unwrap() {
+        StateEvent::Update(i) => assert_eq!(i.src.seqlo, ISN_C + 1 + 100 * 11),
+        e => panic!("{e:?}"),
+    }
+    assert!(rx.try_recv().is_err(), "one update per second");
+}
+
 #[test]
 fn states_snapshot_lists_everything() {
     let t = table(1000, 8);

@@ -264,6 +264,10 @@ impl StateTable {
                     }
                 }
                 if refresh {
+                    // pfsync hears of an active TCP state once a second
+                    // at most (pf queues an update per packet and sends
+                    // them batched), so the peer's windows stay fresh
+                    changed |= st.expire != now;
                     st.expire = now;
                     st.timeout = tcp_timeout(&src, &dst) as u8;
                 }
