@@ -3,7 +3,7 @@
 //! -carpdemote 50`, with ifconfig's messages for bad values
 //! (`advskew 300: too large`, `'vhid' requires argument`).
 
-use crate::control::{CarpChange, CarpStateArg, IfctlOp};
+use crate::control::{CarpChange, CarpStateArg, IfctlOp, PfsyncChange};
 use std::net::IpAddr;
 use thiserror::Error;
 
@@ -33,6 +33,39 @@ pub enum ArgError {
     NotSupported(String),
     #[error("-g takes only carpdemote N or -carpdemote N after the group")]
     GroupUsage,
+    /// A pfsync0 parameter pfd does not take.
+    #[error("not supported: {0} (ifctl changes pfsync0's maxupd, syncpeer, -syncpeer, defer, -defer and syncdev)")]
+    NotPfsync(String),
+}
+
+/// `ifctl pfsync0 PARAM...`: the pfsync changes, in order
+/// (`syncif` is ifconfig's other name for `syncdev`).
+pub fn pfsync_changes(args: &[String]) -> Result<Vec<PfsyncChange>, ArgError> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(p) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .ok_or_else(|| ArgError::RequiresArgument(name.to_string()))
+        };
+        let c = match p.as_str() {
+            "maxupd" => PfsyncChange::Maxupd(number("maxupd", value("maxupd")?, 0, 255)?),
+            "syncpeer" => {
+                let v = value("syncpeer")?;
+                match v.parse::<IpAddr>() {
+                    Ok(IpAddr::V4(a)) => PfsyncChange::Syncpeer(a),
+                    _ => return Err(ArgError::BadAddress(v.clone())),
+                }
+            }
+            "-syncpeer" => PfsyncChange::NoSyncpeer,
+            "defer" => PfsyncChange::Defer(true),
+            "-defer" => PfsyncChange::Defer(false),
+            "syncdev" | "syncif" => PfsyncChange::Syncdev(value(p)?.clone()),
+            other => return Err(ArgError::NotPfsync(other.to_string())),
+        };
+        out.push(c);
+    }
+    Ok(out)
 }
 
 /// OpenBSD's strtonum: a decimal in `min..=max`, or why not.

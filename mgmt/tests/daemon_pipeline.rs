@@ -84,6 +84,7 @@ fn lab_full(tag: &str, pf_conf: &str, sysctl: &str) -> Lab {
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: None,
         carp: None,
+        pfsync: None,
         debug: Default::default(),
         // as if the ruleset had been loaded 100 s ago (-T expire)
         table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(

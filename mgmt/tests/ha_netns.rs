@@ -252,6 +252,20 @@ fn round(
     (ok, errs, t.elapsed(), longest)
 }
 
+/// `ifctl --control SOCK ARGS...`: (status, stdout).
+fn ifctl(sock: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ifctl"))
+        .arg("--control")
+        .arg(sock)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
 fn states_of(pfd_sock: &std::path::Path) -> usize {
     let (text, _) = live::show(pfd_sock, ShowWhat::States);
     text.lines()
@@ -310,6 +324,25 @@ fn established_connections_survive_losing_the_master() {
         "fw1 master, fw2 backup:\nfw1: {}\nfw2: {}",
         fw1.stderr(),
         fw2.stderr()
+    );
+
+    // pfsync0 as ifconfig shows it, changed live, and its statistics
+    let (ok, out) = ifctl(&s2, &["pfsync0"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("\tpfsync: syncdev: veth2 maxupd: 128 defer: off\n")
+            && out.contains("\tgroups: carp pfsync\n"),
+        "{out}"
+    );
+    assert!(ifctl(&s2, &["pfsync0", "maxupd", "64"]).0);
+    assert!(ifctl(&s2, &["pfsync0"]).1.contains("maxupd: 64 defer: off"));
+    let (ok, out) = ifctl(&s2, &["pfsync0", "defer"]);
+    assert!(!ok && out.contains("not supported: defer"), "{out}");
+    let (ok, out) = ifctl(&s2, &["-s", "pfsync"]);
+    assert!(ok && out.starts_with("pfsync:\n"), "{out}");
+    assert!(
+        !out.contains("\t0 packets received (IPv4)"),
+        "fw2 heard fw1: {out}"
     );
 
     let peers = server(&h.server);

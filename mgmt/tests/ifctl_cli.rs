@@ -79,7 +79,16 @@ fn bad_command_lines_are_refused_as_ifconfig_words_them() {
     assert_eq!(err, "ifctl: --json: options go before the interface\n");
     let (code, _, err) = ifctl(&["-s", "tcp"]);
     assert_eq!(code, 1);
-    assert!(err.contains("only carp statistics"), "{err}");
+    assert!(err.contains("only carp and pfsync statistics"), "{err}");
+    let (code, _, err) = ifctl(&["pfsync0", "maxupd", "300"]);
+    assert_eq!(code, 1);
+    assert_eq!(err, "ifctl: maxupd 300: too large\n");
+    let (code, _, err) = ifctl(&["pfsync0", "syncpeer"]);
+    assert_eq!(code, 1);
+    assert_eq!(err, "ifctl: 'syncpeer' requires argument\n");
+    let (code, _, err) = ifctl(&["pfsync0", "vhid", "1"]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("ifctl: not supported: vhid"), "{err}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use mgmt::control::{control_path, Client, IfctlOp, Request, Response};
-use mgmt::ifctl_args::{carp_changes, group};
+use mgmt::ifctl_args::{carp_changes, group, pfsync_changes};
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
@@ -30,6 +30,12 @@ USAGE AS IFCONFIG:
   ifctl -s carp                  CARP statistics as netstat -s -p carp
                                  prints them; -ss carp leaves out the
                                  counters at zero
+  ifctl pfsync0                  pfsync's block (syncdev, syncpeer,
+                                 maxupd, defer)
+  ifctl pfsync0 maxupd N syncpeer ADDR|-syncpeer -defer
+                                 change them live (defer and another
+                                 syncdev are refused: not supported)
+  ifctl -s pfsync                pfsync statistics as netstat -s -p pfsync
 
   What is not changed live (addresses, lladdr, mtu, groups, carpnodes,
   balancing, another carpdev) is refused as 'not supported': set it in
@@ -56,8 +62,8 @@ struct Args {
     /// change it with carpdemote N / -carpdemote N.
     #[arg(short = 'g', value_name = "GROUP")]
     group: Option<String>,
-    /// Protocol statistics (netstat -s): `-s carp`; `-ss carp` leaves
-    /// out the counters at zero.
+    /// Protocol statistics (netstat -s): `-s carp` or `-s pfsync`; `-ss`
+    /// leaves out the counters at zero.
     #[arg(short = 's', action = clap::ArgAction::Count)]
     stats: u8,
     /// Print the answer as JSON instead of ifconfig's text.
@@ -68,7 +74,7 @@ struct Args {
     #[arg(long, value_name = "PATH")]
     control: Option<String>,
     /// The interface (or group) and the parameters to set, as ifconfig
-    /// takes them; with -s, the protocol (carp).
+    /// takes them; with -s, the protocol (carp or pfsync).
     #[arg(
         value_name = "INTERFACE [PARAMETER ...]",
         allow_hyphen_values = true,
@@ -92,10 +98,13 @@ fn request(args: &Args) -> Result<IfctlOp, String> {
             [p] if p == "carp" => Ok(IfctlOp::CarpStats {
                 hide_zero: args.stats > 1,
             }),
+            [p] if p == "pfsync" => Ok(IfctlOp::PfsyncStats {
+                hide_zero: args.stats > 1,
+            }),
             [p] => Err(format!(
-                "{p}: not supported: only carp statistics (-s carp)"
+                "{p}: not supported: only carp and pfsync statistics (-s carp, -s pfsync)"
             )),
-            _ => Err("-s takes one protocol: carp".into()),
+            _ => Err("-s takes one protocol: carp or pfsync".into()),
         };
     }
     // What follows the interface is ifconfig's; a long option there was
@@ -110,6 +119,9 @@ fn request(args: &Args) -> Result<IfctlOp, String> {
         None => Ok(IfctlOp::Status { name: None }),
         Some((name, [])) => Ok(IfctlOp::Status {
             name: Some(name.clone()),
+        }),
+        Some((name, params)) if name == "pfsync0" => Ok(IfctlOp::SetPfsync {
+            changes: pfsync_changes(params).map_err(|e| e.to_string())?,
         }),
         Some((name, params)) => Ok(IfctlOp::SetCarp {
             name: name.clone(),

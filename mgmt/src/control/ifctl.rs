@@ -35,6 +35,27 @@ pub enum IfctlOp {
         #[serde(default)]
         hide_zero: bool,
     },
+    /// `ifctl -s pfsync`: `netstat -s -p pfsync` (`hide_zero`: `-ss`).
+    PfsyncStats {
+        #[serde(default)]
+        hide_zero: bool,
+    },
+    /// `ifctl pfsync0 PARAM...`: applied in order; the first refused
+    /// one stops the rest.
+    SetPfsync { changes: Vec<PfsyncChange> },
+}
+
+/// One pfsync parameter of `ifctl pfsync0 ...`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum PfsyncChange {
+    Maxupd(u8),
+    Syncpeer(Ipv4Addr),
+    /// `-syncpeer`: back to the 224.0.0.240 group.
+    NoSyncpeer,
+    Defer(bool),
+    Syncdev(String),
 }
 
 /// One carp parameter of `ifctl carpN ...`.

@@ -34,7 +34,7 @@ mod session;
 pub use channel::{channel, ChannelHandler, Inbox, Pending};
 pub use client::{Client, ClientError};
 pub use codec::{decode_request, decode_response, encode_request, encode_response};
-pub use ifctl::{CarpChange, CarpStateArg, IfctlOp};
+pub use ifctl::{CarpChange, CarpStateArg, IfctlOp, PfsyncChange};
 pub use proto::{
     DebugLevel, Define, ErrorKind, FlushWhat, KillBy, OptimizerLevel, Request, Response,
     RuleSource, ShowWhat, SrcNodeFilter, StateFilter, TableOp, REQUEST_KINDS, VERSION,

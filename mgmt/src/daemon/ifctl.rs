@@ -1,11 +1,13 @@
 //! The control socket's `ifctl` requests on the running daemon:
 //! ifconfig's blocks for pfd's interfaces (physical ones from the etc
 //! configuration and the kernel, carp ones from the CARP thread), live
-//! carp parameters, group demotion and `netstat -s -p carp`.
+//! carp parameters, group demotion and `netstat -s -p carp`; pfsync0's
+//! block, parameters and `netstat -s -p pfsync`.
 
 mod block;
 mod change;
 mod links;
+mod pfsync;
 mod snapshot;
 mod stats;
 
@@ -30,6 +32,7 @@ pub struct Ctx<'a> {
     /// The physical interfaces pfd runs on, in port order.
     pub ports: &'a [String],
     pub carp: Option<&'a CarpHandle>,
+    pub pfsync: Option<&'a super::pfsync::driver::PfsyncHandle>,
     pub links: &'a dyn Links,
 }
 
@@ -39,6 +42,7 @@ impl<'a> Ctx<'a> {
             etc: view.etc.as_deref(),
             ports: &view.ports,
             carp: view.carp.as_ref(),
+            pfsync: view.pfsync.as_ref(),
             links: &Sysfs,
         }
     }
@@ -136,6 +140,11 @@ pub fn handle(ctx: &Ctx<'_>, op: IfctlOp) -> Response {
                 json: Some(stats::json(&s, drops)),
             }
         }
+        IfctlOp::PfsyncStats { hide_zero } => pfsync::stats(ctx.pfsync, hide_zero),
+        IfctlOp::SetPfsync { changes } => match ctx.pfsync {
+            Some(h) => pfsync::set(h, changes),
+            None => Response::error(ErrorKind::Failed, "pfsync0: no such interface"),
+        },
         #[allow(unreachable_patterns)]
         other => Response::error(
             ErrorKind::NotSupported,
@@ -284,6 +293,16 @@ fn blocks(ctx: &Ctx<'_>, views: &[CarpView]) -> Vec<Block> {
     let base = out.iter().map(|b| b.index).max().unwrap_or(0);
     for (n, v) in views.iter().enumerate() {
         out.push(carp_block(ctx, v, base + 1 + n as u32));
+    }
+    if let Some(v) = ctx.pfsync.and_then(|h| pfsync::view(h).ok()) {
+        let mtu = ctx
+            .ports
+            .iter()
+            .position(|p| *p == v.syncdev)
+            .and_then(|i| out.get(i))
+            .and_then(|b| b.mtu);
+        let index = base + 1 + views.len() as u32;
+        out.push(pfsync::block(&v, index, mtu));
     }
     out
 }

@@ -217,6 +217,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: Some(Arc::new(LiveSet::new(lives.clone()))),
         carp: carp.as_ref().map(|(_, h)| h.clone()),
+        pfsync: sync.as_ref().map(|(_, h)| h.clone()),
         debug: Default::default(),
         table_times: std::sync::Mutex::new(TableTimes::new(wall_now())),
     };

@@ -46,6 +46,8 @@ pub struct View {
     pub live: Option<Arc<super::LiveSet>>,
     /// The CARP thread, when carp interfaces are configured (ifctl).
     pub carp: Option<super::CarpHandle>,
+    /// The pfsync thread, when pfsync0 is configured (ifctl).
+    pub pfsync: Option<super::pfsync::driver::PfsyncHandle>,
     /// pf's debug level (`set debug`, `pfctl -x`).
     pub debug: super::debug::Debug,
     /// When each table entry was last cleared (`-T zero`, `-T expire`).

@@ -133,6 +133,7 @@ macro_rules! ctx {
             etc: None,
             ports: &$ports,
             carp: Some(&$run.handle),
+            pfsync: None,
             links: &$links,
         }
     };
@@ -329,6 +330,7 @@ fn without_carp_the_physical_interfaces_still_show() {
         etc: None,
         ports: &p,
         carp: None,
+        pfsync: None,
         links: &l,
     };
     let t = ok_text(status(&ctx, "em0"));

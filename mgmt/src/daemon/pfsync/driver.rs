@@ -32,7 +32,7 @@ pub const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 240);
 /// the next update or the bulk).
 pub const QUEUE: usize = 65_536;
 
-type Call = Box<dyn FnOnce(&mut Pfsync, &mut EngineStore, u64) + Send>;
+type Call = Box<dyn FnOnce(&mut Pfsync, &mut EngineStore, &mut Link, u64) + Send>;
 
 enum SyncIn {
     Packet { port: usize, ttl: u8, ip: Vec<u8> },
@@ -67,15 +67,15 @@ impl PfsyncHandle {
         }
     }
 
-    /// Run `f` on the machine and the store in the pfsync thread, then
-    /// send what it caused; its result comes back.
+    /// Run `f` on the machine, the store and the link in the pfsync
+    /// thread, then send what it caused; its result comes back.
     pub fn call<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Pfsync, &mut EngineStore, u64) -> T + Send + 'static,
+        f: impl FnOnce(&mut Pfsync, &mut EngineStore, &mut Link, u64) -> T + Send + 'static,
     ) -> Result<T, String> {
         let (rtx, rrx) = bounded(1);
-        let call: Call = Box::new(move |p, s, now| {
-            let _ = rtx.send(f(p, s, now));
+        let call: Call = Box::new(move |p, s, l, now| {
+            let _ = rtx.send(f(p, s, l, now));
         });
         self.tx
             .send(SyncIn::Call(call))
@@ -198,7 +198,7 @@ impl PfsyncDriver {
                     Ok(SyncIn::Packet { port, ttl, ip }) => self.packet(port, ttl, &ip),
                     Ok(SyncIn::Call(f)) => {
                         let now = monotonic_ns();
-                        f(&mut self.machine, &mut self.store, now);
+                        f(&mut self.machine, &mut self.store, &mut self.link, now);
                     }
                     Ok(SyncIn::Stop) | Err(_) => return,
                 },
