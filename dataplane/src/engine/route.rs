@@ -1,0 +1,183 @@
+//! `route-to`, `reply-to` and `dup-to` (pf's `PF_ROUTETO`, `PF_REPLYTO`,
+//! `PF_DUPTO`): the next hop is drawn from the rule's route pool once,
+//! when the state is created (pf's `pf_set_rt_ifp`), and kept with the
+//! state (`st->rt`, `st->rt_addr`). Every later packet of the state that
+//! the option applies to carries it in its verdict; the caller (the
+//! daemon's pipeline) sends the packet there instead of by the routing
+//! table (pf's `pf_route`).
+//!
+//! As in OpenBSD since 6.9, the pool holds addresses only: the interface
+//! is the one the routing table reaches the next hop by, which only the
+//! caller knows.
+//!
+//! The choice lives in a side table keyed by state, not in the state:
+//! few states have one, and the state stays within its memory budget.
+//! Entries of states that are gone are dropped on the purge tick; a
+//! state handle carries its slot's generation, so a stale entry never
+//! applies to the slot's next tenant meanwhile.
+
+use super::Engine;
+use crate::eval::RuleRef;
+use crate::nat::pool::{map_addr, PoolState};
+use crate::pdesc::{key_to_ip, Pdesc};
+use crate::reason::Reason;
+use crate::state::{Side, StateId};
+use ruleset::addr::Af;
+use ruleset::compile::{CAddr, IfId};
+pub use ruleset::rule::RouteKind;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Where a packet of a routed state goes instead of by the routing table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteTo {
+    /// `RouteTo` or `ReplyTo`: the packet itself goes there. `DupTo`: a
+    /// copy goes there, the packet goes on as routed.
+    pub kind: RouteKind,
+    /// The pool's address the state drew: the next hop's address, or an
+    /// address routed through the next hop. An `IpAddr` (byte-aligned)
+    /// keeps the verdict small.
+    pub next_hop: IpAddr,
+}
+
+impl RouteTo {
+    /// pfctl's word for the option.
+    pub fn kind_name(&self) -> &'static str {
+        kind_name(self.kind)
+    }
+
+    /// Whether the option applies to a packet sent by `side` of the
+    /// state: route-to to the creator's direction, reply-to to the
+    /// other, dup-to to both (pf_route's `(st->rt == PF_REPLYTO) ==
+    /// (st->direction == pd->dir)` test; pf's keys match a packet in
+    /// the state's own direction only when the creator sent it).
+    pub fn applies_to(&self, side: Side) -> bool {
+        match self.kind {
+            RouteKind::RouteTo => side == Side::Src,
+            RouteKind::ReplyTo => side == Side::Dst,
+            RouteKind::DupTo => true,
+            RouteKind::None => false,
+        }
+    }
+}
+
+pub fn kind_name(k: RouteKind) -> &'static str {
+    match k {
+        RouteKind::RouteTo => "route-to",
+        RouteKind::ReplyTo => "reply-to",
+        RouteKind::DupTo => "dup-to",
+        RouteKind::None => "none",
+    }
+}
+
+/// The route choice of every state that has one.
+#[derive(Debug, Default)]
+pub(crate) struct Routes {
+    map: Mutex<HashMap<StateId, RouteTo>>,
+    /// `map`'s size, read without the lock: most rulesets route nothing,
+    /// and their packets must not pay for a lookup.
+    len: AtomicUsize,
+}
+
+impl Routes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StateId, RouteTo>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn insert(&self, id: StateId, r: RouteTo) {
+        let mut m = self.lock();
+        m.insert(id, r);
+        self.len.store(m.len(), Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, id: StateId) -> Option<RouteTo> {
+        if self.len.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        self.lock().get(&id).copied()
+    }
+
+    /// Drop the entries of states `live` no longer knows.
+    pub(crate) fn prune(&self, live: impl Fn(StateId) -> bool) {
+        if self.len.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut m = self.lock();
+        m.retain(|id, _| live(*id));
+        self.len.store(m.len(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+}
+
+impl Engine {
+    /// The next hop of a new state of rule `r` for `pd` (pf's
+    /// `pf_set_rt_ifp`): `Ok(None)` when the rule routes nothing; the
+    /// failure to draw one (pf's `PFRES_MAPFAILED`) is `Reason::Translate`.
+    pub(super) fn draw_route(
+        &self,
+        r: RuleRef,
+        pd: &Pdesc,
+        rand: u32,
+    ) -> Result<Option<RouteTo>, Reason> {
+        let Some(rule) = self.rules().get(r) else {
+            return Ok(None);
+        };
+        let a = &rule.actions;
+        let Some(pool) = a.route.as_ref() else {
+            return Ok(None);
+        };
+        if a.route_kind == RouteKind::None {
+            return Ok(None);
+        }
+        let st = self.route_pool(r).ok_or(Reason::Translate)?;
+        let tables = self.pool_tables_now();
+        let no_ifaddr = |_: IfId, _: Af| Vec::new();
+        let next_hop = map_addr(pool, st, pd.af, pd.src, &tables, &no_ifaddr, rand)?;
+        Ok(Some(RouteTo {
+            kind: a.route_kind,
+            next_hop: key_to_ip(pd.af, next_hop),
+        }))
+    }
+
+    fn route_pool(&self, r: RuleRef) -> Option<&PoolState> {
+        self.route_pools
+            .get(r.ruleset.0 as usize)?
+            .get(r.index as usize)
+    }
+
+    /// The route a state keeps, if any (for `pfctl -ss -v` and pfsync's
+    /// `rt`/`rt_addr`).
+    pub fn state_route(&self, id: StateId) -> Option<RouteTo> {
+        self.routes.get(id)
+    }
+
+    /// How many states keep a route.
+    pub fn routed_states(&self) -> usize {
+        self.routes.len()
+    }
+}
+
+/// What of a route pool the engine cannot honour yet, for the load-time
+/// refusal: `None` when it can.
+pub(super) fn unsupported_pool(pool: &ruleset::compile::CPool) -> Option<&'static str> {
+    if pool.sticky {
+        // a sticky route node would need releasing with its states, as
+        // the nat-to/rdr-to nodes are (sticky.rs)
+        return Some("sticky-address on route-to, reply-to and dup-to");
+    }
+    match pool.addr {
+        // the pool would need the interface's point-to-point peer,
+        // which the interface list does not carry
+        CAddr::DynIf { .. } => Some("route-to, reply-to and dup-to (ifname:peer)"),
+        _ if pool.kind == ruleset::rule::PoolType::LeastStates => {
+            Some("least-states on route-to, reply-to and dup-to")
+        }
+        _ => None,
+    }
+}
