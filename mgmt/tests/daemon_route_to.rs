@@ -5,11 +5,13 @@
 
 use dataplane::wire::build::ethernet_wrap;
 use dataplane::worker::Fate;
-use mgmt::daemon::{EngineSlot, Forwarding, Pipeline, Published};
+use mgmt::control::{KillBy, Request, Response, ShowWhat, StateFilter};
+use mgmt::daemon::{EngineSlot, Forwarding, Pipeline, Published, View};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 const FW: [[u8; 6]; 3] = [[2, 0, 0, 0, 1, 1], [2, 0, 0, 0, 1, 2], [2, 0, 0, 0, 1, 3]];
 const CLIENT: [u8; 6] = [2, 0, 0, 0, 2, 10];
@@ -24,6 +26,7 @@ const SEC: u64 = 1_000_000_000;
 struct Lab {
     pipe: Pipeline,
     published: Arc<Published>,
+    view: View,
     dir: PathBuf,
 }
 
@@ -65,6 +68,18 @@ fn lab(tag: &str, pf_conf: &str) -> Lab {
     }
     let engine = Arc::new(EngineSlot::new(Arc::new(checked.engine)));
     let published = Arc::new(Published::default());
+    let view = View {
+        engine: Arc::clone(&engine),
+        etc: Some(Arc::new(checked.config.clone())),
+        rules: std::sync::Mutex::new(mgmt::daemon::rules_text(&checked.config, env.as_ref())),
+        published: Arc::clone(&published),
+        started: Instant::now(),
+        ports: plan.iter().map(|p| p.name.clone()).collect(),
+        live: None,
+        carp: None,
+        debug: Default::default(),
+        table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(mgmt::daemon::wall_now())),
+    };
     let engine_if = plan.iter().map(|p| p.engine_if).collect();
     let pipe = Pipeline::new(
         engine,
@@ -79,6 +94,7 @@ fn lab(tag: &str, pf_conf: &str) -> Lab {
     Lab {
         pipe,
         published,
+        view,
         dir,
     }
 }
@@ -243,4 +259,62 @@ fn an_expiring_ttl_is_answered_as_forwarding_does() {
         .filter(|(p, f)| *p == 0 && f[14 + 9] == 1 && f[34] == 11)
         .collect();
     assert_eq!(err.len(), 1, "time exceeded to the client: {out:?}");
+}
+
+/// `pfctl -k gateway -k ADDR`: the states routed toward ADDR (or a
+/// network) go; the others stay.
+#[test]
+fn kill_states_by_gateway() {
+    let mut l = lab(
+        "kill",
+        "pass in on veth0 proto udp route-to { 203.0.113.254, 203.0.113.9 } round-robin\n",
+    );
+    // one flow to each next hop (a table walks in address order)
+    let mut hops = Vec::new();
+    for port in [53, 54] {
+        let pkt = udp("192.0.2.10", 4000, "8.8.8.8", port, 64, CLIENT, FW[0]);
+        let (fate, f, _) = l.send(0, SEC, &pkt);
+        assert_eq!(fate, Fate::Forward(2));
+        hops.push(dst_mac(&f));
+    }
+    hops.sort();
+    assert_eq!(hops, [TAP, GW2]);
+    let states = |l: &Lab| {
+        let r = l.view.handle(Request::Show {
+            what: ShowWhat::Info,
+            verbose: 0,
+            anchor: None,
+            rule: None,
+            interface: None,
+        });
+        match r {
+            Response::Ok { json: Some(j), .. } => j["states"].as_u64().unwrap(),
+            r => panic!("{r:?}"),
+        }
+    };
+    assert_eq!(states(&l), 2);
+    let kill = |l: &Lab, addr: &str| {
+        l.view.handle(Request::KillStates {
+            filters: StateFilter {
+                interface: None,
+                by: KillBy::Gateway { addr: addr.into() },
+            },
+        })
+    };
+    let text = |r: Response| match r {
+        Response::Ok { text: Some(t), .. } => t,
+        r => panic!("{r:?}"),
+    };
+    assert_eq!(text(kill(&l, "198.51.100.254")), "killed 0 states\n");
+    assert_eq!(text(kill(&l, "203.0.113.9")), "killed 1 states\n");
+    assert_eq!(states(&l), 1);
+    assert_eq!(text(kill(&l, "203.0.113.0/24")), "killed 1 states\n");
+    assert_eq!(states(&l), 0);
+    assert!(matches!(
+        kill(&l, "nowhere"),
+        Response::Error {
+            kind: mgmt::control::ErrorKind::BadRequest,
+            ..
+        }
+    ));
 }
