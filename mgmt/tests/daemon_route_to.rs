@@ -40,6 +40,10 @@ impl Drop for Lab {
 /// on veth1 (default route via .254); uplink 2 203.0.113.0/24 on veth2.
 /// Every neighbour is known (static), so frames leave at once.
 fn lab(tag: &str, pf_conf: &str) -> Lab {
+    lab_gw(tag, pf_conf, true)
+}
+
+fn lab_gw(tag: &str, pf_conf: &str, default_route: bool) -> Lab {
     let dir = std::env::temp_dir().join(format!("pfd-routeto-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -47,7 +51,9 @@ fn lab(tag: &str, pf_conf: &str) -> Lab {
     w("hostname.veth0", "inet 192.0.2.1 255.255.255.0\n");
     w("hostname.veth1", "inet 198.51.100.1 255.255.255.0\n");
     w("hostname.veth2", "inet 203.0.113.1 255.255.255.0\n");
-    w("mygate", "198.51.100.254\n");
+    if default_route {
+        w("mygate", "198.51.100.254\n");
+    }
     w("pf.conf", pf_conf);
     w("sysctl.conf", "net.inet.ip.forwarding=1\n");
     let env = ruleset::hostenv::from_env().unwrap();
@@ -317,4 +323,32 @@ fn kill_states_by_gateway() {
             ..
         }
     ));
+}
+
+/// A next hop the routing table cannot reach: the packet is dropped and
+/// its sender told the host is unreachable.
+#[test]
+fn an_unroutable_next_hop_is_refused_with_host_unreachable() {
+    let mut l = lab_gw(
+        "unr",
+        "pass\npass in on veth0 proto udp to port 53 route-to 10.9.9.9\n",
+        false,
+    );
+    let pkt = udp("192.0.2.10", 4000, "203.0.113.50", 53, 64, CLIENT, FW[0]);
+    let (fate, _, out) = l.send(0, SEC, &pkt);
+    assert_eq!(fate, Fate::Drop);
+    let err: Vec<_> = out
+        .iter()
+        .filter(|(p, f)| *p == 0 && f[14 + 9] == 1 && f[34] == 3 && f[35] == 1)
+        .collect();
+    assert_eq!(err.len(), 1, "host unreachable to the client: {out:?}");
+    // without route-to the same packet is forwarded (held while pfd
+    // asks for its destination on the link)
+    let other = udp("192.0.2.10", 4000, "203.0.113.50", 54, 64, CLIENT, FW[0]);
+    let (_, _, out) = l.send(0, 2 * SEC, &other);
+    assert!(
+        out.iter()
+            .any(|(p, f)| *p == 2 && f[12..14] == [0x08, 0x06]),
+        "{out:?}"
+    );
 }

@@ -10,7 +10,8 @@
 //! followed again (pf's guard against route-to loops). Forwarding's
 //! TTL decrement and ICMP errors (time exceeded, need-frag) apply, no
 //! redirect is sent; copies get neither, as pf sends no error for
-//! dup-to.
+//! dup-to. A next hop with no route is refused with host unreachable
+//! (inbound; an outbound one is dropped and counted as unsent).
 
 use super::{output, Pipeline};
 use crate::daemon::counters::Published;
@@ -56,11 +57,12 @@ impl Pipeline {
             self.send_copy(frame, r.next_hop, true, now);
             return Routing::Continue;
         }
+        let rif = router_index(port);
         let Some(via) = self.hop_toward(r.next_hop) else {
-            Published::bump(&self.published.unsent);
+            self.router
+                .refuse_unroutable(frame, pd, rif, now, &mut self.tx);
             return Routing::Done(Fate::Drop);
         };
-        let rif = router_index(port);
         let Ok(routed) = self
             .router
             .route_in_place(frame, rif, pd, Some(via), now, &mut self.tx)
