@@ -92,6 +92,12 @@ impl Routes {
         self.len.store(m.len(), Ordering::Relaxed);
     }
 
+    pub(crate) fn remove(&self, id: StateId) {
+        let mut m = self.lock();
+        m.remove(&id);
+        self.len.store(m.len(), Ordering::Relaxed);
+    }
+
     #[inline]
     pub(crate) fn get(&self, id: StateId) -> Option<RouteTo> {
         if self.len.load(Ordering::Relaxed) == 0 {
@@ -155,6 +161,26 @@ impl Engine {
     /// `rt`/`rt_addr`).
     pub fn state_route(&self, id: StateId) -> Option<RouteTo> {
         self.routes.get(id)
+    }
+
+    /// Give state `id` a route (or take it away): a state pfsync
+    /// imports carries its peer's `rt` and `rt_addr`. Refused (false)
+    /// for a state that is gone or a route of kind `None`.
+    pub fn set_state_route(&self, id: StateId, r: Option<RouteTo>) -> bool {
+        if !self.states.is_live(id) {
+            return false;
+        }
+        match r {
+            Some(r) if r.kind == RouteKind::None => false,
+            Some(r) => {
+                self.routes.insert(id, r);
+                true
+            }
+            None => {
+                self.routes.remove(id);
+                true
+            }
+        }
     }
 
     /// How many states keep a route.

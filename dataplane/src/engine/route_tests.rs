@@ -251,3 +251,31 @@ fn what_is_not_enforced_is_refused_by_line() {
 fn the_route_keeps_the_verdict_small() {
     assert!(std::mem::size_of::<Option<RouteTo>>() <= 20);
 }
+
+/// pfsync's import: a state gets its peer's route, and its packets
+/// carry it from then on.
+#[test]
+fn a_state_can_be_given_a_route() {
+    let eng = engine_with("pass\n");
+    let mut w = eng.worker();
+    let v = run(&eng, &mut w, 1, 0, Dir::In, udp(CLIENT, 4000, SERVER, 53));
+    assert_eq!((v.state, v.route), (StateOutcome::New, None));
+    let id = eng.states().states()[0].id;
+    let r = RouteTo {
+        kind: RouteKind::RouteTo,
+        next_hop: "203.0.113.7".parse().unwrap(),
+    };
+    assert!(eng.set_state_route(id, Some(r)));
+    let v = run(&eng, &mut w, 2, 0, Dir::In, udp(CLIENT, 4000, SERVER, 53));
+    assert_eq!(v.route, Some(r));
+    assert_eq!(eng.state_route(id), Some(r));
+    let none = RouteTo {
+        kind: RouteKind::None,
+        ..r
+    };
+    assert!(!eng.set_state_route(id, Some(none)));
+    assert!(eng.set_state_route(id, None));
+    let v = run(&eng, &mut w, 3, 0, Dir::In, udp(CLIENT, 4000, SERVER, 53));
+    assert_eq!(v.route, None);
+    assert_eq!(eng.routed_states(), 0);
+}
