@@ -352,3 +352,41 @@ fn an_unroutable_next_hop_is_refused_with_host_unreachable() {
         "{out:?}"
     );
 }
+
+/// An ICMP echo request from `src` to `dst`, framed from `from` to `to`.
+fn echo(src: &str, dst: &str, from: [u8; 6], to: [u8; 6]) -> Vec<u8> {
+    use dataplane::wire::checksum::{finish, sum};
+    let s: Ipv4Addr = src.parse().unwrap();
+    let d: Ipv4Addr = dst.parse().unwrap();
+    let mut ip = vec![0x45, 0, 0, 28, 0, 7, 0, 0, 64, 1, 0, 0];
+    ip.extend_from_slice(&s.octets());
+    ip.extend_from_slice(&d.octets());
+    let ck = finish(sum(&ip));
+    ip[10..12].copy_from_slice(&ck.to_be_bytes());
+    let mut icmp = vec![8, 0, 0, 0, 0x12, 0x34, 0, 1];
+    let ck = finish(sum(&icmp));
+    icmp[2..4].copy_from_slice(&ck.to_be_bytes());
+    ip.extend_from_slice(&icmp);
+    ethernet_wrap(&ip, from, to, None)
+}
+
+/// reply-to for the firewall's own answers: an echo to pfd's address on
+/// the second uplink, from a network only reached through it, is
+/// answered through it (by the default route without reply-to).
+#[test]
+fn reply_to_routes_the_firewalls_own_answers() {
+    let req = echo("10.99.0.2", "203.0.113.1", GW2, FW[2]);
+    let replies = |out: &Sent| -> Vec<(usize, [u8; 6])> {
+        out.iter()
+            .filter(|(_, f)| f.len() > 34 && f[14 + 9] == 1 && f[34] == 0)
+            .map(|(p, f)| (*p, dst_mac(f)))
+            .collect()
+    };
+    let mut l = lab("own", "pass\npass in on veth2 reply-to 203.0.113.254\n");
+    let (fate, _, out) = l.send(2, SEC, &req);
+    assert_eq!(fate, Fate::Drop, "consumed by the router");
+    assert_eq!(replies(&out), [(2, GW2)], "{out:?}");
+    let mut l = lab("own-none", "pass\n");
+    let (_, _, out) = l.send(2, SEC, &req);
+    assert_eq!(replies(&out), [(1, GW1)], "{out:?}");
+}

@@ -443,6 +443,9 @@ impl Pipeline {
                 if self.pf(oport, eif, Dir::Out, now, &mut r.frame) != Action::Pass {
                     continue;
                 }
+                if self.route_own(&r.frame, now) {
+                    continue;
+                }
             }
             if e.toward == Toward::Sender {
                 Published::bump(&self.published.replies);
@@ -470,6 +473,9 @@ impl Pipeline {
                     continue;
                 };
                 if self.pf(port, eif, Dir::Out, now, &mut t.frame) != Action::Pass {
+                    continue;
+                }
+                if self.route_own(&t.frame, now) {
                     continue;
                 }
             }

@@ -126,12 +126,33 @@ impl Pipeline {
     /// cannot go (no route, too big for the link, refused by pf, next
     /// hop not answering) is dropped and counted as unsent.
     fn send_copy(&mut self, frame: &[u8], next_hop: IpAddr, pf_out: bool, now: u64) {
-        if !self.copy_sent(frame, next_hop, pf_out, now) {
+        if !self.sent_toward(frame, next_hop, pf_out, now) {
             Published::bump(&self.published.unsent);
         }
     }
 
-    fn copy_sent(&mut self, frame: &[u8], next_hop: IpAddr, pf_out: bool, now: u64) -> bool {
+    /// A frame the firewall sends itself (an echo reply, pf's own
+    /// segments) that pf outbound passed with a route: route-to and
+    /// reply-to send it toward the next hop instead (true: it is gone),
+    /// dup-to a copy (false: send the frame as routed).
+    pub(super) fn route_own(&mut self, frame: &[u8], now: u64) -> bool {
+        let Some(r) = self.last_route.take() else {
+            return false;
+        };
+        if r.kind == RouteKind::DupTo {
+            self.send_copy(frame, r.next_hop, false, now);
+            return false;
+        }
+        if !self.sent_toward(frame, r.next_hop, false, now) {
+            Published::bump(&self.published.unsent);
+        }
+        true
+    }
+
+    /// Send `frame`'s packet toward `next_hop` (see [`Pipeline::hop_toward`]),
+    /// through pf outbound there first if `pf_out`: false when it
+    /// cannot go (no route, too big for the link, refused by pf).
+    fn sent_toward(&mut self, frame: &[u8], next_hop: IpAddr, pf_out: bool, now: u64) -> bool {
         let Some(hop) = self.hop_toward(next_hop) else {
             return false;
         };
