@@ -139,10 +139,7 @@ fn reply_to_answers_by_the_uplink_a_connection_came_in_on() {
         return;
     }
     let l = lab("rp");
-    let etc = etc(
-        "rp",
-        "pass\npass in on veth2 proto udp reply-to 203.0.113.254\n",
-    );
+    let etc = etc("rp", "pass\npass in on veth2 reply-to 203.0.113.254\n");
     let sock = etc.0.join("pfd.sock");
     let log = std::env::temp_dir().join(format!("pfd-run-rp-{}.log", std::process::id()));
     let mut pfd = Pfd::start(&l.fw, &etc.0, &sock, log);
@@ -155,6 +152,14 @@ fn reply_to_answers_by_the_uplink_a_connection_came_in_on() {
         "reply-to: {}",
         pfd.stderr()
     );
+    // pfd's own echo replies follow the state's reply-to too
+    let pinged = std::process::Command::new("ip")
+        .args(["netns", "exec", &l.r2.name, "ping", "-c", "3", "-W", "1"])
+        .args(["-I", "10.99.0.2", "203.0.113.1"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(pinged, "ping the firewall from behind r2: {}", pfd.stderr());
     let st = pfd.terminate();
     assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
 }
