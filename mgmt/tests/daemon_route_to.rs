@@ -390,3 +390,24 @@ fn reply_to_routes_the_firewalls_own_answers() {
     let (_, _, out) = l.send(2, SEC, &req);
     assert_eq!(replies(&out), [(1, GW1)], "{out:?}");
 }
+
+/// route-to on an outbound rule: the packet the routing table sent to
+/// the first uplink is moved to the second after pf outbound passed it
+/// there (no second pf run, as pf_route on an outbound packet).
+#[test]
+fn route_to_on_an_outbound_rule_moves_the_packet() {
+    let mut l = lab(
+        "out",
+        "pass\npass out on veth1 proto udp to port 53 route-to 203.0.113.254\n",
+    );
+    let pkt = udp("192.0.2.10", 4000, "8.8.8.8", 53, 64, CLIENT, FW[0]);
+    let (fate, f, out) = l.send(0, SEC, &pkt);
+    assert_eq!(fate, Fate::Forward(2), "{out:?}");
+    assert_eq!((dst_mac(&f), src_mac(&f)), (GW2, FW[2]));
+    assert_eq!(ttl(&f), 63);
+    assert_eq!(
+        l.published.passed[1].load(Ordering::Relaxed),
+        1,
+        "pf ran outbound once"
+    );
+}
