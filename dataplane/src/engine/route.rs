@@ -28,7 +28,7 @@ pub use ruleset::rule::RouteKind;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 /// Where a packet of a routed state goes instead of by the routing table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,30 +72,49 @@ pub fn kind_name(k: RouteKind) -> &'static str {
     }
 }
 
+/// Locks of the side table: workers reading routes of states in
+/// different shards do not contend.
+const SHARDS: usize = 16;
+
+type Map = HashMap<StateId, RouteTo>;
+
 /// The route choice of every state that has one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Routes {
-    map: Mutex<HashMap<StateId, RouteTo>>,
-    /// `map`'s size, read without the lock: most rulesets route nothing,
-    /// and their packets must not pay for a lookup.
+    shards: Box<[RwLock<Map>]>,
+    /// How many entries there are, read without a lock: most rulesets
+    /// route nothing, and their packets must not pay for a lookup.
     len: AtomicUsize,
 }
 
+impl Default for Routes {
+    fn default() -> Self {
+        Routes {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            len: AtomicUsize::new(0),
+        }
+    }
+}
+
 impl Routes {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StateId, RouteTo>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    fn shard(&self, id: StateId) -> &RwLock<Map> {
+        &self.shards[(id.shard as usize ^ id.idx as usize) % SHARDS]
+    }
+
+    fn write(l: &RwLock<Map>) -> std::sync::RwLockWriteGuard<'_, Map> {
+        l.write().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn insert(&self, id: StateId, r: RouteTo) {
-        let mut m = self.lock();
-        m.insert(id, r);
-        self.len.store(m.len(), Ordering::Relaxed);
+        if Self::write(self.shard(id)).insert(id, r).is_none() {
+            self.len.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn remove(&self, id: StateId) {
-        let mut m = self.lock();
-        m.remove(&id);
-        self.len.store(m.len(), Ordering::Relaxed);
+        if Self::write(self.shard(id)).remove(&id).is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     #[inline]
@@ -103,17 +122,25 @@ impl Routes {
         if self.len.load(Ordering::Relaxed) == 0 {
             return None;
         }
-        self.lock().get(&id).copied()
+        self.shard(id)
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .copied()
     }
 
-    /// Drop the entries of states `live` no longer knows.
+    /// Drop the entries of states `live` no longer knows, one shard
+    /// locked at a time.
     pub(crate) fn prune(&self, live: impl Fn(StateId) -> bool) {
         if self.len.load(Ordering::Relaxed) == 0 {
             return;
         }
-        let mut m = self.lock();
-        m.retain(|id, _| live(*id));
-        self.len.store(m.len(), Ordering::Relaxed);
+        for l in self.shards.iter() {
+            let mut m = Self::write(l);
+            let before = m.len();
+            m.retain(|id, _| live(*id));
+            self.len.fetch_sub(before - m.len(), Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
