@@ -368,7 +368,7 @@ impl Engine {
     fn expire_at(&self, now_ns: u64) {
         while self.states.purge(now_ns, PURGE_BUDGET) == PURGE_BUDGET {}
         self.sticky_expire(now_ns);
-        self.routes.prune(|id| self.states.is_live(id));
+        self.route_expire(now_ns);
         if let Ok(mut f) = self.frags.lock() {
             f.purge(now_ns);
         }

@@ -18,13 +18,14 @@
 
 use super::Engine;
 use crate::eval::RuleRef;
-use crate::nat::pool::{map_addr, PoolState};
-use crate::pdesc::{key_to_ip, Pdesc};
+use crate::nat::pool::{map_addr_sticky, PoolEnv, PoolState};
+use crate::pdesc::{key_to_ip, AddrKey, Pdesc};
 use crate::reason::Reason;
 use crate::state::{Side, StateId};
 use ruleset::addr::Af;
 use ruleset::compile::{CAddr, IfId};
 pub use ruleset::rule::RouteKind;
+use ruleset::rule::PFTM_SRC_NODE;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -76,7 +77,24 @@ pub fn kind_name(k: RouteKind) -> &'static str {
 /// different shards do not contend.
 const SHARDS: usize = 16;
 
-type Map = HashMap<StateId, RouteTo>;
+/// A `sticky-address` route pool's node a state holds: released when
+/// the state goes, so the source keeps its next hop while it has states
+/// and `src.track` seconds after (pf's `PF_SN_ROUTE` source node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Hold {
+    /// The state's rule reference (with its ruleset's generation).
+    pub rule: (u32, u32),
+    pub af: Af,
+    pub src: AddrKey,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    route: RouteTo,
+    hold: Option<Hold>,
+}
+
+type Map = HashMap<StateId, Entry>;
 
 /// The route choice of every state that has one.
 #[derive(Debug)]
@@ -105,16 +123,23 @@ impl Routes {
         l.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn insert(&self, id: StateId, r: RouteTo) {
-        if Self::write(self.shard(id)).insert(id, r).is_none() {
-            self.len.fetch_add(1, Ordering::Relaxed);
+    /// Keep `r` for state `id`; the hold of an entry it replaces.
+    pub(crate) fn insert(&self, id: StateId, r: RouteTo, hold: Option<Hold>) -> Option<Hold> {
+        let e = Entry { route: r, hold };
+        match Self::write(self.shard(id)).insert(id, e) {
+            None => {
+                self.len.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Some(old) => old.hold,
         }
     }
 
-    pub(crate) fn remove(&self, id: StateId) {
-        if Self::write(self.shard(id)).remove(&id).is_some() {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
+    /// Forget state `id`'s route; the node it held, if any.
+    pub(crate) fn remove(&self, id: StateId) -> Option<Hold> {
+        let old = Self::write(self.shard(id)).remove(&id)?;
+        self.len.fetch_sub(1, Ordering::Relaxed);
+        old.hold
     }
 
     #[inline]
@@ -126,21 +151,29 @@ impl Routes {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&id)
-            .copied()
+            .map(|e| e.route)
     }
 
     /// Drop the entries of states `live` no longer knows, one shard
-    /// locked at a time.
-    pub(crate) fn prune(&self, live: impl Fn(StateId) -> bool) {
+    /// locked at a time; the nodes they held.
+    pub(crate) fn prune(&self, live: impl Fn(StateId) -> bool) -> Vec<Hold> {
+        let mut released = Vec::new();
         if self.len.load(Ordering::Relaxed) == 0 {
-            return;
+            return released;
         }
         for l in self.shards.iter() {
             let mut m = Self::write(l);
             let before = m.len();
-            m.retain(|id, _| live(*id));
+            m.retain(|id, e| {
+                let keep = live(*id);
+                if !keep {
+                    released.extend(e.hold);
+                }
+                keep
+            });
             self.len.fetch_sub(before - m.len(), Ordering::Relaxed);
         }
+        released
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -157,6 +190,7 @@ impl Engine {
         r: RuleRef,
         pd: &Pdesc,
         rand: u32,
+        now_ns: u64,
     ) -> Result<Option<RouteTo>, Reason> {
         let Some(rule) = self.rules().get(r) else {
             return Ok(None);
@@ -171,11 +205,61 @@ impl Engine {
         let st = self.route_pool(r).ok_or(Reason::Translate)?;
         let tables = self.pool_tables_now();
         let no_ifaddr = |_: IfId, _: Af| Vec::new();
-        let next_hop = map_addr(pool, st, pd.af, pd.src, &tables, &no_ifaddr, rand)?;
+        let env = PoolEnv {
+            tables: &tables,
+            ifaddr: &no_ifaddr,
+            now_ns,
+        };
+        let next_hop = map_addr_sticky(pool, st, pd.af, pd.src, &env, rand)?;
         Ok(Some(RouteTo {
             kind: a.route_kind,
             next_hop: key_to_ip(pd.af, next_hop),
         }))
+    }
+
+    /// State `id`, created by rule `r` for `pd`, keeps `route`; with a
+    /// `sticky-address` pool it holds the source's node.
+    pub(super) fn keep_route(&self, id: StateId, r: RuleRef, route: RouteTo, pd: &Pdesc) {
+        let sticky = self
+            .rules()
+            .get(r)
+            .and_then(|rule| rule.actions.route.as_ref())
+            .is_some_and(|p| p.sticky);
+        let hold = match self.route_pool(r) {
+            Some(st) if sticky => {
+                st.sticky.hold(pd.af, pd.src);
+                Some(Hold {
+                    rule: self.state_key_of(r),
+                    af: pd.af,
+                    src: pd.src,
+                })
+            }
+            _ => None,
+        };
+        self.routes.insert(id, route, hold);
+    }
+
+    /// Release the nodes of states gone; drop nodes whose time is up
+    /// (run with the purge, as the nat-to/rdr-to nodes).
+    pub(super) fn route_expire(&self, now_ns: u64) {
+        let timeout_ns = u64::from(self.compiled().options.timeouts[PFTM_SRC_NODE]) * 1_000_000_000;
+        for h in self.routes.prune(|id| self.states.is_live(id)) {
+            self.route_release(h, now_ns, timeout_ns);
+        }
+        for rs in &self.route_pools {
+            for p in rs {
+                if !p.sticky.is_empty() {
+                    p.sticky.purge(now_ns);
+                }
+            }
+        }
+    }
+
+    fn route_release(&self, h: Hold, now_ns: u64, timeout_ns: u64) {
+        // a state of an earlier ruleset held that ruleset's pool
+        if let Some(st) = self.state_ref(h.rule).and_then(|r| self.route_pool(r)) {
+            st.sticky.release(h.af, h.src, now_ns, timeout_ns);
+        }
     }
 
     fn route_pool(&self, r: RuleRef) -> Option<&PoolState> {
@@ -192,22 +276,22 @@ impl Engine {
 
     /// Give state `id` a route (or take it away): a state pfsync
     /// imports carries its peer's `rt` and `rt_addr`. Refused (false)
-    /// for a state that is gone or a route of kind `None`.
-    pub fn set_state_route(&self, id: StateId, r: Option<RouteTo>) -> bool {
-        if !self.states.is_live(id) {
+    /// for a state that is gone or a route of kind `None`. A sticky node
+    /// the state held is released at `now_ns`.
+    pub fn set_state_route(&self, id: StateId, r: Option<RouteTo>, now_ns: u64) -> bool {
+        if !self.states.is_live(id) || r.is_some_and(|r| r.kind == RouteKind::None) {
             return false;
         }
-        match r {
-            Some(r) if r.kind == RouteKind::None => false,
-            Some(r) => {
-                self.routes.insert(id, r);
-                true
-            }
-            None => {
-                self.routes.remove(id);
-                true
-            }
+        let old = match r {
+            Some(r) => self.routes.insert(id, r, None),
+            None => self.routes.remove(id),
+        };
+        if let Some(h) = old {
+            let timeout_ns =
+                u64::from(self.compiled().options.timeouts[PFTM_SRC_NODE]) * 1_000_000_000;
+            self.route_release(h, now_ns, timeout_ns);
         }
+        true
     }
 
     /// How many states keep a route.
@@ -219,11 +303,6 @@ impl Engine {
 /// What of a route pool the engine cannot honour yet, for the load-time
 /// refusal: `None` when it can.
 pub(super) fn unsupported_pool(pool: &ruleset::compile::CPool) -> Option<&'static str> {
-    if pool.sticky {
-        // a sticky route node would need releasing with its states, as
-        // the nat-to/rdr-to nodes are (sticky.rs)
-        return Some("sticky-address on route-to, reply-to and dup-to");
-    }
     match pool.addr {
         // the pool would need the interface's point-to-point peer,
         // which the interface list does not carry

@@ -235,16 +235,43 @@ fn ipv6_route_to() {
 #[test]
 fn what_is_not_enforced_is_refused_by_line() {
     let c = compiled_of(
-        "pass in on em0 route-to 203.0.113.0/30 round-robin sticky-address\n\
+        "pass in on em0 route-to 203.0.113.0/30 least-states\n\
          pass in on em0 route-to (em1:peer)\n\
-         pass in on em0 route-to 203.0.113.254\n",
+         pass in on em0 route-to 203.0.113.0/30 round-robin sticky-address\n",
     );
     let e = Engine::new(c, config()).err().expect("refused");
     assert_eq!(
         e.render("pf.conf"),
-        "pf.conf:1: not supported: sticky-address on route-to, reply-to and dup-to\n\
+        "pf.conf:1: not supported: least-states on route-to, reply-to and dup-to\n\
          pf.conf:2: not supported: route-to, reply-to and dup-to (ifname:peer)\n"
     );
+}
+
+/// sticky-address: a source keeps its next hop for its new connections
+/// while it has states; the node goes with its last state (src.track 0).
+#[test]
+fn sticky_address_keeps_a_sources_next_hop() {
+    let eng = engine_with(
+        "pass in on em0 route-to { 203.0.113.1, 203.0.113.2 } round-robin sticky-address\n\
+         pass out\n",
+    );
+    let mut w = eng.worker();
+    let other = [192, 0, 2, 11];
+    let t = 1_000_000_000;
+    let a1 = run(&eng, &mut w, t, 0, Dir::In, udp(CLIENT, 4000, SERVER, 53));
+    let b1 = run(&eng, &mut w, t, 0, Dir::In, udp(other, 4000, SERVER, 53));
+    let a2 = run(&eng, &mut w, t, 0, Dir::In, udp(CLIENT, 4001, SERVER, 53));
+    let b2 = run(&eng, &mut w, t, 0, Dir::In, udp(other, 4001, SERVER, 53));
+    assert_eq!(hop(&a1), route_to("203.0.113.1"));
+    assert_eq!(hop(&b1), route_to("203.0.113.2"));
+    assert_eq!(hop(&a2), hop(&a1), "the source's node, not the cursor");
+    assert_eq!(hop(&b2), hop(&b1));
+    let nodes = |e: &Engine| e.route_pools[0][0].sticky.len();
+    assert_eq!(nodes(&eng), 2);
+    eng.expire(100 * t);
+    eng.expire(200 * t);
+    assert_eq!((eng.state_count(), eng.routed_states()), (0, 0));
+    assert_eq!(nodes(&eng), 0, "released with the states");
 }
 
 #[test]
@@ -265,7 +292,7 @@ fn a_state_can_be_given_a_route() {
         kind: RouteKind::RouteTo,
         next_hop: "203.0.113.7".parse().unwrap(),
     };
-    assert!(eng.set_state_route(id, Some(r)));
+    assert!(eng.set_state_route(id, Some(r), 2));
     let v = run(&eng, &mut w, 2, 0, Dir::In, udp(CLIENT, 4000, SERVER, 53));
     assert_eq!(v.route, Some(r));
     assert_eq!(eng.state_route(id), Some(r));
@@ -273,8 +300,8 @@ fn a_state_can_be_given_a_route() {
         kind: RouteKind::None,
         ..r
     };
-    assert!(!eng.set_state_route(id, Some(none)));
-    assert!(eng.set_state_route(id, None));
+    assert!(!eng.set_state_route(id, Some(none), 2));
+    assert!(eng.set_state_route(id, None, 2));
     let v = run(&eng, &mut w, 3, 0, Dir::In, udp(CLIENT, 4000, SERVER, 53));
     assert_eq!(v.route, None);
     assert_eq!(eng.routed_states(), 0);

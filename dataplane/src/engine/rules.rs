@@ -159,7 +159,7 @@ impl Engine {
             let modulate = ns.modulate;
             // pf_create_state draws the next hop before it keeps the
             // state: a pool with nothing to give fails the state
-            let route = match res.rule.map(|r| self.draw_route(r, pd, w.rand())) {
+            let route = match res.rule.map(|r| self.draw_route(r, pd, w.rand(), now_ns)) {
                 Some(Err(r)) => {
                     v.action = Action::Block;
                     v.reason = r;
@@ -171,8 +171,8 @@ impl Engine {
             match self.states.insert(ns, now_ns) {
                 Ok(id) => {
                     v.state = StateOutcome::New;
-                    if let Some(route) = route {
-                        self.routes.insert(id, route);
+                    if let (Some(route), Some(r)) = (route, res.rule) {
+                        self.keep_route(id, r, route, pd);
                         // the creator sent this packet
                         v.route = Some(route).filter(|r| r.applies_to(Side::Src));
                     }
