@@ -12,7 +12,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use dataplane::key::StateKey;
 use dataplane::pdesc::{proto, tcp_flags as F, AddrKey, Dir, Pdesc, TcpInfo};
-use dataplane::state::{NewState, StateConfig, StateTable};
+use dataplane::state::{ImportState, NewState, Peer, StateConfig, StateTable, SyncId};
 use ruleset::addr::Af;
 use ruleset::rule::{PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_MAX};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -128,6 +128,8 @@ fn new_state(i: u32, pd: &Pdesc, nat: bool) -> NewState {
         src_track: None,
         release_tag: 0,
         scrub: Default::default(),
+        no_sync: false,
+        allow_opts: false,
         pd: *pd,
     }
 }
@@ -199,6 +201,42 @@ fn bytes_per_state(n: u32, nat: bool) -> f64 {
     (after - before) as f64 / f64::from(n)
 }
 
+/// The same for states imported from a pfsync peer: they keep the
+/// peer's identity in side maps (by identity, and by slot).
+fn bytes_per_imported_state(n: u32) -> f64 {
+    let before = LIVE.load(Relaxed);
+    let t = table(64);
+    for i in 0..n {
+        let syn = seg(i, true, F::SYN, ISN_C, 0);
+        let k = StateKey::from_pdesc(&syn, Dir::Out, 0);
+        let imp = ImportState {
+            sync: SyncId {
+                id: u64::from(i),
+                creator: 0xbeef,
+            },
+            wire: k,
+            stack: k,
+            dir: Dir::Out,
+            src: Peer::default(),
+            dst: Peer::default(),
+            timeout: 2,
+            creation: 0,
+            expire: 0,
+            packets: [0; 2],
+            bytes: [0; 2],
+            if_bound: None,
+            sloppy: false,
+            no_sync: false,
+            allow_opts: false,
+            scrub: Default::default(),
+        };
+        t.import(&imp, 0).expect("import");
+    }
+    let after = LIVE.load(Relaxed);
+    assert_eq!(t.len(), n as usize);
+    (after - before) as f64 / f64::from(n)
+}
+
 /// Lookups per second with `threads` threads hammering one table.
 fn rate(t: &StateTable, threads: u32) -> f64 {
     let per = 2_000_000u64;
@@ -222,6 +260,10 @@ fn bench(c: &mut Criterion) {
         "bytes per state at {N} states: {:.1} (untranslated), {:.1} (translated)",
         bytes_per_state(N, false),
         bytes_per_state(N, true)
+    );
+    println!(
+        "bytes per state at {N} states imported from a pfsync peer (untranslated): {:.1}",
+        bytes_per_imported_state(N)
     );
 
     let t = established(N, 64);

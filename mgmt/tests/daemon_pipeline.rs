@@ -352,7 +352,7 @@ fn without_ip_forwarding_nothing_is_routed() {
 }
 
 #[test]
-fn carp_runs_on_its_carpdev_and_pfsync_is_refused_not_run_without() {
+fn carp_and_pfsync_run_on_their_devices_and_defer_is_refused() {
     let dir = std::env::temp_dir().join(format!("pfd-pipe-carp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -375,11 +375,15 @@ fn carp_runs_on_its_carpdev_and_pfsync_is_refused_not_run_without() {
     let plan = mgmt::daemon::ports(&checked.config).unwrap();
     let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["veth0", "veth1"]);
+    // pfsync0 lives on its syncdev's port too; its `defer` is refused
     std::fs::write(dir.join("hostname.pfsync0"), "up syncdev veth1\n").unwrap();
+    let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
+    assert_eq!(mgmt::daemon::ports(&checked.config).unwrap().len(), 2);
+    std::fs::write(dir.join("hostname.pfsync0"), "up syncdev veth1 defer\n").unwrap();
     let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
     let err = mgmt::daemon::ports(&checked.config).unwrap_err();
     assert!(
-        err.contains("hostname.pfsync0: pfsync0 is not running in pfd run yet"),
+        err.contains("hostname.pfsync0: not supported: defer"),
         "{err}"
     );
 }
@@ -990,7 +994,16 @@ fn states_verbose_as_pfctl_prints_them() {
         "   age 00:00:04, expires in 00:01:56, 1:0 pkts, 44:0 bytes, rule 1"
     );
     assert!(lines[3].starts_with("   id: "), "{out}");
-    assert!(lines[3].ends_with(" creatorid: 00000000"), "{out}");
+    // the creator is this box's hostid, as -si -v shows it
+    let (_, si, _) = pfctl(&sock, &["-si", "-v"]);
+    let hostid = si
+        .lines()
+        .find_map(|l| l.strip_prefix("Hostid:   0x"))
+        .expect("Hostid line");
+    assert!(
+        lines[3].ends_with(&format!(" creatorid: {hostid}")),
+        "{out}"
+    );
     assert_eq!(
         lines[3].len(),
         "   id: 0000000b00000000 creatorid: 00000000".len()
@@ -1044,7 +1057,13 @@ fn info_and_debug_level_as_pfctl_prints_them() {
     assert!(lines[9].starts_with("  match                    "), "{out}");
     assert!(!out.contains("Limit Counters"));
     let (_, out, _) = pfctl(&sock, &["-si", "-v"]);
-    assert!(out.contains("\nHostid:   0x00000000\n\n"), "{out}");
+    // pf's hostid, drawn at boot as pf's is (never 0: peers refuse it)
+    let hostid = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Hostid:   0x"))
+        .expect("Hostid line");
+    assert_eq!(hostid.len(), 8, "{out}");
+    assert_ne!(hostid, "00000000", "{out}");
     assert!(out.contains("\nSource Tracking Table\n"), "{out}");
     assert!(
         out.contains("\nLimit Counters\n  max states per rule "),

@@ -74,6 +74,9 @@ fn bad_command_lines_are_refused_as_ifconfig_words_them() {
     let (code, _, err) = ifctl(&["carp1", "balancing", "ip"]);
     assert_eq!(code, 1);
     assert!(err.starts_with("ifctl: not supported: balancing"), "{err}");
+    let (code, _, err) = ifctl(&["carp1", "--json"]);
+    assert_eq!(code, 1);
+    assert_eq!(err, "ifctl: --json: options go before the interface\n");
     let (code, _, err) = ifctl(&["-s", "tcp"]);
     assert_eq!(code, 1);
     assert!(err.contains("only carp statistics"), "{err}");

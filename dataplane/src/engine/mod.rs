@@ -179,6 +179,9 @@ impl Engine {
         if o.limit_set[LIMIT_SRC_NODES] {
             states.set_src_node_limit(o.limits[LIMIT_SRC_NODES]);
         }
+        if let Some(id) = o.hostid.and_then(std::num::NonZeroU32::new) {
+            states.set_host_id(id);
+        }
         let frags = Reassembler::new(limit(LIMIT_FRAGS), o.timeouts[PFTM_FRAG]);
         Ok(Engine::assemble(
             compiled,
@@ -213,13 +216,14 @@ impl Engine {
                 o.limits[LIMIT_FRAGS],
                 o.limit_set[LIMIT_FRAGS],
                 o.reassemble,
+                o.hostid,
             )
         };
         if table_opts(a) != table_opts(b) {
             return Err(EngineErrors(vec![EngineError {
                 anchor: String::new(),
                 line: 0,
-                message: "not supported: changing set timeout, set limit states/src-nodes/frags or set reassemble on a running pfd (restart it)".into(),
+                message: "not supported: changing set timeout, set limit states/src-nodes/frags, set reassemble or set hostid on a running pfd (restart it)".into(),
             }]));
         }
         Ok(Engine::assemble(
@@ -291,7 +295,7 @@ impl Engine {
 
     /// The rule a state records, if it belongs to this ruleset.
     pub fn state_ref(&self, r: (u32, u32)) -> Option<RuleRef> {
-        (r.0 >> GEN_SHIFT == self.gen).then_some(RuleRef {
+        (r.0 >> GEN_SHIFT == self.gen && r != crate::state::PFSYNC_RULE).then_some(RuleRef {
             ruleset: ruleset::compile::RulesetId(r.0 & RULESET_MASK),
             index: r.1,
         })
@@ -524,9 +528,10 @@ impl Engine {
         }
         // one lookup of the creating rule serves its number and its log
         let state_rule = self.state_rule(t.rule);
-        // pf_test: IP options pass a state only if its rule allowed them
-        // (PFSTATE_ALLOWOPTS)
-        if pd.ip_opts && !state_rule.is_some_and(|r| r.allow_opts) {
+        // pf_test: IP options pass a state only if it allows them
+        // (PFSTATE_ALLOWOPTS, copied from the rule, or from the peer for
+        // a state pfsync brought)
+        if pd.ip_opts && !t.allow_opts {
             let mut v = Verdict::drop(Reason::IpOption);
             v.state = StateOutcome::Match;
             return v;

@@ -153,6 +153,8 @@ impl Engine {
                 src_track: src_track(s),
                 release_tag: self.sticky_tag(res),
                 scrub: scrub::from_actions(&res.actions),
+                no_sync: s.no_sync,
+                allow_opts: rule.allow_opts,
                 pd: *pd,
             };
             let tag = ns.release_tag;

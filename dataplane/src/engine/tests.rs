@@ -381,3 +381,50 @@ fn reload_keeps_states_and_applies_new_rules_to_new_flows() {
     );
     assert_eq!(third.state_count(), 2);
 }
+
+/// `no-sync` and `allow-opts` are the state's (pf's PFSTATE_NOSYNC and
+/// PFSTATE_ALLOWOPTS); `set hostid` is the states' creator and cannot
+/// change under a running table.
+#[test]
+fn no_sync_allow_opts_and_hostid_reach_the_states() {
+    let eng = engine_with(
+        "set hostid 0x1234\nblock all\npass out proto udp keep state (no-sync) allow-opts\npass out proto tcp\n",
+    );
+    assert_eq!(eng.states().host_id(), 0x1234);
+    let mut w = eng.worker();
+    let mut f = seeds()[1].clone();
+    let v = eng.process(
+        &mut w,
+        1,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::Out,
+        },
+    );
+    assert_eq!(v.state, StateOutcome::New);
+    let mut f = seeds()[0].clone();
+    let v = eng.process(
+        &mut w,
+        1,
+        &mut Packet {
+            frame: &mut f,
+            ifindex: 0,
+            dir: Dir::Out,
+        },
+    );
+    assert_eq!(v.state, StateOutcome::New);
+    let mut flags: Vec<_> = eng
+        .states()
+        .states()
+        .iter()
+        .map(|s| (s.wire.proto, s.no_sync, s.allow_opts, s.sync.creator))
+        .collect();
+    flags.sort();
+    assert_eq!(
+        flags,
+        vec![(6, false, false, 0x1234), (17, true, true, 0x1234)]
+    );
+    assert!(eng.reload(compiled_of("set hostid 0x99\npass\n")).is_err());
+    assert!(eng.reload(compiled_of("set hostid 0x1234\npass\n")).is_ok());
+}

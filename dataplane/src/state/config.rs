@@ -65,6 +65,11 @@ pub struct NewState {
     pub release_tag: u64,
     /// Scrub settings every packet of the state gets.
     pub scrub: super::Scrub,
+    /// The rule's `no-sync`: pfsync never sends the state.
+    pub no_sync: bool,
+    /// The rule's `allow-opts`: packets with IP options may pass on the
+    /// state (pf's `PFSTATE_ALLOWOPTS`).
+    pub allow_opts: bool,
     /// The creating packet: TCP sequence and window state start from it,
     /// and it is counted (by `pd.ip_len`) on the new state.
     pub pd: Pdesc,

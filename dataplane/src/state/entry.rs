@@ -95,7 +95,8 @@ pub(crate) struct State {
     pub flags: u8,
     /// `X_AFTO`: the stack key has the other address family (`af-to`);
     /// `X_INLINE`: the stack key is coded in the wire key. Kept here, in
-    /// what was padding, so lookups need not follow a boxed key.
+    /// what was padding, so lookups need not follow a boxed key. Also
+    /// `X_PEER`, `X_NOSYNC`, `X_ALLOWOPTS`.
     pub xflags: u8,
 }
 
@@ -103,6 +104,15 @@ pub(crate) struct State {
 pub(crate) const X_AFTO: u8 = 1;
 /// The stack key is coded in the wire key's spare bytes.
 pub(crate) const X_INLINE: u8 = 2;
+/// Imported from a pfsync peer: its (id, creator) is in the shard's
+/// `peer_ids`, not derived from the slot.
+pub(crate) const X_PEER: u8 = 4;
+/// `no-sync` (pf's `PFSTATE_NOSYNC`): pfsync never sends it.
+pub(crate) const X_NOSYNC: u8 = 8;
+/// `allow-opts` (pf's `PFSTATE_ALLOWOPTS`): packets with IP options pass
+/// on this state. Kept in the state, as pf does, so it outlives the rule
+/// and travels with pfsync.
+pub(crate) const X_ALLOWOPTS: u8 = 16;
 
 impl State {
     pub(crate) fn vacant(serial: u32, next_free: u32) -> Self {

@@ -120,6 +120,7 @@ impl StateTable {
                 }
             }
             let (serial, profile) = (st.serial, st.profile);
+            let allow_opts = st.xflags & super::entry::X_ALLOWOPTS != 0;
             let side = if fwd != rev { Side::Src } else { Side::Dst };
             Some(Ok(Tracked {
                 id: StateId {
@@ -137,6 +138,7 @@ impl StateTable {
                     .profiles
                     .get(profile as usize)
                     .map_or_else(Default::default, |p| p.scrub),
+                allow_opts,
             }))
         })
         .flatten()

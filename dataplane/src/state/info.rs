@@ -1,13 +1,17 @@
 //! A state as the control plane and pfsync see it.
 
+use super::ident::SyncId;
 use super::peer::Peer;
-use super::tracked::StateId;
+use super::tracked::{Scrub, StateId};
 use crate::key::StateKey;
 use crate::pdesc::Dir;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StateInfo {
     pub id: StateId,
+    /// pfsync's (id, creator): derived from `id` and the host id for a
+    /// state created here, the peer's for one imported from it.
+    pub sync: SyncId,
     pub wire: StateKey,
     pub stack: StateKey,
     pub dir: Dir,
@@ -28,9 +32,20 @@ pub struct StateInfo {
     pub timeout: u8,
     pub sloppy: bool,
     pub translated: bool,
+    /// `no-sync` (pf's `PFSTATE_NOSYNC`).
+    pub no_sync: bool,
+    /// `allow-opts` (pf's `PFSTATE_ALLOWOPTS`).
+    pub allow_opts: bool,
+    /// Imported from a pfsync peer (attached to no rule).
+    pub from_peer: bool,
+    /// What scrub does to the state's packets.
+    pub scrub: Scrub,
 }
 
-/// State changes for pfsync. `Update` is sent when a peer's protocol
+/// State changes for pfsync. Changes made through the pfsync API
+/// ([`StateTable::import`](super::StateTable::import), `merge`,
+/// `remove_sync`, `clear_creator`) are not reported: the machine made
+/// them and must not hear them back. `Update` is sent when a peer's protocol
 /// state moves (pf's pfsync also sends window updates; the batcher may
 /// ask [`StateTable::info`](super::StateTable::info) for those).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -54,6 +54,19 @@
 //! At 1M states the fast path is bound by cache and TLB misses (index
 //! control bytes, index slot, the state's cache lines), not by locking.
 //!
+//! # pfsync
+//!
+//! Every state has pfsync's identity, (id, creator id) ([`SyncId`]). A
+//! state made here stores none: its id packs its slot (`StateId`'s
+//! generation, shard and index) and its creator is the table's host id
+//! (`set hostid`, or drawn from the seed). A state imported from a peer
+//! keeps the peer's identity in two side maps, paid for by such states
+//! only: the table's (identity → slot) and its shard's (slot →
+//! identity). The pfsync side of the table (`sync.rs`: export, import,
+//! merge, removal and clearing by identity) emits no [`StateEvent`], so
+//! the pfsync machine never hears its own changes back; packets and
+//! expiry go on reporting imported states like any other.
+//!
 //! # What is not here
 //!
 //! The RST / challenge ACK pf sends on some mismatches are not
@@ -65,12 +78,14 @@
 mod config;
 mod entry;
 mod icmp;
+mod ident;
 mod info;
 mod packed;
 mod peer;
 mod purge;
 mod shard;
 mod srcnode;
+mod sync;
 mod synproxy;
 mod table;
 mod tcp;
@@ -79,14 +94,18 @@ mod track;
 mod tracked;
 
 #[cfg(test)]
+mod sync_tests;
+#[cfg(test)]
 mod tests;
 
 pub use config::{NewState, StateConfig};
+pub use ident::SyncId;
 pub use info::{StateEvent, StateInfo};
 pub use peer::{tcps, udps, Peer, WSCALE_FLAG, WSCALE_MASK};
 pub use srcnode::{
     Flush, Overload, SrcNodeCounters, SrcNodeInfo, SrcTrack, DEFAULT_SRC_NODE_LIMIT,
 };
+pub use sync::{ClearScope, ImportError, ImportState, PFSYNC_RULE};
 pub use synproxy::{ProxySegment, ProxyStep};
 pub use table::{Released, StateCounters, StateTable};
 pub use timeout::*;

@@ -4,6 +4,7 @@
 //! apart).
 
 use super::entry::{State, FLOATING, F_LIVE, F_MODULATED};
+use super::ident::PackedSync;
 use super::info::StateEvent;
 use super::packed::PackedKey;
 use super::peer::Peer;
@@ -54,6 +55,9 @@ pub(crate) struct Shard {
     pub bound: u32,
     /// The same for foreign entries (their states' binding).
     pub foreign_bound: u32,
+    /// pfsync identities of the states here imported from a peer, by
+    /// slot (local states derive theirs from the slot).
+    pub peer_ids: HashMap<u32, PackedSync>,
 }
 
 /// pf's `pf_find_state` filter on a key's role: an inbound packet
@@ -86,6 +90,7 @@ impl Shard {
             modulators: HashMap::new(),
             bound: 0,
             foreign_bound: 0,
+            peer_ids: HashMap::new(),
         }
     }
 

@@ -457,6 +457,8 @@ mod tests {
             src_track: None,
             release_tag: 0,
             scrub: Default::default(),
+            no_sync: false,
+            allow_opts: false,
             pd: *syn,
         };
         t.insert(ns, SEC).expect("inserted")

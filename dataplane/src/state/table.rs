@@ -4,8 +4,9 @@
 use super::config::{NewState, StateConfig};
 use super::entry::{
     PeerState, State, FLOATING, F_FOREIGN, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST,
-    F_TRANSLATED, X_AFTO,
+    F_TRANSLATED, X_AFTO, X_ALLOWOPTS, X_NOSYNC, X_PEER,
 };
+use super::ident::{PackedSync, SyncId, MAX_SHARDS};
 use super::info::{StateEvent, StateInfo};
 use super::packed::PackedKey;
 use super::peer::{tcps, udps, wscale_of, Peer, WSCALE_MASK};
@@ -19,6 +20,7 @@ use crate::reason::Reason;
 use crossbeam_channel::Sender;
 use ruleset::addr::Af;
 use ruleset::rule::{PFTM_MAX, PFTM_SRC_NODE};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
@@ -48,6 +50,11 @@ pub struct StateTable {
     /// Latest time seen by insert and purge, for removals that are not
     /// given one (a source node's expiry starts then).
     pub(crate) clock: AtomicU32,
+    /// pf's hostid: the creator id of the states made here.
+    pub(crate) host_id: AtomicU32,
+    /// Where each state imported from a pfsync peer lives, (shard,
+    /// slot) by its identity. Lock order: shards first, then this.
+    pub(crate) peers: Mutex<HashMap<PackedSync, [u32; 2]>>,
 }
 
 /// `flush` after a source went over its limits: doom its states.
@@ -107,8 +114,12 @@ pub(crate) fn secs(now_ns: u64) -> u32 {
 }
 
 impl StateTable {
+    /// A table of `cfg.shards` lock shards, at least 1 and at most 256
+    /// (local pfsync ids keep 8 bits of shard). Its host id starts as a
+    /// non-zero value drawn from `cfg.seed`; set it with
+    /// [`StateTable::set_host_id`].
     pub fn new(cfg: StateConfig) -> Self {
-        let n = cfg.shards.max(1);
+        let n = cfg.shards.clamp(1, MAX_SHARDS);
         StateTable {
             timeouts: cfg.timeouts,
             limit: cfg.limit,
@@ -123,6 +134,8 @@ impl StateTable {
             released: Mutex::new(Vec::new()),
             released_pending: std::sync::atomic::AtomicBool::new(false),
             clock: AtomicU32::new(0),
+            host_id: AtomicU32::new(host_id_of(cfg.seed)),
+            peers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -338,19 +351,19 @@ impl StateTable {
     pub(crate) fn info_at(&self, shard_idx: usize, shard: &Shard, idx: u32) -> Option<StateInfo> {
         let st = shard.slots.get(idx as usize).filter(|s| s.live())?;
         let peers = shard.peers(idx, st);
+        let id = StateId {
+            shard: shard_idx as u32,
+            idx,
+            serial: st.serial,
+        };
+        let prof = shard.profiles.get(st.profile as usize);
         Some(StateInfo {
-            id: StateId {
-                shard: shard_idx as u32,
-                idx,
-                serial: st.serial,
-            },
+            id,
+            sync: self.sync_of(shard, id, st),
             wire: st.wire().unpack(),
             stack: st.stack_key().unpack(),
             dir: st.dir,
-            rule: shard
-                .profiles
-                .get(st.profile as usize)
-                .map_or((0, 0), |p| p.rule),
+            rule: prof.map_or((0, 0), |p| p.rule),
             if_bound: (st.if_bound != FLOATING).then_some(st.if_bound),
             src: peers.0,
             dst: peers.1,
@@ -362,6 +375,10 @@ impl StateTable {
             timeout: st.timeout,
             sloppy: st.flags & F_SLOPPY != 0,
             translated: st.flags & F_TRANSLATED != 0,
+            no_sync: st.xflags & X_NOSYNC != 0,
+            allow_opts: st.xflags & X_ALLOWOPTS != 0,
+            from_peer: st.xflags & X_PEER != 0,
+            scrub: prof.map_or_else(Default::default, |p| p.scrub),
         })
     }
 
@@ -488,7 +505,7 @@ impl StateTable {
             if src.is_some() {
                 st.flags |= F_SRCNODE;
             }
-            self.attach(st, seqdiff, pid, now)
+            self.attach(st, [seqdiff, 0], pid, now, None)
         });
         match r {
             Ok(id) => {
@@ -588,11 +605,27 @@ impl StateTable {
         if s.stack.af != s.wire.af {
             st.xflags |= X_AFTO;
         }
+        if s.no_sync {
+            st.xflags |= X_NOSYNC;
+        }
+        if s.allow_opts {
+            st.xflags |= X_ALLOWOPTS;
+        }
         Ok((st, src.seqdiff))
     }
 
     /// pf's `pf_state_key_attach` for both keys, then the insertion.
-    fn attach(&self, st: State, seqdiff: u32, pid: u32, now: u32) -> Result<StateId, Reason> {
+    /// `mods` are the peers' sequence modulators. `peer`: the state comes
+    /// from pfsync with this identity; it is refused if the identity is
+    /// taken, and no event reports it.
+    pub(crate) fn attach(
+        &self,
+        st: State,
+        mods: [u32; 2],
+        pid: u32,
+        now: u32,
+        peer: Option<SyncId>,
+    ) -> Result<StateId, Reason> {
         let wire = st.wire();
         let stack = st.stack_opt();
         let hw = wire.hash();
@@ -643,6 +676,18 @@ impl StateTable {
                 }
                 continue;
             }
+            // checked under the shard locks, so two imports of one
+            // identity cannot both get in
+            let mut ids = match peer {
+                Some(p) => {
+                    let ids = self.peer_ids();
+                    if ids.contains_key(&PackedSync::from(p)) {
+                        return Err(Reason::StateInsert);
+                    }
+                    Some(ids)
+                }
+                None => None,
+            };
             let Some(mut new) = st.take() else {
                 break;
             };
@@ -650,10 +695,26 @@ impl StateTable {
             if two.is_some() {
                 new.flags |= F_FOREIGN;
             }
-            let (idx, serial) = gh.alloc(new);
-            if seqdiff != 0 {
-                gh.modulators.insert(idx, [seqdiff, 0]);
+            if mods != [0, 0] {
+                new.flags |= F_MODULATED;
             }
+            if peer.is_some() {
+                new.xflags |= X_PEER;
+            }
+            let (idx, serial) = gh.alloc(new);
+            if mods != [0, 0] {
+                gh.modulators.insert(idx, mods);
+            }
+            let id = StateId {
+                shard: home as u32,
+                idx,
+                serial,
+            };
+            if let (Some(p), Some(ids)) = (peer, ids.as_mut()) {
+                ids.insert(p.into(), [home as u32, idx]);
+                gh.peer_ids.insert(idx, p.into());
+            }
+            drop(ids);
             gh.index(hw, idx << 1);
             if let (Some(k), Some(h)) = (stack, hs) {
                 match gs.as_deref_mut() {
@@ -672,17 +733,15 @@ impl StateTable {
                     None => gh.index(h, (idx << 1) | 1),
                 }
             }
-            self.emit(&gh, || {
-                StateEvent::Insert(
-                    self.info_at(home, &gh, idx)
-                        .expect("slot allocated above under this lock"),
-                )
-            });
-            return Ok(StateId {
-                shard: home as u32,
-                idx,
-                serial,
-            });
+            if peer.is_none() {
+                self.emit(&gh, || {
+                    StateEvent::Insert(
+                        self.info_at(home, &gh, idx)
+                            .expect("slot allocated above under this lock"),
+                    )
+                });
+            }
+            return Ok(id);
         }
         self.stats.collisions.fetch_add(1, Relaxed);
         Err(Reason::StateInsert)
@@ -764,19 +823,24 @@ impl StateTable {
     /// Remove a state (pf's `pf_remove_state` + `pf_free_state`).
     /// `false` if it was already gone.
     pub fn remove(&self, id: StateId) -> bool {
+        self.remove_as(id, false)
+    }
+
+    /// [`Self::remove`]; `quiet`: no event (pfsync removed it).
+    pub(crate) fn remove_as(&self, id: StateId, quiet: bool) -> bool {
         let home = id.shard as usize;
         let mut g = self.lock(home);
         let Some(st) = g.get(id.idx, id.serial) else {
             return false;
         };
         if st.flags & F_FOREIGN == 0 {
-            self.unlink(&mut g, home, id.idx, None);
+            self.unlink(&mut g, home, id.idx, None, quiet);
             return true;
         }
         let s = self.shard_of(st.stack_key().shard_hash());
         if s > home {
             let mut gs = self.lock(s);
-            self.unlink(&mut g, home, id.idx, Some(&mut gs));
+            self.unlink(&mut g, home, id.idx, Some(&mut gs), quiet);
             return true;
         }
         // lock in ascending order: drop ours, take both, look again
@@ -786,22 +850,36 @@ impl StateTable {
         if g.get(id.idx, id.serial).is_none() {
             return false;
         }
-        self.unlink(&mut g, home, id.idx, Some(&mut gs));
+        self.unlink(&mut g, home, id.idx, Some(&mut gs), quiet);
         true
     }
 
     /// Unindex and free slot `idx` of shard `g`; `gs` is the shard
-    /// holding its foreign stack entry, if any.
-    pub(crate) fn unlink(&self, g: &mut Shard, home: usize, idx: u32, gs: Option<&mut Shard>) {
-        self.emit(g, || {
-            StateEvent::Delete(
-                self.info_at(home, g, idx)
-                    .expect("caller checked the slot is live"),
-            )
-        });
+    /// holding its foreign stack entry, if any. `quiet`: no event.
+    pub(crate) fn unlink(
+        &self,
+        g: &mut Shard,
+        home: usize,
+        idx: u32,
+        gs: Option<&mut Shard>,
+        quiet: bool,
+    ) {
+        if !quiet {
+            self.emit(g, || {
+                StateEvent::Delete(
+                    self.info_at(home, g, idx)
+                        .expect("caller checked the slot is live"),
+                )
+            });
+        }
         let Some(st) = g.slots.get(idx as usize) else {
             return;
         };
+        if st.xflags & X_PEER != 0 {
+            if let Some(p) = g.peer_ids.remove(&idx) {
+                self.peer_ids().remove(&p);
+            }
+        }
         let (hw, serial, profile) = (st.wire().hash(), st.serial, st.profile);
         let stack = st.stack_opt().map(|k| k.hash());
         let foreign = st.flags & F_FOREIGN != 0;
@@ -925,4 +1003,13 @@ impl StateTable {
         }
         floating
     }
+}
+
+/// A non-zero host id from the table's seed (splitmix64's finaliser), as
+/// pf draws one at random when it attaches.
+fn host_id_of(seed: u64) -> u32 {
+    let x = seed ^ 0x6a09_e667_f3bc_c909;
+    let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((x ^ (x >> 31)) as u32).max(1)
 }

@@ -5,18 +5,18 @@ use ruleset::addr::Af;
 use ruleset::rule::{PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_MAX};
 use ruleset::ruleset::DEFAULT_TIMEOUTS;
 
-const SEC: u64 = 1_000_000_000;
+pub(super) const SEC: u64 = 1_000_000_000;
 
-fn v4(a: [u8; 4]) -> AddrKey {
+pub(super) fn v4(a: [u8; 4]) -> AddrKey {
     u128::from(u32::from_be_bytes(a)) << 96
 }
 
-const C: [u8; 4] = [10, 0, 0, 2];
-const S: [u8; 4] = [192, 0, 2, 80];
-const P: [u8; 4] = [198, 51, 100, 1];
-const R: [u8; 4] = [203, 0, 113, 9];
+pub(super) const C: [u8; 4] = [10, 0, 0, 2];
+pub(super) const S: [u8; 4] = [192, 0, 2, 80];
+pub(super) const P: [u8; 4] = [198, 51, 100, 1];
+pub(super) const R: [u8; 4] = [203, 0, 113, 9];
 
-fn table(limit: u32, shards: usize) -> StateTable {
+pub(super) fn table(limit: u32, shards: usize) -> StateTable {
     StateTable::new(StateConfig {
         limit,
         timeouts: DEFAULT_TIMEOUTS,
@@ -25,7 +25,7 @@ fn table(limit: u32, shards: usize) -> StateTable {
     })
 }
 
-fn pd(p: u8, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Pdesc {
+pub(super) fn pd(p: u8, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Pdesc {
     Pdesc {
         af: Af::Inet,
         proto: p,
@@ -49,7 +49,7 @@ fn pd(p: u8, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Pdesc {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn seg(
+pub(super) fn seg(
     src: [u8; 4],
     sport: u16,
     dst: [u8; 4],
@@ -76,7 +76,7 @@ fn seg(
     p
 }
 
-fn new_state(p: &Pdesc, dir: Dir) -> NewState {
+pub(super) fn new_state(p: &Pdesc, dir: Dir) -> NewState {
     let k = StateKey::from_pdesc(p, dir, 0);
     NewState {
         wire: k,
@@ -92,11 +92,13 @@ fn new_state(p: &Pdesc, dir: Dir) -> NewState {
         src_track: None,
         release_tag: 0,
         scrub: Default::default(),
+        no_sync: false,
+        allow_opts: false,
         pd: *p,
     }
 }
 
-fn test(
+pub(super) fn test(
     t: &StateTable,
     p: &Pdesc,
     dir: Dir,
@@ -112,18 +114,18 @@ fn test(
     )
 }
 
-fn pass(t: &StateTable, p: &Pdesc, dir: Dir, now: u64) -> Tracked {
+pub(super) fn pass(t: &StateTable, p: &Pdesc, dir: Dir, now: u64) -> Tracked {
     match test(t, p, dir, now) {
         Some(Ok(tr)) => tr,
         other => panic!("expected a pass, got {other:?} for {p:?}"),
     }
 }
 
-const ISN_C: u32 = 1000;
-const ISN_S: u32 = 50_000;
+pub(super) const ISN_C: u32 = 1000;
+pub(super) const ISN_S: u32 = 50_000;
 
 /// C:1000 -> S:80 created outbound, handshake done.
-fn established(t: &StateTable, wscale: Option<u8>) -> StateId {
+pub(super) fn established(t: &StateTable, wscale: Option<u8>) -> StateId {
     let syn = seg(C, 1000, S, 80, F::SYN, ISN_C, 0, 65535, 0, wscale);
     let id = t.insert(new_state(&syn, Dir::Out), 0).unwrap();
     pass(
@@ -685,7 +687,7 @@ fn adaptive_timeouts_shrink_as_the_table_fills() {
 }
 
 /// C:1000 -> S:53 leaves as P:6000 -> S:53.
-fn nat_state(t: &StateTable) -> StateId {
+pub(super) fn nat_state(t: &StateTable) -> StateId {
     let orig = pd(proto::UDP, C, 1000, S, 53);
     let xlat = pd(proto::UDP, P, 6000, S, 53);
     let mut ns = new_state(&orig, Dir::Out);
@@ -840,6 +842,45 @@ fn events_report_changes_and_count_drops() {
     assert!(t.remove(id));
     assert!(rx.try_recv().is_err());
     assert_eq!(t.counters().event_drops, 1);
+}
+
+/// pfsync keeps a backup's TCP windows fresh: an established state in
+/// use tells of itself once a second, not once a packet.
+#[test]
+fn busy_tcp_states_report_once_a_second() {
+    let t = table(100, 2);
+    established(&t, None);
+    let (tx, rx) = crossbeam_channel::bounded(64);
+    t.set_events(Some(tx));
+    let data = |i: u32, now: u64| {
+        let p = seg(
+            C,
+            1000,
+            S,
+            80,
+            F::ACK,
+            ISN_C + 1 + 100 * i,
+            ISN_S + 1,
+            65535,
+            100,
+            None,
+        );
+        pass(&t, &p, Dir::Out, now);
+    };
+    // ten segments within the second of the handshake: nothing new
+    for i in 0..10 {
+        data(i, SEC + 100_000_000);
+    }
+    assert!(rx.try_recv().is_err(), "no update within the same second");
+    // ten more over the next second: one update, with the new seqlo
+    for i in 10..20 {
+        data(i, 2 * SEC + u64::from(i) * 10_000_000);
+    }
+    match rx.try_recv().unwrap() {
+        StateEvent::Update(i) => assert_eq!(i.src.seqlo, ISN_C + 1 + 100 * 11),
+        e => panic!("{e:?}"),
+    }
+    assert!(rx.try_recv().is_err(), "one update per second");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The per-packet fast path: find the state a packet belongs to and
 //! advance it (pf's `pf_find_state` + `pf_test_state`).
 
-use super::entry::{PeerState, State, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST};
+use super::entry::{PeerState, State, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST, X_ALLOWOPTS};
 use super::info::StateEvent;
 use super::packed::PackedKey;
 use super::peer::{tcps, udps};
@@ -264,6 +264,10 @@ impl StateTable {
                     }
                 }
                 if refresh {
+                    // pfsync hears of an active TCP state once a second
+                    // at most (pf queues an update per packet and sends
+                    // them batched), so the peer's windows stay fresh
+                    changed |= st.expire != now;
                     st.expire = now;
                     st.timeout = tcp_timeout(&src, &dst) as u8;
                 }
@@ -326,6 +330,7 @@ impl StateTable {
         });
         let serial = st.serial;
         let profile = st.profile;
+        let allow_opts = st.xflags & X_ALLOWOPTS != 0;
         let prof = g.profiles.get(profile as usize).map(|p| (p.rule, p.scrub));
         let prof = prof.map(|(rule, scrub)| ProfView { rule, scrub });
         let prof = prof.as_ref();
@@ -355,6 +360,7 @@ impl StateTable {
             inner: None,
             inner_seq_sub: 0,
             scrub: prof.map_or(Scrub::default(), |p| p.scrub),
+            allow_opts,
         };
         Some(Ok(()))
     }

@@ -12,18 +12,6 @@ pub struct StateId {
     pub(crate) serial: u32,
 }
 
-impl StateId {
-    /// A 64-bit number unique among live states (for pfsync's state id
-    /// and `pfctl -ss -v`): shard and slot identify a live state; the
-    /// slot's generation in the top bits keeps a freed slot's next
-    /// tenant from reusing the number for 65536 generations.
-    pub fn as_u64(self) -> u64 {
-        (u64::from(self.serial & 0xffff) << 48)
-            | (u64::from(self.shard & 0xffff) << 32)
-            | u64::from(self.idx)
-    }
-}
-
 /// Which peer of the state sent the packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -69,6 +57,8 @@ pub struct Tracked {
     /// The scrub settings the state was created with (pf keeps them in
     /// the state and applies them to every packet).
     pub scrub: Scrub,
+    /// Packets with IP options may pass (pf's `PFSTATE_ALLOWOPTS`).
+    pub allow_opts: bool,
 }
 
 /// What `scrub (...)` and `set tos` do to every packet of a state (pf's
@@ -106,6 +96,7 @@ impl Tracked {
             inner: None,
             inner_seq_sub: 0,
             scrub: Scrub::default(),
+            allow_opts: false,
         }
     }
 }

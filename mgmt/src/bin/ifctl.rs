@@ -98,6 +98,11 @@ fn request(args: &Args) -> Result<IfctlOp, String> {
             _ => Err("-s takes one protocol: carp".into()),
         };
     }
+    // What follows the interface is ifconfig's; a long option there was
+    // meant for ifctl.
+    if let Some(o) = args.words.iter().skip(1).find(|w| w.starts_with("--")) {
+        return Err(format!("{o}: options go before the interface"));
+    }
     if let Some(g) = &args.group {
         return group(g, &args.words).map_err(|e| e.to_string());
     }

@@ -15,7 +15,7 @@ RUN:
   (pfd answers ARP and ping for their addresses and routes between
   them, as sysctl.conf's net.inet.ip.forwarding allows).
   hostname.carpN runs CARP (ifctl shows and changes it live);
-  hostname.pfsync0 is refused until pfsync runs. The control socket
+  hostname.pfsync0 runs pfsync on its syncdev (defer refused). The control socket
   answers pfctl -si, -ss, -sr, -sT, -sI, -st, -sm, -f FILE (a new ruleset, every
   state kept), -F states, -k, -e, -d and -t -T; SIGTERM or SIGINT
   stops it.

@@ -24,12 +24,9 @@ impl View {
                 self.kill(|st| on_if(st) && label_of(st).as_deref() == Some(label.as_str()))
             }
             KillBy::Id { id, creator } => {
-                let ours = engine.compiled().options.hostid.unwrap_or(0);
-                if creator.is_some_and(|c| c != ours) {
-                    0
-                } else {
-                    self.kill(|st| st.id.as_u64() == id)
-                }
+                // pf: the creator defaults to this host's
+                let creator = creator.unwrap_or_else(|| engine.states().host_id());
+                self.kill(|st| st.sync.id == id && st.sync.creator == creator)
             }
             KillBy::Gateway { addr } => {
                 let Ok(net) = crate::net::parse_net(&addr) else {

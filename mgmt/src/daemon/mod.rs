@@ -24,6 +24,7 @@ mod listing;
 mod live;
 mod mail;
 mod output;
+pub mod pfsync;
 mod pipeline;
 mod rulestats;
 mod show;
@@ -103,6 +104,11 @@ pub struct Daemon {
     workers: Vec<WorkerPlan>,
     /// The CARP thread to run, and the way to it.
     carp: Option<(self::carp::CarpDriver, CarpHandle)>,
+    /// The pfsync thread to run, and the way to it.
+    sync: Option<(
+        self::pfsync::driver::PfsyncDriver,
+        self::pfsync::driver::PfsyncHandle,
+    )>,
     /// Every worker's mailbox, for the ticker.
     addrs: Vec<Address>,
     names: Vec<String>,
@@ -190,6 +196,18 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
             addrs.clone(),
         )?)
     };
+    let sync = match &cfg.pfsync {
+        None => None,
+        Some(p) => Some(self::pfsync::boot(
+            p,
+            cfg,
+            &names,
+            &macs,
+            &engine,
+            addrs.clone(),
+            carp.as_ref().map(|(_, h)| h.clone()),
+        )?),
+    };
     let view = View {
         engine: Arc::clone(&engine),
         etc: Some(Arc::new(cfg.clone())),
@@ -241,6 +259,9 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         if let Some((_, h)) = &carp {
             pipe.set_carp(h.clone());
         }
+        if let Some((_, h)) = &sync {
+            pipe.set_pfsync(h.clone());
+        }
         if w == 0 {
             // Gratuitous ARP, once: they leave with the first burst the
             // worker sends.
@@ -263,6 +284,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     Ok(Daemon {
         workers,
         carp,
+        sync,
         addrs,
         names: plan.into_iter().map(|p| p.name).collect(),
         server,
@@ -290,6 +312,7 @@ impl Daemon {
         let Daemon {
             workers,
             carp,
+            sync,
             addrs,
             server,
             ..
@@ -301,12 +324,24 @@ impl Daemon {
             Some((d, h)) => (Some(d), Some(h)),
             None => (None, None),
         };
+        let (sync_driver, sync) = match sync {
+            Some((d, h)) => (Some(d), Some(h)),
+            None => (None, None),
+        };
         let res = std::thread::scope(|s| {
             if let Some(d) = driver {
                 std::thread::Builder::new()
                     .name("pfd-carp".into())
                     .spawn_scoped(s, move || d.run())
                     .map_err(|e| format!("CARP thread: {e}"))?;
+            }
+            // After CARP: its first act may be demoting CARP until the
+            // bulk update is in.
+            if let Some(d) = sync_driver {
+                std::thread::Builder::new()
+                    .name("pfd-pfsync".into())
+                    .spawn_scoped(s, move || d.run())
+                    .map_err(|e| format!("pfsync thread: {e}"))?;
             }
             // The workers call back only per frame: a tick on each
             // worker's mail port keeps its timers and published
@@ -319,6 +354,9 @@ impl Daemon {
                         }
                     }
                     std::thread::sleep(Duration::from_nanos(TICK_NS));
+                }
+                if let Some(h) = &sync {
+                    h.stop();
                 }
                 // A clean stop: CARP's bow-out adverts go to worker 0,
                 // which must have read them before it is told to stop.

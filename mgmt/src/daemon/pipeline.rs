@@ -70,6 +70,8 @@ pub struct Pipeline {
     mailbox: Option<Mailbox>,
     /// Where CARP adverts go, when carp interfaces are configured.
     carp: Option<CarpHandle>,
+    /// Where pfsync packets go, when pfsync0 is configured.
+    pfsync: Option<super::pfsync::driver::PfsyncHandle>,
     /// The clears (`-z`, `-F info`) this worker has carried out.
     zeroed: Zeroed,
     /// The route-to/reply-to/dup-to of the last verdict (see
@@ -104,9 +106,15 @@ impl Pipeline {
             index: 0,
             mailbox: None,
             carp: None,
+            pfsync: None,
             zeroed: Zeroed::default(),
             last_route: None,
         }
+    }
+
+    /// Hand the pfsync packets pf passes inbound to the pfsync thread.
+    pub fn set_pfsync(&mut self, h: super::pfsync::driver::PfsyncHandle) {
+        self.pfsync = Some(h);
     }
 
     /// Hand the adverts pf passes inbound to the CARP thread.
@@ -345,6 +353,19 @@ impl Pipeline {
                 let end = usize::from(pd.l3_off) + usize::from(pd.ip_len);
                 if let Some(payload) = frame.get(l4..end) {
                     c.advert(port, pd.src_ip(), pd.dst_ip(), pd.ttl, payload);
+                }
+            }
+            return Fate::Drop;
+        }
+        if pd.proto == super::pfsync::driver::PROTO_PFSYNC
+            && (pd.dst_ip().is_multicast() || self.router.is_local(rif, pd.dst_ip()))
+        {
+            // pf passed it in: pfsync's, or nobody's when it is not set up
+            if let Some(h) = &self.pfsync {
+                let l3 = usize::from(pd.l3_off);
+                let end = l3 + usize::from(pd.ip_len);
+                if let Some(ip) = frame.get(l3..end) {
+                    h.packet(port, pd.ttl, ip);
                 }
             }
             return Fate::Drop;

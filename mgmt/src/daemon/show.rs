@@ -536,7 +536,6 @@ impl View {
         let engine = self.engine.get();
         let list = engine.states().states();
         let now = Published::get(&self.published.clock_ns) / 1_000_000_000;
-        let creator = engine.compiled().options.hostid.unwrap_or(0);
         let mut t = String::new();
         let mut j = Vec::new();
         for s in &list {
@@ -553,20 +552,15 @@ impl View {
                 continue;
             }
             let line = state_line_on(s, &ifname);
-            let x = StateExtra {
-                ifname,
-                now,
-                rule,
-                creator,
-            };
+            let x = StateExtra { ifname, now, rule };
             t.push_str(&state_text(s, verbose, &x));
             if verbose == 0 {
                 j.push(json!(line));
             } else {
                 j.push(json!({
                     "state": line,
-                    "id": format!("{:016x}", s.id.as_u64()),
-                    "creatorid": format!("{creator:08x}"),
+                    "id": format!("{:016x}", s.sync.id),
+                    "creatorid": format!("{:08x}", s.sync.creator),
                     "age": now.saturating_sub(u64::from(s.creation)),
                     "expires_in": s.expires_at.saturating_sub(now),
                     "packets": s.packets,

@@ -104,8 +104,6 @@ pub struct StateExtra {
     pub now: u64,
     /// The number of the rule that created it, if that rule is loaded.
     pub rule: Option<u32>,
-    /// pf's `creatorid` (the host id).
-    pub creator: u32,
 }
 
 fn hms(secs: u64) -> String {
@@ -174,8 +172,7 @@ pub fn state_text(s: &StateInfo, verbose: u8, x: &StateExtra) -> String {
         let _ = writeln!(
             out,
             "   id: {:016x} creatorid: {:08x}",
-            s.id.as_u64(),
-            x.creator
+            s.sync.id, s.sync.creator
         );
     }
     out

@@ -64,7 +64,7 @@ impl View {
         let debug = format!("Debug: {}", level_name(self.debug.level()));
         let mut t = String::new();
         let _ = writeln!(t, "{statline:<44}{debug:>15}\n");
-        let hostid = engine.compiled().options.hostid.unwrap_or(0);
+        let hostid = engine.states().host_id();
         if verbose > 0 {
             let _ = writeln!(t, "Hostid:   0x{hostid:08x}\n");
         }

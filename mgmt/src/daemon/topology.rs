@@ -29,9 +29,8 @@ pub struct PortPlan {
 }
 
 /// The physical interfaces of `cfg`, in order: port `i` is `plan[i]`.
-/// carpN interfaces live on their carpdev's port; pfsync is not
-/// running in this daemon yet: a configuration that asks for it is
-/// refused rather than run without it.
+/// carpN interfaces live on their carpdev's port, pfsync0 on its
+/// syncdev's; pfsync's `defer` is refused rather than run without it.
 pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
     let pseudo: Vec<String> = cfg
         .interfaces
@@ -48,10 +47,10 @@ pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
     if !pseudo.is_empty() {
         return Err(pseudo.join("\n"));
     }
-    if cfg.pfsync.is_some() {
+    if cfg.pfsync.as_ref().is_some_and(|p| p.defer) {
         let dir = cfg.pf_conf.parent().unwrap_or(std::path::Path::new("."));
         return Err(format!(
-            "{}: pfsync0 is not running in pfd run yet",
+            "{}: not supported: defer (pfd does not hold packets for the peer's acknowledgement yet)",
             dir.join("hostname.pfsync0").display()
         ));
     }

@@ -1,0 +1,323 @@
+//! pfsync in the daemon: one thread owns the sans-IO [`Pfsync`] machine
+//! and its timers, and reaches the state table through
+//! [`EngineStore`]. It hears of the table's changes on the state
+//! table's event channel, takes the pfsync packets pf passed in on the
+//! syncdev from the workers ([`PfsyncHandle::packet`], never blocking:
+//! a full queue is a counted drop), sends its packets through worker 0
+//! (pf outbound sees them, as pfsync's go through ip_output), and moves
+//! CARP's demotion as the machine says (+32 until the bulk update is
+//! done, so a rebooted box does not take the gateway before it holds
+//! the states).
+
+use super::store::{local_change, EngineStore};
+use crate::daemon::carp::CarpHandle;
+use crate::daemon::mail::{Address, Mail};
+use crate::daemon::slot::EngineSlot;
+use crossbeam_channel::{bounded, select, Receiver, Sender, TrySendError};
+use dataplane::port::afpacket::sys::monotonic_ns;
+use dataplane::state::StateEvent;
+use dataplane::wire::build::ethernet_wrap;
+use pfsync::{Event, Pfsync, Rx};
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// IPPROTO_PFSYNC.
+pub const PROTO_PFSYNC: u8 = 240;
+/// The pfsync multicast group.
+pub const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 240);
+/// Packets and state changes waiting for the thread at most; past it
+/// they are dropped and counted (state changes then reach the peer with
+/// the next update or the bulk).
+pub const QUEUE: usize = 65_536;
+
+type Call = Box<dyn FnOnce(&mut Pfsync, &mut EngineStore, u64) + Send>;
+
+enum SyncIn {
+    Packet { port: usize, ttl: u8, ip: Vec<u8> },
+    Call(Call),
+    Stop,
+}
+
+/// The way to the pfsync thread; cheap to clone.
+#[derive(Clone)]
+pub struct PfsyncHandle {
+    tx: Sender<SyncIn>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for PfsyncHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PfsyncHandle")
+    }
+}
+
+impl PfsyncHandle {
+    /// An IP protocol 240 packet (from its IPv4 header on) that pf
+    /// passed in on `port` with `ttl`.
+    pub fn packet(&self, port: usize, ttl: u8, ip: &[u8]) {
+        let m = SyncIn::Packet {
+            port,
+            ttl,
+            ip: ip.to_vec(),
+        };
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(m) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Run `f` on the machine and the store in the pfsync thread, then
+    /// send what it caused; its result comes back.
+    pub fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Pfsync, &mut EngineStore, u64) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let (rtx, rrx) = bounded(1);
+        let call: Call = Box::new(move |p, s, now| {
+            let _ = rtx.send(f(p, s, now));
+        });
+        self.tx
+            .send(SyncIn::Call(call))
+            .map_err(|_| "pfsync is not running".to_string())?;
+        rrx.recv_timeout(Duration::from_secs(5))
+            .map_err(|_| "pfsync did not answer".to_string())
+    }
+
+    /// Packets dropped because the thread's queue was full.
+    pub fn queue_drops(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stop the thread (it sends nothing more).
+    pub fn stop(&self) {
+        let _ = self.tx.send(SyncIn::Stop);
+    }
+}
+
+/// Where the thread sends: the syncdev's port, its address and MAC,
+/// the destination (224.0.0.240 or the syncpeer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The syncdev's name (its link state is watched).
+    pub name: String,
+    pub port: usize,
+    pub src: Ipv4Addr,
+    pub mac: [u8; 6],
+    pub dst: Ipv4Addr,
+}
+
+/// The pfsync thread's state.
+pub struct PfsyncDriver {
+    machine: Pfsync,
+    store: EngineStore,
+    slot: Arc<EngineSlot>,
+    seen: u64,
+    link: Link,
+    rx: Receiver<SyncIn>,
+    events: Receiver<StateEvent>,
+    workers: Vec<Address>,
+    carp: Option<CarpHandle>,
+    ident: u16,
+    /// Whether `up` was in hostname.pfsync0.
+    up: bool,
+    /// The syncdev's link as last seen, and when to look again.
+    link_up: Option<bool>,
+    next_link_check: u64,
+}
+
+/// How often the syncdev's link state is read.
+const LINK_CHECK_NS: u64 = 500_000_000;
+
+/// Whether `dev`'s link is up, from sysfs (`None`: cannot tell).
+fn operstate_up(dev: &str) -> Option<bool> {
+    let p = std::path::Path::new("/sys/class/net")
+        .join(dev)
+        .join("operstate");
+    let s = std::fs::read_to_string(p).ok()?;
+    Some(matches!(s.trim(), "up" | "unknown"))
+}
+
+/// The thread's state and the handle to it. The state table's events
+/// go to the thread from now on.
+pub fn start(
+    machine: Pfsync,
+    mut store: EngineStore,
+    slot: Arc<EngineSlot>,
+    link: Link,
+    workers: Vec<Address>,
+    carp: Option<CarpHandle>,
+    up: bool,
+) -> (PfsyncDriver, PfsyncHandle) {
+    let (tx, rx) = bounded(QUEUE);
+    let (etx, erx) = bounded(QUEUE);
+    let engine = slot.get();
+    engine.states().set_events(Some(etx));
+    store.set_engine(engine);
+    let d = PfsyncDriver {
+        machine,
+        store,
+        seen: slot.gen(),
+        slot,
+        link,
+        rx,
+        events: erx,
+        workers,
+        carp,
+        ident: (monotonic_ns() >> 10) as u16,
+        up,
+        link_up: None,
+        next_link_check: 0,
+    };
+    let h = PfsyncHandle {
+        tx,
+        dropped: Arc::new(AtomicU64::new(0)),
+    };
+    (d, h)
+}
+
+impl PfsyncDriver {
+    /// Run until stopped or every handle is gone.
+    pub fn run(mut self) {
+        if self.up {
+            // pfsync0 up: ask the peer for its table (bulk update),
+            // demoting CARP until it is in.
+            self.machine.up(monotonic_ns());
+            self.flush();
+        }
+        loop {
+            let now = monotonic_ns();
+            let wait = self
+                .machine
+                .poll_timeout()
+                .map_or(Duration::from_secs(1), |t| {
+                    Duration::from_nanos(t.saturating_sub(now))
+                });
+            select! {
+                recv(self.rx) -> m => match m {
+                    Ok(SyncIn::Packet { port, ttl, ip }) => self.packet(port, ttl, &ip),
+                    Ok(SyncIn::Call(f)) => {
+                        let now = monotonic_ns();
+                        f(&mut self.machine, &mut self.store, now);
+                    }
+                    Ok(SyncIn::Stop) | Err(_) => return,
+                },
+                recv(self.events) -> ev => {
+                    if let Ok(ev) = ev {
+                        self.local(&ev);
+                        // the rest of a burst at once
+                        while let Ok(ev) = self.events.try_recv() {
+                            self.local(&ev);
+                        }
+                    }
+                },
+                default(wait.min(Duration::from_nanos(LINK_CHECK_NS))) => {},
+            }
+            let now = monotonic_ns();
+            if now >= self.next_link_check {
+                self.next_link_check = now + LINK_CHECK_NS;
+                self.check_link(now);
+            }
+            if self.machine.poll_timeout().is_some_and(|t| t <= now) {
+                self.machine.handle_timeout(now, &mut self.store);
+            }
+            self.flush();
+        }
+    }
+
+    /// The syncdev went down or came back: pfsync demotes CARP while it
+    /// is down and asks for a bulk update when it returns.
+    fn check_link(&mut self, now: u64) {
+        let Some(up) = operstate_up(&self.link.name) else {
+            return;
+        };
+        if self.link_up != Some(up) {
+            if self.link_up.is_some() {
+                eprintln!(
+                    "pfsync0: syncdev {} link {}",
+                    self.link.name,
+                    if up { "up" } else { "down" }
+                );
+            }
+            self.link_up = Some(up);
+            self.machine.link_state(now, up);
+        }
+    }
+
+    /// After `pfctl -f`: the store works on the new engine (the same
+    /// state table).
+    fn pick_up_reload(&mut self) {
+        let g = self.slot.gen();
+        if g != self.seen {
+            self.seen = g;
+            self.store.set_engine(self.slot.get());
+        }
+    }
+
+    fn local(&mut self, ev: &StateEvent) {
+        self.pick_up_reload();
+        let now = monotonic_ns();
+        self.machine
+            .handle_local(now, &mut self.store, local_change(ev));
+    }
+
+    fn packet(&mut self, port: usize, ttl: u8, ip: &[u8]) {
+        self.pick_up_reload();
+        let Ok(r) = pfsync::wire::ip::decap(ip) else {
+            return;
+        };
+        let now = monotonic_ns();
+        let rx = Rx {
+            on_syncdev: port == self.link.port,
+            ttl,
+        };
+        // Drops are counted by the machine (pfsyncstats).
+        let _ = self
+            .machine
+            .handle_packet(now, &mut self.store, rx, r.payload);
+    }
+
+    /// Send the machine's packets, act on its events.
+    fn flush(&mut self) {
+        while let Some(payload) = self.machine.poll_transmit() {
+            self.ident = self.ident.wrapping_add(1);
+            let ip = pfsync::wire::ip::encap(&payload, self.link.src, self.link.dst, self.ident);
+            let unicast = !self.link.dst.is_multicast();
+            let o = self.link.dst.octets();
+            let dst_mac = if unicast {
+                [0; 6]
+            } else {
+                [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
+            };
+            let frame = ethernet_wrap(&ip, self.link.mac, dst_mac, None);
+            let ok = self.workers.first().is_some_and(|w| {
+                w.post([Mail::Send {
+                    port: self.link.port,
+                    frame,
+                    unicast,
+                }])
+            });
+            self.machine.transmit_result(ok);
+        }
+        while let Some(e) = self.machine.poll_event() {
+            match e {
+                Event::Demote { delta, reason } => {
+                    if let Some(c) = &self.carp {
+                        let why = reason.as_str();
+                        let _ = c.call(move |h, now| {
+                            h.demote_groups(now, "pfsync0", &["carp", "pfsync"], delta, why)
+                        });
+                    }
+                }
+                Event::BulkDone { ok } => {
+                    eprintln!(
+                        "pfsync0: bulk update {}",
+                        if ok { "done" } else { "failed" }
+                    );
+                }
+                // Deferral is refused at boot, so nothing is held.
+                _ => {}
+            }
+        }
+    }
+}

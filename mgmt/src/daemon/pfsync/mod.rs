@@ -1,0 +1,72 @@
+//! pfsync in the daemon: `hostname.pfsync0` boots a thread
+//! ([`driver`]) that owns the sans-IO [`::pfsync::Pfsync`] machine and
+//! reaches the state table through [`store::EngineStore`], the
+//! machine's [`::pfsync::StateStore`] over the table;
+//! [`store::local_change`] turns the table's events into the machine's
+//! local changes.
+
+pub mod driver;
+pub mod store;
+
+use super::carp::CarpHandle;
+use super::mail::Address;
+use super::slot::EngineSlot;
+use crate::etc::{EtcConfig, PfsyncConfig};
+use driver::{Link, PfsyncDriver, PfsyncHandle, GROUP};
+use std::sync::Arc;
+
+/// The pfsync thread for `p` (hostname.pfsync0), on the ports named
+/// `names` (MACs `macs`).
+#[allow(clippy::too_many_arguments)]
+pub fn boot(
+    p: &PfsyncConfig,
+    cfg: &EtcConfig,
+    names: &[String],
+    macs: &[[u8; 6]],
+    slot: &Arc<EngineSlot>,
+    workers: Vec<Address>,
+    carp: Option<CarpHandle>,
+) -> Result<(PfsyncDriver, PfsyncHandle), String> {
+    let port = names.iter().position(|n| *n == p.syncdev).ok_or_else(|| {
+        format!(
+            "pfsync0: syncdev {} is not an interface pfd runs on",
+            p.syncdev
+        )
+    })?;
+    let src = cfg
+        .interface(&p.syncdev)
+        .and_then(|i| i.inet.first())
+        .map(|a| a.addr)
+        .ok_or_else(|| {
+            format!(
+                "pfsync0: syncdev {} has no IPv4 address to send from",
+                p.syncdev
+            )
+        })?;
+    let engine = slot.get();
+    // pf's hostid: the creator of this box's states, drawn at boot
+    let creator = engine.states().host_id();
+    let mut mc = pfsync::Config::new(creator);
+    mc.maxupd = p.maxupd;
+    mc.defer = p.defer;
+    mc.state_limit = engine.states().limit();
+    let machine = pfsync::Pfsync::new(mc).map_err(|e| format!("pfsync0: {e}"))?;
+    let ifnames = cfg.interfaces.iter().map(|i| i.name.clone()).collect();
+    let store = store::EngineStore::new(Arc::clone(&engine), ifnames);
+    let link = Link {
+        name: p.syncdev.clone(),
+        port,
+        src,
+        mac: macs[port],
+        dst: p.syncpeer.unwrap_or(GROUP),
+    };
+    Ok(driver::start(
+        machine,
+        store,
+        Arc::clone(slot),
+        link,
+        workers,
+        carp,
+        p.up,
+    ))
+}
