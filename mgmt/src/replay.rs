@@ -153,6 +153,15 @@ pub fn verdict_json(engine: &Engine, index: u64, ts_ns: u64, dir: Dir, v: &Verdi
             let to: Vec<&str> = v.emit.iter().map(|e| e.toward.name()).collect();
             map.insert("emit".into(), json!(to));
         }
+        // The interface is the one the routing table reaches the next
+        // hop by (OpenBSD since 6.9); the replay has none, so it
+        // reports where the packet would be sent, not by which port.
+        if let Some(r) = &v.route {
+            map.insert(
+                "route".into(),
+                json!({ "kind": r.kind_name(), "next_hop": r.next_hop.to_string() }),
+            );
+        }
     }
     o
 }

@@ -61,11 +61,14 @@ fn a_feature_the_engine_does_not_enforce_is_refused() {
     let dir = with(
         "unsup",
         "pf.conf",
-        "pass out on eth0 from any to any route-to 192.0.2.9\n",
+        "pass out on eth0 from any to any route-to 192.0.2.8/30 least-states\n",
     );
     let (ok, _, err) = pfd_check(&dir);
     assert!(!ok);
-    assert!(err.contains("pf.conf:1: not supported: route-to"), "{err}");
+    assert!(
+        err.contains("pf.conf:1: not supported: least-states on route-to"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

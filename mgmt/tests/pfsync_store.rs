@@ -38,6 +38,10 @@ const REMOTE: &str = "203.0.113.9";
 const INSIDE: &str = "10.0.0.20";
 
 fn engine(seed: u64) -> Arc<Engine> {
+    engine_with(RULES, seed)
+}
+
+fn engine_with(rules: &str, seed: u64) -> Arc<Engine> {
     let env = RegressHost::new();
     let cfg = ParseConfig {
         env: &env,
@@ -46,7 +50,7 @@ fn engine(seed: u64) -> Arc<Engine> {
         macros: Vec::new(),
         queues: Vec::new(),
     };
-    let p = parse("pf.conf", RULES.as_bytes().to_vec(), &cfg);
+    let p = parse("pf.conf", rules.as_bytes().to_vec(), &cfg);
     assert_eq!(p.errors, 0, "{:?}", p.stderr);
     let compiled = ruleset::compile::compile(&p).expect("compiles");
     Arc::new(
@@ -446,4 +450,36 @@ fn an_openbsd_nat_state_imports_and_translates() {
         elsewhere.import(&recs[0], now),
         Err(pfsync::sync::ImportError::Refused(_))
     ));
+}
+
+/// A state's route-to goes with it: A's record carries `rt` and
+/// `rt_addr`, and on B the state's packets are routed the same way.
+#[test]
+fn a_states_route_goes_with_it() {
+    let rules = "pass out on em0 inet proto udp route-to 198.51.100.254\n";
+    let (a, b) = (engine_with(rules, 1), engine_with(rules, 2));
+    let p = (
+        Dir::Out,
+        eth(&ip4(NAT_CLIENT, WEB, &udp(5000, 53, 10)), false),
+    );
+    let (v, _) = run(&a, SEC, &p);
+    let hop = |v: &Verdict| v.route.map(|r| r.next_hop.to_string());
+    assert_eq!(hop(&v).as_deref(), Some("198.51.100.254"));
+    let sa = EngineStore::new(a.clone(), vec!["em0".into()]);
+    let rec = sa.record(&a.states().states()[0], SEC);
+    assert_eq!(rec.rt, 1, "PF_ROUTETO");
+    assert_eq!(&rec.rt_addr[..4], &[198, 51, 100, 254]);
+    let mut sb = EngineStore::new(b.clone(), vec!["em0".into()]);
+    sb.import(&rec, SEC).expect("imports");
+    assert_eq!(b.routed_states(), 1);
+    let (v, _) = run(&b, 2 * SEC, &p);
+    assert_eq!(v.state, StateOutcome::Match);
+    assert_eq!(hop(&v).as_deref(), Some("198.51.100.254"));
+    // a record with an rt pf never sends is refused
+    let mut bad = rec;
+    bad.rt = 9;
+    let c = engine_with(rules, 3);
+    let mut sc = EngineStore::new(c.clone(), vec!["em0".into()]);
+    assert!(sc.import(&bad, SEC).is_err());
+    assert_eq!(c.state_count(), 0);
 }

@@ -647,13 +647,13 @@ fn log_rules_write_pflog() {
 #[test]
 fn unenforced_features_are_refused() {
     let c = Capture::default();
-    let rules = "pass in proto tcp to port 80 route-to 192.0.2.1\n";
+    let rules = "pass in proto tcp to port 80 route-to (em0:peer)\n";
     let e = match try_replay("route-to", rules, &c, &[]) {
         Err(e) => e,
         Ok(_) => panic!("loaded"),
     };
     assert!(
-        e.contains("pf.conf:1: not supported: route-to, reply-to and dup-to"),
+        e.contains("pf.conf:1: not supported: route-to, reply-to and dup-to (ifname:peer)"),
         "{e}"
     );
 }

@@ -12,6 +12,9 @@ mod ifaces;
 mod log;
 mod overload;
 mod reply;
+mod route;
+#[cfg(test)]
+mod route_tests;
 mod rules;
 mod scrub;
 mod sticky;
@@ -25,6 +28,7 @@ mod verdict;
 
 pub use ifaces::IfConfig;
 pub use log::LogEntry;
+pub use route::{RouteKind, RouteTo};
 pub use tables::{TableChange, TableEntry};
 pub use unsupported::{EngineError, EngineErrors};
 pub use verdict::{Action, Emitted, Endpoint, NatInfo, RuleNr, StateOutcome, Toward, Verdict};
@@ -125,6 +129,11 @@ pub struct Engine {
     cfg: EngineConfig,
     /// Per rule: the `nat-to` and the `rdr-to` pool's run-time state.
     pub(crate) pools: Vec<Vec<(PoolState, PoolState)>>,
+    /// Per rule: the route pool's run-time state (round-robin cursor).
+    route_pools: Vec<Vec<PoolState>>,
+    /// The route each routed state drew; shared with later rulesets as
+    /// the states are.
+    routes: Arc<route::Routes>,
     /// The tables in the form translation pools walk: the compiled
     /// ones, each replaced when `pfctl -T` edits it. Read once per
     /// translation; an edit swaps in a new list.
@@ -179,6 +188,7 @@ impl Engine {
             cfg,
             Arc::new(states),
             Arc::new(Mutex::new(frags)),
+            Arc::default(),
             0,
         ))
     }
@@ -221,6 +231,7 @@ impl Engine {
             self.cfg.clone(),
             self.states.clone(),
             self.frags.clone(),
+            self.routes.clone(),
             (self.gen + 1) & GEN_MASK,
         ))
     }
@@ -230,6 +241,7 @@ impl Engine {
         cfg: EngineConfig,
         states: Arc<StateTable>,
         frags: Arc<Mutex<Reassembler>>,
+        routes: Arc<route::Routes>,
         gen: u32,
     ) -> Engine {
         let ifaces = cfg
@@ -242,6 +254,11 @@ impl Engine {
             .rulesets
             .iter()
             .map(|rs| rs.rules.iter().map(|_| Default::default()).collect())
+            .collect();
+        let route_pools = compiled
+            .rulesets
+            .iter()
+            .map(|rs| rs.rules.iter().map(|_| PoolState::default()).collect())
             .collect();
         let pool_tables = compiled
             .tables
@@ -258,6 +275,8 @@ impl Engine {
             frags,
             gen,
             pools,
+            route_pools,
+            routes,
             pool_tables: std::sync::RwLock::new(Arc::new(pool_tables)),
             overlay: overload::Overlay::new(ntables),
             edited: tables::Edited::new(ntables),
@@ -353,6 +372,7 @@ impl Engine {
     fn expire_at(&self, now_ns: u64) {
         while self.states.purge(now_ns, PURGE_BUDGET) == PURGE_BUDGET {}
         self.sticky_expire(now_ns);
+        self.route_expire(now_ns);
         if let Ok(mut f) = self.frags.lock() {
             f.purge(now_ns);
         }
@@ -527,6 +547,7 @@ impl Engine {
             nat: None,
             log: None,
             emit: Vec::new(),
+            route: self.routes.get(t.id).filter(|r| r.applies_to(t.side)),
         };
         let res = if pd.icmp_inner.is_some() {
             translate::apply_icmp_error(pkt.frame, pd, t)
@@ -592,6 +613,7 @@ fn pass_untouched() -> Verdict {
         nat: None,
         log: None,
         emit: Vec::new(),
+        route: None,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::eval::{evaluate, EvalCtx, EvalResult};
 use crate::key::StateKey;
 use crate::pdesc::{Dir, Pdesc};
 use crate::reason::Reason;
-use crate::state::{Flush, NewState, SrcTrack};
+use crate::state::{Flush, NewState, Side, SrcTrack};
 use ruleset::compile::CRule;
 use ruleset::rule::{Action as RuleAction, KeepState, SrcTrack as RuleSrcTrack};
 
@@ -50,6 +50,7 @@ impl Engine {
             nat: None,
             log: None,
             emit: Vec::new(),
+            route: None,
         };
         if let Some(r) = res.fail {
             v.action = Action::Block;
@@ -158,9 +159,25 @@ impl Engine {
             };
             let tag = ns.release_tag;
             let modulate = ns.modulate;
+            // pf_create_state draws the next hop before it keeps the
+            // state: a pool with nothing to give fails the state
+            let route = match res.rule.map(|r| self.draw_route(r, pd, w.rand(), now_ns)) {
+                Some(Err(r)) => {
+                    v.action = Action::Block;
+                    v.reason = r;
+                    return;
+                }
+                Some(Ok(route)) => route,
+                None => None,
+            };
             match self.states.insert(ns, now_ns) {
                 Ok(id) => {
                     v.state = StateOutcome::New;
+                    if let (Some(route), Some(r)) = (route, res.rule) {
+                        self.keep_route(id, r, route, pd);
+                        // the creator sent this packet
+                        v.route = Some(route).filter(|r| r.applies_to(Side::Src));
+                    }
                     w.eval.add_state(res.rule);
                     if tag != 0 {
                         self.sticky_hold(tag, pd);

@@ -308,7 +308,7 @@ fn reload_keeps_states_and_applies_new_rules_to_new_flows() {
     // a refused ruleset: nothing changes
     let bad = eng.reload(compiled_of("set timeout udp.first 5\npass\n"));
     assert!(bad.is_err());
-    let bad = eng.reload(compiled_of("pass out route-to 192.0.2.1\n"));
+    let bad = eng.reload(compiled_of("pass out route-to (em0:peer)\n"));
     assert!(bad.is_err());
 
     let new = eng.reload(compiled_of("block all\n")).expect("reloads");

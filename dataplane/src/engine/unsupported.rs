@@ -57,8 +57,15 @@ impl std::error::Error for EngineErrors {}
 fn rule_features(r: &CRule) -> Vec<&'static str> {
     let mut out = Vec::new();
     let a = &r.actions;
-    if a.route.is_some() || a.route_kind != RouteKind::None {
-        out.push("route-to, reply-to and dup-to");
+    match (&a.route, a.route_kind) {
+        (Some(pool), kind) if kind != RouteKind::None => {
+            if let Some(f) = super::route::unsupported_pool(pool) {
+                out.push(f);
+            }
+        }
+        (None, RouteKind::None) => {}
+        // the parser never gives one without the other
+        _ => out.push("route-to, reply-to and dup-to without a pool"),
     }
     if a.scrub.reassemble_tcp {
         out.push("scrub reassemble tcp");

@@ -95,6 +95,10 @@ pub struct Verdict {
     /// `block return` reply, synproxy's handshake segments. Each is a
     /// whole frame of the packet's link type.
     pub emit: Vec<Emitted>,
+    /// `route-to`/`reply-to`/`dup-to` of the packet's state, when it
+    /// applies to this packet: send it (or, dup-to, a copy of it) to
+    /// this next hop instead of by the routing table.
+    pub route: Option<super::route::RouteTo>,
 }
 
 /// Where an emitted frame goes.
@@ -141,6 +145,7 @@ impl Verdict {
             nat: None,
             log: None,
             emit: Vec::new(),
+            route: None,
         }
     }
 

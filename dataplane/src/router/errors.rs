@@ -90,3 +90,30 @@ impl Router {
         true
     }
 }
+
+impl Router {
+    /// pf's `pf_route` when its next hop has no route: the packet is
+    /// dropped (counted as [`Drop::NoRoute`](super::stats::Drop)) and
+    /// its sender told the host is unreachable.
+    pub fn refuse_unroutable(
+        &mut self,
+        frame: &[u8],
+        pd: &Pdesc,
+        in_ifindex: u32,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) {
+        let (t, c) = match pd.af {
+            ruleset::addr::Af::Inet => (
+                crate::wire::icmp::ty::UNREACH,
+                crate::wire::icmp::unreach::HOST,
+            ),
+            ruleset::addr::Af::Inet6 => (
+                crate::wire::icmpv6::ty::DST_UNREACH,
+                crate::wire::icmpv6::unreach::NOROUTE,
+            ),
+        };
+        self.counters.drop(super::stats::Drop::NoRoute);
+        self.send_icmp_error(frame, pd, in_ifindex, t, c, None, now, tx);
+    }
+}

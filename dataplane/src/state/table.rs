@@ -382,6 +382,14 @@ impl StateTable {
         })
     }
 
+    /// Whether the state `id` names is still in the table (the same
+    /// state: a reused slot has another generation).
+    pub fn is_live(&self, id: StateId) -> bool {
+        self.lock(id.shard as usize)
+            .get(id.idx, id.serial)
+            .is_some()
+    }
+
     /// One state's current view (the engine reads a new state's
     /// sequence modulator here: `src.seqdiff`).
     pub fn info(&self, id: StateId) -> Option<StateInfo> {

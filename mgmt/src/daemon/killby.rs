@@ -1,5 +1,7 @@
-//! `pfctl -k label NAME` and `pfctl -k id ID[/CREATOR]` on the running
-//! pfd (`killed N states`); `-k key` and `-k gateway` are refused.
+//! `pfctl -k label NAME`, `pfctl -k id ID[/CREATOR]` and `pfctl -k
+//! gateway -k ADDR[/PREFIX]` (states whose route-to, reply-to or dup-to
+//! next hop is in the network) on the running pfd (`killed N states`);
+//! `-k key` is refused.
 
 use super::show::View;
 use crate::control::{ErrorKind, KillBy, Response};
@@ -26,6 +28,20 @@ impl View {
                 let creator = creator.unwrap_or_else(|| engine.states().host_id());
                 self.kill(|st| st.sync.id == id && st.sync.creator == creator)
             }
+            KillBy::Gateway { addr } => {
+                let Ok(net) = crate::net::parse_net(&addr) else {
+                    return Response::error(
+                        ErrorKind::BadRequest,
+                        format!("{addr}: not an address or network"),
+                    );
+                };
+                let routed_via = |st: &dataplane::state::StateInfo| {
+                    engine
+                        .state_route(st.id)
+                        .is_some_and(|r| crate::net::in_net(r.next_hop, &net))
+                };
+                self.kill(|st| on_if(st) && routed_via(st))
+            }
             other => {
                 return Response::error(
                     ErrorKind::NotSupported,
@@ -33,7 +49,6 @@ impl View {
                         "not supported: -k {}",
                         match other {
                             KillBy::Key { .. } => "key",
-                            KillBy::Gateway { .. } => "gateway (pfd enforces no route-to)",
                             _ => "in this form",
                         }
                     ),

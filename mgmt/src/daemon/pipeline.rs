@@ -4,6 +4,8 @@
 //! on the egress interface (where `nat-to` translates), then the
 //! Ethernet rewrite or a wait for the next hop's address.
 
+mod route_to;
+
 use super::carp::frame::PROTO_CARP;
 use super::carp::CarpHandle;
 use super::counters::{Published, RuleSnapshot, Zeroed};
@@ -11,9 +13,9 @@ use super::mail::{Mail, Mailbox};
 use super::output;
 use super::slot::EngineSlot;
 use super::topology::{port_of, router_index};
-use dataplane::engine::{Action, Emitted, Engine, Packet, Toward, Verdict, Worker};
+use dataplane::engine::{Action, Emitted, Engine, Packet, RouteTo, Toward, Verdict, Worker};
 use dataplane::pdesc::Dir;
-use dataplane::router::{InPlace, Router, Tx, TxKind};
+use dataplane::router::{Router, Tx, TxKind};
 use dataplane::wire::frame::{parse_frame, Link, Parsed};
 use dataplane::worker::Fate;
 use ruleset::addr::Af;
@@ -72,6 +74,9 @@ pub struct Pipeline {
     pfsync: Option<super::pfsync::driver::PfsyncHandle>,
     /// The clears (`-z`, `-F info`) this worker has carried out.
     zeroed: Zeroed,
+    /// The route-to/reply-to/dup-to of the last verdict (see
+    /// `route_to`); taken by `decide`, ignored elsewhere.
+    last_route: Option<RouteTo>,
 }
 
 impl Pipeline {
@@ -103,6 +108,7 @@ impl Pipeline {
             carp: None,
             pfsync: None,
             zeroed: Zeroed::default(),
+            last_route: None,
         }
     }
 
@@ -326,12 +332,18 @@ impl Pipeline {
         if v != Action::Pass {
             return Fate::Drop;
         }
+        let route = self.last_route.take();
         // pf may have replaced the frame (a completed reassembly) or
         // changed its destination (rdr-to): look again.
         let pd = match parse_frame(frame, Link::Ethernet) {
             Ok(Parsed::Ip(pd)) => pd,
             _ => return Fate::Drop,
         };
+        if let Some(r) = route {
+            if let route_to::Routing::Done(f) = self.route_inbound(port, now, frame, &pd, r) {
+                return f;
+            }
+        }
         if pd.proto == PROTO_CARP
             && (pd.dst_ip().is_multicast() || self.router.is_local(rif, pd.dst_ip()))
         {
@@ -381,18 +393,18 @@ impl Pipeline {
         if self.pf(oport, oif, Dir::Out, now, frame) != Action::Pass {
             return Fate::Drop;
         }
-        match self
-            .router
-            .transmit_in_place(frame, routed, now, &mut self.tx)
-        {
-            InPlace::Send { ifindex } => port_of(ifindex).map_or(Fate::Drop, Fate::Forward),
-            InPlace::Consumed(_) => Fate::Drop,
+        if let Some(r) = self.last_route.take() {
+            if let route_to::Routing::Done(f) = self.route_outbound(now, frame, routed, r) {
+                return f;
+            }
         }
+        self.transmit(frame, routed, now)
     }
 
     /// pf on `frame` in direction `dir` on the engine's interface `eif`
     /// (port `port`); see `count` for where the frames it emits go.
     fn pf(&mut self, port: usize, eif: usize, dir: Dir, now: u64, frame: &mut Vec<u8>) -> Action {
+        self.last_route = None;
         // pfctl -d: routed as if pf were not there
         if !self.slot.enabled() {
             return Action::Pass;
@@ -411,6 +423,7 @@ impl Pipeline {
 
     fn count(&mut self, port: usize, dir: Dir, v: Verdict) -> Action {
         let d = usize::from(dir == Dir::Out);
+        self.last_route = v.route;
         match v.action {
             Action::Pass => Published::bump(&self.published.passed[d]),
             Action::Block => Published::bump(&self.published.blocked[d]),
@@ -451,6 +464,9 @@ impl Pipeline {
                 if self.pf(oport, eif, Dir::Out, now, &mut r.frame) != Action::Pass {
                     continue;
                 }
+                if self.route_own(&r.frame, now) {
+                    continue;
+                }
             }
             if e.toward == Toward::Sender {
                 Published::bump(&self.published.replies);
@@ -478,6 +494,9 @@ impl Pipeline {
                     continue;
                 };
                 if self.pf(port, eif, Dir::Out, now, &mut t.frame) != Action::Pass {
+                    continue;
+                }
+                if self.route_own(&t.frame, now) {
                     continue;
                 }
             }

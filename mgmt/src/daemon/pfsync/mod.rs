@@ -6,6 +6,7 @@
 //! local changes.
 
 pub mod driver;
+mod route;
 pub mod store;
 
 use super::carp::CarpHandle;

@@ -109,13 +109,14 @@ impl EngineStore {
             // pfsync_insert_state marks its own protocol's states
             state_flags |= flags::NOSYNC;
         }
+        let (rt, rt_addr) = super::route::rt_out(self.engine.state_route(i.id));
         StateRecord {
             id: to_sync(i.sync),
             ifname: self.ifname_of(i.if_bound),
             keys: [key_out(&i.wire), key_out(&i.stack)],
             src: peer_out(&i.src),
             dst: peer_out(&i.dst),
-            rt_addr: [0; 16],
+            rt_addr,
             rule: self.rule_nr(i.rule),
             anchor: u32::MAX,
             nat_rule: u32::MAX,
@@ -132,7 +133,7 @@ impl EngineStore {
                 Dir::Out => PF_OUT,
             },
             log: 0,
-            rt: 0,
+            rt,
             timeout: i.timeout,
             sync_flags: 0,
             updates: 0,
@@ -245,8 +246,15 @@ impl StateStore for EngineStore {
 
     fn import(&mut self, rec: &StateRecord, now_ns: u64) -> Result<(), ImportError> {
         let st = self.import_state(rec, now_ns)?;
+        let route =
+            super::route::rt_in(rec.rt, &rec.rt_addr, rec.af).map_err(ImportError::Refused)?;
         match self.table().import(&st, now_ns) {
-            Ok(_) => Ok(()),
+            Ok(id) => {
+                if route.is_some() {
+                    self.engine.set_state_route(id, route, now_ns);
+                }
+                Ok(())
+            }
             Err(TableImportError::NoMemory) => Err(ImportError::NoMemory),
             Err(TableImportError::Exists) => Err(ImportError::Exists),
             Err(TableImportError::Refused(why)) => Err(ImportError::Refused(why)),
