@@ -83,6 +83,7 @@ fn lab_gw(tag: &str, pf_conf: &str, default_route: bool) -> Lab {
         ports: plan.iter().map(|p| p.name.clone()).collect(),
         live: None,
         carp: None,
+        pfsync: None,
         debug: Default::default(),
         table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(mgmt::daemon::wall_now())),
     };
