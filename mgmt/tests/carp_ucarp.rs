@@ -2,9 +2,10 @@
 //! one LAN segment (a bridge in a namespace of its own), with a kernel
 //! client using the shared address: one master at a time, seen from
 //! both sides' logs and from the wire; killing either side makes the
-//! other master; tshark decodes pfd's adverts as CARP with a correct
-//! checksum. pfd needs no ucarp switch for this: one IPv4 address, no
-//! IPv6 and no demotion is the plain configuration (carp.md §2.4, §5.7).
+//! other master; a clean stop of pfd bows out and ucarp takes over at
+//! once; tshark decodes pfd's adverts as CARP with a correct checksum.
+//! pfd needs no ucarp switch for this: one IPv4 address, no IPv6 and
+//! no demotion is the plain configuration (carp.md §2.4, §5.7).
 //! Needs root, ucarp, tcpdump and tshark; skipped with a message
 //! otherwise, and failed when CI is set.
 
@@ -232,10 +233,42 @@ fn pfd_and_ucarp_share_one_address() {
         "the client followed pfd's gratuitous ARP: {}",
         resolved_mac(&l.client)
     );
-    // a few adverts of pfd's second mastership on the wire
-    std::thread::sleep(Duration::from_secs(2));
+    // A new ucarp backup joins; pfd stops cleanly: ucarp takes its bow-out
+    // advert (advbase 255 / advskew 255) as a master that will time out
+    // and takes over at once, not after its master-down.
+    let mut uc2 = Ucarp::start(&l.uc, "uc2", &ucarp_args());
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        !uc2.proc.output().contains("Switching to state: MASTER"),
+        "the new ucarp stays backup under pfd: {}",
+        uc2.proc.output()
+    );
     let st = fw.terminate();
     assert!(st.success(), "{}", fw.stderr());
+    assert!(
+        uc2.proc.wait_for(
+            "Putting MASTER DOWN (going to time out)",
+            Duration::from_secs(5)
+        ),
+        "ucarp honours pfd's bow-out: {}",
+        uc2.proc.output()
+    );
+    assert!(
+        uc2.proc
+            .wait_for("Switching to state: MASTER", Duration::from_secs(5)),
+        "{}",
+        uc2.proc.output()
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || uc2.hooks().contains("up.sh")),
+        "{}",
+        uc2.hooks()
+    );
+    assert!(
+        ping(&l.client, VIP),
+        "the shared address answers from ucarp"
+    );
+    uc2.proc.signal_and_wait("TERM");
     cap.stop();
 
     // Each side's own account: pfd master, backup then master again;
@@ -290,12 +323,12 @@ fn pfd_and_ucarp_share_one_address() {
         assert_eq!(c.checksum_status, "1", "{f:?}");
     }
     // One master at a time, seen from outside: the adverts come in
-    // three runs (pfd, ucarp, pfd), never interleaved.
+    // four runs (pfd, ucarp, pfd, the second ucarp), never interleaved.
     let runs = runs(&frames);
     let senders: Vec<&str> = runs.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(
         senders,
-        [PFD_VMAC, UCARP_SRC, PFD_VMAC],
+        [PFD_VMAC, UCARP_SRC, PFD_VMAC, UCARP_SRC],
         "one advertiser at a time: {runs:?}"
     );
 }
