@@ -27,8 +27,11 @@
 #         runs its downscript and sends nothing);
 # wait (bounded) until B says it is master, ping one more second, and
 # report the longest interval between two consecutive echo replies
-# (ping -D timestamps), the replies lost, and duplicate replies (two
-# masters answering at once).
+# (ping -D timestamps), the most replies lost in a row, duplicate
+# replies, the longest round trip, and how often B said it became
+# master while A was still alive (split brain: two masters on the
+# segment, which duplicate replies alone would not show, as the client
+# sends to one MAC).
 #
 # Settings:
 #   1s:  pfd advbase 1, A advskew 0, B advskew 100
