@@ -562,3 +562,41 @@ fn pfd_run_with_two_workers_spreads_flows_over_both() {
         "both workers had traffic: {rx:?}"
     );
 }
+
+/// A port forward: the WAN host connects to pfd's own WAN address, port
+/// 8080, and reaches the LAN host's port 80 (rdr-to), which sees the
+/// real source and answers through pfd, translated back.
+#[test]
+fn pfd_run_forwards_a_port_with_rdr_to() {
+    if !netns::can_run("pfd_run_forwards_a_port_with_rdr_to") {
+        return;
+    }
+    let l = lab("p", true);
+    let pf = "\
+block all
+pass out
+pass in on veth1 proto tcp to 198.51.100.1 port 8080 rdr-to 192.0.2.10 port 80
+";
+    let etc = Etc::new("rdr", pf);
+    let sock = etc.0.join("pfd.sock");
+    let log = std::env::temp_dir().join(format!("pfd-run-rdr-{}.log", std::process::id()));
+    let mut pfd = Pfd::start(&l.fw, &etc.0, &sock, log);
+    let inside = tcp_echo(&l.client, "192.0.2.10:80");
+    assert_eq!(
+        &tcp_hello(&l.server, "198.51.100.1:8080"),
+        b"hello",
+        "{}",
+        pfd.stderr()
+    );
+    let peer = inside.join().expect("LAN server");
+    assert_eq!(peer.ip().to_string(), "198.51.100.10", "the real source");
+    let (states, _) = show(&sock, ShowWhat::States);
+    assert!(
+        states
+            .lines()
+            .any(|l| l.contains(" tcp 192.0.2.10:80 (198.51.100.1:8080) <- 198.51.100.10:")),
+        "the forwarded state: {states}"
+    );
+    let st = pfd.terminate();
+    assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
+}
