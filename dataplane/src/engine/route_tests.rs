@@ -237,13 +237,15 @@ fn what_is_not_enforced_is_refused_by_line() {
     let c = compiled_of(
         "pass in on em0 route-to 203.0.113.0/30 least-states\n\
          pass in on em0 route-to (em1:peer)\n\
-         pass in on em0 route-to 203.0.113.0/30 round-robin sticky-address\n",
+         pass in on em0 route-to 203.0.113.0/30 round-robin sticky-address\n\
+         pass out on em1 nat-to 198.51.100.0/30 least-states\n",
     );
     let e = Engine::new(c, config()).err().expect("refused");
     assert_eq!(
         e.render("pf.conf"),
         "pf.conf:1: not supported: least-states on route-to, reply-to and dup-to\n\
-         pf.conf:2: not supported: route-to, reply-to and dup-to (ifname:peer)\n"
+         pf.conf:2: not supported: route-to, reply-to and dup-to (ifname:peer)\n\
+         pf.conf:4: not supported: least-states on nat-to, rdr-to and binat-to\n"
     );
 }
 

@@ -70,6 +70,15 @@ fn rule_features(r: &CRule) -> Vec<&'static str> {
     if a.scrub.reassemble_tcp {
         out.push("scrub reassemble tcp");
     }
+    // the translation pools would need per-address state counts: every
+    // translation would fail at run time
+    let least = |p: &Option<ruleset::compile::CPool>| {
+        p.as_ref()
+            .is_some_and(|p| p.kind == ruleset::rule::PoolType::LeastStates)
+    };
+    if least(&a.nat) || least(&a.rdr) {
+        out.push("least-states on nat-to, rdr-to and binat-to");
+    }
     out
 }
 
