@@ -15,10 +15,11 @@ RUN:
   (pfd answers ARP and ping for their addresses and routes between
   them, as sysctl.conf's net.inet.ip.forwarding allows).
   hostname.carpN runs CARP (ifctl shows and changes it live);
-  hostname.pfsync0 runs pfsync on its syncdev (defer refused). The control socket
-  answers pfctl -si, -ss, -sr, -sT, -sI, -st, -sm, -f FILE (a new ruleset, every
-  state kept), -F states, -k, -e, -d and -t -T; SIGTERM or SIGINT
-  stops it.
+  hostname.pfsync0 runs pfsync on its syncdev (defer refused).
+  --workers N runs N worker threads sharing the state table. The
+  control socket answers pfctl (-s, -f FILE keeping every state, -F,
+  -k, -K, -z, -x, -e, -d, -t -T, -a; see pfctl --help) and ifctl;
+  SIGTERM or SIGINT stops it (CARP bows out first).
 
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state
