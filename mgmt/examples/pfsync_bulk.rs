@@ -8,7 +8,8 @@
 //! per 20 ms, in virtual time) and the CPU it costs (wall time), with
 //! the bytes B holds for the states (a counting allocator).
 //!
-//! `cargo run --release -p mgmt --example pfsync_bulk [-- STATES [MTU]]`
+//! `cargo run --release -p mgmt --example pfsync_bulk [-- STATES [MTU [BURST]]]`
+//! (BURST: packets per 20 ms, hostname.pfsync0's `bulkburst`; 1 = OpenBSD)
 //!
 //! The counting allocator needs `unsafe` (`GlobalAlloc` is an unsafe
 //! trait), as dataplane's state bench has it.
@@ -245,6 +246,9 @@ fn main() {
         .next()
         .map_or(1_000_000, |a| a.parse().expect("STATES"));
     let mtu: u16 = args.next().map_or(1500, |a| a.parse().expect("MTU"));
+    // packets per 20 ms step: 1 is OpenBSD's pace, more is pfd's
+    // `bulkburst N` in hostname.pfsync0
+    let burst: u16 = args.next().map_or(1, |a| a.parse().expect("BURST"));
 
     let a = engine(1);
     let t = Instant::now();
@@ -266,6 +270,7 @@ fn main() {
     let mut store_b = EngineStore::new(b.clone(), vec!["em0".into()]);
     let cfg = |creator| Config {
         mtu,
+        bulk_burst: burst,
         state_limit: 2_000_000,
         ..Config::new(creator)
     };
@@ -331,7 +336,7 @@ fn main() {
         bytes as f64 / 1e6,
         f64::from(n) / packets as f64
     );
-    println!("bulk time at OpenBSD's pace (one packet per 20 ms, virtual): {virt:.1} s");
+    println!("bulk time at {burst} packet(s) per 20 ms (1: OpenBSD's pace; virtual): {virt:.1} s");
     println!(
         "bulk CPU time, both machines in one thread (wall, pacing skipped): {:.2} s ({:.0} states/s)",
         wall.as_secs_f64(),

@@ -86,7 +86,7 @@ fn full_directory_loads_into_typed_config() {
         ("mygate", Some("198.51.100.254 # upstream\n\n2001:db8::1\n")),
         (
             "hostname.pfsync0",
-            Some("syncdev eth1 syncpeer 192.0.2.3\nmaxupd 64 defer\nup\n"),
+            Some("syncdev eth1 syncpeer 192.0.2.3\nmaxupd 64 defer bulkburst 50\nup\n"),
         ),
         (
             "sysctl.conf",
@@ -222,6 +222,7 @@ fn full_directory_loads_into_typed_config() {
                 maxupd: 64,
                 defer: true,
                 up: true,
+                bulk_burst: 50,
             }),
         }
     );
@@ -632,7 +633,9 @@ fn pfsync_errors() {
         ("syncdev eth0\nsyncpeer 224.0.0.240\n", "DIR/hostname.pfsync0:2: syncpeer 224.0.0.240 must be a unicast address\n"),
         ("syncdev eth0 maxupd 256\n", "DIR/hostname.pfsync0:1: invalid maxupd \"256\" (0..255)\n"),
         ("inet 192.0.2.9/24\n", "DIR/hostname.pfsync0:1: pfsync0 takes no addresses\n"),
-        ("syncdev eth0 syncif eth0\n", "DIR/hostname.pfsync0:1: \"syncif\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer)\n"),
+        ("syncdev eth0 syncif eth0\n", "DIR/hostname.pfsync0:1: \"syncif\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst)\n"),
+        ("syncdev eth0 bulkburst 0\n", "DIR/hostname.pfsync0:1: invalid bulkburst \"0\" (1..200 packets per 20 ms)\n"),
+        ("syncdev eth0 bulkburst 201\n", "DIR/hostname.pfsync0:1: invalid bulkburst \"201\" (1..200 packets per 20 ms)\n"),
     ];
     for (text, want) in cases {
         assert_eq!(one("hostname.pfsync0", text), want, "{text}");

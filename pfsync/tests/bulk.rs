@@ -278,3 +278,48 @@ fn a_link_reported_up_before_up_sends_the_request_at_once() {
     assert_eq!(n.m.demotion(), 32);
     assert_eq!(n.m.bulk_state(), ReqState::Sent);
 }
+
+/// pfd's `bulk_burst`: the same run in fewer 20 ms steps, the same
+/// packets on the wire (OpenBSD's pace is one per step).
+#[test]
+fn a_bulk_burst_sends_several_packets_per_step() {
+    let run = |burst: u16| {
+        let mut cfg = config(A);
+        cfg.bulk_burst = burst;
+        let mut n = Node::new(cfg);
+        n.m.up(0);
+        n.m.link_state(0, true);
+        for i in 0..40 {
+            n.create(0, tcp_state(A, i));
+        }
+        let mut now = 0;
+        n.drain(now);
+        n.m.handle_timeout(2 * SEC, &mut n.store);
+        n.drain(2 * SEC);
+        let req = PacketRepr {
+            sections: vec![Section::UpdReq(vec![StateId::BULK_REQUEST])],
+        }
+        .emit();
+        now = 3 * SEC;
+        n.receive(now, &req).unwrap();
+        let mut packets = n.drain(now);
+        let mut steps = 1;
+        while n.m.bulk_sending() {
+            now += BULK_SND_IVAL_NS;
+            n.m.handle_timeout(now, &mut n.store);
+            packets.extend(n.drain(now));
+            steps += 1;
+            assert!(steps < 1000, "the run ends");
+        }
+        let upd = packets.iter().filter(|p| has_upd(p)).count();
+        (steps, upd)
+    };
+    let (slow_steps, slow_upd) = run(1);
+    let (fast_steps, fast_upd) = run(4);
+    assert_eq!(slow_upd, fast_upd, "the same UPD packets");
+    assert!(slow_upd >= 8, "40 states need several packets: {slow_upd}");
+    assert!(
+        fast_steps * 3 <= slow_steps,
+        "burst 4: {fast_steps} steps against {slow_steps}"
+    );
+}

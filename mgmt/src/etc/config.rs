@@ -155,4 +155,7 @@ pub struct PfsyncConfig {
     /// Hold a new state's first packet until the peer acknowledges it.
     pub defer: bool,
     pub up: bool,
+    /// pfd's `bulkburst N`: bulk-update packets per 20 ms step (1, as
+    /// OpenBSD, unless set).
+    pub bulk_burst: u16,
 }

@@ -17,7 +17,12 @@ pub struct Parsed {
     pub maxupd: u8,
     pub defer: bool,
     pub up: bool,
+    pub bulk_burst: u16,
 }
+
+/// The most bulk-update packets pfd sends per 20 ms step: a worker's
+/// transmit queue holds 256 frames per port.
+pub const MAX_BULK_BURST: u16 = 200;
 
 pub fn parse(file: &Path, text: &str, errs: &mut EtcErrors) -> Parsed {
     let mut p = Parsed {
@@ -27,6 +32,7 @@ pub fn parse(file: &Path, text: &str, errs: &mut EtcErrors) -> Parsed {
         maxupd: 128,
         defer: false,
         up: false,
+        bulk_burst: 1,
     };
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
@@ -79,10 +85,18 @@ fn options(p: &mut Parsed, w: &[String], line: usize) -> Result<(), String> {
             }
             "defer" => p.defer = true,
             "-defer" => p.defer = false,
+            // pfd's own word: OpenBSD's ifconfig has none (its bulk
+            // update sends one packet per 20 ms)
+            "bulkburst" => {
+                let v = arg("a number")?;
+                p.bulk_burst = parse_num(&v, 1, u32::from(MAX_BULK_BURST)).ok_or(format!(
+                    "invalid bulkburst \"{v}\" (1..{MAX_BULK_BURST} packets per 20 ms)"
+                ))? as u16;
+            }
             "inet" | "inet6" => return Err("pfsync0 takes no addresses".into()),
             other => {
                 return Err(format!(
-                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer)"
+                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst)"
                 ))
             }
         }
@@ -121,5 +135,6 @@ pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<Pfsy
         maxupd: p.maxupd,
         defer: p.defer,
         up: p.up,
+        bulk_burst: p.bulk_burst,
     })
 }

@@ -43,8 +43,23 @@ impl Pfsync {
         }
     }
 
-    /// Send the next packet of the run.
+    /// Send the next packets of the run (`bulk_burst` of them, one in
+    /// OpenBSD's pace).
     pub(super) fn bulk_send_step(&mut self, now: u64, store: &mut dyn StateStore) {
+        for _ in 0..self.cfg.bulk_burst.max(1) {
+            self.bulk_send_packet(now, store);
+            if self
+                .snd
+                .as_ref()
+                .is_none_or(|s| s.next_at > now && s.ids.is_empty())
+            {
+                break;
+            }
+        }
+    }
+
+    /// One packet of the run.
+    fn bulk_send_packet(&mut self, now: u64, store: &mut dyn StateStore) {
         let Some(mut snd) = self.snd.take() else {
             return;
         };

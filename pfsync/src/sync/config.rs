@@ -17,6 +17,11 @@ pub struct Config {
     pub creator: u32,
     /// TCP updates of a queued state before it is sent early (0..=255).
     pub maxupd: u8,
+    /// Packets of a bulk update sent per 20 ms step. OpenBSD sends one
+    /// (`PFSYNC_BULK_SND_IVAL_MS`), which is 250 states/s at MTU 1500:
+    /// hours for a million states. pfd-to-pfd pairs may send more; the
+    /// receiver's pace is unchanged (it imports what arrives).
+    pub bulk_burst: u16,
     /// Hold the first packet of new states until the peer acknowledges.
     pub defer: bool,
     /// pfsync MTU: bound for every packet including the IPv4 header.
@@ -42,6 +47,7 @@ impl Config {
         Config {
             creator,
             maxupd: DEFAULT_MAXUPD,
+            bulk_burst: 1,
             defer: false,
             mtu: DEFAULT_MTU,
             state_limit: DEFAULT_STATE_LIMIT,

@@ -49,6 +49,11 @@ pub fn boot(
     let creator = engine.states().host_id();
     let mut mc = pfsync::Config::new(creator);
     mc.maxupd = p.maxupd;
+    mc.bulk_burst = p.bulk_burst;
+    // pfsync packets fill the syncdev's MTU, as pfsync's if_mtu follows it
+    if let Some(m) = super::topology::kernel_mtu(&p.syncdev) {
+        mc.mtu = m;
+    }
     mc.defer = p.defer;
     mc.state_limit = engine.states().limit();
     let machine = pfsync::Pfsync::new(mc).map_err(|e| format!("pfsync0: {e}"))?;
