@@ -378,6 +378,18 @@ impl Interfaces {
         Ok(())
     }
 
+    /// CARP virtual address `addr` on interface `index`.
+    fn vip_mut(&mut self, index: u32, addr: IpAddr) -> Result<&mut Vip, ConfigError> {
+        self.list
+            .iter_mut()
+            .find(|i| i.index == index)
+            .ok_or(ConfigError::UnknownInterface(index))?
+            .vips
+            .iter_mut()
+            .find(|v| v.addr == addr)
+            .ok_or(ConfigError::BadAddress(addr))
+    }
+
     /// Make this node master (or backup) for virtual address `addr` on
     /// `index`. Returns whether anything changed.
     pub fn set_vip_master(
@@ -386,16 +398,7 @@ impl Interfaces {
         addr: IpAddr,
         master: bool,
     ) -> Result<bool, ConfigError> {
-        let ifc = self
-            .list
-            .iter_mut()
-            .find(|i| i.index == index)
-            .ok_or(ConfigError::UnknownInterface(index))?;
-        let v = ifc
-            .vips
-            .iter_mut()
-            .find(|v| v.addr == addr)
-            .ok_or(ConfigError::BadAddress(addr))?;
+        let v = self.vip_mut(index, addr)?;
         let changed = v.master != master;
         v.master = master;
         Ok(changed)
@@ -413,16 +416,7 @@ impl Interfaces {
         if mac[0] & 1 != 0 || mac == [0; 6] {
             return Err(ConfigError::BadMac(mac));
         }
-        let ifc = self
-            .list
-            .iter_mut()
-            .find(|i| i.index == index)
-            .ok_or(ConfigError::UnknownInterface(index))?;
-        let v = ifc
-            .vips
-            .iter_mut()
-            .find(|v| v.addr == addr)
-            .ok_or(ConfigError::BadAddress(addr))?;
+        let v = self.vip_mut(index, addr)?;
         let changed = v.mac != mac;
         v.mac = mac;
         Ok(changed)

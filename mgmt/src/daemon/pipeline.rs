@@ -344,31 +344,8 @@ impl Pipeline {
                 return f;
             }
         }
-        if pd.proto == PROTO_CARP
-            && (pd.dst_ip().is_multicast() || self.router.is_local(rif, pd.dst_ip()))
-        {
-            // pf passed it in: CARP's, or nobody's when none is configured
-            if let Some(c) = &self.carp {
-                let l4 = usize::from(pd.l4_off);
-                let end = usize::from(pd.l3_off) + usize::from(pd.ip_len);
-                if let Some(payload) = frame.get(l4..end) {
-                    c.advert(port, pd.src_ip(), pd.dst_ip(), pd.ttl, payload);
-                }
-            }
-            return Fate::Drop;
-        }
-        if pd.proto == super::pfsync::driver::PROTO_PFSYNC
-            && (pd.dst_ip().is_multicast() || self.router.is_local(rif, pd.dst_ip()))
-        {
-            // pf passed it in: pfsync's, or nobody's when it is not set up
-            if let Some(h) = &self.pfsync {
-                let l3 = usize::from(pd.l3_off);
-                let end = l3 + usize::from(pd.ip_len);
-                if let Some(ip) = frame.get(l3..end) {
-                    h.packet(port, pd.ttl, ip);
-                }
-            }
-            return Fate::Drop;
+        if let Some(fate) = self.protocol_input(port, rif, &pd, frame) {
+            return fate;
         }
         if self.router.is_local(rif, pd.dst_ip()) {
             let _ = self.router.handle_local_into(frame, rif, now, &mut self.tx);
@@ -399,6 +376,36 @@ impl Pipeline {
             }
         }
         self.transmit(frame, routed, now)
+    }
+
+    /// CARP adverts and pfsync packets pf passed in, to us or their
+    /// group: to their thread (or dropped when that protocol is not
+    /// configured). `None` for every other packet.
+    fn protocol_input(
+        &self,
+        port: usize,
+        rif: u32,
+        pd: &dataplane::pdesc::Pdesc,
+        frame: &[u8],
+    ) -> Option<Fate> {
+        let pfsync = super::pfsync::driver::PROTO_PFSYNC;
+        if pd.proto != PROTO_CARP && pd.proto != pfsync {
+            return None;
+        }
+        let dst = pd.dst_ip();
+        if !dst.is_multicast() && !self.router.is_local(rif, dst) {
+            return None;
+        }
+        let l3 = usize::from(pd.l3_off);
+        let end = l3 + usize::from(pd.ip_len);
+        if pd.proto == PROTO_CARP {
+            if let (Some(c), Some(payload)) = (&self.carp, frame.get(usize::from(pd.l4_off)..end)) {
+                c.advert(port, pd.src_ip(), dst, pd.ttl, payload);
+            }
+        } else if let (Some(h), Some(ip)) = (&self.pfsync, frame.get(l3..end)) {
+            h.packet(port, pd.ttl, ip);
+        }
+        Some(Fate::Drop)
     }
 
     /// pf on `frame` in direction `dir` on the engine's interface `eif`
