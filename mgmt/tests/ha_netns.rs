@@ -14,7 +14,7 @@ mod live;
 #[path = "../../dataplane/tests/netns/mod.rs"]
 mod netns;
 
-use ha::{client, etc, ha, is_master, log, round, server, states_of, wait_log, wait_master, Go};
+use ha::{client, ha, log, round, server, settled_pair, states_of, wait_master, Go, Pair};
 use live::Pfd;
 use std::time::{Duration, Instant};
 
@@ -41,52 +41,12 @@ fn established_connections_survive_losing_the_master() {
         return;
     }
     let h = ha("ha");
-    let (e1, e2) = (etc(1), etc(2));
-    let (s1, s2) = (e1.0.join("pfd.sock"), e2.0.join("pfd.sock"));
-    let mut fw1 = Pfd::start(&h.fw[0], &e1.0, &s1, log("1"));
-    assert!(
-        wait_log(
-            &fw1,
-            "carp1: state transition: BACKUP -> MASTER",
-            1,
-            Duration::from_secs(15)
-        ),
-        "fw1 takes both gateways: {}",
-        fw1.stderr()
-    );
-    let fw2 = Pfd::start(&h.fw[1], &e2.0, &s2, log("2"));
-    // each asks the other for its table and gets it (empty now); while
-    // a box waits for it, it is demoted, so the gateways may move to
-    // fw2 for a moment; then fw1 (advskew 0, preempt) holds both
-    assert!(
-        wait_log(
-            &fw2,
-            "pfsync0: bulk update done",
-            1,
-            Duration::from_secs(30)
-        ),
-        "fw2's bulk update: {}",
-        fw2.stderr()
-    );
-    assert!(
-        wait_log(
-            &fw1,
-            "pfsync0: bulk update done",
-            1,
-            Duration::from_secs(30)
-        ),
-        "fw1's bulk update: {}",
-        fw1.stderr()
-    );
-    std::thread::sleep(Duration::from_secs(4));
-    assert!(
-        wait_master(&fw1, Duration::from_secs(10))
-            && !is_master(&fw2, "carp0")
-            && !is_master(&fw2, "carp1"),
-        "fw1 master, fw2 backup:\nfw1: {}\nfw2: {}",
-        fw1.stderr(),
-        fw2.stderr()
-    );
+    let Pair {
+        etc: [e1, _e2],
+        sock: [s1, s2],
+        mut fw1,
+        fw2,
+    } = settled_pair(&h, "");
 
     // pfsync0 as ifconfig shows it, changed live, and its statistics
     let (ok, out) = ifctl(&s2, &["pfsync0"]);

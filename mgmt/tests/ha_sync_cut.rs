@@ -23,7 +23,10 @@ mod live;
 #[path = "../../dataplane/tests/netns/mod.rs"]
 mod netns;
 
-use ha::{client, etc, ha, is_master, log, round, server, states_of, wait_log, wait_master, Go};
+use ha::{
+    client, ha, is_master, log, round, server, settled_pair, states_of, wait_log, wait_master, Go,
+    Pair,
+};
 use live::Pfd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -111,36 +114,12 @@ fn cutting_the_sync_link_keeps_one_master_and_heals() {
         return;
     }
     let h = ha("hc");
-    let (e1, e2) = (etc(1), etc(2));
-    let (s1, s2) = (e1.0.join("pfd.sock"), e2.0.join("pfd.sock"));
-    let mut fw1 = Pfd::start(&h.fw[0], &e1.0, &s1, log("c1"));
-    assert!(
-        wait_log(
-            &fw1,
-            "carp1: state transition: BACKUP -> MASTER",
-            1,
-            Duration::from_secs(15)
-        ),
-        "fw1 takes both gateways: {}",
-        fw1.stderr()
-    );
-    let fw2 = Pfd::start(&h.fw[1], &e2.0, &s2, log("c2"));
-    for (name, fw) in [("fw2", &fw2), ("fw1", &fw1)] {
-        assert!(
-            wait_log(fw, "pfsync0: bulk update done", 1, Duration::from_secs(30)),
-            "{name}'s bulk update: {}",
-            fw.stderr()
-        );
-    }
-    std::thread::sleep(Duration::from_secs(4));
-    assert!(
-        wait_master(&fw1, Duration::from_secs(10))
-            && !is_master(&fw2, "carp0")
-            && !is_master(&fw2, "carp1"),
-        "fw1 master, fw2 backup:\nfw1: {}\nfw2: {}",
-        fw1.stderr(),
-        fw2.stderr()
-    );
+    let Pair {
+        etc: [_e1, _e2],
+        sock: [s1, s2],
+        mut fw1,
+        fw2,
+    } = settled_pair(&h, "c");
 
     let _peers = server(&h.server, BEFORE + DURING);
     let (go_a, res_a) = client(&h.client, BEFORE, NATED);

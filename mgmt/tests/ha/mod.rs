@@ -249,3 +249,54 @@ pub fn states_of(pfd_sock: &std::path::Path) -> usize {
         .filter(|l| l.contains(":7000 ") || l.contains(":7001 "))
         .count()
 }
+
+/// The pair booted and settled: fw1 master of both gateways, fw2 backup,
+/// both bulk updates done (while a box waits for its bulk update it is
+/// demoted, so the gateways may move to fw2 for a moment; then fw1,
+/// advskew 0 with preempt, holds both).
+pub struct Pair {
+    pub etc: [Etc; 2],
+    pub sock: [std::path::PathBuf; 2],
+    pub fw1: Pfd,
+    pub fw2: Pfd,
+}
+
+/// Boot fw1, then fw2, on `h`; their logs are named `{tag}1`, `{tag}2`.
+pub fn settled_pair(h: &Ha, tag: &str) -> Pair {
+    let (e1, e2) = (etc(1), etc(2));
+    let (s1, s2) = (e1.0.join("pfd.sock"), e2.0.join("pfd.sock"));
+    let fw1 = Pfd::start(&h.fw[0], &e1.0, &s1, log(&format!("{tag}1")));
+    assert!(
+        wait_log(
+            &fw1,
+            "carp1: state transition: BACKUP -> MASTER",
+            1,
+            Duration::from_secs(15)
+        ),
+        "fw1 takes both gateways: {}",
+        fw1.stderr()
+    );
+    let fw2 = Pfd::start(&h.fw[1], &e2.0, &s2, log(&format!("{tag}2")));
+    for (name, fw) in [("fw2", &fw2), ("fw1", &fw1)] {
+        assert!(
+            wait_log(fw, "pfsync0: bulk update done", 1, Duration::from_secs(30)),
+            "{name}'s bulk update: {}",
+            fw.stderr()
+        );
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        wait_master(&fw1, Duration::from_secs(10))
+            && !is_master(&fw2, "carp0")
+            && !is_master(&fw2, "carp1"),
+        "fw1 master, fw2 backup:\nfw1: {}\nfw2: {}",
+        fw1.stderr(),
+        fw2.stderr()
+    );
+    Pair {
+        etc: [e1, e2],
+        sock: [s1, s2],
+        fw1,
+        fw2,
+    }
+}
