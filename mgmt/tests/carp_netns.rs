@@ -8,43 +8,10 @@ mod live;
 #[path = "../../dataplane/tests/netns/mod.rs"]
 mod netns;
 
-use live::{ping, Etc, Pfd};
+use live::{lan, ping, Etc, Pfd};
 use netns::Ns;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// fw1 and fw2 (pfd on veth0) and a client on one bridge.
-struct Lan {
-    _sw: Ns,
-    fw1: Ns,
-    fw2: Ns,
-    client: Ns,
-}
-
-fn lan(tag: &str) -> Lan {
-    let sw = Ns::new(&format!("{tag}sw"));
-    let fw1 = Ns::new(&format!("{tag}f1"));
-    let fw2 = Ns::new(&format!("{tag}f2"));
-    let client = Ns::new(&format!("{tag}cl"));
-    sw.ip(&["link", "add", "br0", "type", "bridge"]);
-    sw.ip(&["link", "set", "br0", "up"]);
-    for (port, ns, dev) in [
-        ("p1", &fw1, "veth0"),
-        ("p2", &fw2, "veth0"),
-        ("p3", &client, "cl0"),
-    ] {
-        sw.veth(port, dev);
-        sw.give(dev, ns);
-        sw.ip(&["link", "set", port, "master", "br0"]);
-    }
-    client.ip(&["addr", "add", "192.0.2.10/24", "dev", "cl0"]);
-    Lan {
-        _sw: sw,
-        fw1,
-        fw2,
-        client,
-    }
-}
 
 /// A firewall's etc: its own address `me` and carp0 = 192.0.2.1 vhid 1
 /// with `advskew`, everything passed.

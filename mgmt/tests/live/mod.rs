@@ -159,3 +159,38 @@ pub fn ping(ns: &Ns, to: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
+
+/// Two firewalls and a client on one LAN segment (a bridge in a
+/// namespace of its own), for the CARP tests.
+/// fw1 and fw2 (pfd on veth0) and a client (192.0.2.10) on one bridge.
+pub struct Lan {
+    pub _sw: Ns,
+    pub fw1: Ns,
+    pub fw2: Ns,
+    pub client: Ns,
+}
+
+pub fn lan(tag: &str) -> Lan {
+    let sw = Ns::new(&format!("{tag}sw"));
+    let fw1 = Ns::new(&format!("{tag}f1"));
+    let fw2 = Ns::new(&format!("{tag}f2"));
+    let client = Ns::new(&format!("{tag}cl"));
+    sw.ip(&["link", "add", "br0", "type", "bridge"]);
+    sw.ip(&["link", "set", "br0", "up"]);
+    for (port, ns, dev) in [
+        ("p1", &fw1, "veth0"),
+        ("p2", &fw2, "veth0"),
+        ("p3", &client, "cl0"),
+    ] {
+        sw.veth(port, dev);
+        sw.give(dev, ns);
+        sw.ip(&["link", "set", port, "master", "br0"]);
+    }
+    client.ip(&["addr", "add", "192.0.2.10/24", "dev", "cl0"]);
+    Lan {
+        _sw: sw,
+        fw1,
+        fw2,
+        client,
+    }
+}
