@@ -173,11 +173,20 @@ impl AfPacketPort {
         // (counted, but every large frame): refuse the set-up instead.
         // The largest frame: MTU, Ethernet header and one VLAN tag.
         let frame_max = mtu.saturating_add(ETH_VLAN_HLEN);
-        let tx_max = cfg.tx_frame_size - tx_ring::DATA_OFF as u32;
+        // A jumbo interface (a pfsync link at MTU 9000, say) gets slots
+        // that hold its frames, the next power of two, rather than a
+        // refusal the operator could not act on; the slot count stays.
+        let tx_frame_size = cfg.tx_frame_size.max(
+            frame_max
+                .saturating_add(tx_ring::DATA_OFF as u32)
+                .checked_next_power_of_two()
+                .unwrap_or(u32::MAX),
+        );
+        let tx_max = tx_frame_size.min(65536) - tx_ring::DATA_OFF as u32;
         if frame_max > tx_max {
             return Err(invalid(
                 "tx ring",
-                &format!("slots hold frames up to {tx_max} bytes; MTU {mtu} needs {frame_max}: raise tx_frame_size"),
+                &format!("slots hold frames up to {tx_max} bytes; MTU {mtu} needs {frame_max}: the largest slot is 65536 bytes"),
             ));
         }
         if frame_max.saturating_add(RX_FRAME_OVERHEAD) > cfg.rx_block_size {
@@ -255,13 +264,13 @@ impl AfPacketPort {
             sys::set_packet_opt(&tx_fd, libc::PACKET_QDISC_BYPASS, &1 as &libc::c_int)
                 .map_err(err("PACKET_QDISC_BYPASS"))?;
         }
-        let tx_block = cfg.tx_frame_size.max(1 << 16);
-        let per_block = tx_block / cfg.tx_frame_size;
+        let tx_block = tx_frame_size.max(1 << 16);
+        let per_block = tx_block / tx_frame_size;
         let tx_blocks = cfg.tx_frame_nr.div_ceil(per_block);
         let req = libc::tpacket_req {
             tp_block_size: tx_block,
             tp_block_nr: tx_blocks,
-            tp_frame_size: cfg.tx_frame_size,
+            tp_frame_size: tx_frame_size,
             tp_frame_nr: per_block * tx_blocks,
         };
         sys::set_packet_opt(&tx_fd, libc::PACKET_TX_RING, &req).map_err(err("PACKET_TX_RING"))?;
@@ -275,7 +284,7 @@ impl AfPacketPort {
             rx: RxRing::new(rx_map, cfg.rx_block_size as usize, cfg.rx_block_nr as usize),
             tx: TxRing::new(
                 tx_map,
-                cfg.tx_frame_size as usize,
+                tx_frame_size as usize,
                 (per_block * tx_blocks) as usize,
             ),
             rx_fd,
