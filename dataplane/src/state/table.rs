@@ -412,6 +412,26 @@ impl StateTable {
         out
     }
 
+    /// TCP states not yet established on both sides (pf's
+    /// `states_halfopen` for `pfctl -si`), counted in place, one shard
+    /// locked at a time, without building the listing `states` makes.
+    pub fn half_open(&self) -> usize {
+        let mut n = 0;
+        for i in 0..self.shards.len() {
+            let g = self.lock(i);
+            n += g
+                .slots
+                .iter()
+                .filter(|st| {
+                    st.live()
+                        && st.wire().proto() == 6
+                        && (st.src.state < tcps::ESTABLISHED || st.dst.state < tcps::ESTABLISHED)
+                })
+                .count();
+        }
+        n
+    }
+
     /// A state whose wire or stack key is `key`, in either direction
     /// (pf's `pf_find_state_all` with `PF_INOUT`).
     pub fn lookup(&self, key: &StateKey) -> Option<StateId> {

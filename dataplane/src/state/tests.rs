@@ -162,6 +162,7 @@ fn tcp_handshake_data_and_close_walk_the_states() {
     let i = t.info(id).unwrap();
     assert_eq!((i.src.state, i.dst.state), (tcps::SYN_SENT, tcps::CLOSED));
     assert_eq!(usize::from(i.timeout), PFTM_TCP_FIRST_PACKET);
+    assert_eq!(t.half_open(), 1, "pfctl -si's half-open tcp");
 
     let tr = pass(
         &t,
@@ -204,6 +205,7 @@ fn tcp_handshake_data_and_close_walk_the_states() {
         (tcps::ESTABLISHED, tcps::ESTABLISHED)
     );
     assert_eq!(usize::from(i.timeout), PFTM_TCP_ESTABLISHED);
+    assert_eq!(t.half_open(), 0);
 
     pass(
         &t,

@@ -7,7 +7,6 @@ use super::show::View;
 use crate::control::Response;
 use dataplane::reason::Reason;
 use dataplane::router::{Drop, Event};
-use dataplane::state::tcps;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 
@@ -32,16 +31,11 @@ impl View {
         let g = Published::get;
         let reasons = p.reasons();
         let router = p.router();
-        let list = engine.states().states();
-        let states = list.len() as u64;
-        // pf's states_halfopen: TCP states not yet established
-        let halfopen = list
-            .iter()
-            .filter(|s| {
-                s.wire.proto == 6
-                    && (s.src.state < tcps::ESTABLISHED || s.dst.state < tcps::ESTABLISHED)
-            })
-            .count() as u64;
+        // pf keeps both as counters; here the count is kept and the
+        // half-open ones are counted in place (no listing: -si stays
+        // cheap to poll with a million states)
+        let states = engine.states().len() as u64;
+        let halfopen = engine.states().half_open() as u64;
         let sc = engine.states().counters();
         let sn = engine.states().src_node_counters();
         let runtime = p.since().unwrap_or(self.started).elapsed().as_secs();
