@@ -32,9 +32,10 @@ use std::time::Duration;
 pub const PROTO_PFSYNC: u8 = 240;
 /// The pfsync multicast group.
 pub const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 240);
-/// Packets and state changes waiting for the thread at most; past it
-/// they are dropped and counted (state changes then reach the peer with
-/// the next update or the bulk).
+/// Packets (pfsync's, and those handed over to be held for `defer`)
+/// and state changes waiting for the thread at most; past it they are
+/// dropped and counted (state changes then reach the peer with the next
+/// update or the bulk; a packet to hold is sent at once instead).
 pub const QUEUE: usize = 65_536;
 
 type Call = Box<dyn FnOnce(&mut Pfsync, &mut EngineStore, &mut Link, u64) + Send>;
