@@ -58,8 +58,10 @@ fn established_connections_survive_losing_the_master() {
     );
     assert!(ifctl(&s2, &["pfsync0", "maxupd", "64"]).0);
     assert!(ifctl(&s2, &["pfsync0"]).1.contains("maxupd: 64 defer: off"));
-    let (ok, out) = ifctl(&s2, &["pfsync0", "defer"]);
-    assert!(!ok && out.contains("not supported: defer"), "{out}");
+    assert!(ifctl(&s2, &["pfsync0", "defer"]).0);
+    assert!(ifctl(&s2, &["pfsync0"]).1.contains("maxupd: 64 defer: on"));
+    assert!(ifctl(&s2, &["pfsync0", "-defer"]).0);
+    assert!(ifctl(&s2, &["pfsync0"]).1.contains("maxupd: 64 defer: off"));
     let (ok, out) = ifctl(&s2, &["-s", "pfsync"]);
     assert!(ok && out.starts_with("pfsync:\n"), "{out}");
     assert!(

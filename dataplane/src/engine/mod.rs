@@ -548,6 +548,7 @@ impl Engine {
             log: None,
             emit: Vec::new(),
             route: self.routes.get(t.id).filter(|r| r.applies_to(t.side)),
+            created: None,
         };
         let res = if pd.icmp_inner.is_some() {
             translate::apply_icmp_error(pkt.frame, pd, t)
@@ -614,6 +615,7 @@ fn pass_untouched() -> Verdict {
         log: None,
         emit: Vec::new(),
         route: None,
+        created: None,
     }
 }
 

@@ -51,6 +51,7 @@ impl Engine {
             log: None,
             emit: Vec::new(),
             route: None,
+            created: None,
         };
         if let Some(r) = res.fail {
             v.action = Action::Block;
@@ -159,6 +160,7 @@ impl Engine {
             };
             let tag = ns.release_tag;
             let modulate = ns.modulate;
+            let synced = !ns.no_sync;
             // pf_create_state draws the next hop before it keeps the
             // state: a pool with nothing to give fails the state
             let route = match res.rule.map(|r| self.draw_route(r, pd, w.rand(), now_ns)) {
@@ -173,6 +175,10 @@ impl Engine {
             match self.states.insert(ns, now_ns) {
                 Ok(id) => {
                     v.state = StateOutcome::New;
+                    v.created = synced.then(|| crate::state::SyncId {
+                        id: id.as_u64(),
+                        creator: self.states.host_id(),
+                    });
                     if let (Some(route), Some(r)) = (route, res.rule) {
                         self.keep_route(id, r, route, pd);
                         // the creator sent this packet

@@ -428,3 +428,35 @@ fn no_sync_allow_opts_and_hostid_reach_the_states() {
     assert!(eng.reload(compiled_of("set hostid 0x99\npass\n")).is_err());
     assert!(eng.reload(compiled_of("set hostid 0x1234\npass\n")).is_ok());
 }
+
+/// pfsync's deferral needs the identity of the state a packet created:
+/// given for a synced state (the one the table exports), not for a
+/// `no-sync` one nor for a packet that matched a state.
+#[test]
+fn a_new_synced_state_is_named_in_the_verdict() {
+    let eng =
+        engine_with("pass out proto udp\npass out proto udp to port 9 keep state (no-sync)\n");
+    let mut w = eng.worker();
+    let mut run = |dport: u16, now: u64| {
+        let mut f = seeds()[1].clone();
+        f[36..38].copy_from_slice(&dport.to_be_bytes());
+        eng.process(
+            &mut w,
+            now,
+            &mut Packet {
+                frame: &mut f,
+                ifindex: 0,
+                dir: Dir::Out,
+            },
+        )
+    };
+    let v = run(53, 1);
+    assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::New));
+    let id = v.created.expect("a synced state");
+    let info = eng.states().export(id).expect("the table knows it");
+    assert!(!info.no_sync);
+    let v = run(53, 2);
+    assert_eq!((v.state, v.created), (StateOutcome::Match, None));
+    let v = run(9, 3);
+    assert_eq!((v.state, v.created), (StateOutcome::New, None), "no-sync");
+}

@@ -99,6 +99,10 @@ pub struct Verdict {
     /// applies to this packet: send it (or, dup-to, a copy of it) to
     /// this next hop instead of by the routing table.
     pub route: Option<super::route::RouteTo>,
+    /// The pfsync identity of the state this packet created, unless the
+    /// state is `no-sync`: pfsync's `defer` may hold the packet until
+    /// the peer has that state (pf_test's `pfsync_defer`).
+    pub created: Option<crate::state::SyncId>,
 }
 
 /// Where an emitted frame goes.
@@ -146,6 +150,7 @@ impl Verdict {
             log: None,
             emit: Vec::new(),
             route: None,
+            created: None,
         }
     }
 

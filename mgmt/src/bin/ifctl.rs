@@ -32,9 +32,10 @@ USAGE AS IFCONFIG:
                                  counters at zero
   ifctl pfsync0                  pfsync's block (syncdev, syncpeer,
                                  maxupd, defer)
-  ifctl pfsync0 maxupd N syncpeer ADDR|-syncpeer -defer
-                                 change them live (defer and another
-                                 syncdev are refused: not supported)
+  ifctl pfsync0 maxupd N syncpeer ADDR|-syncpeer defer|-defer
+                                 change them live (another syncdev is
+                                 refused: not supported); --json adds
+                                 the deferral counters
   ifctl -s pfsync                pfsync statistics as netstat -s -p pfsync
 
   What is not changed live (addresses, lladdr, mtu, groups, carpnodes,

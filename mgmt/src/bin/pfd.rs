@@ -15,7 +15,8 @@ RUN:
   (pfd answers ARP and ping for their addresses and routes between
   them, as sysctl.conf's net.inet.ip.forwarding allows).
   hostname.carpN runs CARP (ifctl shows and changes it live);
-  hostname.pfsync0 runs pfsync on its syncdev (defer refused).
+  hostname.pfsync0 runs pfsync on its syncdev (with defer, new
+  states' first packets wait for the peer's INS_ACK, 20 ms at most).
   --workers N runs N worker threads sharing the state table. The
   control socket answers pfctl (-s, -f FILE keeping every state, -F,
   -k, -K, -z, -x, -e, -d, -t -T, -a; see pfctl --help) and ifctl;

@@ -250,6 +250,7 @@ fn physical_block(ctx: &Ctx<'_>, name: &str) -> Block {
         status: Some(if f.running { "active" } else { "no carrier" }.to_string()),
         inet,
         inet6,
+        extra: None,
     }
 }
 
@@ -284,6 +285,7 @@ fn carp_block(ctx: &Ctx<'_>, v: &CarpView, index: u32) -> Block {
         status: Some(snapshot::status_word(v.link).to_string()),
         inet,
         inet6,
+        extra: None,
     }
 }
 

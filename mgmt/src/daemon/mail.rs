@@ -27,6 +27,10 @@ pub enum Mail {
         frame: Vec<u8>,
         unicast: bool,
     },
+    /// A packet pfsync held for the peer (`defer`), to send out of
+    /// `port` as it is: pf passed it and it was routed before it was
+    /// held. To the worker that held it.
+    Release { port: usize, frame: Vec<u8> },
     /// Answer ARP/ND for these CARP addresses (MASTER) or stop (BACKUP).
     /// To every worker.
     Vip {

@@ -4,6 +4,7 @@
 //! on the egress interface (where `nat-to` translates), then the
 //! Ethernet rewrite or a wait for the next hop's address.
 
+mod defer;
 mod route_to;
 
 use super::carp::frame::PROTO_CARP;
@@ -16,6 +17,7 @@ use super::topology::{port_of, router_index};
 use dataplane::engine::{Action, Emitted, Engine, Packet, RouteTo, Toward, Verdict, Worker};
 use dataplane::pdesc::Dir;
 use dataplane::router::{Router, Tx, TxKind};
+use dataplane::state::SyncId;
 use dataplane::wire::frame::{parse_frame, Link, Parsed};
 use dataplane::worker::Fate;
 use ruleset::addr::Af;
@@ -77,6 +79,9 @@ pub struct Pipeline {
     /// The route-to/reply-to/dup-to of the last verdict (see
     /// `route_to`); taken by `decide`, ignored elsewhere.
     last_route: Option<RouteTo>,
+    /// The synced state the last verdict created (see `defer`); taken
+    /// by `decide`, ignored elsewhere.
+    last_created: Option<SyncId>,
 }
 
 impl Pipeline {
@@ -109,6 +114,7 @@ impl Pipeline {
             pfsync: None,
             zeroed: Zeroed::default(),
             last_route: None,
+            last_created: None,
         }
     }
 
@@ -169,6 +175,7 @@ impl Pipeline {
                     self.out.push((port, frame));
                 }
             }
+            Mail::Release { port, frame } => self.out.push((port, frame)),
             Mail::Vip {
                 ifindex,
                 addrs,
@@ -333,6 +340,7 @@ impl Pipeline {
             return Fate::Drop;
         }
         let route = self.last_route.take();
+        let created_in = self.last_created.take();
         // pf may have replaced the frame (a completed reassembly) or
         // changed its destination (rdr-to): look again.
         let pd = match parse_frame(frame, Link::Ethernet) {
@@ -340,7 +348,9 @@ impl Pipeline {
             _ => return Fate::Drop,
         };
         if let Some(r) = route {
-            if let route_to::Routing::Done(f) = self.route_inbound(port, now, frame, &pd, r) {
+            if let route_to::Routing::Done(f) =
+                self.route_inbound(port, now, frame, &pd, r, created_in)
+            {
                 return f;
             }
         }
@@ -370,12 +380,16 @@ impl Pipeline {
         if self.pf(oport, oif, Dir::Out, now, frame) != Action::Pass {
             return Fate::Drop;
         }
+        // pf outbound's state is the one OpenBSD defers on; a packet
+        // that made one inbound only is held for that one
+        let created = self.last_created.take().or(created_in);
         if let Some(r) = self.last_route.take() {
-            if let route_to::Routing::Done(f) = self.route_outbound(now, frame, routed, r) {
+            if let route_to::Routing::Done(f) = self.route_outbound(now, frame, routed, r, created)
+            {
                 return f;
             }
         }
-        self.transmit(frame, routed, now)
+        self.transmit(frame, routed, now, created)
     }
 
     /// CARP adverts and pfsync packets pf passed in, to us or their
@@ -412,6 +426,7 @@ impl Pipeline {
     /// (port `port`); see `count` for where the frames it emits go.
     fn pf(&mut self, port: usize, eif: usize, dir: Dir, now: u64, frame: &mut Vec<u8>) -> Action {
         self.last_route = None;
+        self.last_created = None;
         // pfctl -d: routed as if pf were not there
         if !self.slot.enabled() {
             return Action::Pass;
@@ -431,6 +446,7 @@ impl Pipeline {
     fn count(&mut self, port: usize, dir: Dir, v: Verdict) -> Action {
         let d = usize::from(dir == Dir::Out);
         self.last_route = v.route;
+        self.last_created = v.created.filter(|_| v.action == Action::Pass);
         match v.action {
             Action::Pass => Published::bump(&self.published.passed[d]),
             Action::Block => Published::bump(&self.published.blocked[d]),

@@ -30,7 +30,7 @@ pub struct PortPlan {
 
 /// The physical interfaces of `cfg`, in order: port `i` is `plan[i]`.
 /// carpN interfaces live on their carpdev's port, pfsync0 on its
-/// syncdev's; pfsync's `defer` is refused rather than run without it.
+/// syncdev's.
 pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
     let pseudo: Vec<String> = cfg
         .interfaces
@@ -46,13 +46,6 @@ pub fn ports(cfg: &EtcConfig) -> Result<Vec<PortPlan>, String> {
         .collect();
     if !pseudo.is_empty() {
         return Err(pseudo.join("\n"));
-    }
-    if cfg.pfsync.as_ref().is_some_and(|p| p.defer) {
-        let dir = cfg.pf_conf.parent().unwrap_or(std::path::Path::new("."));
-        return Err(format!(
-            "{}: not supported: defer (pfd does not hold packets for the peer's acknowledgement yet)",
-            dir.join("hostname.pfsync0").display()
-        ));
     }
     cfg.interfaces
         .iter()

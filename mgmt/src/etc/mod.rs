@@ -13,7 +13,7 @@
 //!   not strip one later in the line, so that is an error); arguments
 //!   with blanks or `'` are double quoted, and shell syntax is refused.
 //! * `hostname.pfsync0`: `up`, `down`, `syncdev IF`, `syncpeer ADDR`,
-//!   `maxupd N`, `defer` (parsed and checked; pfsync is not running yet).
+//!   `maxupd N`, `defer`, and pfd's own `bulkburst N`.
 //! * `mygate`: the default IPv4 and/or IPv6 gateway.
 //! * `sysctl.conf`: the keys in [`sysctl::KEYS`].
 //! * `pf.conf`: the ruleset, which must exist; [`EtcConfig::load_pf`]

@@ -85,6 +85,14 @@ match out on veth1 proto tcp from 192.0.2.0/24 to any port 7001 nat-to 198.51.10
 /// Firewall `n` (1 or 2): its addresses end in n+1; fw1 advertises
 /// faster (advskew 0 against 100).
 pub fn etc(n: u8) -> Etc {
+    etc_with(n, PFSYNC0)
+}
+
+/// hostname.pfsync0 of both firewalls unless a test says otherwise.
+pub const PFSYNC0: &str = "up syncdev veth2\n";
+
+/// [`etc`] with `pfsync0` as hostname.pfsync0.
+pub fn etc_with(n: u8, pfsync0: &str) -> Etc {
     let me = n + 1;
     let skew = if n == 1 { 0 } else { 100 };
     Etc::with(
@@ -101,7 +109,7 @@ pub fn etc(n: u8) -> Etc {
                 "hostname.carp1",
                 &format!("inet 198.51.100.1 255.255.255.0 198.51.100.255 vhid 2 carpdev veth1 pass wanpw advskew {skew}\n"),
             ),
-            ("hostname.pfsync0", "up syncdev veth2\n"),
+            ("hostname.pfsync0", pfsync0),
             ("sysctl.conf", "net.inet.ip.forwarding=1\nnet.inet.carp.preempt=1\n"),
             ("pf.conf", PF_CONF),
         ],
@@ -263,7 +271,12 @@ pub struct Pair {
 
 /// Boot fw1, then fw2, on `h`; their logs are named `{tag}1`, `{tag}2`.
 pub fn settled_pair(h: &Ha, tag: &str) -> Pair {
-    let (e1, e2) = (etc(1), etc(2));
+    settled_pair_with(h, tag, PFSYNC0)
+}
+
+/// [`settled_pair`] with `pfsync0` as both boxes' hostname.pfsync0.
+pub fn settled_pair_with(h: &Ha, tag: &str, pfsync0: &str) -> Pair {
+    let (e1, e2) = (etc_with(1, pfsync0), etc_with(2, pfsync0));
     let (s1, s2) = (e1.0.join("pfd.sock"), e2.0.join("pfd.sock"));
     let fw1 = Pfd::start(&h.fw[0], &e1.0, &s1, log(&format!("{tag}1")));
     assert!(

@@ -88,6 +88,9 @@ pub struct Block {
     pub status: Option<String>,
     pub inet: Vec<V4>,
     pub inet6: Vec<V6>,
+    /// One more JSON member, named: what an interface counts that
+    /// ifconfig does not print (pfsync0's deferrals, kstats on OpenBSD).
+    pub extra: Option<(&'static str, Value)>,
 }
 
 /// `llprio`: OpenBSD's default link-layer priority.
@@ -157,7 +160,7 @@ impl Block {
             .filter(|(b, _)| self.flags & b != 0)
             .map(|(_, n)| *n)
             .collect();
-        json!({
+        let mut j = json!({
             "name": self.name,
             "flags": flags,
             "mtu": self.mtu,
@@ -179,7 +182,11 @@ impl Block {
                 "prefixlen": a.prefix,
                 "scopeid": a.scope,
             })).collect::<Vec<_>>(),
-        })
+        });
+        if let (Some((name, v)), Some(m)) = (&self.extra, j.as_object_mut()) {
+            m.insert((*name).to_string(), v.clone());
+        }
+        j
     }
 }
 

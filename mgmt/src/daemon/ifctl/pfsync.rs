@@ -18,18 +18,27 @@ pub struct PfsyncView {
     /// The bulk update's state, for JSON.
     pub bulk: String,
     pub demotion: i32,
+    /// The deferral counters (OpenBSD's pfsync-slice kstats defer-add,
+    /// -ack, -run, -over, and the daemon's own), for JSON.
+    pub deferrals: serde_json::Value,
 }
 
 pub fn view(h: &PfsyncHandle) -> Result<PfsyncView, String> {
-    h.call(|m, _, link, _| PfsyncView {
-        syncdev: link.name.clone(),
-        syncpeer: link.dst,
-        maxupd: m.config().maxupd,
-        defer: m.config().defer,
-        up: m.is_up(),
-        bulk: format!("{:?}", m.bulk_state()),
-        demotion: m.demotion(),
-    })
+    let (mut v, stats, held) = h.call(|m, _, link, _| {
+        let v = PfsyncView {
+            syncdev: link.name.clone(),
+            syncpeer: link.dst,
+            maxupd: m.config().maxupd,
+            defer: m.config().defer,
+            up: m.is_up(),
+            bulk: format!("{:?}", m.bulk_state()),
+            demotion: m.demotion(),
+            deferrals: serde_json::Value::Null,
+        };
+        (v, m.defer_stats(), m.deferred())
+    })?;
+    v.deferrals = h.defer_counters().json(stats, held);
+    Ok(v)
 }
 
 /// The line pfsync_status() prints, without its tab.
@@ -57,6 +66,7 @@ pub fn block(v: &PfsyncView, index: u32, mtu: Option<u32>) -> Block {
         index,
         carp: vec![status_line(v)],
         groups: vec!["carp".into(), "pfsync".into()],
+        extra: Some(("deferrals", v.deferrals.clone())),
         ..Block::default()
     }
 }
@@ -65,12 +75,6 @@ pub fn block(v: &PfsyncView, index: u32, mtu: Option<u32>) -> Block {
 pub fn set(h: &PfsyncHandle, changes: Vec<PfsyncChange>) -> Response {
     for c in &changes {
         match c {
-            PfsyncChange::Defer(true) => {
-                return Response::error(
-                    ErrorKind::NotSupported,
-                    "not supported: defer (pfd does not hold packets for the peer's acknowledgement)",
-                )
-            }
             PfsyncChange::Syncdev(_) => {
                 return Response::error(
                     ErrorKind::NotSupported,
@@ -92,7 +96,7 @@ pub fn set(h: &PfsyncHandle, changes: Vec<PfsyncChange>) -> Response {
                 PfsyncChange::Maxupd(n) => m.set_maxupd(n),
                 PfsyncChange::Syncpeer(a) => link.dst = a,
                 PfsyncChange::NoSyncpeer => link.dst = GROUP,
-                PfsyncChange::Defer(false) => m.set_defer(false),
+                PfsyncChange::Defer(on) => m.set_defer(on),
                 _ => {}
             }
         }
@@ -154,6 +158,7 @@ mod tests {
             up: true,
             bulk: "Done".into(),
             demotion: 0,
+            deferrals: json!({"add": 3}),
         }
     }
 
@@ -177,5 +182,9 @@ mod tests {
             b,
             "pfsync0: flags=41<UP,RUNNING> mtu 1500\n\tindex 7 priority 0 llprio 3\n\tpfsync: syncdev: em1 maxupd: 128 defer: off\n\tgroups: carp pfsync\n"
         );
+        let on = PfsyncView { defer: true, ..v() };
+        assert!(status_line(&on).ends_with(" defer: on"));
+        // the counters are JSON's only, as ifconfig prints none
+        assert_eq!(block(&v(), 7, None).json()["deferrals"]["add"], 3);
     }
 }

@@ -7,19 +7,24 @@
 //! (pf outbound sees them, as pfsync's go through ip_output), and moves
 //! CARP's demotion as the machine says (+32 until the bulk update is
 //! done, so a rebooted box does not take the gateway before it holds
-//! the states).
+//! the states). With `defer`, it holds the first packet of new states
+//! for the workers ([`PfsyncHandle::defer`], see [`super::defer`]).
+//!
+//! [`PfsyncDriver::run`] reads the clock; [`PfsyncDriver::step`] does
+//! the same work at a time given (tests' virtual clock).
 
-use super::store::{local_change, EngineStore};
+use super::defer::{DeferCounters, Owners};
+use super::store::{local_change, to_sync, EngineStore};
 use crate::daemon::carp::CarpHandle;
 use crate::daemon::mail::{Address, Mail};
 use crate::daemon::slot::EngineSlot;
 use crossbeam_channel::{bounded, select, Receiver, Sender, TrySendError};
 use dataplane::port::afpacket::sys::monotonic_ns;
-use dataplane::state::StateEvent;
+use dataplane::state::{StateEvent, SyncId};
 use dataplane::wire::build::ethernet_wrap;
 use pfsync::{Event, Pfsync, Rx};
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,15 +32,28 @@ use std::time::Duration;
 pub const PROTO_PFSYNC: u8 = 240;
 /// The pfsync multicast group.
 pub const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 240);
-/// Packets and state changes waiting for the thread at most; past it
-/// they are dropped and counted (state changes then reach the peer with
-/// the next update or the bulk).
+/// Packets (pfsync's, and those handed over to be held for `defer`)
+/// and state changes waiting for the thread at most; past it they are
+/// dropped and counted (state changes then reach the peer with the next
+/// update or the bulk; a packet to hold is sent at once instead).
 pub const QUEUE: usize = 65_536;
 
 type Call = Box<dyn FnOnce(&mut Pfsync, &mut EngineStore, &mut Link, u64) + Send>;
 
 enum SyncIn {
-    Packet { port: usize, ttl: u8, ip: Vec<u8> },
+    Packet {
+        port: usize,
+        ttl: u8,
+        ip: Vec<u8>,
+    },
+    /// A packet that created state `id`, to hold (`defer`); it leaves
+    /// by `port` through worker `worker`.
+    Defer {
+        worker: usize,
+        port: usize,
+        id: pfsync::StateId,
+        frame: Vec<u8>,
+    },
     Call(Call),
     Stop,
 }
@@ -45,6 +63,10 @@ enum SyncIn {
 pub struct PfsyncHandle {
     tx: Sender<SyncIn>,
     dropped: Arc<AtomicU64>,
+    /// pfsync is up with `defer` on: the workers hand it new states'
+    /// first packets (the thread keeps this current).
+    deferring: Arc<AtomicBool>,
+    defer: Arc<DeferCounters>,
 }
 
 impl std::fmt::Debug for PfsyncHandle {
@@ -65,6 +87,38 @@ impl PfsyncHandle {
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(m) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Whether new states' first packets are to be handed over
+    /// ([`PfsyncHandle::defer`]): pfsync is up, `defer` on.
+    pub fn deferring(&self) -> bool {
+        self.deferring.load(Ordering::Relaxed)
+    }
+
+    /// Hold `frame`, which created the synced state `id` and is ready to
+    /// leave by `port`, until the peer has the state; worker `worker`
+    /// sends it then. False when it is not taken (not deferring, or the
+    /// thread's queue is full, which is counted): send it now.
+    pub fn defer(&self, worker: usize, port: usize, id: SyncId, frame: &[u8]) -> bool {
+        if !self.deferring() {
+            return false;
+        }
+        let m = SyncIn::Defer {
+            worker,
+            port,
+            id: to_sync(id),
+            frame: frame.to_vec(),
+        };
+        if self.tx.try_send(m).is_err() {
+            self.defer.count_full();
+            return false;
+        }
+        true
+    }
+
+    /// The daemon's deferral counters.
+    pub fn defer_counters(&self) -> &DeferCounters {
+        &self.defer
     }
 
     /// Run `f` on the machine, the store and the link in the pfsync
@@ -124,6 +178,10 @@ pub struct PfsyncDriver {
     /// The syncdev's link as last seen, and when to look again.
     link_up: Option<bool>,
     next_link_check: u64,
+    /// Where the held packets go back to.
+    owners: Owners,
+    deferring: Arc<AtomicBool>,
+    defer: Arc<DeferCounters>,
 }
 
 /// How often the syncdev's link state is read. Both ends of a cut or
@@ -162,6 +220,8 @@ pub fn start(
     let engine = slot.get();
     engine.states().set_events(Some(etx));
     store.set_engine(engine);
+    let deferring = Arc::new(AtomicBool::new(false));
+    let defer = Arc::new(DeferCounters::default());
     let d = PfsyncDriver {
         machine,
         store,
@@ -176,10 +236,15 @@ pub fn start(
         up,
         link_up: None,
         next_link_check: 0,
+        owners: Owners::default(),
+        deferring: Arc::clone(&deferring),
+        defer: Arc::clone(&defer),
     };
     let h = PfsyncHandle {
         tx,
         dropped: Arc::new(AtomicU64::new(0)),
+        deferring,
+        defer,
     };
     (d, h)
 }
@@ -187,12 +252,7 @@ pub fn start(
 impl PfsyncDriver {
     /// Run until stopped or every handle is gone.
     pub fn run(mut self) {
-        if self.up {
-            // pfsync0 up: ask the peer for its table (bulk update),
-            // demoting CARP until it is in.
-            self.machine.up(monotonic_ns());
-            self.flush();
-        }
+        self.begin(monotonic_ns());
         loop {
             let now = monotonic_ns();
             let wait = self
@@ -203,20 +263,19 @@ impl PfsyncDriver {
                 });
             select! {
                 recv(self.rx) -> m => match m {
-                    Ok(SyncIn::Packet { port, ttl, ip }) => self.packet(port, ttl, &ip),
-                    Ok(SyncIn::Call(f)) => {
-                        let now = monotonic_ns();
-                        f(&mut self.machine, &mut self.store, &mut self.link, now);
+                    Ok(m) => {
+                        if !self.input(m, monotonic_ns()) {
+                            return;
+                        }
                     }
-                    Ok(SyncIn::Stop) | Err(_) => return,
+                    Err(_) => return,
                 },
                 recv(self.events) -> ev => {
                     if let Ok(ev) = ev {
-                        self.local(&ev);
+                        let now = monotonic_ns();
+                        self.local(&ev, now);
                         // the rest of a burst at once
-                        while let Ok(ev) = self.events.try_recv() {
-                            self.local(&ev);
-                        }
+                        self.take_events(now);
                     }
                 },
                 default(wait.min(Duration::from_nanos(LINK_CHECK_NS))) => {},
@@ -226,10 +285,89 @@ impl PfsyncDriver {
                 self.next_link_check = now + LINK_CHECK_NS;
                 self.check_link(now);
             }
-            if self.machine.poll_timeout().is_some_and(|t| t <= now) {
-                self.machine.handle_timeout(now, &mut self.store);
+            self.timers(now);
+        }
+    }
+
+    /// What `run` does first: `pfsync0 up` when hostname.pfsync0 says
+    /// so (ask the peer for its table, demoting CARP until it is in).
+    pub fn begin(&mut self, now: u64) {
+        if self.up {
+            self.machine.up(now);
+        }
+        self.flush(now);
+    }
+
+    /// Everything waiting (state changes, then messages), then the
+    /// timers, at `now`: `run`'s work on a clock of the caller's (the
+    /// syncdev's link is not watched). False once stopped.
+    pub fn step(&mut self, now: u64) -> bool {
+        self.take_events(now);
+        while let Ok(m) = self.rx.try_recv() {
+            if !self.input(m, now) {
+                return false;
             }
-            self.flush();
+        }
+        self.timers(now);
+        true
+    }
+
+    /// The machine, as the thread has it.
+    pub fn machine(&self) -> &Pfsync {
+        &self.machine
+    }
+
+    /// One message; false for Stop.
+    fn input(&mut self, m: SyncIn, now: u64) -> bool {
+        match m {
+            SyncIn::Packet { port, ttl, ip } => self.packet(port, ttl, &ip, now),
+            SyncIn::Defer {
+                worker,
+                port,
+                id,
+                frame,
+            } => self.hold(worker, port, id, frame, now),
+            SyncIn::Call(f) => f(&mut self.machine, &mut self.store, &mut self.link, now),
+            SyncIn::Stop => return false,
+        }
+        true
+    }
+
+    /// Run the machine's timers if due, then send what it has.
+    fn timers(&mut self, now: u64) {
+        if self.machine.poll_timeout().is_some_and(|t| t <= now) {
+            self.machine.handle_timeout(now, &mut self.store);
+        }
+        self.flush(now);
+    }
+
+    fn take_events(&mut self, now: u64) {
+        while let Ok(ev) = self.events.try_recv() {
+            self.local(&ev, now);
+        }
+    }
+
+    /// A worker's packet to hold. The state's insert went to the event
+    /// channel before the packet came here: take it first, so the
+    /// machine knows the state. What the machine does not hold goes
+    /// back at once.
+    fn hold(&mut self, worker: usize, port: usize, id: pfsync::StateId, frame: Vec<u8>, now: u64) {
+        self.take_events(now);
+        self.pick_up_reload();
+        match self.machine.defer(now, &mut self.store, id, frame, false) {
+            Ok(()) => self.owners.hold(id, worker, port, now),
+            Err(frame) => {
+                self.defer.count_declined();
+                self.send_back(worker, port, frame);
+            }
+        }
+    }
+
+    /// A held packet leaves through the worker that held it.
+    fn send_back(&mut self, worker: usize, port: usize, frame: Vec<u8>) {
+        let to = self.workers.get(worker).or(self.workers.first());
+        if !to.is_some_and(|w| w.post([Mail::Release { port, frame }])) {
+            self.defer.count_unsent();
         }
     }
 
@@ -262,19 +400,17 @@ impl PfsyncDriver {
         }
     }
 
-    fn local(&mut self, ev: &StateEvent) {
+    fn local(&mut self, ev: &StateEvent, now: u64) {
         self.pick_up_reload();
-        let now = monotonic_ns();
         self.machine
             .handle_local(now, &mut self.store, local_change(ev));
     }
 
-    fn packet(&mut self, port: usize, ttl: u8, ip: &[u8]) {
+    fn packet(&mut self, port: usize, ttl: u8, ip: &[u8], now: u64) {
         self.pick_up_reload();
         let Ok(r) = pfsync::wire::ip::decap(ip) else {
             return;
         };
-        let now = monotonic_ns();
         let rx = Rx {
             on_syncdev: port == self.link.port,
             ttl,
@@ -286,7 +422,7 @@ impl PfsyncDriver {
     }
 
     /// Send the machine's packets, act on its events.
-    fn flush(&mut self) {
+    fn flush(&mut self, now: u64) {
         while let Some(payload) = self.machine.poll_transmit() {
             self.ident = self.ident.wrapping_add(1);
             let ip = pfsync::wire::ip::encap(&payload, self.link.src, self.link.dst, self.ident);
@@ -323,9 +459,13 @@ impl PfsyncDriver {
                         if ok { "done" } else { "failed" }
                     );
                 }
-                // Deferral is refused at boot, so nothing is held.
-                _ => {}
+                Event::Release { id, packet } => match self.owners.release(id, now, &self.defer) {
+                    Some(o) => self.send_back(o.worker, o.port, packet),
+                    None => self.defer.count_unsent(),
+                },
             }
         }
+        let on = self.machine.is_up() && self.machine.config().defer;
+        self.deferring.store(on, Ordering::Relaxed);
     }
 }

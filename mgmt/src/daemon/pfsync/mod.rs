@@ -3,8 +3,10 @@
 //! reaches the state table through [`store::EngineStore`], the
 //! machine's [`::pfsync::StateStore`] over the table;
 //! [`store::local_change`] turns the table's events into the machine's
-//! local changes.
+//! local changes; [`defer`] holds new states' first packets for the
+//! workers with `defer` on.
 
+pub mod defer;
 pub mod driver;
 mod route;
 pub mod store;

@@ -299,7 +299,7 @@ impl StateStore for EngineStore {
     }
 }
 
-fn to_sync(s: SyncId) -> StateId {
+pub(super) fn to_sync(s: SyncId) -> StateId {
     StateId::new(s.id, s.creator)
 }
 

@@ -19,6 +19,7 @@ use crate::daemon::topology::{port_of, router_index};
 use dataplane::engine::{Action, RouteKind, RouteTo};
 use dataplane::pdesc::{Dir, Pdesc};
 use dataplane::router::{InPlace, NextHop, RoutedInPlace};
+use dataplane::state::SyncId;
 use dataplane::wire::build::ethernet_wrap;
 use dataplane::wire::ethernet::EthernetFrame;
 use dataplane::worker::Fate;
@@ -52,6 +53,7 @@ impl Pipeline {
         frame: &mut Vec<u8>,
         pd: &Pdesc,
         r: RouteTo,
+        created: Option<SyncId>,
     ) -> Routing {
         if r.kind == RouteKind::DupTo {
             self.send_copy(frame, r.next_hop, true, now);
@@ -81,7 +83,8 @@ impl Pipeline {
         if out != Action::Pass {
             return Routing::Done(Fate::Drop);
         }
-        Routing::Done(self.transmit(frame, routed, now))
+        let created = self.last_created.take().or(created);
+        Routing::Done(self.transmit(frame, routed, now, created))
     }
 
     /// The verdict of pf outbound on the egress interface routed the
@@ -93,6 +96,7 @@ impl Pipeline {
         frame: &mut Vec<u8>,
         mut routed: RoutedInPlace,
         r: RouteTo,
+        created: Option<SyncId>,
     ) -> Routing {
         if r.kind == RouteKind::DupTo {
             self.send_copy(frame, r.next_hop, false, now);
@@ -103,20 +107,27 @@ impl Pipeline {
             return Routing::Done(Fate::Drop);
         };
         routed.hop = via;
-        Routing::Done(self.transmit(frame, routed, now))
+        Routing::Done(self.transmit(frame, routed, now, created))
     }
 
+    /// Send the routed packet; one that created the synced state
+    /// `created` may be held for pfsync's peer instead (`defer`).
     pub(super) fn transmit(
         &mut self,
         frame: &mut Vec<u8>,
         routed: RoutedInPlace,
         now: u64,
+        created: Option<SyncId>,
     ) -> Fate {
         match self
             .router
             .transmit_in_place(frame, routed, now, &mut self.tx)
         {
-            InPlace::Send { ifindex } => port_of(ifindex).map_or(Fate::Drop, Fate::Forward),
+            InPlace::Send { ifindex } => match port_of(ifindex) {
+                Some(port) if self.deferred(port, frame, created) => Fate::Drop,
+                Some(port) => Fate::Forward(port),
+                None => Fate::Drop,
+            },
             InPlace::Consumed(_) => Fate::Drop,
         }
     }
