@@ -93,10 +93,11 @@ for t in keepalived conntrackd conntrack nft ip; do
 done
 
 if [ -z "${PFD:-}" ]; then
-    (cd "$ROOT" && cargo build -q --release -p mgmt --bin pfd --bin pfctl)
+    (cd "$ROOT" && cargo build -q --release -p mgmt --bin pfd --bin pfctl --bin ifctl)
     PFD=${CARGO_TARGET_DIR:-$ROOT/target}/release/pfd
 fi
 PFCTL=$(dirname "$PFD")/pfctl
+IFCTL=$(dirname "$PFD")/ifctl
 (cd "$ROOT" && cargo build -q --release -p pfd-benches --bin flowgen)
 FLOWGEN=${CARGO_TARGET_DIR:-$ROOT/target}/release/flowgen
 
@@ -427,8 +428,28 @@ pair_up() {
     wait_for 15 master 1 || { echo "ha-compare: $IMPL fw1 lost the gateways" >&2; return 1; }
 }
 
+# diag NAME: both firewalls' counters into $WORK/NAME-fwN.txt
+diag() {
+    local n
+    for n in 1 2; do
+        case $IMPL in
+        pfd)
+            { ip netns exec "$P$n" "$PFCTL" --control "$WORK/fw$n.sock" -si -v
+              ip netns exec "$P$n" "$IFCTL" --control "$WORK/fw$n.sock" -s pfsync
+              ip netns exec "$P$n" "$IFCTL" --control "$WORK/fw$n.sock" --json pfsync0; } \
+                >"$WORK/$1-fw$n.txt" 2>&1 || true
+            ;;
+        linux)
+            { ip netns exec "$P$n" conntrackd -C "$WORK/linux$n/conntrackd.conf" -s
+              ip netns exec "$P$n" conntrack -S; } >"$WORK/$1-fw$n.txt" 2>&1 || true
+            ;;
+        esac
+    done
+}
+
 keep_logs() {
     mkdir -p "$LOGS/$1"
+    cp "$WORK"/*.txt "$LOGS/$1/" 2>/dev/null || true
     cp "$WORK"/*.log "$LOGS/$1/" 2>/dev/null || true
     cp -r "$WORK"/linux* "$LOGS/$1/" 2>/dev/null || true
 }
@@ -466,6 +487,7 @@ lag_test() {
         read -r sent held p50 p99 max <<<"$r"
         say "$(printf 'lag\t%s\t%s\t%s/s\t%s\t%s\t%s\t%s\t%s\t%s' "$IMPL" "$setting" "$rate" "$sent" \
             $((fw1 / $(per_flow))) "$held" "$p50" "$p99" "$max")"
+        diag "lag-$rate"
         cp "$WORK/sent" "$LOGS/sent-$IMPL-$setting-$rate"
         cp "$WORK/samples" "$LOGS/samples-$IMPL-$setting-$rate"
     done
@@ -502,6 +524,7 @@ bulk_test() {
     if [ "$IMPL" = pfd ]; then
         say "# fw2: $(grep -m1 'bulk update done' "$WORK/fw2-pfd.log" || echo 'no bulk update done')"
     fi
+    diag bulk
 }
 
 failover_test() {
@@ -519,6 +542,7 @@ failover_test() {
     took=$(echo "($(date +%s%N) - $t0) / 1000000" | bc)
     wait_for 30 test -s "$WORK/conns" || echo "ha-compare: the client did not finish" >&2
     read -r alive reset other stall <<<"$(cat "$WORK/conns" 2>/dev/null || echo "0 0 0 0")"
+    diag failover
     say "$(printf 'failover\t%s\trun %s\t%s/%s alive\t%s reset\t%s other\tstall %s ms\tfw2 master after ~%s ms\tfw2 held %s states' \
         "$IMPL" "$i" "$alive" "$CONNS" "$reset" "$other" "$stall" "$took" "$before")"
 }

@@ -1542,3 +1542,39 @@ fn several_actions_in_pfctls_order() {
     assert_eq!(code, 1, "already enabled stops pfctl: {err}");
     assert_eq!(err, "pfctl: pf already enabled\n");
 }
+
+#[test]
+fn frames_a_full_queue_refuses_wait_in_order_for_the_next_drain() {
+    let mut l = lab("back");
+    l.pipe.announce();
+    l.pipe.housekeep(SEC);
+    let waiting = l.pipe.backlog();
+    assert!(waiting >= 2, "the announcement's frames: {waiting}");
+    // port 0's queue is full; port 1 takes what comes
+    let mut first = Vec::new();
+    l.pipe.drain_out_while(|p, b| {
+        if p == 0 {
+            return false;
+        }
+        first.push((p, b.to_vec()));
+        true
+    });
+    assert!(first.iter().all(|(p, _)| *p == 1), "{first:?}");
+    let kept = l.pipe.backlog();
+    assert!(
+        kept >= 1 && kept + first.len() == waiting,
+        "{kept} + {}",
+        first.len()
+    );
+    // the ring drained: the kept frames leave, in their order
+    let mut second = Vec::new();
+    l.pipe.drain_out_while(|p, b| {
+        second.push((p, b.to_vec()));
+        true
+    });
+    assert_eq!(second.len(), kept);
+    assert!(second.iter().all(|(p, _)| *p == 0), "{second:?}");
+    let garp = arp(1, FW0, "192.0.2.1", [0; 6], "192.0.2.1");
+    assert!(second.contains(&(0, garp)), "{second:?}");
+    assert_eq!(l.pipe.backlog(), 0);
+}

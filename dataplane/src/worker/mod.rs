@@ -118,6 +118,19 @@ pub struct FrameCtx<'a> {
 }
 
 impl FrameCtx<'_> {
+    /// Queue `frame` on `port` if its queue has room; a refusal is not
+    /// counted (the caller keeps the frame for later). A port that does
+    /// not exist takes the frame and counts it as `tx_full`.
+    pub fn try_emit(&mut self, port: usize, frame: &[u8]) -> bool {
+        match self.out.get_mut(port) {
+            Some(q) => q.push(frame),
+            None => {
+                *self.emit_full += 1;
+                true
+            }
+        }
+    }
+
     /// Queue a generated frame (a RST, an ICMP error, a synproxy
     /// handshake) on port `port`. False if that port's queue is full or
     /// there is no such port (counted in [`WorkerStats::tx_full`]).

@@ -455,9 +455,7 @@ fn run_worker(plan: WorkerPlan, stop: &AtomicBool) -> Result<WorkerStats, String
             } else {
                 pipe.frame(ctx.port, ctx.now_ns, ctx.frame)
             };
-            pipe.drain_out(|p, f| {
-                ctx.emit(p, f);
-            });
+            pipe.drain_out_while(|p, f| ctx.try_emit(p, f));
             fate
         },
         &cfg,

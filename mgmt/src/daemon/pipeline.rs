@@ -29,6 +29,10 @@ use std::sync::Arc;
 /// daemon's tick while no frames come.
 pub const TICK_NS: u64 = 100_000_000;
 
+/// The most frames [`Pipeline::drain_out_while`] keeps waiting for room
+/// in the transmit queues (16 steps of a 256-frame queue).
+pub const OUT_BACKLOG: usize = 4096;
+
 /// Whether packets not for the firewall itself are routed on, per
 /// family (sysctl.conf's `net.inet.ip.forwarding` and
 /// `net.inet6.ip6.forwarding`; OpenBSD's default is off). When off, pf
@@ -273,6 +277,44 @@ impl Pipeline {
         for (p, f) in self.out.drain(..) {
             send(p, &f);
         }
+    }
+
+    /// Hand the frames waiting to be sent to `send(port, frame)` until it
+    /// answers that a port's queue is full: that port's frames stay, in
+    /// order, for the next call (the worker's next frame, letter or
+    /// tick). A burst from the mailbox (pfsync's bulk update: up to 200
+    /// full-MTU packets per step) then waits for the ring to drain
+    /// instead of being lost. At most [`OUT_BACKLOG`] wait; past that the
+    /// oldest are dropped and counted as unsent.
+    pub fn drain_out_while(&mut self, mut send: impl FnMut(usize, &[u8]) -> bool) {
+        if self.out.is_empty() {
+            return;
+        }
+        let mut full = 0u64;
+        let bit = |p: usize| if p < 64 { 1u64 << p } else { 0 };
+        self.out.retain(|(p, f)| {
+            if full & bit(*p) != 0 {
+                return true;
+            }
+            if send(*p, f) {
+                false
+            } else {
+                full |= bit(*p);
+                true
+            }
+        });
+        if self.out.len() > OUT_BACKLOG {
+            let extra = self.out.len() - OUT_BACKLOG;
+            self.out.drain(..extra);
+            self.published
+                .unsent
+                .fetch_add(extra as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Frames waiting in the pipeline for room in a transmit queue.
+    pub fn backlog(&self) -> usize {
+        self.out.len()
     }
 
     /// Timers: state expiry, neighbour retries, counters for the
