@@ -5,6 +5,7 @@
 //! [`store::local_change`] turns the table's events into the machine's
 //! local changes.
 
+mod clear;
 pub mod driver;
 mod route;
 pub mod store;

@@ -1,0 +1,240 @@
+//! The pfsync thread of `pfd run` without a kernel: hostname.pfsync0
+//! booted as the daemon boots it (`daemon::pfsync::boot`), states made
+//! by the engine as the workers make them, pfctl's requests answered by
+//! the daemon's `View`, and the pfsync packets the thread hands worker 0
+//! taken from worker 0's mailbox and decoded.
+
+mod support;
+
+use dataplane::engine::{Action, Packet};
+use dataplane::pdesc::Dir;
+use dataplane::port::afpacket::sys::monotonic_ns;
+use mgmt::control::{FlushWhat, KillBy, Request, Response, StateFilter};
+use mgmt::daemon::pfsync::driver::PfsyncHandle;
+use mgmt::daemon::{mailboxes, EngineSlot, Mail, Mailbox, Published, View};
+use pfsync::wire::{PacketRepr, Section};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{eth, ip4, udp};
+
+/// The syncdev: a name no test machine has, so its MTU and link are
+/// unknown (1500; the bulk request waits for a link that never comes,
+/// which leaves the sends of interest alone on the wire).
+const SYNCDEV: &str = "pfdsync9";
+
+struct Lab {
+    view: View,
+    engine: Arc<EngineSlot>,
+    mail: Mailbox,
+    pfsync: PfsyncHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    dir: PathBuf,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.pfsync.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn lab(tag: &str) -> Lab {
+    let dir = std::env::temp_dir().join(format!("pfd-syncdrv-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
+    w(
+        &format!("hostname.{SYNCDEV}"),
+        "inet 203.0.113.2 255.255.255.0\nup\n",
+    );
+    w("hostname.pfsync0", &format!("up syncdev {SYNCDEV}\n"));
+    w("pf.conf", "pass\n");
+    let env = ruleset::hostenv::from_env().unwrap();
+    let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
+    let cfg = checked.config;
+    let plan = mgmt::daemon::ports(&cfg).unwrap();
+    let names: Vec<String> = plan.iter().map(|p| p.name.clone()).collect();
+    let engine = Arc::new(EngineSlot::new(Arc::new(checked.engine)));
+    let (mut boxes, addrs) = mailboxes(1).unwrap();
+    let (mail, _wake) = boxes.remove(0);
+    let (driver, pfsync) = mgmt::daemon::pfsync::boot(
+        cfg.pfsync.as_ref().unwrap(),
+        &cfg,
+        &names,
+        &[[2, 0, 0, 0, 0, 2]],
+        &engine,
+        addrs,
+        None,
+    )
+    .unwrap();
+    let thread = std::thread::spawn(move || driver.run());
+    let view = View {
+        engine: Arc::clone(&engine),
+        etc: Some(Arc::new(cfg.clone())),
+        rules: Default::default(),
+        published: Arc::new(Published::default()),
+        started: Instant::now(),
+        ports: names,
+        live: None,
+        carp: None,
+        pfsync: Some(pfsync.clone()),
+        debug: Default::default(),
+        table_times: std::sync::Mutex::new(mgmt::daemon::TableTimes::new(mgmt::daemon::wall_now())),
+    };
+    Lab {
+        view,
+        engine,
+        mail,
+        pfsync,
+        thread: Some(thread),
+        dir,
+    }
+}
+
+impl Lab {
+    /// `n` UDP states, made as worker 0 makes them (inbound on the
+    /// syncdev, the only interface here), from source port `base` on.
+    fn states(&self, base: u16, n: u16) {
+        let engine = self.engine.get();
+        let mut w = engine.worker();
+        for p in base..base + n {
+            let mut frame = eth(&ip4("203.0.113.9", "198.51.100.10", &udp(p, 53, 8)), true);
+            let v = engine.process(
+                &mut w,
+                monotonic_ns(),
+                &mut Packet {
+                    frame: &mut frame,
+                    ifindex: 0,
+                    dir: Dir::In,
+                },
+            );
+            assert_eq!(v.action, Action::Pass, "{v:?}");
+        }
+    }
+
+    /// The sections of every pfsync packet sent, until `done` holds of
+    /// them all or `within` is over.
+    fn sent_until(&self, within: Duration, done: impl Fn(&[Section]) -> bool) -> Vec<Section> {
+        let t = Instant::now();
+        let mut all = Vec::new();
+        loop {
+            for m in self.mail.read() {
+                let Mail::Send { frame, .. } = m else {
+                    continue;
+                };
+                let ip = pfsync::wire::ip::decap(&frame[14..]).unwrap();
+                all.extend(PacketRepr::parse(ip.payload).unwrap().sections);
+            }
+            if done(&all) || t.elapsed() >= within {
+                return all;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn ok(&self, req: Request) -> String {
+        match self.view.handle(req) {
+            Response::Ok { text, .. } => text.unwrap_or_default(),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn inserted(s: &[Section]) -> usize {
+    s.iter()
+        .map(|s| match s {
+            Section::Ins(v) => v.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Each section as its action and record count, for messages.
+fn summary(s: &[Section]) -> Vec<(u8, usize)> {
+    s.iter()
+        .map(|s| {
+            let n = match s {
+                Section::Clr(v) => v.len(),
+                Section::Ins(v) | Section::Upd(v) | Section::Del(v) => v.len(),
+                Section::DelC(v) | Section::UpdReq(v) | Section::InsAck(v) => v.len(),
+                Section::UpdC(v) => v.len(),
+                _ => 0,
+            };
+            (s.action().0, n)
+        })
+        .collect()
+}
+
+/// (CLR records, DEL_C records) among `s`.
+fn clears_and_deletes(s: &[Section]) -> (Vec<pfsync::wire::clr::Clr>, usize) {
+    let mut clr = Vec::new();
+    let mut del = 0;
+    for s in s {
+        match s {
+            Section::Clr(v) => clr.extend(v.iter().cloned()),
+            Section::DelC(v) => del += v.len(),
+            Section::Del(v) => del += v.len(),
+            _ => {}
+        }
+    }
+    (clr, del)
+}
+
+const N: u16 = 300;
+
+#[test]
+fn flushing_states_sends_one_clr_and_no_delete_per_state() {
+    let l = lab("flush");
+    l.states(10000, N);
+    let ins = l.sent_until(Duration::from_secs(5), |s| inserted(s) >= N.into());
+    assert_eq!(
+        inserted(&ins),
+        usize::from(N),
+        "the peer heard of each state"
+    );
+
+    let host = l.engine.get().states().host_id();
+    let text = l.ok(Request::Flush {
+        what: FlushWhat::States,
+        anchor: None,
+    });
+    assert_eq!(text, format!("{N} states cleared\n"));
+    assert_eq!(l.engine.get().states().len(), 0);
+    // the CLR leaves at once; wait out a batch (1 s) for any DEL_C
+    let t = Instant::now();
+    let after = l.sent_until(Duration::from_millis(2500), |_| false);
+    let (clr, del) = clears_and_deletes(&after);
+    let sum = summary(&after);
+    assert_eq!(del, 0, "no delete per state: (action, records) {sum:?}");
+    assert_eq!(clr.len(), 1, "one CLR: {sum:?}");
+    assert_eq!(clr[0].creator, host, "of the states made here");
+    assert!(clr[0].ifname.is_empty(), "on every interface");
+    assert_eq!(after.len(), 1, "and nothing else: {sum:?}");
+    assert!(t.elapsed() >= Duration::from_millis(2500));
+}
+
+#[test]
+fn killing_states_stays_a_delete_per_state() {
+    let l = lab("kill");
+    l.states(20000, 40);
+    let ins = l.sent_until(Duration::from_secs(5), |s| inserted(s) >= 40);
+    assert_eq!(inserted(&ins), 40);
+    // pfctl -k 203.0.113.9: every one of them, one DEL_C each
+    let text = l.ok(Request::KillStates {
+        filters: StateFilter {
+            interface: None,
+            by: KillBy::Hosts {
+                src: "203.0.113.9".into(),
+                dst: None,
+            },
+        },
+    });
+    assert_eq!(text, "killed 40 states from 1 sources and 0 destinations\n");
+    let after = l.sent_until(Duration::from_secs(5), |s| clears_and_deletes(s).1 >= 40);
+    let (clr, del) = clears_and_deletes(&after);
+    assert_eq!((clr.len(), del), (0, 40), "{:?}", summary(&after));
+}
