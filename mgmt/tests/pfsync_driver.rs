@@ -43,6 +43,12 @@ impl Drop for Lab {
 }
 
 fn lab(tag: &str) -> Lab {
+    lab_with(tag, "", None)
+}
+
+/// `extra` on hostname.pfsync0's line; `key`: the file pfsync.key.
+fn lab_with(tag: &str, extra: &str, key: Option<&[u8]>) -> Lab {
+    use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("pfd-syncdrv-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -51,8 +57,16 @@ fn lab(tag: &str) -> Lab {
         &format!("hostname.{SYNCDEV}"),
         "inet 203.0.113.2 255.255.255.0\nup\n",
     );
-    w("hostname.pfsync0", &format!("up syncdev {SYNCDEV}\n"));
+    w(
+        "hostname.pfsync0",
+        &format!("up syncdev {SYNCDEV} {extra}\n"),
+    );
     w("pf.conf", "pass\n");
+    if let Some(k) = key {
+        let p = dir.join("pfsync.key");
+        std::fs::write(&p, k).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let env = ruleset::hostenv::from_env().unwrap();
     let checked = mgmt::check::check(&dir, None, env.as_ref()).unwrap();
     let cfg = checked.config;
@@ -119,18 +133,29 @@ impl Lab {
     /// The sections of every pfsync packet sent, until `done` holds of
     /// them all or `within` is over.
     fn sent_until(&self, within: Duration, done: impl Fn(&[Section]) -> bool) -> Vec<Section> {
-        let t = Instant::now();
         let mut all = Vec::new();
+        self.packets_until(within, |ip| {
+            let ip = pfsync::wire::ip::decap(ip).unwrap();
+            all.extend(PacketRepr::parse(ip.payload).unwrap().sections);
+            done(&all)
+        });
+        all
+    }
+
+    /// Hand each pfsync packet sent (from its IPv4 header on) to `f`
+    /// until it returns true or `within` is over.
+    fn packets_until(&self, within: Duration, mut f: impl FnMut(&[u8]) -> bool) {
+        let t = Instant::now();
         loop {
             for m in self.mail.read() {
-                let Mail::Send { frame, .. } = m else {
-                    continue;
-                };
-                let ip = pfsync::wire::ip::decap(&frame[14..]).unwrap();
-                all.extend(PacketRepr::parse(ip.payload).unwrap().sections);
+                if let Mail::Send { frame, .. } = m {
+                    if f(&frame[14..]) {
+                        return;
+                    }
+                }
             }
-            if done(&all) || t.elapsed() >= within {
-                return all;
+            if t.elapsed() >= within {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -237,4 +262,148 @@ fn killing_states_stays_a_delete_per_state() {
     let after = l.sent_until(Duration::from_secs(5), |s| clears_and_deletes(s).1 >= 40);
     let (clr, del) = clears_and_deletes(&after);
     assert_eq!((clr.len(), del), (0, 40), "{:?}", summary(&after));
+}
+
+const KEY: &[u8] = b"the pair's pfsync key, 32 bytes.";
+
+/// `payload` as a peer with hostid `sender` sends it, sealed with `key`
+/// (none: a plain OpenBSD packet), from 203.0.113.3 with TTL 255.
+fn from_peer(payload: &[u8], key: Option<&[u8]>, sender: u32, seq: u64) -> Vec<u8> {
+    let mut p = payload.to_vec();
+    if let Some(k) = key {
+        let cfg = pfsync::auth::AuthConfig::new(k, seq).unwrap();
+        pfsync::auth::Auth::new(&cfg, sender).seal(&mut p);
+    }
+    pfsync::wire::ip::encap(
+        &p,
+        "203.0.113.3".parse().unwrap(),
+        pfsync::wire::ip::GROUP,
+        7,
+    )
+}
+
+#[test]
+fn authkey_seals_what_is_sent_and_drops_what_is_not_sealed_with_it() {
+    let l = lab_with("auth", "authkey pfsync.key", Some(KEY));
+    let host = l.engine.get().states().host_id();
+    l.states(30000, 3);
+    // every packet sent carries the trailer, and it opens with the key
+    let mut opener =
+        pfsync::auth::Auth::new(&pfsync::auth::AuthConfig::new(KEY, 0).unwrap(), 0x5eed);
+    let mut ins = Vec::new();
+    l.packets_until(Duration::from_secs(5), |ip| {
+        let r = pfsync::wire::ip::decap(ip).unwrap();
+        let payload = opener.open(r.payload).expect("sealed with the key");
+        for s in PacketRepr::parse(payload).unwrap().sections {
+            if let Section::Ins(v) = s {
+                ins.extend(v);
+            }
+        }
+        ins.len() >= 3
+    });
+    assert_eq!(ins.len(), 3);
+    assert!(ins.iter().all(|r| r.id.creator == host));
+
+    // the peer's copies of them come back as its own (another creator),
+    // once the table is empty; only the sealed ones are taken
+    l.ok(Request::Flush {
+        what: FlushWhat::States,
+        anchor: None,
+    });
+    let peer = host ^ 0x0101_0101;
+    let as_peer = |n: usize| {
+        let mut r = ins[n];
+        r.id = pfsync::StateId::new(r.id.id, peer);
+        PacketRepr {
+            sections: vec![Section::Ins(vec![r])],
+        }
+        .emit()
+    };
+    let other_key = b"not the pair's key, 32 bytes....";
+    l.pfsync
+        .packet(0, 255, &from_peer(&as_peer(0), None, peer, 1));
+    l.pfsync
+        .packet(0, 255, &from_peer(&as_peer(1), Some(other_key), peer, 1));
+    let genuine = from_peer(&as_peer(2), Some(KEY), peer, 1);
+    l.pfsync.packet(0, 255, &genuine);
+    // a replay of the genuine one, after the state went again
+    let (stats, auth) = l
+        .pfsync
+        .call(|m, _, _, _| (*m.stats(), m.auth_stats()))
+        .unwrap();
+    let len = l.engine.get().states().len();
+    assert_eq!(len, 1, "only the state sealed with the key: {stats:?}");
+    l.ok(Request::Flush {
+        what: FlushWhat::States,
+        anchor: None,
+    });
+    l.pfsync.packet(0, 255, &genuine);
+    let (stats, auth2) = l
+        .pfsync
+        .call(|m, _, _, _| (*m.stats(), m.auth_stats()))
+        .unwrap();
+    assert_eq!(l.engine.get().states().len(), 0, "the replay is not taken");
+    let (a, a2) = (auth.unwrap(), auth2.unwrap());
+    assert_eq!((a.unauthenticated, a.replayed), (2, 0));
+    assert_eq!((a2.unauthenticated, a2.replayed), (2, 1));
+    assert_eq!(stats.badauth, 3);
+
+    // what ifctl shows: on, never the key
+    let r = l.view.handle(Request::Ifctl {
+        op: mgmt::control::IfctlOp::Status {
+            name: Some("pfsync0".into()),
+        },
+    });
+    let Response::Ok { text: Some(t), .. } = r else {
+        panic!("{r:?}")
+    };
+    assert!(t.contains("\tpfd: authkey: on bulkburst: 1\n"), "{t}");
+    assert!(!t.contains("pair's"), "{t}");
+    let r = l.view.handle(Request::Ifctl {
+        op: mgmt::control::IfctlOp::PfsyncStats { hide_zero: true },
+    });
+    let Response::Ok {
+        text: Some(t),
+        json: Some(j),
+    } = r
+    else {
+        panic!("{r:?}")
+    };
+    assert!(t.contains("\t\t3 packets discarded for bad HMAC\n"), "{t}");
+    assert!(
+        t.contains("pfd authkey:\n\t2 packets without a valid HMAC (no key or another key)\n\t1 packet replayed\n"),
+        "{t}"
+    );
+    assert_eq!(j["badauth"], 3);
+    assert_eq!(j["auth"]["unauthenticated"], 2);
+    assert_eq!(j["auth"]["replayed"], 1);
+}
+
+#[test]
+fn without_authkey_plain_packets_are_taken_and_nothing_is_sealed() {
+    let l = lab("plain");
+    let host = l.engine.get().states().host_id();
+    l.states(31000, 1);
+    let ins = l.sent_until(Duration::from_secs(5), |s| inserted(s) >= 1);
+    let Some(Section::Ins(v)) = ins.iter().find(|s| matches!(s, Section::Ins(_))) else {
+        panic!("{:?}", summary(&ins))
+    };
+    let mut r = v[0];
+    l.ok(Request::Flush {
+        what: FlushWhat::States,
+        anchor: None,
+    });
+    r.id = pfsync::StateId::new(r.id.id, host ^ 1);
+    let plain = PacketRepr {
+        sections: vec![Section::Ins(vec![r])],
+    }
+    .emit();
+    l.pfsync
+        .packet(0, 255, &from_peer(&plain, None, host ^ 1, 1));
+    let (stats, auth) = l
+        .pfsync
+        .call(|m, _, _, _| (*m.stats(), m.auth_stats()))
+        .unwrap();
+    assert_eq!(l.engine.get().states().len(), 1, "{stats:?}");
+    assert_eq!((stats.badauth, auth), (0, None));
 }

@@ -1,9 +1,9 @@
 //! `hostname.pfsync0`: the state-sync interface, as the OpenBSD FAQ's
-//! `up syncdev em2`. Parsed and checked only: pfsync itself is not
-//! running yet. OpenBSD has exactly one pfsync interface, pfsync0.
+//! `up syncdev em2`, plus pfd's own words (`bulkburst N`, `authkey
+//! FILE`). OpenBSD has exactly one pfsync interface, pfsync0.
 
 use super::addr::parse_num;
-use super::config::PfsyncConfig;
+use super::config::{AuthKey, PfsyncConfig};
 use super::error::EtcErrors;
 use super::words::split;
 use std::net::Ipv4Addr;
@@ -18,6 +18,8 @@ pub struct Parsed {
     pub defer: bool,
     pub up: bool,
     pub bulk_burst: u16,
+    /// `authkey FILE` as written, and its line.
+    pub authkey: Option<(String, usize)>,
 }
 
 /// The most bulk-update packets pfd sends per 20 ms step: a worker's
@@ -33,6 +35,7 @@ pub fn parse(file: &Path, text: &str, errs: &mut EtcErrors) -> Parsed {
         defer: false,
         up: false,
         bulk_burst: 1,
+        authkey: None,
     };
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
@@ -93,10 +96,14 @@ fn options(p: &mut Parsed, w: &[String], line: usize) -> Result<(), String> {
                     "invalid bulkburst \"{v}\" (1..{MAX_BULK_BURST} packets per 20 ms)"
                 ))? as u16;
             }
+            // pfd's own word: OpenBSD's pfsync has no authentication
+            // (spec 10); both ends need the same key file
+            "authkey" => p.authkey = Some((arg("a key file")?, line)),
+            "-authkey" => p.authkey = None,
             "inet" | "inet6" => return Err("pfsync0 takes no addresses".into()),
             other => {
                 return Err(format!(
-                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst)"
+                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst and authkey)"
                 ))
             }
         }
@@ -128,6 +135,21 @@ pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<Pfsy
             None
         }
     };
+    // a key file relative to the etc directory, as the other files
+    let auth = match &p.authkey {
+        None => None,
+        Some((name, line)) => {
+            let dir = p.file.parent().unwrap_or(Path::new("."));
+            let path = dir.join(name);
+            match super::keyfile::read_key(&path) {
+                Ok(key) => Some(AuthKey::new(path, key)),
+                Err(e) => {
+                    errs.at(&p.file, *line, e);
+                    return None;
+                }
+            }
+        }
+    };
     let syncdev = syncdev?;
     Some(PfsyncConfig {
         syncdev,
@@ -136,5 +158,6 @@ pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<Pfsy
         defer: p.defer,
         up: p.up,
         bulk_burst: p.bulk_burst,
+        auth,
     })
 }

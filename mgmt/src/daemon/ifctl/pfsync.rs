@@ -18,6 +18,10 @@ pub struct PfsyncView {
     /// The bulk update's state, for JSON.
     pub bulk: String,
     pub demotion: i32,
+    /// pfd's `bulkburst`.
+    pub bulk_burst: u16,
+    /// pfd's `authkey`: packets carry an HMAC (the key is never shown).
+    pub auth: bool,
 }
 
 pub fn view(h: &PfsyncHandle) -> Result<PfsyncView, String> {
@@ -29,7 +33,18 @@ pub fn view(h: &PfsyncHandle) -> Result<PfsyncView, String> {
         up: m.is_up(),
         bulk: format!("{:?}", m.bulk_state()),
         demotion: m.demotion(),
+        bulk_burst: m.config().bulk_burst,
+        auth: m.config().auth.is_some(),
     })
+}
+
+/// pfd's own words, on a line after OpenBSD's.
+pub fn pfd_line(v: &PfsyncView) -> String {
+    format!(
+        "pfd: authkey: {} bulkburst: {}",
+        if v.auth { "on" } else { "off" },
+        v.bulk_burst
+    )
 }
 
 /// The line pfsync_status() prints, without its tab.
@@ -55,7 +70,7 @@ pub fn block(v: &PfsyncView, index: u32, mtu: Option<u32>) -> Block {
         flags: if v.up { iff::UP | iff::RUNNING } else { 0 },
         mtu,
         index,
-        carp: vec![status_line(v)],
+        carp: vec![status_line(v), pfd_line(v)],
         groups: vec!["carp".into(), "pfsync".into()],
         ..Block::default()
     }
@@ -105,12 +120,12 @@ pub fn set(h: &PfsyncHandle, changes: Vec<PfsyncChange>) -> Response {
 
 /// `netstat -s -p pfsync` (`-ss` leaves out zeros).
 pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
-    let s = match h {
-        Some(h) => match h.call(|m, _, _, _| *m.stats()) {
+    let (s, auth) = match h {
+        Some(h) => match h.call(|m, _, _, _| (*m.stats(), m.auth_stats())) {
             Ok(s) => s,
             Err(e) => return Response::error(ErrorKind::Failed, e),
         },
-        None => pfsync::stats::Stats::default(),
+        None => (pfsync::stats::Stats::default(), None),
     };
     let names = [
         "ipackets",
@@ -130,15 +145,45 @@ pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
         "onomem",
         "oerrors",
     ];
-    let j: serde_json::Map<String, serde_json::Value> = names
+    let mut j: serde_json::Map<String, serde_json::Value> = names
         .iter()
         .zip(s.to_array())
         .map(|(n, v)| (n.to_string(), json!(v)))
         .collect();
+    let mut text = s.netstat(if hide_zero { 2 } else { 1 });
+    j.insert(
+        "auth".into(),
+        auth.map_or(
+            serde_json::Value::Null,
+            |a| json!({ "unauthenticated": a.unauthenticated, "replayed": a.replayed }),
+        ),
+    );
+    if let Some(a) = auth {
+        text.push_str(&auth_text(&a, hide_zero));
+    }
     Response::Ok {
-        text: Some(s.netstat(if hide_zero { 2 } else { 1 })),
+        text: Some(text),
         json: Some(serde_json::Value::Object(j)),
     }
+}
+
+/// pfd's breakdown of the packets discarded for bad HMAC, after
+/// netstat's lines (with `authkey` only).
+fn auth_text(a: &pfsync::auth::AuthStats, hide_zero: bool) -> String {
+    let mut t = String::from("pfd authkey:\n");
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    for (n, what) in [
+        (
+            a.unauthenticated,
+            "without a valid HMAC (no key or another key)",
+        ),
+        (a.replayed, "replayed"),
+    ] {
+        if n > 0 || !hide_zero {
+            t.push_str(&format!("\t{n} packet{} {what}\n", plural(n)));
+        }
+    }
+    t
 }
 
 #[cfg(test)]
@@ -154,7 +199,23 @@ mod tests {
             up: true,
             bulk: "Done".into(),
             demotion: 0,
+            bulk_burst: 1,
+            auth: false,
         }
+    }
+
+    #[test]
+    fn auth_drops_by_kind() {
+        let a = pfsync::auth::AuthStats {
+            unauthenticated: 3,
+            replayed: 1,
+        };
+        assert_eq!(
+            auth_text(&a, false),
+            "pfd authkey:\n\t3 packets without a valid HMAC (no key or another key)\n\t1 packet replayed\n"
+        );
+        let none = pfsync::auth::AuthStats::default();
+        assert_eq!(auth_text(&none, true), "pfd authkey:\n");
     }
 
     #[test]
@@ -175,7 +236,13 @@ mod tests {
         let b = block(&v(), 7, Some(1500)).text();
         assert_eq!(
             b,
-            "pfsync0: flags=41<UP,RUNNING> mtu 1500\n\tindex 7 priority 0 llprio 3\n\tpfsync: syncdev: em1 maxupd: 128 defer: off\n\tgroups: carp pfsync\n"
+            "pfsync0: flags=41<UP,RUNNING> mtu 1500\n\tindex 7 priority 0 llprio 3\n\tpfsync: syncdev: em1 maxupd: 128 defer: off\n\tpfd: authkey: off bulkburst: 1\n\tgroups: carp pfsync\n"
         );
+        let keyed = PfsyncView {
+            auth: true,
+            bulk_burst: 50,
+            ..v()
+        };
+        assert_eq!(pfd_line(&keyed), "pfd: authkey: on bulkburst: 50");
     }
 }

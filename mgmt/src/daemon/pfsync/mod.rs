@@ -57,6 +57,16 @@ pub fn boot(
     }
     mc.defer = p.defer;
     mc.state_limit = engine.states().limit();
+    if let Some(k) = &p.auth {
+        // sequence numbers keep growing across restarts: the peer's
+        // replay window may still hold this hostid's last run
+        let seq_start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let a = pfsync::auth::AuthConfig::new(k.bytes(), seq_start)
+            .map_err(|e| format!("pfsync0: authkey {}: {e}", k.path.display()))?;
+        mc.auth = Some(a);
+    }
     let machine = pfsync::Pfsync::new(mc).map_err(|e| format!("pfsync0: {e}"))?;
     let ifnames = cfg.interfaces.iter().map(|i| i.name.clone()).collect();
     let store = store::EngineStore::new(Arc::clone(&engine), ifnames);
