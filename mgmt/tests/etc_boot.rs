@@ -224,6 +224,7 @@ fn full_directory_loads_into_typed_config() {
                 up: true,
                 bulk_burst: 50,
                 auth: None,
+                mirror: Some("pfsync0".into()),
             }),
         }
     );
@@ -634,9 +635,13 @@ fn pfsync_errors() {
         ("syncdev eth0\nsyncpeer 224.0.0.240\n", "DIR/hostname.pfsync0:2: syncpeer 224.0.0.240 must be a unicast address\n"),
         ("syncdev eth0 maxupd 256\n", "DIR/hostname.pfsync0:1: invalid maxupd \"256\" (0..255)\n"),
         ("inet 192.0.2.9/24\n", "DIR/hostname.pfsync0:1: pfsync0 takes no addresses\n"),
-        ("syncdev eth0 syncif eth0\n", "DIR/hostname.pfsync0:1: \"syncif\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst and authkey)\n"),
+        ("syncdev eth0 syncif eth0\n", "DIR/hostname.pfsync0:1: \"syncif\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst, authkey and mirror)\n"),
         ("syncdev eth0 bulkburst 0\n", "DIR/hostname.pfsync0:1: invalid bulkburst \"0\" (1..200 packets per 20 ms)\n"),
         ("syncdev eth0 bulkburst 201\n", "DIR/hostname.pfsync0:1: invalid bulkburst \"201\" (1..200 packets per 20 ms)\n"),
+        ("syncdev eth0 mirror\n", "DIR/hostname.pfsync0:1: mirror needs an interface name\n"),
+        ("syncdev eth0 mirror sixteen-bytes-xx\n", "DIR/hostname.pfsync0:1: invalid mirror \"sixteen-bytes-xx\" (an interface name of 1 to 15 bytes, no / or :)\n"),
+        ("syncdev eth0\nmirror a:b\n", "DIR/hostname.pfsync0:2: invalid mirror \"a:b\" (an interface name of 1 to 15 bytes, no / or :)\n"),
+        ("syncdev eth0\nmirror eth0\n", "DIR/hostname.pfsync0:2: mirror eth0: pfd runs on an interface of that name (name another with `mirror NAME`, or none with `-mirror`)\n"),
     ];
     for (text, want) in cases {
         assert_eq!(one("hostname.pfsync0", text), want, "{text}");
@@ -662,6 +667,21 @@ fn key_errors(text: &str, bytes: &[u8], mode: u32) -> String {
     };
     let _ = std::fs::remove_dir_all(&dir);
     out
+}
+
+#[test]
+fn mirror_is_pfsync0_unless_named_or_refused() {
+    let mirror = |text: &str| {
+        let (c, dir) = load(&[ETH0, ("hostname.pfsync0", Some(text))]);
+        let _ = std::fs::remove_dir_all(&dir);
+        c.pfsync.unwrap().mirror
+    };
+    assert_eq!(mirror("up syncdev eth0\n").as_deref(), Some("pfsync0"));
+    assert_eq!(
+        mirror("up syncdev eth0 mirror pfsyncmon\n").as_deref(),
+        Some("pfsyncmon")
+    );
+    assert_eq!(mirror("up syncdev eth0 -mirror\n"), None);
 }
 
 #[test]

@@ -105,7 +105,7 @@ fn a_pair_with_one_key_syncs_and_another_key_is_refused() {
 
     let (ok, out) = ifctl(&s1, &["pfsync0"]);
     assert!(
-        ok && out.contains("\tpfd: authkey: on bulkburst: 1\n"),
+        ok && out.contains("\tpfd: authkey: on bulkburst: 1 mirror: pfsync0\n"),
         "{out}"
     );
     assert!(!out.contains("pair's"), "the key is never shown: {out}");

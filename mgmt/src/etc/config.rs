@@ -162,6 +162,10 @@ pub struct PfsyncConfig {
     /// and a sequence number, and packets without a valid one are
     /// dropped (not OpenBSD's protocol; off unless set).
     pub auth: Option<AuthKey>,
+    /// pfd's `mirror NAME`: the TUN interface that copies of pfsync's
+    /// packets go to for tcpdump while pfsync is up (`pfsync0` unless
+    /// set; `None`: `-mirror`).
+    pub mirror: Option<String>,
 }
 
 /// The shared secret of authenticated pfsync, as read from its file at

@@ -20,7 +20,13 @@ pub struct Parsed {
     pub bulk_burst: u16,
     /// `authkey FILE` as written, and its line.
     pub authkey: Option<(String, usize)>,
+    /// The mirror interface's name (`None`: `-mirror`), and the line
+    /// that named it (0: the default).
+    pub mirror: Option<(String, usize)>,
 }
+
+/// The mirror interface tcpdump watches unless `mirror` names another.
+pub const MIRROR: &str = "pfsync0";
 
 /// The most bulk-update packets pfd sends per 20 ms step: a worker's
 /// transmit queue holds 256 frames per port.
@@ -36,6 +42,7 @@ pub fn parse(file: &Path, text: &str, errs: &mut EtcErrors) -> Parsed {
         up: false,
         bulk_burst: 1,
         authkey: None,
+        mirror: Some((MIRROR.to_string(), 0)),
     };
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
@@ -100,10 +107,18 @@ fn options(p: &mut Parsed, w: &[String], line: usize) -> Result<(), String> {
             // (spec 10); both ends need the same key file
             "authkey" => p.authkey = Some((arg("a key file")?, line)),
             "-authkey" => p.authkey = None,
+            // pfd's own: the TUN interface pfsync's packets are copied
+            // to for tcpdump (OpenBSD's pfsync0 is one by itself)
+            "mirror" => {
+                let v = arg("an interface name")?;
+                mirror_name(&v)?;
+                p.mirror = Some((v, line));
+            }
+            "-mirror" => p.mirror = None,
             "inet" | "inet6" => return Err("pfsync0 takes no addresses".into()),
             other => {
                 return Err(format!(
-                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst and authkey)"
+                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst, authkey and mirror)"
                 ))
             }
         }
@@ -150,6 +165,17 @@ pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<Pfsy
             }
         }
     };
+    if let Some((name, line)) = &p.mirror {
+        if physical.contains(&name.as_str()) {
+            let msg = format!(
+                "mirror {name}: pfd runs on an interface of that name (name another with `mirror NAME`, or none with `-mirror`)"
+            );
+            match *line {
+                0 => errs.push(&p.file, None, msg),
+                l => errs.at(&p.file, l, msg),
+            }
+        }
+    }
     let syncdev = syncdev?;
     Some(PfsyncConfig {
         syncdev,
@@ -159,5 +185,24 @@ pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<Pfsy
         up: p.up,
         bulk_burst: p.bulk_burst,
         auth,
+        mirror: p.mirror.map(|(name, _)| name),
     })
+}
+
+/// A name Linux takes for an interface (dev_valid_name): 1..15 bytes,
+/// not `.` or `..`, no `/`, `:`, blank or control byte.
+fn mirror_name(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.len() > 15
+        || name == "."
+        || name == ".."
+        || name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || !b.is_ascii_graphic());
+    if bad {
+        return Err(format!(
+            "invalid mirror \"{name}\" (an interface name of 1 to 15 bytes, no / or :)"
+        ));
+    }
+    Ok(())
 }

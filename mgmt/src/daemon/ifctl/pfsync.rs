@@ -3,7 +3,9 @@
 
 use super::block::{iff, Block};
 use crate::control::{ErrorKind, PfsyncChange, Response};
-use crate::daemon::pfsync::driver::{PfsyncHandle, GROUP};
+use crate::daemon::pfsync::driver::{Link, PfsyncHandle, GROUP};
+use crate::daemon::pfsync::mirror::MirrorStats;
+use crate::daemon::pfsync::store::EngineStore;
 use serde_json::json;
 use std::net::Ipv4Addr;
 
@@ -22,6 +24,8 @@ pub struct PfsyncView {
     pub bulk_burst: u16,
     /// pfd's `authkey`: packets carry an HMAC (the key is never shown).
     pub auth: bool,
+    /// pfd's mirror interface, if any.
+    pub mirror: Option<String>,
 }
 
 pub fn view(h: &PfsyncHandle) -> Result<PfsyncView, String> {
@@ -35,15 +39,17 @@ pub fn view(h: &PfsyncHandle) -> Result<PfsyncView, String> {
         demotion: m.demotion(),
         bulk_burst: m.config().bulk_burst,
         auth: m.config().auth.is_some(),
+        mirror: link.mirror.as_ref().map(|m| m.name().to_string()),
     })
 }
 
 /// pfd's own words, on a line after OpenBSD's.
 pub fn pfd_line(v: &PfsyncView) -> String {
     format!(
-        "pfd: authkey: {} bulkburst: {}",
+        "pfd: authkey: {} bulkburst: {} mirror: {}",
         if v.auth { "on" } else { "off" },
-        v.bulk_burst
+        v.bulk_burst,
+        v.mirror.as_deref().unwrap_or("off")
     )
 }
 
@@ -120,12 +126,19 @@ pub fn set(h: &PfsyncHandle, changes: Vec<PfsyncChange>) -> Response {
 
 /// `netstat -s -p pfsync` (`-ss` leaves out zeros).
 pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
-    let (s, auth) = match h {
-        Some(h) => match h.call(|m, _, _, _| (*m.stats(), m.auth_stats())) {
+    let read = |m: &mut pfsync::Pfsync, _: &mut EngineStore, link: &mut Link, _| {
+        let mirror = link
+            .mirror
+            .as_ref()
+            .map(|m| (m.name().to_string(), m.stats()));
+        (*m.stats(), m.auth_stats(), mirror)
+    };
+    let (s, auth, mirror) = match h {
+        Some(h) => match h.call(read) {
             Ok(s) => s,
             Err(e) => return Response::error(ErrorKind::Failed, e),
         },
-        None => (pfsync::stats::Stats::default(), None),
+        None => (pfsync::stats::Stats::default(), None, None),
     };
     let names = [
         "ipackets",
@@ -161,10 +174,35 @@ pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
     if let Some(a) = auth {
         text.push_str(&auth_text(&a, hide_zero));
     }
+    j.insert(
+        "mirror".into(),
+        mirror.as_ref().map_or(serde_json::Value::Null, |(name, m)| {
+            json!({ "name": name, "sent": m.sent, "taken": m.taken, "failed": m.failed })
+        }),
+    );
+    if let Some((name, m)) = &mirror {
+        text.push_str(&mirror_text(name, m, hide_zero));
+    }
     Response::Ok {
         text: Some(text),
         json: Some(serde_json::Value::Object(j)),
     }
+}
+
+/// What went into the mirror interface, after netstat's lines.
+fn mirror_text(name: &str, m: &MirrorStats, hide_zero: bool) -> String {
+    let mut t = format!("pfd mirror {name}:\n");
+    for (n, what) in [
+        (m.sent, "of packets sent"),
+        (m.taken, "of packets received"),
+        (m.failed, "dropped (the interface refused them)"),
+    ] {
+        if n > 0 || !hide_zero {
+            let copies = if n == 1 { "copy" } else { "copies" };
+            t.push_str(&format!("\t{n} {copies} {what}\n"));
+        }
+    }
+    t
 }
 
 /// pfd's breakdown of the packets discarded for bad HMAC, after
@@ -201,7 +239,25 @@ mod tests {
             demotion: 0,
             bulk_burst: 1,
             auth: false,
+            mirror: Some("pfsync0".into()),
         }
+    }
+
+    #[test]
+    fn mirror_counts() {
+        let m = MirrorStats {
+            sent: 5,
+            taken: 1,
+            failed: 0,
+        };
+        assert_eq!(
+            mirror_text("pfsync0", &m, false),
+            "pfd mirror pfsync0:\n\t5 copies of packets sent\n\t1 copy of packets received\n\t0 copies dropped (the interface refused them)\n"
+        );
+        assert_eq!(
+            mirror_text("pfsync0", &m, true),
+            "pfd mirror pfsync0:\n\t5 copies of packets sent\n\t1 copy of packets received\n"
+        );
     }
 
     #[test]
@@ -236,13 +292,24 @@ mod tests {
         let b = block(&v(), 7, Some(1500)).text();
         assert_eq!(
             b,
-            "pfsync0: flags=41<UP,RUNNING> mtu 1500\n\tindex 7 priority 0 llprio 3\n\tpfsync: syncdev: em1 maxupd: 128 defer: off\n\tpfd: authkey: off bulkburst: 1\n\tgroups: carp pfsync\n"
+            "pfsync0: flags=41<UP,RUNNING> mtu 1500\n\tindex 7 priority 0 llprio 3\n\tpfsync: syncdev: em1 maxupd: 128 defer: off\n\tpfd: authkey: off bulkburst: 1 mirror: pfsync0\n\tgroups: carp pfsync\n"
         );
         let keyed = PfsyncView {
             auth: true,
             bulk_burst: 50,
             ..v()
         };
-        assert_eq!(pfd_line(&keyed), "pfd: authkey: on bulkburst: 50");
+        assert_eq!(
+            pfd_line(&keyed),
+            "pfd: authkey: on bulkburst: 50 mirror: pfsync0"
+        );
+        let bare = PfsyncView {
+            mirror: None,
+            ..v()
+        };
+        assert_eq!(
+            pfd_line(&bare),
+            "pfd: authkey: off bulkburst: 1 mirror: off"
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 mod clear;
 pub mod driver;
+pub mod mirror;
 mod route;
 pub mod store;
 
@@ -70,12 +71,18 @@ pub fn boot(
     let machine = pfsync::Pfsync::new(mc).map_err(|e| format!("pfsync0: {e}"))?;
     let ifnames = cfg.interfaces.iter().map(|i| i.name.clone()).collect();
     let store = store::EngineStore::new(Arc::clone(&engine), ifnames);
+    // pfsync0 for tcpdump, while pfsync is up
+    let mirror = match &p.mirror {
+        Some(name) if p.up => Some(Arc::new(mirror::Mirror::create(name)?)),
+        _ => None,
+    };
     let link = Link {
         name: p.syncdev.clone(),
         port,
         src,
         mac: macs[port],
         dst: p.syncpeer.unwrap_or(GROUP),
+        mirror,
     };
     Ok(driver::start(
         machine,
