@@ -1,9 +1,12 @@
-//! pfd's `authkey` between two `pfd run` firewalls in namespaces, pfsync
-//! over their shared LAN (a bridge; a client pings fw1, whose ICMP state
-//! goes to fw2): with the same key file fw2 takes fw1's states; fw2
-//! restarted with another key takes none of them, and both count the
-//! other's packets as without a valid HMAC. Needs root; skipped with a
-//! message otherwise, and failed when CI is set.
+//! pfd's own hostname.pfsync0 words with `pfd run` in namespaces.
+//! `authkey` between two firewalls, pfsync over their shared LAN (a
+//! bridge; a client pings fw1, whose ICMP state goes to fw2): with the
+//! same key file fw2 takes fw1's states; fw2 restarted with another key
+//! takes none of them, and both count the other's packets as without a
+//! valid HMAC. `mirror`: the TUN interface is made under its name and
+//! goes with pfd; a name already in use stops the boot with its message.
+//! Needs root; skipped with a message otherwise, and failed when CI is
+//! set.
 
 mod live;
 #[path = "../../dataplane/tests/netns/mod.rs"]
@@ -11,6 +14,7 @@ mod netns;
 
 use live::{lan, ping, show, Etc, Pfd};
 use mgmt::control::ShowWhat;
+use netns::Ns;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -164,4 +168,100 @@ fn a_pair_with_one_key_syncs_and_another_key_is_refused() {
         ok && out.contains("pfd authkey:\n\t") && out.contains("without a valid HMAC"),
         "{out}"
     );
+}
+
+/// `pfd run` on `etc` in `ns`, expected to stop at boot: its exit code
+/// and stderr (killed by its PID if it runs past 20 s).
+fn boot_refused(ns: &Ns, etc: &Path) -> (Option<i32>, String) {
+    let log = log("refused");
+    let mut child = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(env!("CARGO_BIN_EXE_pfd"))
+        .args(["run", "--etc"])
+        .arg(etc)
+        .arg("--control")
+        .arg(etc.join("pfd.sock"))
+        .env("PFD_HOST_PROFILE", "system")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let st = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if t.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "pfd did not stop: {}",
+                std::fs::read_to_string(&log).unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (st.code(), err)
+}
+
+fn links(ns: &Ns) -> String {
+    let o = std::process::Command::new("ip")
+        .args(["-n", &ns.name, "-d", "-o", "link", "show"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_mirror_is_made_under_its_name_and_a_taken_name_stops_the_boot() {
+    if !netns::can_run("the_mirror_is_made_under_its_name_and_a_taken_name_stops_the_boot") {
+        return;
+    }
+    let ns = Ns::new("mir");
+    ns.veth("veth0", "peer0");
+    let files = |pfsync: &str| {
+        Etc::with(
+            "mirror",
+            &[
+                ("hostname.veth0", "inet 192.0.2.2 255.255.255.0\nup\n"),
+                ("hostname.pfsync0", pfsync),
+                ("pf.conf", "pass\n"),
+            ],
+        )
+    };
+    // a name in use: refused with the mirror's message, not taken over
+    ns.veth("pfsync0", "peer9");
+    let e = files("up syncdev veth0\n");
+    let (code, err) = boot_refused(&ns, &e.0);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("pfsync0: mirror pfsync0: an interface named pfsync0 exists already (another name with `mirror NAME` in hostname.pfsync0, or none with `-mirror`)"),
+        "{err}"
+    );
+    let l = links(&ns);
+    assert!(
+        l.lines()
+            .any(|l| l.contains(" pfsync0@peer9:") && l.contains("veth")),
+        "the veth stays as it was: {l}"
+    );
+    drop(e);
+
+    // another name: a TUN interface of that name while pfd runs
+    let e = files("up syncdev veth0 mirror pfsyncmon\n");
+    let sock = e.0.join("pfd.sock");
+    let mut pfd = Pfd::start(&ns, &e.0, &sock, log("mirror"));
+    let l = links(&ns);
+    let mon = l.lines().find(|l| l.contains(" pfsyncmon:")).unwrap_or("");
+    assert!(
+        mon.contains(",UP") && mon.contains("tun type tun"),
+        "{l}\n{}",
+        pfd.stderr()
+    );
+    let (ok, out) = ifctl(&sock, &["pfsync0"]);
+    assert!(ok && out.contains("mirror: pfsyncmon\n"), "{out}");
+    assert!(pfd.terminate().success());
+    assert!(!links(&ns).contains("pfsyncmon"), "gone with pfd");
 }
