@@ -3,7 +3,8 @@
 //! reaches the state table through [`store::EngineStore`], the
 //! machine's [`::pfsync::StateStore`] over the table;
 //! [`store::local_change`] turns the table's events into the machine's
-//! local changes.
+//! local changes. `pfctl -F states` reaches the peer as one CLR
+//! (`clear.rs`); [`mirror`] is the pfsync0 interface tcpdump watches.
 
 mod clear;
 pub mod driver;
