@@ -1,5 +1,6 @@
 //! `unsafe` lives only where the kernel is touched: the AF_PACKET ring
-//! and socket code under src/port/afpacket. Everywhere else the crate's
+//! and socket code under src/port/afpacket, and the TUN interface pfd
+//! mirrors pfsync onto (src/port/tun.rs). Everywhere else the crate's
 //! `deny(unsafe_code)` stands, and every unsafe block that is allowed
 //! says why it is sound.
 
@@ -36,11 +37,11 @@ fn src_files() -> Vec<(String, String)> {
 }
 
 fn kernel_facing(rel: &str) -> bool {
-    rel.starts_with("src/port/afpacket")
+    rel.starts_with("src/port/afpacket") || rel == "src/port/tun.rs"
 }
 
 #[test]
-fn allow_unsafe_only_in_the_afpacket_files() {
+fn allow_unsafe_only_in_the_kernel_facing_files() {
     let lib = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
     assert!(
         lib.contains("#![deny(unsafe_code)]"),
@@ -56,12 +57,12 @@ fn allow_unsafe_only_in_the_afpacket_files() {
         .collect();
     assert!(
         offenders.is_empty(),
-        "unsafe allowed outside src/port/afpacket: {offenders:?}"
+        "unsafe allowed outside src/port/afpacket and src/port/tun.rs: {offenders:?}"
     );
 }
 
 #[test]
-fn every_unsafe_block_in_afpacket_has_a_safety_comment() {
+fn every_unsafe_block_in_the_kernel_facing_files_has_a_safety_comment() {
     let mut missing = Vec::new();
     let mut seen = 0;
     for (rel, text) in src_files().into_iter().filter(|(r, _)| kernel_facing(r)) {

@@ -223,6 +223,8 @@ fn full_directory_loads_into_typed_config() {
                 defer: true,
                 up: true,
                 bulk_burst: 50,
+                auth: None,
+                mirror: Some("pfsync0".into()),
             }),
         }
     );
@@ -633,13 +635,120 @@ fn pfsync_errors() {
         ("syncdev eth0\nsyncpeer 224.0.0.240\n", "DIR/hostname.pfsync0:2: syncpeer 224.0.0.240 must be a unicast address\n"),
         ("syncdev eth0 maxupd 256\n", "DIR/hostname.pfsync0:1: invalid maxupd \"256\" (0..255)\n"),
         ("inet 192.0.2.9/24\n", "DIR/hostname.pfsync0:1: pfsync0 takes no addresses\n"),
-        ("syncdev eth0 syncif eth0\n", "DIR/hostname.pfsync0:1: \"syncif\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst)\n"),
+        ("syncdev eth0 syncif eth0\n", "DIR/hostname.pfsync0:1: \"syncif\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst, authkey and mirror)\n"),
         ("syncdev eth0 bulkburst 0\n", "DIR/hostname.pfsync0:1: invalid bulkburst \"0\" (1..200 packets per 20 ms)\n"),
         ("syncdev eth0 bulkburst 201\n", "DIR/hostname.pfsync0:1: invalid bulkburst \"201\" (1..200 packets per 20 ms)\n"),
+        ("syncdev eth0 mirror\n", "DIR/hostname.pfsync0:1: mirror needs an interface name\n"),
+        ("syncdev eth0 mirror sixteen-bytes-xx\n", "DIR/hostname.pfsync0:1: invalid mirror \"sixteen-bytes-xx\" (an interface name of 1 to 15 bytes, no / or :)\n"),
+        ("syncdev eth0\nmirror a:b\n", "DIR/hostname.pfsync0:2: invalid mirror \"a:b\" (an interface name of 1 to 15 bytes, no / or :)\n"),
+        ("syncdev eth0\nmirror eth0\n", "DIR/hostname.pfsync0:2: mirror eth0: pfd runs on an interface of that name (name another with `mirror NAME`, or none with `-mirror`)\n"),
     ];
     for (text, want) in cases {
         assert_eq!(one("hostname.pfsync0", text), want, "{text}");
     }
+}
+
+/// An etc directory with eth0, `hostname.pfsync0` holding `text`, and
+/// a key file `name` of `bytes` with `mode`.
+fn with_key(text: &str, name: &str, bytes: &[u8], mode: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = etc_dir(&[ETH0, ("hostname.pfsync0", Some(text))]);
+    let key = dir.join(name);
+    std::fs::write(&key, bytes).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+    dir
+}
+
+fn key_errors(text: &str, bytes: &[u8], mode: u32) -> String {
+    let dir = with_key(text, "pfsync.key", bytes, mode);
+    let out = match load_etc(&dir) {
+        Ok(c) => panic!("expected errors, loaded {c:?}"),
+        Err(e) => e.to_string().replace(&dir.display().to_string(), "DIR"),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+#[test]
+fn mirror_is_pfsync0_unless_named_or_refused() {
+    let mirror = |text: &str| {
+        let (c, dir) = load(&[ETH0, ("hostname.pfsync0", Some(text))]);
+        let _ = std::fs::remove_dir_all(&dir);
+        c.pfsync.unwrap().mirror
+    };
+    assert_eq!(mirror("up syncdev eth0\n").as_deref(), Some("pfsync0"));
+    assert_eq!(
+        mirror("up syncdev eth0 mirror pfsyncmon\n").as_deref(),
+        Some("pfsyncmon")
+    );
+    assert_eq!(mirror("up syncdev eth0 -mirror\n"), None);
+}
+
+#[test]
+fn authkey_reads_a_private_key_file() {
+    let key = b"0123456789abcdef0123456789abcdef";
+    let dir = with_key(
+        "up syncdev eth0\nauthkey pfsync.key\n",
+        "pfsync.key",
+        key,
+        0o600,
+    );
+    let c = load_etc(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let a = c.pfsync.as_ref().unwrap().auth.as_ref().unwrap();
+    assert_eq!(a.bytes(), key);
+    assert_eq!(
+        a.path,
+        dir.join("pfsync.key"),
+        "relative to the etc directory"
+    );
+    let shown = format!("{c:?}");
+    assert!(
+        shown.contains("<redacted>") && !shown.contains("0123456789abcdef"),
+        "never printed: {shown}"
+    );
+    // an absolute path, and -authkey taking it back
+    let abs = dir.join("pfsync.key").display().to_string();
+    std::fs::write(
+        dir.join("hostname.pfsync0"),
+        format!("syncdev eth0 authkey {abs}\n"),
+    )
+    .unwrap();
+    assert!(load_etc(&dir).unwrap().pfsync.unwrap().auth.is_some());
+    std::fs::write(
+        dir.join("hostname.pfsync0"),
+        format!("syncdev eth0 authkey {abs}\n-authkey\n"),
+    )
+    .unwrap();
+    assert!(load_etc(&dir).unwrap().pfsync.unwrap().auth.is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn authkey_errors() {
+    let k = [7u8; 32];
+    let text = "up syncdev eth0\nauthkey pfsync.key\n";
+    assert_eq!(
+        key_errors(text, &k, 0o644),
+        "DIR/hostname.pfsync0:2: authkey DIR/pfsync.key: group or others have access (mode 0644): chmod 600 it\n"
+    );
+    assert_eq!(
+        key_errors(text, &k[..15], 0o600),
+        "DIR/hostname.pfsync0:2: authkey DIR/pfsync.key: 15 bytes, a key needs at least 16 (head -c 32 /dev/urandom > FILE)\n"
+    );
+    assert_eq!(
+        key_errors("up syncdev eth0 authkey nokey\n", &k, 0o600),
+        "DIR/hostname.pfsync0:1: authkey DIR/nokey: No such file or directory (os error 2)\n"
+    );
+    assert_eq!(
+        key_errors("up syncdev eth0 authkey\n", &k, 0o600),
+        "DIR/hostname.pfsync0:1: authkey needs a key file\n"
+    );
+    // every error of the run: the key's and the syncdev's
+    assert_eq!(
+        key_errors("up syncdev eth9\nauthkey pfsync.key\n", &k, 0o660),
+        "DIR/hostname.pfsync0:1: syncdev eth9 has no hostname.eth9 (pfd runs only on interfaces configured here)\n\
+         DIR/hostname.pfsync0:2: authkey DIR/pfsync.key: group or others have access (mode 0660): chmod 600 it\n"
+    );
 }
 
 #[test]

@@ -118,12 +118,25 @@ impl Window {
     }
 }
 
+/// pfd's breakdown of the packets `badauth` counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthStats {
+    /// No trailer, or a tag that does not verify: sent without the key
+    /// (an OpenBSD peer, a pfd without `authkey`), with another key, or
+    /// altered on the way.
+    pub unauthenticated: u64,
+    /// A genuine packet whose sequence number was already seen or is
+    /// below the window.
+    pub replayed: u64,
+}
+
 /// Seals outgoing and opens incoming packets.
 pub struct Auth {
     mac: HmacSha256,
     sender: u32,
     next_seq: u64,
     windows: HashMap<u32, Window>,
+    stats: AuthStats,
 }
 
 impl fmt::Debug for Auth {
@@ -145,7 +158,12 @@ impl Auth {
             sender,
             next_seq: cfg.seq_start,
             windows: HashMap::new(),
+            stats: AuthStats::default(),
         }
+    }
+
+    pub fn stats(&self) -> AuthStats {
+        self.stats
     }
 
     fn tag(&self, payload: &[u8], sender: u32, seq: u64) -> HmacSha256 {
@@ -169,6 +187,16 @@ impl Auth {
     /// Check a received packet and return its pfsync part. The replay
     /// window moves only for packets whose tag verified.
     pub fn open<'a>(&mut self, packet: &'a [u8]) -> Result<&'a [u8], AuthError> {
+        let r = self.verify(packet);
+        match r {
+            Err(AuthError::Replay { .. }) => self.stats.replayed += 1,
+            Err(_) => self.stats.unauthenticated += 1,
+            Ok(_) => {}
+        }
+        r
+    }
+
+    fn verify<'a>(&mut self, packet: &'a [u8]) -> Result<&'a [u8], AuthError> {
         let split = packet
             .len()
             .checked_sub(TRAILER_LEN)

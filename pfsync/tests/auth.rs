@@ -63,6 +63,8 @@ fn unauthenticated_forged_and_replayed_packets_are_dropped_and_counted() {
         Err(RxError::Auth(_))
     ));
     assert_eq!(p.b.m.stats().badauth, 4);
+    let kinds = p.b.m.auth_stats().unwrap();
+    assert_eq!((kinds.unauthenticated, kinds.replayed), (3, 1));
     assert!(p.b.store.get(tcp_state(A, 9).id).is_none());
     assert!(p.b.store.get(tcp_state(A, 8).id).is_none());
 }
@@ -71,6 +73,7 @@ fn unauthenticated_forged_and_replayed_packets_are_dropped_and_counted() {
 fn authentication_is_off_by_default() {
     assert!(config(A).auth.is_none());
     let mut p = Pair::connected(config(A), config(B));
+    assert_eq!(p.a.m.auth_stats(), None);
     let id = p.a.create(p.now, tcp_state(A, 1));
     p.advance(SEC);
     assert!(p.b.store.get(id).is_some());

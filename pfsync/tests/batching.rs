@@ -220,3 +220,29 @@ fn delete_replaces_a_queued_update_and_forget_sends_nothing() {
         vec![vec![Section::DelC(vec![ids[0]])]]
     );
 }
+
+#[test]
+fn a_state_gone_before_its_insert_left_is_never_announced() {
+    // the daemon's flush (`pfctl -F states`) empties the table quietly;
+    // an insert event still on its way then reaches the machine after
+    // the table lost the state
+    let mut n = node(config(A));
+    let gone = n.create(0, tcp_state(A, 1));
+    let kept = n.create(0, tcp_state(A, 2));
+    n.store.states.remove(&gone);
+    run(&mut n, SEC);
+    assert_eq!(
+        sent_sections(&n, 0),
+        vec![vec![Section::Ins(vec![tcp_state(A, 2)])]]
+    );
+    // no entry was left behind: a delete of it sends nothing, one of
+    // the state the peer knows sends its DEL_C
+    let base = n.sent.len();
+    n.delete(2 * SEC, gone);
+    n.delete(2 * SEC, kept);
+    run(&mut n, 4 * SEC);
+    assert_eq!(
+        sent_sections(&n, base),
+        vec![vec![Section::DelC(vec![kept])]]
+    );
+}

@@ -12,6 +12,7 @@ mod loopback;
 mod offload;
 mod pcap_port;
 mod stats;
+pub mod tun;
 
 use std::io;
 use std::os::fd::RawFd;
@@ -21,6 +22,7 @@ pub use batch::{RxBatch, TxBatch};
 pub use loopback::{LoopbackHandle, LoopbackPort};
 pub use pcap_port::PcapPort;
 pub use stats::PortStats;
+pub use tun::TunMirror;
 
 /// One interface as one worker sees it (with fanout, each worker has its
 /// own `Port` on the same interface).

@@ -287,6 +287,18 @@ impl StateTable {
     /// Remove every state of `creator` in `scope` (pfsync's CLR); the
     /// identities removed. No event.
     pub fn clear_creator(&self, creator: u32, scope: ClearScope) -> Vec<SyncId> {
+        self.clear_where(scope, |c| c == creator)
+    }
+
+    /// Remove every state in `scope`, whoever created it, with no event
+    /// (pf's DIOCCLRSTATES, `pfctl -F states`: pf marks them no-sync so
+    /// that pfsync tells the peer with one CLR of this host's states,
+    /// not a delete per state); the identities removed.
+    pub fn clear_quiet(&self, scope: ClearScope) -> Vec<SyncId> {
+        self.clear_where(scope, |_| true)
+    }
+
+    fn clear_where(&self, scope: ClearScope, creator: impl Fn(u32) -> bool) -> Vec<SyncId> {
         let mut doomed = Vec::new();
         for i in 0..self.shards.len() {
             let g = self.lock(i);
@@ -305,7 +317,7 @@ impl StateTable {
                     serial: st.serial,
                 };
                 let sync = self.sync_of(&g, id, st);
-                if in_scope && sync.creator == creator {
+                if in_scope && creator(sync.creator) {
                     doomed.push((id, sync));
                 }
             }

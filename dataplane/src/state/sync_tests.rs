@@ -315,6 +315,35 @@ fn clear_by_creator_and_interface() {
 }
 
 #[test]
+fn clear_quiet_takes_every_creators_states_in_scope_and_tells_no_one() {
+    let t = table(100, 4);
+    host(&t, 0xa);
+    let (tx, rx) = crossbeam_channel::bounded(16);
+    t.set_events(Some(tx));
+    let base = t.info(established(&t, None)).unwrap();
+    while rx.try_recv().is_ok() {}
+    let mk = |n: u64, bound: Option<u32>| {
+        let mut imp = import_of(&base);
+        imp.sync = SyncId {
+            id: n,
+            creator: 0xc,
+        };
+        imp.wire.port[1] = 2000 + n as u16;
+        imp.stack = imp.wire;
+        imp.if_bound = bound;
+        t.import(&imp, SEC).unwrap();
+        imp.sync
+    };
+    let (peer_floating, peer_bound) = (mk(1, None), mk(2, Some(1)));
+    assert_eq!(t.clear_quiet(ClearScope::Bound(1)), vec![peer_bound]);
+    let mut rest = t.clear_quiet(ClearScope::All);
+    rest.sort_by_key(|s| s.creator);
+    assert_eq!(rest, vec![base.sync, peer_floating]);
+    assert!(t.is_empty());
+    assert!(rx.try_recv().is_err(), "no delete event for any of them");
+}
+
+#[test]
 fn imported_states_expire_and_leave_the_side_map() {
     let a = table(100, 2);
     let id = a

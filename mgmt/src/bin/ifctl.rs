@@ -31,12 +31,15 @@ USAGE AS IFCONFIG:
                                  prints them; -ss carp leaves out the
                                  counters at zero
   ifctl pfsync0                  pfsync's block (syncdev, syncpeer,
-                                 maxupd, defer)
+                                 maxupd, defer; pfd's authkey on/off and
+                                 bulkburst)
   ifctl pfsync0 maxupd N syncpeer ADDR|-syncpeer defer|-defer
                                  change them live (another syncdev is
                                  refused: not supported); --json adds
                                  the deferral counters
   ifctl -s pfsync                pfsync statistics as netstat -s -p pfsync
+                                 prints them (with authkey: the packets
+                                 without a valid HMAC, and replayed)
 
   What is not changed live (addresses, lladdr, mtu, groups, carpnodes,
   balancing, another carpdev) is refused as 'not supported': set it in

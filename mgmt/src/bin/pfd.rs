@@ -16,7 +16,9 @@ RUN:
   them, as sysctl.conf's net.inet.ip.forwarding allows).
   hostname.carpN runs CARP (ifctl shows and changes it live);
   hostname.pfsync0 runs pfsync on its syncdev (with defer, new
-  states' first packets wait for the peer's INS_ACK, 20 ms at most).
+  states' first packets wait for the peer's INS_ACK, 20 ms at most;
+  pfd's authkey FILE authenticates it) and copies its packets to a TUN
+  interface pfsync0 for tcpdump (mirror NAME, -mirror for none).
   --workers N runs N worker threads sharing the state table. The
   control socket answers pfctl (-s, -f FILE keeping every state, -F,
   -k, -K, -z, -x, -e, -d, -t -T, -a; see pfctl --help) and ifctl;

@@ -6,6 +6,7 @@ use super::show::View;
 use crate::control::{ErrorKind, FlushWhat, Response, SrcNodeFilter};
 use crate::net::{in_net, parse_net};
 use dataplane::pdesc::key_to_ip;
+use dataplane::state::ClearScope;
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -84,15 +85,21 @@ impl View {
         }
     }
 
+    /// pf's DIOCCLRSTATES: every state, the peer's too, goes with no
+    /// delete of its own; pfsync tells the peer with one CLR of the
+    /// states this host created.
     fn flush_states(&self) -> Done {
-        let engine = self.engine.get();
-        let mut n = 0u64;
-        for st in engine.states().states() {
-            if engine.states().remove(st.id) {
-                n += 1;
+        let gone = self.engine.get().states().clear_quiet(ClearScope::All);
+        let n = gone.len();
+        let mut text = format!("{n} states cleared\n");
+        if let Some(h) = &self.pfsync {
+            if let Err(e) = h.states_cleared(gone) {
+                // the states are gone here; the peer keeps ours until
+                // they expire there
+                text.push_str(&format!("pfsync0: the peer was not told: {e}\n"));
             }
         }
-        Ok((format!("{n} states cleared\n"), json!(n)))
+        Ok((text, json!(n)))
     }
 
     fn flush_sources(&self) -> Done {

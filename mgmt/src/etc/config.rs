@@ -158,4 +158,39 @@ pub struct PfsyncConfig {
     /// pfd's `bulkburst N`: bulk-update packets per 20 ms step (1, as
     /// OpenBSD, unless set).
     pub bulk_burst: u16,
+    /// pfd's `authkey FILE`: every packet carries an HMAC with this key
+    /// and a sequence number, and packets without a valid one are
+    /// dropped (not OpenBSD's protocol; off unless set).
+    pub auth: Option<AuthKey>,
+    /// pfd's `mirror NAME`: the TUN interface that copies of pfsync's
+    /// packets go to for tcpdump while pfsync is up (`pfsync0` unless
+    /// set; `None`: `-mirror`).
+    pub mirror: Option<String>,
+}
+
+/// The shared secret of authenticated pfsync, as read from its file at
+/// load. Never printed: `Debug` shows the file only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthKey {
+    pub path: PathBuf,
+    key: Vec<u8>,
+}
+
+impl AuthKey {
+    pub fn new(path: PathBuf, key: Vec<u8>) -> AuthKey {
+        AuthKey { path, key }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+impl std::fmt::Debug for AuthKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthKey")
+            .field("path", &self.path)
+            .field("key", &"<redacted>")
+            .finish()
+    }
 }

@@ -13,7 +13,9 @@
 //!   not strip one later in the line, so that is an error); arguments
 //!   with blanks or `'` are double quoted, and shell syntax is refused.
 //! * `hostname.pfsync0`: `up`, `down`, `syncdev IF`, `syncpeer ADDR`,
-//!   `maxupd N`, `defer`, and pfd's own `bulkburst N`.
+//!   `maxupd N`, `defer`, and pfd's own `bulkburst N`, `authkey FILE`
+//!   (a private file of 16 to 1024 bytes, read here) and `mirror NAME`
+//!   / `-mirror` (the interface tcpdump watches pfsync on).
 //! * `mygate`: the default IPv4 and/or IPv6 gateway.
 //! * `sysctl.conf`: the keys in [`sysctl::KEYS`].
 //! * `pf.conf`: the ruleset, which must exist; [`EtcConfig::load_pf`]
@@ -54,6 +56,7 @@ mod config;
 mod error;
 mod hostenv;
 mod hostname;
+mod keyfile;
 mod mygate;
 #[cfg(test)]
 mod noise;
@@ -65,8 +68,8 @@ mod words;
 
 pub use carp::MAX_PASS;
 pub use config::{
-    CarpConfig, CarpState, EtcConfig, Gateway6, Gateways, IfaceConfig, Inet4, Inet6, PfsyncConfig,
-    Sysctl,
+    AuthKey, CarpConfig, CarpState, EtcConfig, Gateway6, Gateways, IfaceConfig, Inet4, Inet6,
+    PfsyncConfig, Sysctl,
 };
 pub use error::{EtcError, EtcErrors};
 pub use hostenv::EtcHost;

@@ -1,9 +1,9 @@
 //! `hostname.pfsync0`: the state-sync interface, as the OpenBSD FAQ's
-//! `up syncdev em2`. Parsed and checked only: pfsync itself is not
-//! running yet. OpenBSD has exactly one pfsync interface, pfsync0.
+//! `up syncdev em2`, plus pfd's own words (`bulkburst N`, `authkey
+//! FILE`). OpenBSD has exactly one pfsync interface, pfsync0.
 
 use super::addr::parse_num;
-use super::config::PfsyncConfig;
+use super::config::{AuthKey, PfsyncConfig};
 use super::error::EtcErrors;
 use super::words::split;
 use std::net::Ipv4Addr;
@@ -18,7 +18,15 @@ pub struct Parsed {
     pub defer: bool,
     pub up: bool,
     pub bulk_burst: u16,
+    /// `authkey FILE` as written, and its line.
+    pub authkey: Option<(String, usize)>,
+    /// The mirror interface's name (`None`: `-mirror`), and the line
+    /// that named it (0: the default).
+    pub mirror: Option<(String, usize)>,
 }
+
+/// The mirror interface tcpdump watches unless `mirror` names another.
+pub const MIRROR: &str = "pfsync0";
 
 /// The most bulk-update packets pfd sends per 20 ms step: a worker's
 /// transmit queue holds 256 frames per port.
@@ -33,6 +41,8 @@ pub fn parse(file: &Path, text: &str, errs: &mut EtcErrors) -> Parsed {
         defer: false,
         up: false,
         bulk_burst: 1,
+        authkey: None,
+        mirror: Some((MIRROR.to_string(), 0)),
     };
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
@@ -93,10 +103,22 @@ fn options(p: &mut Parsed, w: &[String], line: usize) -> Result<(), String> {
                     "invalid bulkburst \"{v}\" (1..{MAX_BULK_BURST} packets per 20 ms)"
                 ))? as u16;
             }
+            // pfd's own word: OpenBSD's pfsync has no authentication
+            // (spec 10); both ends need the same key file
+            "authkey" => p.authkey = Some((arg("a key file")?, line)),
+            "-authkey" => p.authkey = None,
+            // pfd's own: the TUN interface pfsync's packets are copied
+            // to for tcpdump (OpenBSD's pfsync0 is one by itself)
+            "mirror" => {
+                let v = arg("an interface name")?;
+                mirror_name(&v)?;
+                p.mirror = Some((v, line));
+            }
+            "-mirror" => p.mirror = None,
             "inet" | "inet6" => return Err("pfsync0 takes no addresses".into()),
             other => {
                 return Err(format!(
-                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst)"
+                    "\"{other}\" is not supported on pfsync0 (pfd supports up, down, syncdev, syncpeer, maxupd, defer, and its own bulkburst, authkey and mirror)"
                 ))
             }
         }
@@ -128,6 +150,32 @@ pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<Pfsy
             None
         }
     };
+    // a key file relative to the etc directory, as the other files
+    let auth = match &p.authkey {
+        None => None,
+        Some((name, line)) => {
+            let dir = p.file.parent().unwrap_or(Path::new("."));
+            let path = dir.join(name);
+            match super::keyfile::read_key(&path) {
+                Ok(key) => Some(AuthKey::new(path, key)),
+                Err(e) => {
+                    errs.at(&p.file, *line, e);
+                    return None;
+                }
+            }
+        }
+    };
+    if let Some((name, line)) = &p.mirror {
+        if physical.contains(&name.as_str()) {
+            let msg = format!(
+                "mirror {name}: pfd runs on an interface of that name (name another with `mirror NAME`, or none with `-mirror`)"
+            );
+            match *line {
+                0 => errs.push(&p.file, None, msg),
+                l => errs.at(&p.file, l, msg),
+            }
+        }
+    }
     let syncdev = syncdev?;
     Some(PfsyncConfig {
         syncdev,
@@ -136,5 +184,25 @@ pub fn finish(p: Parsed, physical: &[&str], errs: &mut EtcErrors) -> Option<Pfsy
         defer: p.defer,
         up: p.up,
         bulk_burst: p.bulk_burst,
+        auth,
+        mirror: p.mirror.map(|(name, _)| name),
     })
+}
+
+/// A name Linux takes for an interface (dev_valid_name): 1..15 bytes,
+/// not `.` or `..`, no `/`, `:`, blank or control byte.
+fn mirror_name(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.len() > 15
+        || name == "."
+        || name == ".."
+        || name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || !b.is_ascii_graphic());
+    if bad {
+        return Err(format!(
+            "invalid mirror \"{name}\" (an interface name of 1 to 15 bytes, no / or :)"
+        ));
+    }
+    Ok(())
 }

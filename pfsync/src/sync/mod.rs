@@ -192,6 +192,11 @@ impl Pfsync {
         &self.stats
     }
 
+    /// The authenticated mode's drops by kind (`None`: no key).
+    pub fn auth_stats(&self) -> Option<crate::auth::AuthStats> {
+        self.auth.as_ref().map(Auth::stats)
+    }
+
     pub fn defer_stats(&self) -> DeferStats {
         self.deferrals.stats
     }

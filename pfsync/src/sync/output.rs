@@ -65,15 +65,22 @@ impl Pfsync {
                             b.record(|out| u.emit(out));
                         }
                     }
-                    Q::Ins | Q::Upd => {
-                        if let Some(mut rec) = store.export(id, now) {
+                    Q::Ins | Q::Upd => match store.export(id, now) {
+                        Some(mut rec) => {
                             rec.state_flags &= !flags::ACK;
                             if self.deferrals.is_held(id) {
                                 rec.state_flags |= flags::ACK;
                             }
                             b.record(|out| state::emit(&rec, out));
                         }
-                    }
+                        // Gone before the peer heard of it (the table
+                        // was flushed quietly): nothing to delete there
+                        // later, so nothing to remember here.
+                        None if q == Q::Ins => {
+                            self.entries.remove(&id);
+                        }
+                        None => {}
+                    },
                 }
             }
         }

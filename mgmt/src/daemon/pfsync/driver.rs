@@ -150,7 +150,8 @@ impl PfsyncHandle {
 }
 
 /// Where the thread sends: the syncdev's port, its address and MAC,
-/// the destination (224.0.0.240 or the syncpeer).
+/// the destination (224.0.0.240 or the syncpeer), and the interface
+/// tcpdump watches copies on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
     /// The syncdev's name (its link state is watched).
@@ -159,6 +160,7 @@ pub struct Link {
     pub src: Ipv4Addr,
     pub mac: [u8; 6],
     pub dst: Ipv4Addr,
+    pub mirror: Option<Arc<super::mirror::Mirror>>,
 }
 
 /// The pfsync thread's state.
@@ -416,9 +418,13 @@ impl PfsyncDriver {
             ttl,
         };
         // Drops are counted by the machine (pfsyncstats).
-        let _ = self
+        let taken = self
             .machine
-            .handle_packet(now, &mut self.store, rx, r.payload);
+            .handle_packet(now, &mut self.store, rx, r.payload)
+            .is_ok();
+        if let (true, Some(m)) = (taken, &self.link.mirror) {
+            m.taken(ip);
+        }
     }
 
     /// Send the machine's packets, act on its events.
@@ -426,6 +432,9 @@ impl PfsyncDriver {
         while let Some(payload) = self.machine.poll_transmit() {
             self.ident = self.ident.wrapping_add(1);
             let ip = pfsync::wire::ip::encap(&payload, self.link.src, self.link.dst, self.ident);
+            if let Some(m) = &self.link.mirror {
+                m.sent(&ip);
+            }
             let unicast = !self.link.dst.is_multicast();
             let o = self.link.dst.octets();
             let dst_mac = if unicast {

@@ -4,10 +4,13 @@
 //! machine's [`::pfsync::StateStore`] over the table;
 //! [`store::local_change`] turns the table's events into the machine's
 //! local changes; [`defer`] holds new states' first packets for the
-//! workers with `defer` on.
+//! workers with `defer` on. `pfctl -F states` reaches the peer as one
+//! CLR (`clear.rs`); [`mirror`] is the pfsync0 interface tcpdump watches.
 
+mod clear;
 pub mod defer;
 pub mod driver;
+pub mod mirror;
 mod route;
 pub mod store;
 
@@ -58,15 +61,31 @@ pub fn boot(
     }
     mc.defer = p.defer;
     mc.state_limit = engine.states().limit();
+    if let Some(k) = &p.auth {
+        // sequence numbers keep growing across restarts: the peer's
+        // replay window may still hold this hostid's last run
+        let seq_start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let a = pfsync::auth::AuthConfig::new(k.bytes(), seq_start)
+            .map_err(|e| format!("pfsync0: authkey {}: {e}", k.path.display()))?;
+        mc.auth = Some(a);
+    }
     let machine = pfsync::Pfsync::new(mc).map_err(|e| format!("pfsync0: {e}"))?;
     let ifnames = cfg.interfaces.iter().map(|i| i.name.clone()).collect();
     let store = store::EngineStore::new(Arc::clone(&engine), ifnames);
+    // pfsync0 for tcpdump, while pfsync is up
+    let mirror = match &p.mirror {
+        Some(name) if p.up => Some(Arc::new(mirror::Mirror::create(name)?)),
+        _ => None,
+    };
     let link = Link {
         name: p.syncdev.clone(),
         port,
         src,
         mac: macs[port],
         dst: p.syncpeer.unwrap_or(GROUP),
+        mirror,
     };
     Ok(driver::start(
         machine,
