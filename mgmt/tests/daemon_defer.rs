@@ -64,7 +64,8 @@ fn lab(tag: &str) -> Lab {
     w("hostname.veth0", "inet 192.0.2.1 255.255.255.0\n");
     w("hostname.veth1", "inet 198.51.100.1 255.255.255.0\n");
     w("hostname.veth2", "inet 203.0.113.1 255.255.255.0\n");
-    w("hostname.pfsync0", "up syncdev veth2 defer\n");
+    // -mirror: this test runs in the machine's own namespace
+    w("hostname.pfsync0", "up syncdev veth2 defer -mirror\n");
     w("pf.conf", PF_CONF);
     w("sysctl.conf", "net.inet.ip.forwarding=1\n");
     let env = ruleset::hostenv::from_env().unwrap();
