@@ -16,7 +16,7 @@
 #   PFD_BULK    the same for pfd alone (the kernel's
 #               nf_conntrack_max, global, is 262,144
 #               here and is not changed)                 [1000000]
-#   FILL_RATE   new flows/s filling the master           [50000]
+#   FILL_RATE   new flows/s filling the master           [20000]
 #   CONNS NATED long-lived TCP connections, part NATed  [100 40]
 #   RUNS        failover runs per pair                   [3]
 #   PFD         a pfd binary (else a release build)
@@ -69,7 +69,7 @@ RATE_SECS=${RATE_SECS:-2}
 LOW=${LOW:-1}
 BULK=${BULK:-200000}
 PFD_BULK=${PFD_BULK:-1000000}
-FILL_RATE=${FILL_RATE:-50000}
+FILL_RATE=${FILL_RATE:-20000}
 CONNS=${CONNS:-100}
 NATED=${NATED:-40}
 RUNS=${RUNS:-3}
@@ -135,7 +135,7 @@ stop_all() {
         { wait "$p"; } 2>/dev/null || true
     done
     PIDS=()
-    rm -f "$WORK"/*.pid "$WORK"/linux*/ready
+    rm -f "$WORK"/*.pid "$WORK"/linux*/ready "$WORK"/*.log "$WORK"/*.txt
     for n in l w 1 2 c s; do ip netns del "$P$n" 2>/dev/null || true; done
 }
 cleanup() {
@@ -369,7 +369,7 @@ EOF
 
 linux_start() {
     local d=$WORK/linux$1
-    rm -f "$d/conntrackd.lock" "$d/conntrackd.ctl"
+    rm -f "$d/conntrackd.lock" "$d/conntrackd.ctl" "$d/ka.pid" "$d/vrrp.pid"
     bg "fw$1-conntrackd" "$P$1" conntrackd -C "$d/conntrackd.conf"
     bg "fw$1-keepalived" "$P$1" keepalived -n -l -D -P -f "$d/keepalived.conf" \
         -p "$d/ka.pid" -r "$d/vrrp.pid"

@@ -7,7 +7,7 @@ use super::entry::{State, FLOATING, F_LIVE, F_MODULATED};
 use super::ident::PackedSync;
 use super::info::StateEvent;
 use super::packed::PackedKey;
-use super::peer::Peer;
+use super::peer::{tcps, Peer};
 use super::timeout::{Profile, Registry};
 use crate::pdesc::Dir;
 use crossbeam_channel::Sender;
@@ -55,6 +55,10 @@ pub(crate) struct Shard {
     pub bound: u32,
     /// The same for foreign entries (their states' binding).
     pub foreign_bound: u32,
+    /// Live TCP states here not yet established on both sides (pf's
+    /// `states_halfopen`), kept as states are stored, changed and
+    /// released, so `pfctl -si` need not walk the table.
+    pub half_open: u32,
     /// pfsync identities of the states here imported from a peer, by
     /// slot (local states derive theirs from the slot).
     pub peer_ids: HashMap<u32, PackedSync>,
@@ -78,6 +82,14 @@ pub(crate) fn bound_ok(if_bound: u32, ifidx: u32) -> bool {
     if_bound == FLOATING || if_bound == ifidx
 }
 
+/// A live TCP state not yet established on both sides.
+#[inline]
+pub(crate) fn half_open(st: &State) -> bool {
+    st.live()
+        && st.wire().proto() == 6
+        && (st.src.state < tcps::ESTABLISHED || st.dst.state < tcps::ESTABLISHED)
+}
+
 impl Shard {
     pub(crate) fn new() -> Self {
         Shard {
@@ -90,7 +102,25 @@ impl Shard {
             modulators: HashMap::new(),
             bound: 0,
             foreign_bound: 0,
+            half_open: 0,
             peer_ids: HashMap::new(),
+        }
+    }
+
+    /// After slot `idx` changed from `before` (its [`half_open`] then):
+    /// the count follows, unless the slot was released or reused in
+    /// between (`release` and `alloc` count those).
+    pub(crate) fn recount(&mut self, idx: u32, serial: u32, before: bool) {
+        let Some(st) = self.slots.get(idx as usize) else {
+            return;
+        };
+        if !st.live() || st.serial != serial {
+            return;
+        }
+        match (before, half_open(st)) {
+            (false, true) => self.half_open += 1,
+            (true, false) => self.half_open = self.half_open.saturating_sub(1),
+            _ => {}
         }
     }
 
@@ -119,6 +149,9 @@ impl Shard {
         if st.if_bound != FLOATING {
             self.bound += 1;
         }
+        if half_open(&st) {
+            self.half_open += 1;
+        }
         if let Some(slot) = self.slots.get_mut(self.free as usize) {
             let idx = self.free;
             self.free = slot.profile;
@@ -139,6 +172,9 @@ impl Shard {
         if let Some(slot) = self.slots.get_mut(idx as usize) {
             if slot.live() && slot.if_bound != FLOATING {
                 self.bound = self.bound.saturating_sub(1);
+            }
+            if half_open(slot) {
+                self.half_open = self.half_open.saturating_sub(1);
             }
             *slot = State::vacant(slot.serial.wrapping_add(1), free);
             self.free = idx;

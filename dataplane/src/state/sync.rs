@@ -246,6 +246,9 @@ impl StateTable {
         };
         let now = secs(now_ns);
         let mut g = self.lock(id.shard as usize);
+        let before = g
+            .get(id.idx, id.serial)
+            .is_some_and(super::shard::half_open);
         let Shard {
             slots, modulators, ..
         } = &mut *g;
@@ -275,6 +278,7 @@ impl StateTable {
             st.expire = now;
             st.timeout = t;
         }
+        g.recount(id.idx, id.serial, before);
         true
     }
 

@@ -284,6 +284,16 @@ fn merge_replaces_peers_and_refreshes() {
     );
     assert_eq!(tr.seq.map(|m| m.seq_add), Some(0x1234));
     assert!(!a.merge(SyncId { id: 1, creator: 9 }, Some(src), None, None, 0));
+    // pfctl -si's half-open count follows what the peer says
+    assert_eq!(a.half_open(), 0);
+    let opening = Peer {
+        state: tcps::SYN_SENT,
+        ..dst
+    };
+    assert!(a.merge(s, None, Some(opening), None, 62 * SEC));
+    assert_eq!((a.half_open(), a.half_open_walk()), (1, 1));
+    assert!(a.merge(s, None, Some(dst), None, 63 * SEC));
+    assert_eq!((a.half_open(), a.half_open_walk()), (0, 0));
 }
 
 #[test]

@@ -141,7 +141,7 @@ impl StateTable {
         let th = pd.tcp?;
         let seqhi = self.random();
         let mut g = self.lock(id.shard as usize);
-        g.get(id.idx, id.serial)?;
+        let before = super::shard::half_open(g.get(id.idx, id.serial)?);
         let st = g.slots.get_mut(id.idx as usize)?;
         st.src.state = tcps::PROXY_SRC;
         st.src.seqhi = seqhi;
@@ -149,6 +149,7 @@ impl StateTable {
         // pf counts a packet on its state only when it passes
         st.packets = [0; 2];
         st.bytes = [0; 2];
+        g.recount(id.idx, id.serial, before);
         self.emit(&g, || {
             StateEvent::Update(
                 self.info_at(id.shard as usize, &g, id.idx)
@@ -492,6 +493,7 @@ mod tests {
         assert_eq!((synack.ack, synack.mss), (1001, Some(1460)));
         let info = t.info(id).unwrap();
         assert_eq!((info.src.state, info.packets), (tcps::PROXY_SRC, [0, 0]));
+        assert_eq!((t.half_open(), t.half_open_walk()), (1, 1));
         let updates = |rx: &crossbeam_channel::Receiver<StateEvent>| {
             rx.try_iter()
                 .filter_map(|e| match e {

@@ -1059,8 +1059,10 @@ fn concurrent_nat_inserts_lookups_removals_and_purges_stay_consistent() {
             });
         }
     });
+    assert_eq!(t.half_open(), t.half_open_walk());
     t.purge(1000 * SEC, usize::MAX);
     assert!(t.is_empty(), "{} left", t.len());
+    assert_eq!(t.half_open(), 0);
     for i in 0..n {
         let (_, out, back) = flow(i);
         assert!(test(&t, &out, Dir::Out, 1000 * SEC).is_none());
@@ -1247,9 +1249,12 @@ mod fuzz {
                 });
                 e.dst = p.src;
                 let _ = t.test_icmp_error(&e, dir, 1, 0, n as u64 * SEC / 4, 56);
+                // the kept half-open count follows every change
+                prop_assert_eq!(t.half_open(), t.half_open_walk());
             }
             t.purge(u64::MAX, usize::MAX);
             prop_assert!(t.is_empty());
+            prop_assert_eq!(t.half_open(), 0);
         }
     }
 }

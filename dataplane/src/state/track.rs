@@ -85,7 +85,7 @@ impl StateTable {
         let si = self.shard_of(key.shard_hash());
         let mut g = self.lock(si);
         if let Some(idx) = self.find_local(&g, h, &pk, dir, ifidx, now) {
-            return Some(f(&mut g, si, idx));
+            return Some(Self::counted(&mut g, si, idx, f));
         }
         if g.foreign.is_empty() {
             return None;
@@ -97,7 +97,24 @@ impl StateTable {
         if !self.alive(&g, st, now) {
             return None;
         }
-        Some(f(&mut g, home, idx))
+        Some(Self::counted(&mut g, home, idx, f))
+    }
+
+    /// `f` on slot `idx` of shard `g`, its half-open count following
+    /// whatever `f` changed.
+    fn counted<R>(
+        g: &mut Shard,
+        si: usize,
+        idx: u32,
+        f: impl FnOnce(&mut Shard, usize, u32) -> R,
+    ) -> R {
+        let (before, serial) = g
+            .slots
+            .get(idx as usize)
+            .map_or((false, 0), |st| (super::shard::half_open(st), st.serial));
+        let r = f(g, si, idx);
+        g.recount(idx, serial, before);
+        r
     }
 
     /// The state fast path. `key` is the packet's key
