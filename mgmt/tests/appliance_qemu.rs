@@ -373,7 +373,16 @@ fn two_booted_images_elect_fw1_sync_and_fail_over_to_fw2() {
         &mut [&mut fw1, &mut fw2],
         BOOT,
         "both bulk updates done",
-        |v| v.iter().all(|m| m.count("pfsync0: bulk update done") >= 1),
+        |v| {
+            // a bulk update that gave up is not retried: no use waiting
+            if let Some(m) = v
+                .iter()
+                .find(|m| m.count("pfsync0: bulk update failed") > 0)
+            {
+                panic!("{}'s bulk update failed:\n{}", m.name, m.report());
+            }
+            v.iter().all(|m| m.count("pfsync0: bulk update done") >= 1)
+        },
     );
     let settled = |v: &[&mut Vm]| {
         v[0].is_master("carp0")
