@@ -2,6 +2,7 @@
 //! the control socket, and booting from an etc directory.
 #![forbid(unsafe_code)]
 
+pub mod appliance;
 pub mod carp_rules;
 pub mod check;
 pub mod control;
