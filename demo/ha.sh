@@ -141,6 +141,8 @@ start_fw() {
         </dev/null >/dev/null 2>"$WORK/$1.log" &
     PIDS+=($!)
     echo $! >"$WORK/$1.pid"
+    # killed on purpose below: no "Killed" notice from bash
+    disown $!
 }
 say "fw1 boots"
 start_fw fw1
