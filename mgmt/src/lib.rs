@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod etc;
 pub mod ifctl_args;
 pub mod load;
+pub mod logging;
 pub mod net;
 pub mod offline;
 pub mod replay;

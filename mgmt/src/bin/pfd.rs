@@ -3,6 +3,7 @@
 //! packet engine offline over a capture.
 
 use clap::{Parser, Subcommand};
+use mgmt::logging::LogFormat;
 use mgmt::replay::{parse_mac, parse_net, Inbound, ReplayArgs};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +22,10 @@ RUN:
   control socket answers pfctl (-s, -f FILE keeping every state, -F,
   -k, -K, -z, -x, -e, -d, -t -T, -a; see pfctl --help) and ifctl;
   SIGTERM or SIGINT stops it (CARP bows out first).
+  It logs on stderr (--log, --log-format): starting and stopping,
+  CARP state transitions (carp0: state transition: BACKUP -> MASTER),
+  pfsync's bulk updates and syncdev link, and what the control socket
+  changed at pf's debug level (set debug, pfctl -x).
 
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state
@@ -114,6 +119,18 @@ enum Cmd {
         /// it looks again (0: never sleep; it spins on its core).
         #[arg(long, value_name = "MS", default_value_t = 50)]
         idle_max_ms: u64,
+        /// What to log: a level (error, warn, info, debug, trace, off) or
+        /// RUST_LOG-style directives by target, e.g.
+        /// `warn,pfd::carp=info` (targets: pfd, pfd::carp, pfd::pfsync,
+        /// pfd::control).
+        #[arg(long = "log", value_name = "FILTER", default_value = "info")]
+        log: String,
+        /// Log lines as text (no colours unless stderr is a terminal; no
+        /// timestamps and a syslog <N> prefix when stderr is the
+        /// journal) or as one JSON object per line (timestamp, level,
+        /// target, message).
+        #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
     /// pf.conf) as `pfd run --etc DIR` reads it, without touching any
@@ -188,7 +205,12 @@ fn main() -> ExitCode {
             cpus,
             busy_poll_us,
             idle_max_ms,
+            log,
+            log_format,
         } => {
+            if let Err(e) = mgmt::logging::init(&log, log_format) {
+                return fail(&e);
+            }
             let env = match ruleset::hostenv::from_env() {
                 Ok(e) => e,
                 Err(e) => return fail(&e.to_string()),
@@ -215,8 +237,9 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            eprintln!(
-                "pfd: running on {} with {} worker{}; control socket {}",
+            tracing::info!(
+                target: "pfd",
+                "running on {} with {} worker{}; control socket {}",
                 daemon.interfaces().join(" "),
                 daemon.workers(),
                 if daemon.workers() == 1 { "" } else { "s" },
@@ -225,14 +248,16 @@ fn main() -> ExitCode {
             match daemon.serve(&stop) {
                 Ok(each) => {
                     let st = mgmt::daemon::total(&each);
-                    eprintln!(
-                        "pfd: stopped: {} frames in, {} out, {} dropped",
+                    tracing::info!(
+                        target: "pfd",
+                        "stopped: {} frames in, {} out, {} dropped",
                         st.rx, st.tx, st.dropped
                     );
                     if each.len() > 1 {
                         for (w, st) in each.iter().enumerate() {
-                            eprintln!(
-                                "pfd: worker {w}: {} frames in, {} out, {} dropped",
+                            tracing::info!(
+                                target: "pfd",
+                                "worker {w}: {} frames in, {} out, {} dropped",
                                 st.rx, st.tx, st.dropped
                             );
                         }
