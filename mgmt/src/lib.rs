@@ -12,4 +12,5 @@ pub mod load;
 pub mod logging;
 pub mod net;
 pub mod offline;
+pub mod prometheus;
 pub mod replay;

@@ -26,6 +26,9 @@ RUN:
   CARP state transitions (carp0: state transition: BACKUP -> MASTER),
   pfsync's bulk updates and syncdev link, and what the control socket
   changed at pf's debug level (set debug, pfctl -x).
+  --metrics ADDR:PORT serves Prometheus's GET /metrics (rule, label,
+  state table, drop reason, interface, CARP and pfsync counters, the
+  figures pfctl -si, -vsr, -sl and ifctl -s carp|pfsync show).
 
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state
@@ -131,6 +134,12 @@ enum Cmd {
         /// target, message).
         #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Serve Prometheus metrics on ADDR:PORT (`GET /metrics`; off
+        /// unless given), in pfd's network namespace: rule, label,
+        /// state, drop-reason, interface, CARP and pfsync counters, the
+        /// figures pfctl -si/-vsr/-sl and ifctl -s carp/pfsync show.
+        #[arg(long, value_name = "ADDR:PORT")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
     /// pf.conf) as `pfd run --etc DIR` reads it, without touching any
@@ -207,6 +216,7 @@ fn main() -> ExitCode {
             idle_max_ms,
             log,
             log_format,
+            metrics,
         } => {
             if let Err(e) = mgmt::logging::init(&log, log_format) {
                 return fail(&e);
@@ -229,6 +239,7 @@ fn main() -> ExitCode {
                     busy_poll_us,
                     idle_max: std::time::Duration::from_millis(idle_max_ms),
                 },
+                metrics,
             };
             let daemon = match mgmt::daemon::boot(&args, env.as_ref()) {
                 Ok(d) => d,
@@ -245,6 +256,9 @@ fn main() -> ExitCode {
                 if daemon.workers() == 1 { "" } else { "s" },
                 daemon.control_path().display()
             );
+            if let Some(a) = daemon.metrics_addr() {
+                tracing::info!(target: "pfd", "metrics on http://{a}/metrics");
+            }
             match daemon.serve(&stop) {
                 Ok(each) => {
                     let st = mgmt::daemon::total(&each);

@@ -107,6 +107,27 @@ pub fn set(h: &PfsyncHandle, changes: Vec<PfsyncChange>) -> Response {
     }
 }
 
+/// `struct pfsyncstats`'s names (without `pfsyncs_`), in `to_array`'s
+/// order: the JSON's keys and the metrics' names.
+pub(crate) const STAT_NAMES: [&str; 16] = [
+    "ipackets",
+    "ipackets6",
+    "badif",
+    "badttl",
+    "hdrops",
+    "badver",
+    "badact",
+    "badlen",
+    "badauth",
+    "stale",
+    "badval",
+    "badstate",
+    "opackets",
+    "opackets6",
+    "onomem",
+    "oerrors",
+];
+
 /// `netstat -s -p pfsync` (`-ss` leaves out zeros).
 pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
     let s = match h {
@@ -116,25 +137,7 @@ pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
         },
         None => pfsync::stats::Stats::default(),
     };
-    let names = [
-        "ipackets",
-        "ipackets6",
-        "badif",
-        "badttl",
-        "hdrops",
-        "badver",
-        "badact",
-        "badlen",
-        "badauth",
-        "stale",
-        "badval",
-        "badstate",
-        "opackets",
-        "opackets6",
-        "onomem",
-        "oerrors",
-    ];
-    let j: serde_json::Map<String, serde_json::Value> = names
+    let j: serde_json::Map<String, serde_json::Value> = STAT_NAMES
         .iter()
         .zip(s.to_array())
         .map(|(n, v)| (n.to_string(), json!(v)))
