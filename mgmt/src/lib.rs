@@ -6,6 +6,7 @@ pub mod carp_rules;
 pub mod check;
 pub mod control;
 pub mod daemon;
+pub mod docs;
 pub mod etc;
 pub mod ifctl_args;
 pub mod load;

@@ -58,7 +58,9 @@ EXIT STATUS:
 /// ifconfig(8) for a running pfd's interfaces, and CARP statistics.
 #[derive(Parser, Debug)]
 #[command(name = "ifctl", version, about, after_help = AFTER_HELP)]
-struct Args {
+// pub(crate): mgmt's gendocs example and docs test include this file
+// for its clap definition (man pages, completions).
+pub(crate) struct Args {
     /// Work on interface group GROUP: show its carp demote counter, or
     /// change it with carpdemote N / -carpdemote N.
     #[arg(short = 'g', value_name = "GROUP")]
@@ -74,6 +76,10 @@ struct Args {
     /// /run/pfd.sock).
     #[arg(long, value_name = "PATH")]
     control: Option<String>,
+    /// Print a shell completion script for ifctl (bash, zsh, fish,
+    /// elvish, powershell) on stdout and exit.
+    #[arg(long, value_name = "SHELL", value_enum)]
+    completions: Option<clap_complete::Shell>,
     /// The interface (or group) and the parameters to set, as ifconfig
     /// takes them; with -s, the protocol (carp or pfsync).
     #[arg(
@@ -133,6 +139,15 @@ fn request(args: &Args) -> Result<IfctlOp, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(shell) = args.completions {
+        use clap::CommandFactory;
+        use std::io::Write;
+        let script = mgmt::docs::completion(Args::command(), shell);
+        return match std::io::stdout().write_all(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("stdout: {e}")),
+        };
+    }
     let op = match request(&args) {
         Ok(op) => op,
         Err(e) => return fail(e),

@@ -2,7 +2,7 @@
 //! directory; `pfd check` checks such a directory; `pfd replay` runs the
 //! packet engine offline over a capture.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use mgmt::logging::LogFormat;
 use mgmt::replay::{parse_mac, parse_net, Inbound, ReplayArgs};
 use std::process::ExitCode;
@@ -85,7 +85,9 @@ EXAMPLES:
 /// pfd: OpenBSD's pf for Linux.
 #[derive(Parser, Debug)]
 #[command(name = "pfd", version, about, after_help = AFTER_HELP)]
-struct Cli {
+// pub(crate): mgmt's gendocs example and docs test include this file
+// for its clap definition (man pages, completions).
+pub(crate) struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -202,6 +204,13 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Print a shell completion script for pfd on stdout (bash: save
+    /// as /usr/share/bash-completion/completions/pfd; zsh: _pfd in
+    /// $fpath; fish: ~/.config/fish/completions/pfd.fish).
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -284,6 +293,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Completions { shell } => emit(&mgmt::docs::completion(Cli::command(), shell)),
         Cmd::Check { etc, interfaces } => {
             let env = match ruleset::hostenv::from_env() {
                 Ok(e) => e,
@@ -367,6 +377,15 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// Write `bytes` on stdout.
+fn emit(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("stdout: {e}")),
     }
 }
 
