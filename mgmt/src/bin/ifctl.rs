@@ -57,7 +57,7 @@ EXIT STATUS:
 
 /// ifconfig(8) for a running pfd's interfaces, and CARP statistics.
 #[derive(Parser, Debug)]
-#[command(name = "ifctl", version, about, after_help = AFTER_HELP)]
+#[command(name = "ifctl", version, after_help = AFTER_HELP)]
 // pub(crate): mgmt's gendocs example and docs test include this file
 // for its clap definition (man pages, completions).
 pub(crate) struct Args {

@@ -68,7 +68,7 @@ EXAMPLES:
 
 /// Parse and print a pf.conf ruleset as OpenBSD's pfctl does.
 #[derive(Parser, Debug)]
-#[command(name = "pfctl", version, about, after_help = AFTER_HELP)]
+#[command(name = "pfctl", version, after_help = AFTER_HELP)]
 // pub(crate): mgmt's gendocs example and docs test include this file
 // for its clap definition (man pages, completions).
 pub(crate) struct Args {

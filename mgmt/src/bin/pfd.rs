@@ -84,7 +84,7 @@ EXAMPLES:
 
 /// pfd: OpenBSD's pf for Linux.
 #[derive(Parser, Debug)]
-#[command(name = "pfd", version, about, after_help = AFTER_HELP)]
+#[command(name = "pfd", version, after_help = AFTER_HELP)]
 // pub(crate): mgmt's gendocs example and docs test include this file
 // for its clap definition (man pages, completions).
 pub(crate) struct Cli {
