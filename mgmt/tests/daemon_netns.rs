@@ -463,7 +463,8 @@ fn pfd_run_reload_keeps_an_open_connection() {
 /// The frames each worker took in, from pfd's report at stop.
 fn per_worker_rx(log: &str) -> Vec<u64> {
     log.lines()
-        .filter_map(|l| l.strip_prefix("pfd: worker "))
+        // after the log line's time and level
+        .filter_map(|l| l.split_once("pfd: worker ").map(|(_, rest)| rest))
         .filter_map(|l| l.split_once(": ")?.1.split(' ').next()?.parse().ok())
         .collect()
 }

@@ -30,3 +30,19 @@ fn a_missing_interface_stops_the_boot_with_the_checks_message() {
     assert!(err.contains("nosuch0"), "{err}");
     assert!(!sock.exists(), "no control socket before the boot succeeds");
 }
+
+#[test]
+fn a_bad_log_filter_is_refused_before_the_boot() {
+    let o = Command::new(env!("CARGO_BIN_EXE_pfd"))
+        .args(["run", "--etc", "/nonexistent", "--log", "info,pfd=loud"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("pfd: --log info,pfd=loud: "), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_pfd"))
+        .args(["run", "--etc", "/nonexistent", "--log-format", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "clap refuses an unknown format");
+}

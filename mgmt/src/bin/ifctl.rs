@@ -60,8 +60,10 @@ EXIT STATUS:
 
 /// ifconfig(8) for a running pfd's interfaces, and CARP statistics.
 #[derive(Parser, Debug)]
-#[command(name = "ifctl", version, about, after_help = AFTER_HELP)]
-struct Args {
+#[command(name = "ifctl", version, after_help = AFTER_HELP)]
+// pub(crate): mgmt's gendocs example and docs test include this file
+// for its clap definition (man pages, completions).
+pub(crate) struct Args {
     /// Work on interface group GROUP: show its carp demote counter, or
     /// change it with carpdemote N / -carpdemote N.
     #[arg(short = 'g', value_name = "GROUP")]
@@ -77,6 +79,10 @@ struct Args {
     /// /run/pfd.sock).
     #[arg(long, value_name = "PATH")]
     control: Option<String>,
+    /// Print a shell completion script for ifctl (bash, zsh, fish,
+    /// elvish, powershell) on stdout and exit.
+    #[arg(long, value_name = "SHELL", value_enum)]
+    completions: Option<clap_complete::Shell>,
     /// The interface (or group) and the parameters to set, as ifconfig
     /// takes them; with -s, the protocol (carp or pfsync).
     #[arg(
@@ -136,6 +142,15 @@ fn request(args: &Args) -> Result<IfctlOp, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(shell) = args.completions {
+        use clap::CommandFactory;
+        use std::io::Write;
+        let script = mgmt::docs::completion(Args::command(), shell);
+        return match std::io::stdout().write_all(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("stdout: {e}")),
+        };
+    }
     let op = match request(&args) {
         Ok(op) => op,
         Err(e) => return fail(e),

@@ -68,8 +68,10 @@ EXAMPLES:
 
 /// Parse and print a pf.conf ruleset as OpenBSD's pfctl does.
 #[derive(Parser, Debug)]
-#[command(name = "pfctl", version, about, after_help = AFTER_HELP)]
-struct Args {
+#[command(name = "pfctl", version, after_help = AFTER_HELP)]
+// pub(crate): mgmt's gendocs example and docs test include this file
+// for its clap definition (man pages, completions).
+pub(crate) struct Args {
     /// Do not load the rules into pfd, only parse them.
     #[arg(short = 'n')]
     noaction: bool,
@@ -139,6 +141,10 @@ struct Args {
     /// /run/pfd.sock).
     #[arg(long, value_name = "PATH")]
     control: Option<String>,
+    /// Print a shell completion script for pfctl (bash, zsh, fish,
+    /// elvish, powershell) on stdout and exit.
+    #[arg(long, value_name = "SHELL", value_enum)]
+    completions: Option<clap_complete::Shell>,
 }
 
 /// pfctl -x's levels, by unambiguous prefix as pfctl looks them up.
@@ -432,6 +438,17 @@ fn show(args: &Args, what: &str) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut err = std::io::stderr();
+    if let Some(shell) = args.completions {
+        use clap::CommandFactory;
+        let script = mgmt::docs::completion(Args::command(), shell);
+        return match std::io::stdout().write_all(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = writeln!(err, "pfctl: stdout: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if !args.noaction {
         if let Some(code) = live(&args) {
             return code;

@@ -2,7 +2,8 @@
 //! directory; `pfd check` checks such a directory; `pfd replay` runs the
 //! packet engine offline over a capture.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use mgmt::logging::LogFormat;
 use mgmt::replay::{parse_mac, parse_net, Inbound, ReplayArgs};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,13 @@ RUN:
   control socket answers pfctl (-s, -f FILE keeping every state, -F,
   -k, -K, -z, -x, -e, -d, -t -T, -a; see pfctl --help) and ifctl;
   SIGTERM or SIGINT stops it (CARP bows out first).
+  It logs on stderr (--log, --log-format): starting and stopping,
+  CARP state transitions (carp0: state transition: BACKUP -> MASTER),
+  pfsync's bulk updates and syncdev link, and what the control socket
+  changed at pf's debug level (set debug, pfctl -x).
+  --metrics ADDR:PORT serves Prometheus's GET /metrics (rule, label,
+  state table, drop reason, interface, CARP and pfsync counters, the
+  figures pfctl -si, -vsr, -sl and ifctl -s carp|pfsync show).
 
 REPLAY:
   pfd replay runs pf's exact per-packet pipeline (reassembly, state
@@ -78,8 +86,10 @@ EXAMPLES:
 
 /// pfd: OpenBSD's pf for Linux.
 #[derive(Parser, Debug)]
-#[command(name = "pfd", version, about, after_help = AFTER_HELP)]
-struct Cli {
+#[command(name = "pfd", version, after_help = AFTER_HELP)]
+// pub(crate): mgmt's gendocs example and docs test include this file
+// for its clap definition (man pages, completions).
+pub(crate) struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -116,6 +126,24 @@ enum Cmd {
         /// it looks again (0: never sleep; it spins on its core).
         #[arg(long, value_name = "MS", default_value_t = 50)]
         idle_max_ms: u64,
+        /// What to log: a level (error, warn, info, debug, trace, off) or
+        /// RUST_LOG-style directives by target, e.g.
+        /// `warn,pfd::carp=info` (targets: pfd, pfd::carp, pfd::pfsync,
+        /// pfd::control).
+        #[arg(long = "log", value_name = "FILTER", default_value = "info")]
+        log: String,
+        /// Log lines as text (no colours unless stderr is a terminal; no
+        /// timestamps and a syslog <N> prefix when stderr is the
+        /// journal) or as one JSON object per line (timestamp, level,
+        /// target, message).
+        #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+        /// Serve Prometheus metrics on ADDR:PORT (`GET /metrics`; off
+        /// unless given), in pfd's network namespace: rule, label,
+        /// state, drop-reason, interface, CARP and pfsync counters, the
+        /// figures pfctl -si/-vsr/-sl and ifctl -s carp/pfsync show.
+        #[arg(long, value_name = "ADDR:PORT")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
     /// pf.conf) as `pfd run --etc DIR` reads it, without touching any
@@ -178,6 +206,13 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Print a shell completion script for pfd on stdout (bash: save
+    /// as /usr/share/bash-completion/completions/pfd; zsh: _pfd in
+    /// $fpath; fish: ~/.config/fish/completions/pfd.fish).
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -190,7 +225,13 @@ fn main() -> ExitCode {
             cpus,
             busy_poll_us,
             idle_max_ms,
+            log,
+            log_format,
+            metrics,
         } => {
+            if let Err(e) = mgmt::logging::init(&log, log_format) {
+                return fail(&e);
+            }
             let env = match ruleset::hostenv::from_env() {
                 Ok(e) => e,
                 Err(e) => return fail(&e.to_string()),
@@ -209,6 +250,7 @@ fn main() -> ExitCode {
                     busy_poll_us,
                     idle_max: std::time::Duration::from_millis(idle_max_ms),
                 },
+                metrics,
             };
             let daemon = match mgmt::daemon::boot(&args, env.as_ref()) {
                 Ok(d) => d,
@@ -217,24 +259,30 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            eprintln!(
-                "pfd: running on {} with {} worker{}; control socket {}",
+            tracing::info!(
+                target: "pfd",
+                "running on {} with {} worker{}; control socket {}",
                 daemon.interfaces().join(" "),
                 daemon.workers(),
                 if daemon.workers() == 1 { "" } else { "s" },
                 daemon.control_path().display()
             );
+            if let Some(a) = daemon.metrics_addr() {
+                tracing::info!(target: "pfd", "metrics on http://{a}/metrics");
+            }
             match daemon.serve(&stop) {
                 Ok(each) => {
                     let st = mgmt::daemon::total(&each);
-                    eprintln!(
-                        "pfd: stopped: {} frames in, {} out, {} dropped",
+                    tracing::info!(
+                        target: "pfd",
+                        "stopped: {} frames in, {} out, {} dropped",
                         st.rx, st.tx, st.dropped
                     );
                     if each.len() > 1 {
                         for (w, st) in each.iter().enumerate() {
-                            eprintln!(
-                                "pfd: worker {w}: {} frames in, {} out, {} dropped",
+                            tracing::info!(
+                                target: "pfd",
+                                "worker {w}: {} frames in, {} out, {} dropped",
                                 st.rx, st.tx, st.dropped
                             );
                         }
@@ -247,6 +295,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Completions { shell } => emit(&mgmt::docs::completion(Cli::command(), shell)),
         Cmd::Check { etc, interfaces } => {
             let env = match ruleset::hostenv::from_env() {
                 Ok(e) => e,
@@ -330,6 +379,15 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// Write `bytes` on stdout.
+fn emit(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("stdout: {e}")),
     }
 }
 

@@ -34,10 +34,11 @@ impl Debug {
         level <= self.level()
     }
 
-    /// Log `msg` on the daemon's stderr if `level` is enabled.
+    /// Log `msg` (target `pfd::control`) if `level` is enabled; the
+    /// log's own filter (`pfd run --log`) applies after.
     pub fn log(&self, level: u8, msg: &str) {
         if self.enabled(level) {
-            eprintln!("pfd: {msg}");
+            crate::log_at!(crate::logging::level_of_priority(level), target: "pfd::control", "{msg}");
         }
     }
 }

@@ -7,7 +7,7 @@
 mod block;
 mod change;
 mod links;
-mod pfsync;
+pub(crate) mod pfsync;
 mod snapshot;
 mod stats;
 

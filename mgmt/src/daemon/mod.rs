@@ -23,6 +23,7 @@ mod killby;
 mod listing;
 mod live;
 mod mail;
+mod metrics;
 mod output;
 pub mod pfsync;
 mod pipeline;
@@ -63,6 +64,8 @@ pub struct RunArgs {
     /// The control socket to listen on.
     pub control: PathBuf,
     pub workers: Workers,
+    /// Serve Prometheus's `GET /metrics` here (`--metrics`).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// How many workers, where they run and how they idle.
@@ -113,6 +116,7 @@ pub struct Daemon {
     addrs: Vec<Address>,
     names: Vec<String>,
     server: Server,
+    metrics: Option<crate::prometheus::MetricsServer>,
 }
 
 /// Boot from `args.etc`. Errors are the check's report, a port that
@@ -224,6 +228,18 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
     if let Some(l) = engine.get().compiled().options.debug {
         view.debug.set(u8::try_from(l).unwrap_or(7));
     }
+    // The control socket's thread and the metrics endpoint's read the
+    // same view.
+    let view = Arc::new(view);
+    let metrics = match args.metrics {
+        Some(addr) => {
+            let v = Arc::clone(&view);
+            let m = crate::prometheus::MetricsServer::start(addr, move || v.metrics())
+                .map_err(|e| format!("--metrics {addr}: {e}"))?;
+            Some(m)
+        }
+        None => None,
+    };
     let server = Server::start(&args.control, ServerConfig::default(), move |req| {
         view.handle(req)
     })
@@ -289,6 +305,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         addrs,
         names: plan.into_iter().map(|p| p.name).collect(),
         server,
+        metrics,
     })
 }
 
@@ -300,6 +317,11 @@ impl Daemon {
 
     pub fn control_path(&self) -> &std::path::Path {
         self.server.path()
+    }
+
+    /// Where `GET /metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(|m| m.local_addr())
     }
 
     /// Worker threads it will run.
@@ -316,6 +338,7 @@ impl Daemon {
             sync,
             addrs,
             server,
+            metrics,
             ..
         } = self;
         let done = AtomicBool::new(false);
@@ -404,6 +427,9 @@ impl Daemon {
             err.map_or(Ok(each), Err)
         });
         server.shutdown();
+        if let Some(m) = metrics {
+            m.shutdown();
+        }
         res
     }
 }

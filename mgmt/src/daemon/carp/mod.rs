@@ -288,7 +288,13 @@ impl CarpDriver {
                 } => {
                     self.announce(&carpdev, mac, addrs.into_iter().map(IpAddr::V6).collect());
                 }
-                Event::Log(line) => eprintln!("{line}"),
+                Event::Log(line) => {
+                    crate::log_at!(
+                        crate::logging::level_of_priority(line.priority),
+                        target: "pfd::carp",
+                        "{line}"
+                    )
+                }
                 _ => {}
             }
         }

@@ -128,6 +128,27 @@ pub fn set(h: &PfsyncHandle, changes: Vec<PfsyncChange>) -> Response {
     }
 }
 
+/// `struct pfsyncstats`'s names (without `pfsyncs_`), in `to_array`'s
+/// order: the JSON's keys and the metrics' names.
+pub(crate) const STAT_NAMES: [&str; 16] = [
+    "ipackets",
+    "ipackets6",
+    "badif",
+    "badttl",
+    "hdrops",
+    "badver",
+    "badact",
+    "badlen",
+    "badauth",
+    "stale",
+    "badval",
+    "badstate",
+    "opackets",
+    "opackets6",
+    "onomem",
+    "oerrors",
+];
+
 /// `netstat -s -p pfsync` (`-ss` leaves out zeros).
 pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
     let read = |m: &mut pfsync::Pfsync, _: &mut EngineStore, link: &mut Link, _| {
@@ -144,25 +165,7 @@ pub fn stats(h: Option<&PfsyncHandle>, hide_zero: bool) -> Response {
         },
         None => (pfsync::stats::Stats::default(), None, None),
     };
-    let names = [
-        "ipackets",
-        "ipackets6",
-        "badif",
-        "badttl",
-        "hdrops",
-        "badver",
-        "badact",
-        "badlen",
-        "badauth",
-        "stale",
-        "badval",
-        "badstate",
-        "opackets",
-        "opackets6",
-        "onomem",
-        "oerrors",
-    ];
-    let mut j: serde_json::Map<String, serde_json::Value> = names
+    let mut j: serde_json::Map<String, serde_json::Value> = STAT_NAMES
         .iter()
         .zip(s.to_array())
         .map(|(n, v)| (n.to_string(), json!(v)))

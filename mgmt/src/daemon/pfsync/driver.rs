@@ -381,11 +381,11 @@ impl PfsyncDriver {
         };
         if self.link_up != Some(up) {
             if self.link_up.is_some() {
-                eprintln!(
-                    "pfsync0: syncdev {} link {}",
-                    self.link.name,
-                    if up { "up" } else { "down" }
-                );
+                if up {
+                    tracing::info!(target: "pfd::pfsync", "pfsync0: syncdev {} link up", self.link.name);
+                } else {
+                    tracing::warn!(target: "pfd::pfsync", "pfsync0: syncdev {} link down", self.link.name);
+                }
             }
             self.link_up = Some(up);
             self.machine.link_state(now, up);
@@ -462,11 +462,11 @@ impl PfsyncDriver {
                         });
                     }
                 }
-                Event::BulkDone { ok } => {
-                    eprintln!(
-                        "pfsync0: bulk update {}",
-                        if ok { "done" } else { "failed" }
-                    );
+                Event::BulkDone { ok: true } => {
+                    tracing::info!(target: "pfd::pfsync", "pfsync0: bulk update done");
+                }
+                Event::BulkDone { ok: false } => {
+                    tracing::warn!(target: "pfd::pfsync", "pfsync0: bulk update failed");
                 }
                 Event::Release { id, packet } => match self.owners.release(id, now, &self.defer) {
                     Some(o) => self.send_back(o.worker, o.port, packet),
