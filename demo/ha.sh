@@ -90,13 +90,24 @@ watch_logs() {
         [ -e "$WORK/$fw.log" ] || continue
         n=$(wc -l <"$WORK/$fw.log")
         if [ "$n" -gt "${SEEN[$fw]}" ]; then
+            # the message alone, without pfd's time, level and target
             lines=$(sed -n "$((SEEN[$fw] + 1)),${n}p" "$WORK/$fw.log" |
-                grep -E 'state transition|bulk update' || true)
+                grep -oE '(carp[0-9]+: state transition|pfsync0: bulk update).*' || true)
             SEEN[$fw]=$n
             [ -n "$lines" ] && while IFS= read -r l; do say "$fw  $l"; done <<<"$lines"
         fi
     done
     return 0
+}
+
+# pause SECONDS, printing what the firewalls say meanwhile
+pause() {
+    local n=$(($1 * 10))
+    while [ "$n" -gt 0 ]; do
+        watch_logs
+        sleep 0.1
+        n=$((n - 1))
+    done
 }
 
 master() { grep "$2: state transition" "$WORK/$1.log" 2>/dev/null | tail -1 | grep -q -- '-> MASTER$'; }
@@ -152,8 +163,7 @@ start_fw fw2
 wait_for 30 grep -q "pfsync0: bulk update done" "$WORK/fw2.log" || { echo "demo: fw2's bulk update" >&2; exit 1; }
 # fw2 was demoted until its bulk update was in; fw1 (advskew 0, preempt) keeps both
 wait_for 10 both_master fw1 || true
-sleep 2
-watch_logs
+pause 2
 
 # --- traffic ---------------------------------------------------------------
 ip netns exec "${P}server" "$PY" "$ROOT/benches/ha-compare/tcpconns.py" server 198.51.100.10 7000 7001 \
@@ -165,10 +175,10 @@ ip netns exec "${P}client" "$PY" "$ROOT/benches/ha-compare/tcpconns.py" client 1
     "$CONNS" "$CONNS" "$RUN" "$WORK/conns" 7000 7000 </dev/null >"$WORK/client.log" 2>&1 &
 CLIENT=$!
 PIDS+=($CLIENT)
-sleep 3
+pause 3
 say "$CONNS TCP connections open from the client, through 192.0.2.1, NATed to 198.51.100.1, a line every 100 ms each"
 say "states: fw1 $(states fw1), fw2 $(states fw2) (fw2's came by pfsync)"
-sleep 3
+pause 3
 
 # --- fw1 dies ------------------------------------------------------------------
 kill -KILL "$(cat "$WORK/fw1.pid")"
