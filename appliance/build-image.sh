@@ -11,7 +11,8 @@
 #                          up, then `pfd run --etc /etc/pfd/NAME`
 #   /bin/pfd, pfctl, ifctl (debug symbols stripped) and the shared
 #                          libraries they link
-#   /lib/modules/*.ko      virtio_net and virtio_pci with what they need
+#   /lib/modules/*.ko      virtio_net and virtio_pci with what they need,
+#                          and tun (pfd's pfsync0 mirror for tcpdump)
 #                          (--module NAME adds a driver, e.g. e1000);
 #                          pfd-init.list loads them in dependency order
 #   /etc/pfd/NAME          each etc directory (default: etc/fw1, etc/fw2)
@@ -32,7 +33,7 @@ out=$root/target/appliance
 cache=${PFD_APPLIANCE_CACHE:-$root/target/appliance/cache}
 bin_dir=
 etcs=()
-modules=(virtio_pci virtio_net af_packet)
+modules=(virtio_pci virtio_net af_packet tun)
 busybox=0
 fetch_only=0
 
