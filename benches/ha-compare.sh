@@ -44,11 +44,12 @@
 #
 # Tests:
 #   lag       the client opens new UDP flows (benches/src/bin/flowgen.rs)
-#             at RATE/s for RATE_SECS s; fw2's state count is sampled
-#             every 2 ms (ha-compare/sample.py); the replication lag of
-#             each flow is when fw2 came to hold it minus when it was
-#             sent (ha-compare/lag.py): p50, p99, max, and how many of
-#             the flows fw2 holds.
+#             at RATE/s for RATE_SECS s; both firewalls' state counts
+#             are sampled every 2 ms (ha-compare/sample.py); the
+#             replication lag of each flow is when fw2 came to hold it
+#             minus when fw1 did, and end to end minus when the client
+#             sent it (ha-compare/lag.py): p50, p99, max, and how many
+#             of the flows fw1 and fw2 hold.
 #   bulk      fw2 stopped and emptied, fw1 filled with BULK flows, then
 #             fw2 started: the time from its start until it holds them.
 #   failover  CONNS TCP connections (NATED through the WAN address) each
@@ -465,10 +466,13 @@ lag_test() {
         base1=$(count 1)
         base2=$(count 2)
         rm -f "$WORK/stop"
-        case $IMPL in
-        pfd) bg sampler "${P}2" "$PY" "$HERE/sample.py" pfd "$WORK/fw2.sock" "$WORK/samples" "$WORK/stop" 2 ;;
-        linux) bg sampler "${P}2" "$PY" "$HERE/sample.py" ct - "$WORK/samples" "$WORK/stop" 2 ;;
-        esac
+        local n
+        for n in 1 2; do
+            case $IMPL in
+            pfd) bg "sampler$n" "$P$n" "$PY" "$HERE/sample.py" pfd "$WORK/fw$n.sock" "$WORK/samples$n" "$WORK/stop" 2 ;;
+            linux) bg "sampler$n" "$P$n" "$PY" "$HERE/sample.py" ct - "$WORK/samples$n" "$WORK/stop" 2 ;;
+            esac
+        done
         sleep 0.3
         ip netns exec "${P}c" "$FLOWGEN" 198.51.100.10 "$rate" $((rate * RATE_SECS)) "$WORK/sent"
         # until fw2's count has not moved for 2 s (at most 20 s)
@@ -481,15 +485,23 @@ lag_test() {
             sleep 0.2
         done
         touch "$WORK/stop"
-        wait_for 5 test ! -e /proc/"$(cat "$WORK/sampler.pid")" || true
-        fw1=$(($(count 1) - base1))
-        r=$($PY "$HERE/lag.py" "$WORK/sent" "$WORK/samples" "$base2" "$(per_flow)")
-        read -r sent held p50 p99 max <<<"$r"
-        say "$(printf 'lag\t%s\t%s\t%s/s\t%s\t%s\t%s\t%s\t%s\t%s' "$IMPL" "$setting" "$rate" "$sent" \
-            $((fw1 / $(per_flow))) "$held" "$p50" "$p99" "$max")"
+        wait_for 5 test ! -e /proc/"$(cat "$WORK/sampler1.pid")" || true
+        wait_for 5 test ! -e /proc/"$(cat "$WORK/sampler2.pid")" || true
+        local pf e2e rep
+        pf=$(per_flow)
+        # end to end: from the client's send to fw2 (meaningful when fw1
+        # forwarded every flow); replication: from fw1 holding the state
+        # to fw2 holding it
+        e2e=$($PY "$HERE/lag.py" "$WORK/sent" 0 1 "$WORK/samples2" "$base2" "$pf")
+        rep=$($PY "$HERE/lag.py" "$WORK/samples1" "$base1" "$pf" "$WORK/samples2" "$base2" "$pf")
+        read -r sent held p50 p99 max <<<"$e2e"
+        read -r fw1 _ rp50 rp99 rmax <<<"$rep"
+        say "$(printf 'lag\t%s\t%s\t%s/s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$IMPL" "$setting" "$rate" "$sent" \
+            "$fw1" "$held" "$rp50" "$rp99" "$rmax" "$p50" "$p99" "$max")"
         diag "lag-$rate"
         cp "$WORK/sent" "$LOGS/sent-$IMPL-$setting-$rate"
-        cp "$WORK/samples" "$LOGS/samples-$IMPL-$setting-$rate"
+        cp "$WORK/samples1" "$LOGS/samples1-$IMPL-$setting-$rate"
+        cp "$WORK/samples2" "$LOGS/samples2-$IMPL-$setting-$rate"
     done
 }
 
@@ -552,7 +564,7 @@ mkdir -p "$LOGS"
 say "# $(date -u '+%F %T') UTC; $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1); kernel $(uname -r)"
 say "# $(keepalived --version 2>&1 | head -1); $(conntrackd -v 2>&1 | head -1); pfd $PFD"
 say "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "# lag: test impl setting rate sent fw1_flows fw2_flows p50_ms p99_ms max_ms"
+say "# lag: test impl setting rate sent fw1_flows fw2_flows fw1->fw2: p50_ms p99_ms max_ms; client->fw2: p50_ms p99_ms max_ms"
 for IMPL in $IMPLS; do
     for test in $TESTS; do
         case $test in
