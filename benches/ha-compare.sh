@@ -436,6 +436,7 @@ diag() {
         case $IMPL in
         pfd)
             { ip netns exec "$P$n" "$PFCTL" --control "$WORK/fw$n.sock" -si -v
+              ip netns exec "$P$n" "$PFCTL" --control "$WORK/fw$n.sock" --json -si -v
               ip netns exec "$P$n" "$IFCTL" --control "$WORK/fw$n.sock" -s pfsync
               ip netns exec "$P$n" "$IFCTL" --control "$WORK/fw$n.sock" --json pfsync0; } \
                 >"$WORK/$1-fw$n.txt" 2>&1 || true
