@@ -249,7 +249,7 @@ _pfd() {
             return 0
             ;;
         pfd__subcmd__run)
-            opts="-h --etc --control --workers --cpus --busy-poll-us --idle-max-ms --log --log-format --metrics --help"
+            opts="-h --etc --control --workers --cpus --busy-poll-us --idle-max-ms --log --log-format --metrics --pflog --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +288,10 @@ _pfd() {
                     return 0
                     ;;
                 --metrics)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pflog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -41,6 +41,7 @@ complete -c pfd -n "__fish_pfd_using_subcommand run" -l log -d 'What to log: a l
 complete -c pfd -n "__fish_pfd_using_subcommand run" -l log-format -d 'Log lines as text (no colours unless stderr is a terminal; no timestamps and a syslog <N> prefix when stderr is the journal) or as one JSON object per line (timestamp, level, target, message)' -r -f -a "text\t'`[TIME] LEVEL target: message`, one line per event'
 json\t'One JSON object per line: `timestamp`, `level`, `target`, `message` and the event\'s other fields'"
 complete -c pfd -n "__fish_pfd_using_subcommand run" -l metrics -d 'Serve Prometheus metrics on ADDR:PORT (`GET /metrics`; off unless given), in pfd\'s network namespace: rule, label, state, drop-reason, interface, CARP and pfsync counters, the figures pfctl -si/-vsr/-sl and ifctl -s carp/pfsync show' -r
+complete -c pfd -n "__fish_pfd_using_subcommand run" -l pflog -d 'Write the packets `log` rules log to this file as pflogd does (pcap, DLT_PFLOG; appended to), or to a FIFO a live `tcpdump -n -e -r FIFO` reads. Without it they are not written anywhere; their rules still count them' -r -F
 complete -c pfd -n "__fish_pfd_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pfd -n "__fish_pfd_using_subcommand check" -l etc -d 'The directory holding hostname.<if>, mygate, sysctl.conf and pf.conf' -r
 complete -c pfd -n "__fish_pfd_using_subcommand check" -l interfaces -d 'Also require every interface named by a hostname.<if> file (carpN aside) to exist on this machine'

@@ -25,6 +25,12 @@ impl<W: Write> PcapWriter<W> {
         Ok(PcapWriter { inner })
     }
 
+    /// Append records to a stream that already holds a global header
+    /// (a pflog file pfd wrote before, of the same link type).
+    pub fn appending(inner: W) -> Self {
+        PcapWriter { inner }
+    }
+
     /// Append one packet captured at `ts_ns` (nanoseconds since the
     /// epoch; truncated to microseconds). A packet longer than the
     /// snapshot length, or a time past 2106, is refused rather than

@@ -23,6 +23,14 @@ impl<W: Write> PflogWriter<W> {
         })
     }
 
+    /// Records appended to a pflog file that has its header already.
+    pub fn appending(w: W) -> Self {
+        PflogWriter {
+            pcap: PcapWriter::appending(w),
+            scratch: Vec::new(),
+        }
+    }
+
     /// Append one logged packet. `ip_packet` starts at the IP header.
     /// A packet that would not fit the snapshot length with the header
     /// is refused, as is a header that cannot be written.

@@ -144,6 +144,12 @@ enum Cmd {
         /// figures pfctl -si/-vsr/-sl and ifctl -s carp/pfsync show.
         #[arg(long, value_name = "ADDR:PORT")]
         metrics: Option<std::net::SocketAddr>,
+        /// Write the packets `log` rules log to this file as pflogd
+        /// does (pcap, DLT_PFLOG; appended to), or to a FIFO a live
+        /// `tcpdump -n -e -r FIFO` reads. Without it they are not
+        /// written anywhere; their rules still count them.
+        #[arg(long, value_name = "FILE")]
+        pflog: Option<std::path::PathBuf>,
     },
     /// Check an etc directory (hostname.if files, mygate, sysctl.conf,
     /// pf.conf) as `pfd run --etc DIR` reads it, without touching any
@@ -228,6 +234,7 @@ fn main() -> ExitCode {
             log,
             log_format,
             metrics,
+            pflog,
         } => {
             if let Err(e) = mgmt::logging::init(&log, log_format) {
                 return fail(&e);
@@ -251,6 +258,7 @@ fn main() -> ExitCode {
                     idle_max: std::time::Duration::from_millis(idle_max_ms),
                 },
                 metrics,
+                pflog,
             };
             let daemon = match mgmt::daemon::boot(&args, env.as_ref()) {
                 Ok(d) => d,

@@ -28,6 +28,8 @@ pub struct Published {
     /// Frames pf made that could not be sent: no route to their
     /// destination, or made by pf's run on another of its own frames.
     pub unsent: AtomicU64,
+    /// Logged packets the pflog writer was too far behind to take.
+    pub pflog_dropped: AtomicU64,
     /// The worker's clock (CLOCK_MONOTONIC ns, as states are stamped)
     /// at its last tick: states' ages are told on it.
     pub clock_ns: AtomicU64,

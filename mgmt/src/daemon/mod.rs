@@ -25,6 +25,7 @@ mod live;
 mod mail;
 mod metrics;
 mod output;
+mod pflog;
 pub mod pfsync;
 mod pipeline;
 mod rulestats;
@@ -66,6 +67,8 @@ pub struct RunArgs {
     pub workers: Workers,
     /// Serve Prometheus's `GET /metrics` here (`--metrics`).
     pub metrics: Option<std::net::SocketAddr>,
+    /// Write logged packets here (`--pflog`): a file or a FIFO.
+    pub pflog: Option<PathBuf>,
 }
 
 /// How many workers, where they run and how they idle.
@@ -212,6 +215,7 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
             carp.as_ref().map(|(_, h)| h.clone()),
         )?),
     };
+    let pflog = args.pflog.as_deref().map(self::pflog::start).transpose()?;
     let view = View {
         engine: Arc::clone(&engine),
         etc: Some(Arc::new(cfg.clone())),
@@ -278,6 +282,9 @@ pub fn boot(args: &RunArgs, env: &dyn HostEnv) -> Result<Daemon, String> {
         }
         if let Some((_, h)) = &sync {
             pipe.set_pfsync(h.clone());
+        }
+        if let Some(sink) = &pflog {
+            pipe.set_pflog(sink.clone());
         }
         if w == 0 {
             // Gratuitous ARP, once: they leave with the first burst the

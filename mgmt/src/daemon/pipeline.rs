@@ -67,6 +67,9 @@ pub struct Pipeline {
     tx: Vec<Tx>,
     /// Frames to send besides the one the worker forwards: (port, frame).
     out: Vec<(usize, Vec<u8>)>,
+    /// Where logged packets go (`--pflog`); without it they are counted
+    /// by their rules only, as pf's with no pflog interface up.
+    pflog: Option<super::pflog::PflogSink>,
     /// pf's own frames that need routing (see `output`).
     own: Vec<Emitted>,
     next_tick: u64,
@@ -119,7 +122,13 @@ impl Pipeline {
             zeroed: Zeroed::default(),
             last_route: None,
             last_created: None,
+            pflog: None,
         }
+    }
+
+    /// Write what `log` rules log to pflog (`pfd run --pflog`).
+    pub fn set_pflog(&mut self, sink: super::pflog::PflogSink) {
+        self.pflog = Some(sink);
     }
 
     /// Hand the pfsync packets pf passes inbound to the pfsync thread.
@@ -493,6 +502,11 @@ impl Pipeline {
             Action::Pass => Published::bump(&self.published.passed[d]),
             Action::Block => Published::bump(&self.published.blocked[d]),
             Action::Held => {}
+        }
+        if let (Some(l), Some(sink)) = (v.log, &self.pflog) {
+            if !sink.log(*l) {
+                Published::bump(&self.published.pflog_dropped);
+            }
         }
         for e in v.emit {
             // A reply to an inbound packet goes back where it came from,

@@ -163,6 +163,7 @@ impl View {
                 "blocked": {"in": g(&p.blocked[0]), "out": g(&p.blocked[1])},
                 "replies": g(&p.replies),
                 "unsent": g(&p.unsent),
+                "pflog_dropped": g(&p.pflog_dropped),
                 "cantforward": g(&p.cantforward),
                 "states": states,
                 "half_open_tcp": halfopen,
