@@ -1,21 +1,19 @@
 //! pflog for `pfd run`: the packets `log` rules name, written as
 //! pflogd writes `/var/log/pflog` (pcap, DLT_PFLOG), by a thread of its
 //! own. Workers hand each record over a bounded channel and never wait;
-//! a full channel is a counted drop (`pfctl --json -si`:
+//! a full channel is a drop the worker counts (`pfctl --json -si`:
 //! `pflog_dropped`). The path may be a regular file (appended to; the
 //! pcap header is written when it is empty) or a FIFO, which a live
 //! `tcpdump -n -e -r FIFO` reads as pflog0 is read on OpenBSD; a reader
 //! that goes away is waited for again.
 
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use dataplane::engine::LogEntry;
 use dataplane::pflog::PflogWriter;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Records waiting for the writer at most.
@@ -31,27 +29,15 @@ pub struct Logged {
 #[derive(Clone)]
 pub struct PflogSink {
     tx: Sender<Logged>,
-    dropped: Arc<AtomicU64>,
 }
 
 impl PflogSink {
-    /// Hand `entry` to the writer; false (and counted) if it is behind.
+    /// Hand `entry` to the writer; false if it is behind or gone.
     pub fn log(&self, entry: LogEntry) -> bool {
         let ts_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-        match self.tx.try_send(Logged { ts_ns, entry }) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Relaxed);
-                false
-            }
-        }
-    }
-
-    /// Records dropped because the writer was behind or gone.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Relaxed)
+        self.tx.try_send(Logged { ts_ns, entry }).is_ok()
     }
 }
 
@@ -69,10 +55,7 @@ pub fn start(path: &Path) -> Result<PflogSink, String> {
         .name("pfd-pflog".into())
         .spawn(move || writer(&path, fifo, &rx))
         .map_err(|e| format!("pflog: thread: {e}"))?;
-    Ok(PflogSink {
-        tx,
-        dropped: Arc::new(AtomicU64::new(0)),
-    })
+    Ok(PflogSink { tx })
 }
 
 fn is_fifo(path: &Path) -> bool {

@@ -283,9 +283,10 @@ impl Pipeline {
 
     /// Hand every frame waiting to be sent to `send(port, frame)`.
     pub fn drain_out(&mut self, mut send: impl FnMut(usize, &[u8])) {
-        for (p, f) in self.out.drain(..) {
-            send(p, &f);
-        }
+        self.drain_out_while(|p, f| {
+            send(p, f);
+            true
+        });
     }
 
     /// Hand the frames waiting to be sent to `send(port, frame)` until it
