@@ -66,11 +66,13 @@ class Group:
         self.packets = []
 
     def add(self, frame, case, side, verdict, reason, why, live=True,
-            live_note=None, pfd=None, state=None):
+            live_note=None, pfd=None, state=None, not_ip=False):
         """One frame. `verdict`/`reason` are pf's; `pfd` is what pfd does
         instead, when it differs (a known difference, explained in
         `why`). `live=False` (with `live_note`) keeps a frame out of the
-        namespace lab, where the kernel cannot carry it."""
+        namespace lab, where the kernel cannot carry it. `not_ip`: not IP
+        at the link layer, so pf never sees it and counts it nowhere (the
+        replay reports it passed untouched)."""
         if isinstance(frame, bytes):
             raw = frame
         else:
@@ -90,6 +92,8 @@ class Group:
         }
         if state is not None:
             p["state"] = state
+        if not_ip:
+            p["not_ip"] = True
         if live_note:
             p["live_note"] = live_note
         if pfd is not None:
@@ -707,28 +711,25 @@ def vlan():
     ip = IP(src=CL4, dst=SV4) / UDP(sport=sp, dport=53) / Raw(b"query")
     g.add(Ether(dst=FW_MAC, src=PEER_MAC) / Dot1Q(vlan=7) / ip, "dot1q", "client",
           "pass", None, "one 802.1Q tag: pf sees the IPv4 packet inside and the "
-          "rule passes it", state="new",
-          live=False, live_note="veth hands a tagged frame's tag to AF_PACKET as "
-          "metadata only (the pfd worker does not ask for PACKET_AUXDATA)")
+          "rule passes it", state="new")
     g.add(Ether(dst=FW_MAC, src=PEER_MAC, type=0x88A8) / Dot1Q(vlan=100, type=0x8100) /
           Dot1Q(vlan=7) / ip, "qinq-88a8", "client", "pass", None,
           "802.1ad outer tag: not IP at the link layer, pf never sees it (no "
           "pf counter; OpenBSD would need svlan(4) and vlan(4) to carry it)",
-          live=False, live_note="the kernel strips or keeps stacked tags "
-          "depending on offloads; not part of pf's counters anyway")
+          state="none", not_ip=True)
     g.add(Ether(dst=FW_MAC, src=PEER_MAC) / Dot1Q(vlan=100) / Dot1Q(vlan=7) / ip,
           "double-dot1q", "client", "pass", None,
           "two stacked 802.1Q tags: the inner EtherType is 0x8100, not IP: pf "
-          "never sees it", live=False, live_note="as dot1q")
+          "never sees it", state="none", not_ip=True)
     g.add(eth_hdr("client", 0x8100) + b"\x00", "dot1q-cut", "client", "block", "short",
           "an 802.1Q EtherType with a 1-byte tag: the link header is cut "
           "(counted as short; OpenBSD's ether_input drops it before pf)",
-          live=False, live_note="shorter than the kernel carries")
+          live=False, live_note="the receiving kernel drops a cut VLAN tag "
+          "before AF_PACKET sees it")
     g.add(Ether(dst=FW_MAC, src=PEER_MAC) / Dot1Q(vlan=0, prio=5) /
           IP(src=CL4, dst=SV4) / UDP(sport=sp + 1, dport=53) / Raw(b"query"),
           "priority-tag", "client", "pass", None,
-          "a priority tag (VLAN 0): the IPv4 packet inside passes", state="new",
-          live=False, live_note="as dot1q")
+          "a priority tag (VLAN 0): the IPv4 packet inside passes", state="new")
     return g
 
 
