@@ -29,7 +29,7 @@ from scapy.all import (
     ICMP, IP, IPOption, IPOption_RR, IPOption_Router_Alert, IPv6,
     IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
     IPv6ExtHdrRouting, ICMPv6DestUnreach, ICMPv6EchoRequest, TCP, UDP,
-    Dot1Q, Ether, Raw, PadN,
+    Dot1Q, Ether, Raw, PadN, ICMPv6ND_NS, ICMPv6MLReport2, RouterAlert,
 )
 from scapy.layers.inet6 import IPv6ExtHdrSegmentRouting  # noqa: F401 (scapy registers layers)
 
@@ -291,6 +291,11 @@ def truncated():
     b[4:6] = struct.pack("!H", 12)
     g.add(raw6(bytes(b)), "ipv6-tcp-cut", "client", "block", "short",
           "IPv6 with 12 of a TCP header's 20 bytes (pf_pull_hdr: PFRES_SHORT)")
+    i6 = bytes(IPv6(src=CL6, dst=SV6) / ICMPv6EchoRequest(id=sp, seq=1))
+    b = bytearray(i6[:42])
+    b[4:6] = struct.pack("!H", 2)
+    g.add(raw6(bytes(b)), "icmp6-header-cut", "client", "block", "short",
+          "2 bytes of ICMPv6, the header is 4 (pf_pull_hdr: PFRES_SHORT)")
     b = bytearray(good)
     b[0] = 0x55
     g.add(raw4(fix_ip_cksum(bytes(b))), "ipv4-version-5", "client", "block",
@@ -569,6 +574,10 @@ def tcpstate():
           None, "the connection still works after the attacks", state="match")
     g.add(c(A, 1019, 5018), "ack-reply", "client", "pass", None,
           "acknowledges the reply", state="match")
+    g.add(c(R, 1019 + 1000, 0), "rst-in-window-inexact", "client", "block",
+          "state-mismatch", "an RST inside the window but 1000 bytes past the "
+          "next sequence number: pf_tcp_track_full wants resets at the exact "
+          "sequence number (or one off) (PFRES_BADSTATE)", state="match")
     g.add(c(R, 1019, 0), "rst-in-window", "client", "pass", None,
           "an RST at the exact next sequence number closes the connection",
           state="match")
@@ -694,6 +703,15 @@ def ipv6ext():
           "srh-segleft-0", "client", "block", "ip-option",
           "a segment-routing header (type 4): still a routing header, "
           "PF_OPT_OTHER, no allow-opts")
+    g.add(cl(IPv6(src=CL6, dst=SV6, hlim=64) / ICMPv6ND_NS(tgt=SV6)),
+          "nd-hoplimit-64", "client", "block", "normalize",
+          "a neighbour solicitation with hop limit 64: neighbour discovery "
+          "never crosses a router (RFC 4861), pf drops it (PFRES_NORM)")
+    g.add(cl(IPv6(src=CL6, dst="ff02::16", hlim=1) / IPv6ExtHdrHopByHop(
+             options=[RouterAlert()]) / ICMPv6MLReport2()),
+          "mld-not-link-local", "client", "block", "ip-option",
+          "an MLD report from a global address: RFC 2710 wants link-local "
+          "sources, pf_walk_header6 drops it (PFRES_IPOPTIONS)")
     g.add(cl(v6() / u(10)), "plain-udp6", "client", "pass", None,
           "control: the same UDP without extension headers passes", state="new")
     return g
