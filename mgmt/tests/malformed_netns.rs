@@ -104,6 +104,8 @@ struct Totals {
     blocked_in: u64,
     blocked_out: u64,
     reasons: BTreeMap<String, u64>,
+    /// Frames pfd's ports took in on both links, IP or not.
+    rx_frames: u64,
 }
 
 impl Totals {
@@ -118,6 +120,10 @@ impl Totals {
                 .as_object()
                 .map(|o| o.iter().map(|(k, v)| (k.clone(), n(v))).collect())
                 .unwrap_or_default(),
+            rx_frames: ["veth0", "veth1"]
+                .iter()
+                .map(|i| n(&j["interfaces"][*i]["rx_frames"]))
+                .sum(),
         }
     }
 
@@ -138,6 +144,7 @@ impl Totals {
                 .map(|(k, v)| (k.clone(), v - base.reasons.get(k).copied().unwrap_or(0)))
                 .filter(|(_, v)| *v > 0)
                 .collect(),
+            rx_frames: self.rx_frames - base.rx_frames,
         }
     }
 }
@@ -253,9 +260,14 @@ fn pfd_run_survives_the_malformed_corpus_and_counts_it() {
         }
     }
 
+    // Every frame reached pfd: those pf passed or blocked, plus the
+    // fragments it holds and what is not IP, which no pf counter shows.
+    want.rx_frames = corpus.len() as u64;
     let got = wait_for(&sock, |t| {
         let d = t.minus(&base);
-        t.settled() && d.passed_in + d.blocked_in >= want.passed_in + want.blocked_in
+        t.settled()
+            && d.passed_in + d.blocked_in >= want.passed_in + want.blocked_in
+            && d.rx_frames >= want.rx_frames
     });
     assert_eq!(
         pfd.child.try_wait().ok().flatten(),
