@@ -200,6 +200,13 @@ def ip4raw(src, dst, proto, payload, opts=b""):
     return fix_ip_cksum(h + opts + payload)
 
 
+def ah(nh, payload, icv_len=12, plen=None):
+    """An AH header (RFC 4302) with a zero ICV of `icv_len` bytes before
+    `payload`; `plen` overrides its length field."""
+    n = (12 + icv_len) // 4 - 2 if plen is None else plen
+    return struct.pack("!BBHII", nh, n, 0, 0x1000, 1) + b"\0" * icv_len + payload
+
+
 def udp_bytes(src, dst, sport, dport, data, v6=False):
     ipl = IPv6(src=src, dst=dst) if v6 else IP(src=src, dst=dst)
     whole = bytes(ipl / UDP(sport=sport, dport=dport) / Raw(data))
@@ -360,6 +367,16 @@ def ipopts():
                      b"\x07\x27\x04\x00")), "ipv4-opt-overrun", "client", "block",
           "ip-option", "an option of length 39 in a 4-byte option area: "
           "pf_walk_option refuses it (PFRES_IPOPTIONS)")
+    g.add(raw4(ip4raw(CL4, SV4, 51, ah(17, udp_bytes(CL4, SV4, sp + 6, 53,
+                                                     b"query")))),
+          "ipv4-ah-udp", "client", "pass", None,
+          "an AH header is no option: pf_walk_header steps over it to the UDP "
+          "header, which the rule passes", state="new")
+    g.add(raw4(ip4raw(CL4, SV4, 51, ah(17, udp_bytes(CL4, SV4, sp + 7, 53, b"q"),
+                                       plen=40))),
+          "ipv4-ah-past-end", "client", "block", "short",
+          "an AH length of 168 bytes in a 45-byte payload: the transport "
+          "header after it cannot be read (PFRES_SHORT)")
     g.add(cl(IP(src=CL4, dst=SV4, options=[IPOption_RR(routers=["0.0.0.0"])]) /
              TCP(sport=sp + 5, dport=22, flags="S")), "ipv4-opt-blocked-anyway",
           "client", "block", "match",
@@ -712,6 +729,11 @@ def ipv6ext():
           "mld-not-link-local", "client", "block", "ip-option",
           "an MLD report from a global address: RFC 2710 wants link-local "
           "sources, pf_walk_header6 drops it (PFRES_IPOPTIONS)")
+    ah6 = bytes(IPv6(src=CL6, dst=SV6, nh=51) /
+                Raw(ah(17, udp_bytes(CL6, SV6, sp + 11, 53, b"query", v6=True))))
+    g.add(raw6(ah6), "ah-udp6", "client", "pass", None,
+          "AH in the chain is no option either: pf_walk_header6 steps over it "
+          "and the rule passes the UDP", state="new")
     g.add(cl(v6() / u(10)), "plain-udp6", "client", "pass", None,
           "control: the same UDP without extension headers passes", state="new")
     return g
