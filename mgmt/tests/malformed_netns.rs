@@ -166,6 +166,8 @@ fn port(ns: &Ns, dev: &'static str) -> AfPacketPort {
     ns.run(move || {
         let cfg = AfPacketCfg {
             rx_block_size: 1 << 16,
+            // the jumbo frame
+            tx_frame_size: 16384,
             rx_block_nr: 2,
             tx_frame_nr: 16,
             promisc: false,
@@ -203,6 +205,11 @@ fn pfd_run_survives_the_malformed_corpus_and_counts_it() {
     fw.give("cl0", &client);
     fw.veth("veth1", "sv0");
     fw.give("sv0", &server);
+    // The client's link carries jumbo frames, so the corpus's 9014-byte
+    // frame reaches pfd (which has no MTU check, as pf has none).
+    for (ns, dev) in [(&client, "cl0"), (&fw, "veth0")] {
+        ns.ip(&["link", "set", dev, "mtu", "9000"]);
+    }
     client.ip(&["addr", "add", "192.0.2.10/24", "dev", "cl0"]);
     client.ip(&["route", "add", "default", "via", "192.0.2.1"]);
     server.ip(&["addr", "add", "198.51.100.10/24", "dev", "sv0"]);
