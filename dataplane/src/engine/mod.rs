@@ -10,6 +10,7 @@
 mod env;
 mod ifaces;
 mod log;
+mod normalize;
 mod overload;
 mod reply;
 mod route;
@@ -465,6 +466,10 @@ impl Engine {
             }
         }
         let len = u32::from(pd.ip_len);
+        // pf_test: every TCP segment, before the state lookup
+        if let Err(r) = normalize::normalize_tcp(pkt.frame, &mut pd) {
+            return Verdict::drop(r);
+        }
 
         // A packet that matches a state skips the rules.
         if !pd.fragment {
