@@ -94,17 +94,17 @@ wait_for 30 grep -q "pfsync0: bulk update done" "$WORK/fw2.log" || { echo "soak:
 wait_for 10 both_master fw1 || true
 sleep 2
 
-ctl server "$PY" "$ROOT/benches/ha-compare/tcpconns.py" server 198.51.100.10 7000 7001 \
+ip netns exec "${P}server" "$PY" "$ROOT/benches/ha-compare/tcpconns.py" server 198.51.100.10 7000 7001 \
     </dev/null >"$WORK/server.log" 2>&1 &
 PIDS+=($!)
 sleep 0.5
-ctl client "$PY" "$ROOT/benches/ha-compare/tcpconns.py" client 198.51.100.10 \
+ip netns exec "${P}client" "$PY" "$ROOT/benches/ha-compare/tcpconns.py" client 198.51.100.10 \
     "$CONNS" "$CONNS" "$SECS" "$WORK/conns" 7000 7000 </dev/null >"$WORK/client.log" 2>&1 &
 CLIENT=$!
 PIDS+=($CLIENT)
-ctl client "$FLOWGEN" 198.51.100.10 "$RATE" "$((RATE * SECS))" "$WORK/flows.log" </dev/null >/dev/null 2>&1 &
+ip netns exec "${P}client" "$FLOWGEN" 198.51.100.10 "$RATE" "$((RATE * SECS))" "$WORK/flows.log" </dev/null >/dev/null 2>&1 &
 PIDS+=($!)
-ctl client ping -q -i 0.2 -w "$SECS" 198.51.100.10 </dev/null >"$WORK/ping.log" 2>&1 &
+ip netns exec "${P}client" ping -q -i 0.2 -w "$SECS" 198.51.100.10 </dev/null >"$WORK/ping.log" 2>&1 &
 PIDS+=($!)
 
 echo "soak: $SECS s, $CONNS TCP connections, $RATE new UDP flows/s, ping 5/s, failover every $FAILOVER s, reload every $RELOAD s"
