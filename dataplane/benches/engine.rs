@@ -9,7 +9,10 @@
 //! - `first_packet`: new UDP flows, each evaluated against the rules and
 //!   inserting a state;
 //! - `synproxy_syn`: a SYN flood on a `synproxy state` rule, each SYN
-//!   evaluated, inserting a state and answered with a built SYN|ACK.
+//!   evaluated, inserting a state and answered with a built SYN|ACK;
+//! - `syncookie_syn`: a SYN flood under `set syncookies always`, each
+//!   SYN answered with a cookie SYN|ACK (SipHash, frame built), no rule
+//!   evaluated and no state kept.
 //!
 //! `cargo bench -p dataplane --bench engine`
 
@@ -172,10 +175,45 @@ fn bench_synproxy_syn(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_syncookie_syn(c: &mut Criterion) {
+    let mut g = c.benchmark_group("syncookie_syn");
+    g.throughput(Throughput::Elements(1));
+    let eng = engine("set syncookies always\nblock all\npass in proto tcp to port 80\n");
+    let frames: Vec<Vec<u8>> = (0..1u32 << 16)
+        .map(|i| {
+            let (c, p) = client(i);
+            frame(c, p, SERVER, 80, Some((0x02, 1000, 0)))
+        })
+        .collect();
+    let mut w = eng.worker();
+    let mut i = 0usize;
+    let mut scratch = Vec::with_capacity(128);
+    g.bench_function("cookie_answered", |b| {
+        b.iter(|| {
+            i = (i + 1) & (frames.len() - 1);
+            scratch.clear();
+            scratch.extend_from_slice(&frames[i]);
+            let v = eng.process(
+                &mut w,
+                5,
+                &mut Packet {
+                    frame: &mut scratch,
+                    ifindex: 0,
+                    dir: Dir::In,
+                },
+            );
+            black_box(v.emit.len())
+        })
+    });
+    assert_eq!(eng.state_count(), 0, "cookies keep no state");
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_established,
     bench_first_packet,
-    bench_synproxy_syn
+    bench_synproxy_syn,
+    bench_syncookie_syn
 );
 criterion_main!(benches);

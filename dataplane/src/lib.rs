@@ -15,5 +15,6 @@ pub mod port;
 pub mod reason;
 pub mod router;
 pub mod state;
+pub mod syncookie;
 pub mod wire;
 pub mod worker;

@@ -345,6 +345,7 @@ pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summar
         })
         .collect();
     let snc = engine.states().src_node_counters();
+    let cookies = engine.syncookies().status();
     let mut added = serde_json::Map::new();
     for (i, key) in c.table_keys.iter().enumerate() {
         let hosts = engine.table_added(ruleset::compile::TableId(i as u32));
@@ -371,6 +372,15 @@ pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summar
             "collisions": sc.collisions,
         },
         "src_nodes": src_nodes,
+        "syncookies": {
+            "active": cookies.active,
+            "inflight": cookies.inflight,
+            "synfloods": cookies.counters.synfloods,
+            "sent": cookies.counters.sent,
+            "valid": cookies.counters.valid,
+            "start": cookies.hiwat,
+            "end": cookies.lowat,
+        },
         "src_node_counters": {
             "inserts": snc.inserts,
             "removals": snc.removals,

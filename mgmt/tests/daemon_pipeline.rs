@@ -1578,3 +1578,99 @@ fn frames_a_full_queue_refuses_wait_in_order_for_the_next_drain() {
     assert!(second.contains(&(0, garp)), "{second:?}");
     assert_eq!(l.pipe.backlog(), 0);
 }
+
+/// `set syncookies always` through the daemon: the client's SYN is
+/// answered by pf out of veth0 with no state kept; its ACK opens the
+/// connection to the server (after ARP); `pfctl -si -v` shows the
+/// syncookie limit counters and the adaptive watermarks (start and end
+/// of `set limit states`) as pfctl prints them, and `-F info` zeroes
+/// the counters.
+#[test]
+fn syncookies_through_the_daemon_and_pfctl_si() {
+    let pf = "set limit states 1000\nset syncookies always\nblock all\npass out\n\
+              pass in on veth0 proto tcp to port 8080\n";
+    let mut l = lab_full("cookies", pf, "net.inet.ip.forwarding=1\n");
+    let (_server, sock) = l.serve();
+    let (fate, _, out) = l.send(
+        0,
+        SEC,
+        &eth(&syn("192.0.2.10", "198.51.100.10", 8080), CLIENT, FW0),
+    );
+    assert_eq!(fate, Fate::Drop);
+    let [(0, synack)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(flags(synack), tcp_flags::SYN | tcp_flags::ACK);
+    assert_eq!(
+        l.view.engine.get().state_count(),
+        0,
+        "no state for a cookie"
+    );
+    let ack = tcp_segment(&TcpSegment {
+        af: Af::Inet,
+        src: key("192.0.2.10"),
+        dst: key("198.51.100.10"),
+        sport: 40000,
+        dport: 8080,
+        seq: 1001,
+        ack: seq(synack).wrapping_add(1),
+        flags: tcp_flags::ACK,
+        win: 65535,
+        mss: None,
+        ttl: 64,
+    });
+    let (fate, _, out) = l.send(0, SEC, &eth(&ack, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop);
+    assert!(
+        out.iter().any(|(p, f)| *p == 1 && ethertype(f) == 0x0806),
+        "ARP for the server: {out:?}"
+    );
+    let (_, _, out) = l.send(
+        1,
+        SEC,
+        &arp(2, SERVER, "198.51.100.10", FW1, "198.51.100.1"),
+    );
+    assert!(
+        out.iter()
+            .any(|(p, f)| *p == 1 && ethertype(f) == 0x0800 && flags(f) == tcp_flags::SYN),
+        "the SYN to the server: {out:?}"
+    );
+    // the proxied state in on veth0, and `pass out`'s on veth1 for the SYN
+    assert_eq!(l.view.engine.get().state_count(), 2);
+
+    let (code, out, err) = pfctl(&sock, &["-si", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("  {name:<25} ")))
+            .unwrap_or_else(|| panic!("no {name}: {out}"))
+            .to_string()
+    };
+    assert!(line("synfloods detected")
+        .starts_with(&format!("  {:<25} {:>14} ", "synfloods detected", 0)));
+    assert!(line("syncookies sent").starts_with(&format!("  {:<25} {:>14} ", "syncookies sent", 1)));
+    assert!(line("syncookies validated")
+        .starts_with(&format!("  {:<25} {:>14} ", "syncookies validated", 1)));
+    assert!(
+        out.contains(
+            "\nAdaptive Syncookies Watermarks\n  start                                250 states\n  \
+             end                                  120 states\n"
+        ),
+        "{out}"
+    );
+    let (_, out, _) = pfctl(&sock, &["-si"]);
+    assert!(
+        !out.contains("Watermarks") && !out.contains("syncookies"),
+        "{out}"
+    );
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["limits"]["syncookies sent"], 1);
+    assert_eq!(j["syncookies"]["mode"], "always");
+    assert_eq!(j["syncookies"]["active"], true);
+    assert_eq!(j["syncookies"]["watermarks"]["start"], 250);
+    let (code, _, _) = pfctl(&sock, &["-F", "info"]);
+    assert_eq!(code, 0);
+    let (_, j) = l.show(ShowWhat::Info);
+    assert_eq!(j["limits"]["syncookies sent"], 0);
+    assert_eq!(j["limits"]["syncookies validated"], 0);
+}

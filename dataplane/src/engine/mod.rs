@@ -19,6 +19,7 @@ mod route_tests;
 mod rules;
 mod scrub;
 mod sticky;
+mod syncookie;
 mod synproxy;
 mod tables;
 #[cfg(test)]
@@ -93,6 +94,9 @@ pub struct Worker {
     eval: EvalWorker,
     pub reasons: ReasonCounters,
     rng: u64,
+    /// The packet being decided was dropped under no reason (pf's
+    /// syncookie paths set none): `process` counts it nowhere.
+    uncounted: bool,
 }
 
 impl Worker {
@@ -143,6 +147,8 @@ pub struct Engine {
     overlay: overload::Overlay,
     /// Tables `pfctl -t -T` edited.
     edited: tables::Edited,
+    /// `set syncookies`: shared with later rulesets, as the states are.
+    cookies: Arc<crate::syncookie::Syncookies>,
     workers: AtomicU64,
     next_purge: AtomicU64,
     purge_interval_ns: u64,
@@ -184,12 +190,15 @@ impl Engine {
             states.set_host_id(id);
         }
         let frags = Reassembler::new(limit(LIMIT_FRAGS), o.timeouts[PFTM_FRAG]);
+        let cookies = crate::syncookie::Syncookies::new(cfg.seed, limit(LIMIT_STATES));
+        cookies.configure(o.syncookies, limit(LIMIT_STATES));
         Ok(Engine::assemble(
             compiled,
             cfg,
             Arc::new(states),
             Arc::new(Mutex::new(frags)),
             Arc::default(),
+            Arc::new(cookies),
             0,
         ))
     }
@@ -227,12 +236,17 @@ impl Engine {
                 message: "not supported: changing set timeout, set limit states/src-nodes/frags, set reassemble or set hostid on a running pfd (restart it)".into(),
             }]));
         }
+        // the secrets and cookies in flight go on; the mode is the new
+        // ruleset's (pf's DIOCSETSYNCOOKIES on a load)
+        self.cookies
+            .configure(compiled.options.syncookies, self.states.limit);
         Ok(Engine::assemble(
             compiled,
             self.cfg.clone(),
             self.states.clone(),
             self.frags.clone(),
             self.routes.clone(),
+            self.cookies.clone(),
             (self.gen + 1) & GEN_MASK,
         ))
     }
@@ -243,6 +257,7 @@ impl Engine {
         states: Arc<StateTable>,
         frags: Arc<Mutex<Reassembler>>,
         routes: Arc<route::Routes>,
+        cookies: Arc<crate::syncookie::Syncookies>,
         gen: u32,
     ) -> Engine {
         let ifaces = cfg
@@ -282,6 +297,7 @@ impl Engine {
             overlay: overload::Overlay::new(ntables),
             edited: tables::Edited::new(ntables),
             cfg,
+            cookies,
             workers: AtomicU64::new(0),
             next_purge: AtomicU64::new(0),
             purge_interval_ns,
@@ -308,6 +324,7 @@ impl Engine {
             eval: EvalWorker::new(&self.rules),
             reasons: ReasonCounters::default(),
             rng: (self.cfg.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1,
+            uncounted: false,
         }
     }
 
@@ -333,10 +350,21 @@ impl Engine {
         self.states.len()
     }
 
+    /// `set syncookies`' state and counters.
+    pub fn syncookies(&self) -> &crate::syncookie::Syncookies {
+        &self.cookies
+    }
+
     /// Expire states and fragments whose time has come. Cheap when
     /// called often: it works at most once per `set timeout interval`
     /// of `now`, and then on a bounded slice of the table.
     pub fn expire(&self, now_ns: u64) {
+        self.expire_states(now_ns);
+        // pf's syncookie key timer, with the half-open count the purge left
+        self.cookies.tick(now_ns, self.states.half_open() as u64);
+    }
+
+    fn expire_states(&self, now_ns: u64) {
         let due = self.next_purge.load(Ordering::Relaxed);
         if now_ns < due {
             return;
@@ -382,7 +410,8 @@ impl Engine {
     /// Decide on one packet.
     pub fn process(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
         let v = self.decide(w, now_ns, pkt);
-        if v.action == Action::Block {
+        let uncounted = std::mem::take(&mut w.uncounted);
+        if v.action == Action::Block && !uncounted {
             w.reasons.bump(v.reason);
         }
         for o in self.states.drain_overloads() {
@@ -471,6 +500,13 @@ impl Engine {
             return Verdict::drop(r);
         }
 
+        // pf_test: while syncookies are on, an inbound SYN is answered
+        // before anything else
+        if pd.tcp.is_some() {
+            if let Some(v) = self.syncookie_syn(w, now_ns, pkt, &pd) {
+                return v;
+            }
+        }
         // A packet that matches a state skips the rules.
         if !pd.fragment {
             let mut t = Tracked::blank();
@@ -488,6 +524,11 @@ impl Engine {
                         v
                     }
                 };
+            }
+        }
+        if pd.tcp.is_some() {
+            if let Some(v) = self.syncookie_ack(w, now_ns, pkt, &pd, ifp) {
+                return v;
             }
         }
         self.test_rules(w, now_ns, pkt, &mut pd, ifp)

@@ -71,7 +71,12 @@ pub(super) fn proxies(pd: &Pdesc, dir: Dir) -> bool {
 /// was. Frames back to the sender swap the packet's MAC addresses (as
 /// a `block return` reply); frames onward keep them, as the packet
 /// would have left had it passed.
-fn frame_for(frame: &[u8], pd: &Pdesc, link: Link, seg: &ProxySegment) -> Option<Emitted> {
+pub(super) fn frame_for(
+    frame: &[u8],
+    pd: &Pdesc,
+    link: Link,
+    seg: &ProxySegment,
+) -> Option<Emitted> {
     let ip = tcp_segment(&TcpSegment {
         af: pd.af,
         src: seg.src.0,

@@ -5,7 +5,7 @@
 
 use ruleset::compile::{CRule, Compiled};
 use ruleset::rule::RouteKind;
-use ruleset::ruleset::{Syncookies, DEFAULT_LIMITS};
+use ruleset::ruleset::DEFAULT_LIMITS;
 
 /// `set limit` indexes, in pf's `PF_LIMIT_*` order.
 const LIMIT_TABLES: usize = 3;
@@ -125,13 +125,6 @@ pub fn check(c: &Compiled) -> Result<(), EngineErrors> {
                 c.rulesets.len() - 1,
                 limit(LIMIT_ANCHORS)
             ),
-        });
-    }
-    if c.options.syncookies != Syncookies::Never {
-        errs.push(EngineError {
-            anchor: String::new(),
-            line: 0,
-            message: "not supported: set syncookies".into(),
         });
     }
     for rs in &c.rulesets {

@@ -73,7 +73,8 @@
 //! implemented. `overload <table>` is reported through
 //! [`StateTable::drain_overloads`] for the engine to apply, so the table
 //! entry lands after the offending packet rather than with it.
-//! `synproxy state` is in `synproxy.rs`.
+//! `synproxy state` is in `synproxy.rs`; a validated syncookie turns
+//! its state into a proxied one in `syncookie.rs`.
 
 mod config;
 mod entry;
@@ -86,6 +87,7 @@ mod purge;
 mod shard;
 mod srcnode;
 mod sync;
+mod syncookie;
 mod synproxy;
 mod table;
 mod tcp;

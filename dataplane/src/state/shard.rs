@@ -13,6 +13,7 @@ use crate::pdesc::Dir;
 use crossbeam_channel::Sender;
 use hashbrown::HashTable;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 
 const NO_FREE: u32 = u32::MAX;
@@ -59,6 +60,9 @@ pub(crate) struct Shard {
     /// `states_halfopen`), kept as states are stored, changed and
     /// released, so `pfctl -si` need not walk the table.
     pub half_open: u32,
+    /// The table's sum of every shard's `half_open`, readable without a
+    /// lock: adaptive syncookies compare it on every inbound SYN.
+    half_open_total: Arc<AtomicU32>,
     /// pfsync identities of the states here imported from a peer, by
     /// slot (local states derive theirs from the slot).
     pub peer_ids: HashMap<u32, PackedSync>,
@@ -91,7 +95,7 @@ pub(crate) fn half_open(st: &State) -> bool {
 }
 
 impl Shard {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(half_open_total: Arc<AtomicU32>) -> Self {
         Shard {
             slots: Vec::new(),
             free: NO_FREE,
@@ -103,6 +107,7 @@ impl Shard {
             bound: 0,
             foreign_bound: 0,
             half_open: 0,
+            half_open_total,
             peer_ids: HashMap::new(),
         }
     }
@@ -118,9 +123,22 @@ impl Shard {
             return;
         }
         match (before, half_open(st)) {
-            (false, true) => self.half_open += 1,
-            (true, false) => self.half_open = self.half_open.saturating_sub(1),
+            (false, true) => self.half_open_up(1),
+            (true, false) => self.half_open_down(),
             _ => {}
+        }
+    }
+
+    /// `n` more half-open states here.
+    pub(crate) fn half_open_up(&mut self, n: u32) {
+        self.half_open += n;
+        self.half_open_total.fetch_add(n, Relaxed);
+    }
+
+    fn half_open_down(&mut self) {
+        if self.half_open > 0 {
+            self.half_open -= 1;
+            self.half_open_total.fetch_sub(1, Relaxed);
         }
     }
 
@@ -150,7 +168,7 @@ impl Shard {
             self.bound += 1;
         }
         if half_open(&st) {
-            self.half_open += 1;
+            self.half_open_up(1);
         }
         if let Some(slot) = self.slots.get_mut(self.free as usize) {
             let idx = self.free;
@@ -173,11 +191,12 @@ impl Shard {
             if slot.live() && slot.if_bound != FLOATING {
                 self.bound = self.bound.saturating_sub(1);
             }
-            if half_open(slot) {
-                self.half_open = self.half_open.saturating_sub(1);
-            }
+            let was_half_open = half_open(slot);
             *slot = State::vacant(slot.serial.wrapping_add(1), free);
             self.free = idx;
+            if was_half_open {
+                self.half_open_down();
+            }
         }
     }
 

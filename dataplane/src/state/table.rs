@@ -22,7 +22,7 @@ use ruleset::addr::Af;
 use ruleset::rule::{PFTM_MAX, PFTM_SRC_NODE};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A shard on its own cache line, so two cores locking neighbouring
 /// shards do not share one.
@@ -34,6 +34,8 @@ pub struct StateTable {
     pub(crate) timeouts: [u32; PFTM_MAX],
     pub(crate) limit: u32,
     pub(crate) shards: Box<[Padded]>,
+    /// pf's `states_halfopen`: the shards' counts summed as they change.
+    half_open_total: Arc<AtomicU32>,
     /// pf's `pf_status.states`.
     pub(crate) count: AtomicU32,
     pub(crate) registry: Registry,
@@ -120,10 +122,14 @@ impl StateTable {
     /// [`StateTable::set_host_id`].
     pub fn new(cfg: StateConfig) -> Self {
         let n = cfg.shards.clamp(1, MAX_SHARDS);
+        let half_open_total = Arc::new(AtomicU32::new(0));
         StateTable {
             timeouts: cfg.timeouts,
             limit: cfg.limit,
-            shards: (0..n).map(|_| Padded(Mutex::new(Shard::new()))).collect(),
+            shards: (0..n)
+                .map(|_| Padded(Mutex::new(Shard::new(half_open_total.clone()))))
+                .collect(),
+            half_open_total,
             count: AtomicU32::new(0),
             registry: Registry::default(),
             stats: Stats::default(),
@@ -226,11 +232,9 @@ impl StateTable {
         let side = if f.dir == Dir::Out { 1 } else { 0 };
         for i in 0..self.shards.len() {
             let mut g = self.lock(i);
+            let mut opened = 0;
             let Shard {
-                slots,
-                profiles,
-                half_open,
-                ..
+                slots, profiles, ..
             } = &mut *g;
             for st in slots.iter_mut().filter(|s| s.live()) {
                 let w = st.wire().unpack();
@@ -241,10 +245,11 @@ impl StateTable {
                     st.src.state = tcps::CLOSED;
                     st.dst.state = tcps::CLOSED;
                     if !before && super::shard::half_open(st) {
-                        *half_open += 1;
+                        opened += 1;
                     }
                 }
             }
+            g.half_open_up(opened);
         }
     }
 
@@ -422,9 +427,7 @@ impl StateTable {
     /// TCP states not yet established on both sides (pf's
     /// `states_halfopen` for `pfctl -si`): the shards' kept counts.
     pub fn half_open(&self) -> usize {
-        (0..self.shards.len())
-            .map(|i| self.lock(i).half_open as usize)
-            .sum()
+        self.half_open_total.load(Relaxed) as usize
     }
 
     /// The same by walking every slot: what the kept count must equal

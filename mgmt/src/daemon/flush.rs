@@ -112,6 +112,7 @@ impl View {
     fn flush_info(&self) -> Done {
         self.published.zero_status();
         self.engine.get().states().clear_counters();
+        self.engine.get().syncookies().clear_counters();
         Ok(("pf: statistics cleared\n".into(), json!(true)))
     }
 

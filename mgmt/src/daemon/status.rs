@@ -38,6 +38,7 @@ impl View {
         let halfopen = engine.states().half_open() as u64;
         let sc = engine.states().counters();
         let sn = engine.states().src_node_counters();
+        let cookies = engine.syncookies().status();
         let runtime = p.since().unwrap_or(self.started).elapsed().as_secs();
         let running = if self.engine.enabled() {
             "Enabled"
@@ -92,12 +93,20 @@ impl View {
             ("max-src-conn-rate", sn.limit_conn_rate),
             ("overload table insertion", sn.overload_table),
             ("overload flush states", sn.overload_flush),
+            ("synfloods detected", cookies.counters.synfloods),
+            ("syncookies sent", cookies.counters.sent),
+            ("syncookies validated", cookies.counters.valid),
         ];
         if verbose > 0 {
             let _ = writeln!(t, "Limit Counters");
             for (name, n) in limits {
                 counter(&mut t, name, n, runtime);
             }
+            // the half-open counts adaptive syncookies turn on over and
+            // off under (pfctl's DIOCGETSYNFLWATS)
+            let _ = writeln!(t, "Adaptive Syncookies Watermarks");
+            let _ = writeln!(t, "  {:<25} {:>14} states", "start", cookies.hiwat);
+            let _ = writeln!(t, "  {:<25} {:>14} states", "end", cookies.lowat);
         }
         // pfd's own: pf's verdicts, what the router did, the ports.
         let _ = writeln!(t, "{:<27} {:>14} {:>16}", "Packets", "In", "Out");
@@ -171,6 +180,16 @@ impl View {
                 "src_nodes": {"current": engine.states().src_node_count(), "inserts": sn.inserts, "removals": sn.removals},
                 "reasons": reasons_json,
                 "limits": limits_json,
+                "syncookies": {
+                    "mode": match cookies.mode {
+                        ruleset::ruleset::Syncookies::Never => "never",
+                        ruleset::ruleset::Syncookies::Always => "always",
+                        ruleset::ruleset::Syncookies::Adaptive { .. } => "adaptive",
+                    },
+                    "active": cookies.active,
+                    "inflight": cookies.inflight,
+                    "watermarks": {"start": cookies.hiwat, "end": cookies.lowat},
+                },
                 "router": rj,
                 "interfaces": ifs,
             })),
