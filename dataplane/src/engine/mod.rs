@@ -495,17 +495,17 @@ impl Engine {
             }
         }
         let len = u32::from(pd.ip_len);
-        // pf_test: every TCP segment, before the state lookup
-        if let Err(r) = normalize::normalize_tcp(pkt.frame, &mut pd) {
-            return Verdict::drop(r);
-        }
-
         // pf_test: while syncookies are on, an inbound SYN is answered
         // before anything else
         if pd.tcp.is_some() {
             if let Some(v) = self.syncookie_syn(w, now_ns, pkt, &pd) {
                 return v;
             }
+        }
+        // pf_test: then every TCP segment is normalised, before the
+        // state lookup
+        if let Err(r) = normalize::normalize_tcp(pkt.frame, &mut pd) {
+            return Verdict::drop(r);
         }
         // A packet that matches a state skips the rules.
         if !pd.fragment {
