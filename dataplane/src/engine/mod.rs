@@ -11,6 +11,8 @@ mod env;
 mod ifaces;
 mod log;
 mod overload;
+#[cfg(test)]
+mod refrag_tests;
 mod reply;
 mod route;
 #[cfg(test)]
@@ -380,9 +382,17 @@ impl Engine {
 
     /// Decide on one packet.
     pub fn process(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
-        let v = self.decide(w, now_ns, pkt);
+        let mut refrag = None;
+        let mut v = self.decide(w, now_ns, pkt, &mut refrag);
         if v.action == Action::Block {
             w.reasons.bump(v.reason);
+        }
+        // pf_test: a reassembled IPv6 packet that passed leaves as
+        // fragments (not one af-to made IPv4)
+        if let Some((tag, l3)) = refrag {
+            if v.action == Action::Pass && pkt.frame.get(l3).map(|b| b >> 4) == Some(6) {
+                v.refrag = Some(tag);
+            }
         }
         for o in self.states.drain_overloads() {
             self.apply_overload(o);
@@ -426,7 +436,15 @@ impl Engine {
         self.overlay.entries(t)
     }
 
-    fn decide(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
+    /// `refrag`: the tag and IP offset of an IPv6 packet reassembled
+    /// here.
+    fn decide(
+        &self,
+        w: &mut Worker,
+        now_ns: u64,
+        pkt: &mut Packet<'_>,
+        refrag: &mut Option<(crate::frag::Refrag, usize)>,
+    ) -> Verdict {
         let Some(ifp) = self.ifaces.get(pkt.ifindex) else {
             return Verdict::drop(Reason::NoRoute);
         };
@@ -453,6 +471,7 @@ impl Engine {
                 Ok(FragResult::NotFragment) => {}
                 Ok(FragResult::Held) | Ok(FragResult::Duplicate) => return held(),
                 Ok(FragResult::Complete(r)) => {
+                    *refrag = r.refrag().map(|t| (t, usize::from(pd.l3_off)));
                     pkt.frame.truncate(usize::from(pd.l3_off));
                     pkt.frame.extend_from_slice(&r.packet);
                     match parse_frame_into(pkt.frame, self.cfg.link, &mut pd) {
@@ -549,6 +568,7 @@ impl Engine {
             emit: Vec::new(),
             route: self.routes.get(t.id).filter(|r| r.applies_to(t.side)),
             created: None,
+            refrag: None,
         };
         let res = if pd.icmp_inner.is_some() {
             translate::apply_icmp_error(pkt.frame, pd, t)
@@ -616,6 +636,7 @@ fn pass_untouched() -> Verdict {
         emit: Vec::new(),
         route: None,
         created: None,
+        refrag: None,
     }
 }
 

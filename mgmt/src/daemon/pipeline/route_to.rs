@@ -17,6 +17,7 @@ use super::{output, Pipeline};
 use crate::daemon::counters::Published;
 use crate::daemon::topology::{port_of, router_index};
 use dataplane::engine::{Action, RouteKind, RouteTo};
+use dataplane::frag::Refrag;
 use dataplane::pdesc::{Dir, Pdesc};
 use dataplane::router::{InPlace, NextHop, RoutedInPlace};
 use dataplane::state::SyncId;
@@ -45,7 +46,9 @@ impl Pipeline {
     }
 
     /// The verdict of pf inbound on `port` routed the packet (`pd`
-    /// describes `frame` as pf passed it).
+    /// describes `frame` as pf passed it; `inbound` is what else that
+    /// verdict said: the synced state it created, the fragments a
+    /// reassembled packet leaves as, which pf_route6 refragments too).
     pub(super) fn route_inbound(
         &mut self,
         port: usize,
@@ -53,8 +56,9 @@ impl Pipeline {
         frame: &mut Vec<u8>,
         pd: &Pdesc,
         r: RouteTo,
-        created: Option<SyncId>,
+        inbound: (Option<SyncId>, Option<Refrag>),
     ) -> Routing {
+        let (created, refrag) = inbound;
         if r.kind == RouteKind::DupTo {
             self.send_copy(frame, r.next_hop, true, now);
             return Routing::Continue;
@@ -65,9 +69,9 @@ impl Pipeline {
                 .refuse_unroutable(frame, pd, rif, now, &mut self.tx);
             return Routing::Done(Fate::Drop);
         };
-        let Ok(routed) = self
-            .router
-            .route_in_place(frame, rif, pd, Some(via), now, &mut self.tx)
+        let Ok(mut routed) =
+            self.router
+                .route_in_place_refrag(frame, rif, pd, Some(via), refrag, now, &mut self.tx)
         else {
             return Routing::Done(Fate::Drop);
         };
@@ -84,6 +88,7 @@ impl Pipeline {
             return Routing::Done(Fate::Drop);
         }
         let created = self.last_created.take().or(created);
+        routed.refrag = routed.refrag.or(self.last_refrag.take());
         Routing::Done(self.transmit(frame, routed, now, created))
     }
 
