@@ -499,6 +499,9 @@ impl Engine {
                     Err(r) => {
                         let mut v = Verdict::drop(r);
                         v.state = StateOutcome::Match;
+                        if let Some(reply) = t.reply {
+                            self.state_reply(pkt, &pd, &t, reply, &mut v);
+                        }
                         v
                     }
                 };
@@ -600,6 +603,27 @@ impl Engine {
             }
         }
         v
+    }
+
+    /// The segment state tracking answers a dropped packet with (the
+    /// challenge ACK, the handshake RST): back to the sender, marked
+    /// generated as pf's `pf_send_tcp` marks it.
+    fn state_reply(
+        &self,
+        pkt: &Packet<'_>,
+        pd: &Pdesc,
+        t: &Tracked,
+        reply: crate::state::StateReply,
+        v: &mut Verdict,
+    ) {
+        let ttl = reply::return_ttl(self.state_rule(t.rule));
+        if let Some(frame) = reply::for_state(pkt.frame, pd, reply, ttl, self.cfg.link) {
+            v.emit.push(Emitted {
+                frame,
+                toward: Toward::Sender,
+                generated: true,
+            });
+        }
     }
 
     /// The rule a state records, if it is one of this ruleset's.
