@@ -139,6 +139,19 @@ fn reframe(frame: &mut Vec<u8>, ip_off: usize, ip_len: usize, ifc: &Interface) -
     hl
 }
 
+/// The first fragment a reassembled packet leaves as, framed as the
+/// packet is, and its descriptor.
+fn first_fragment(frame: &[u8], pd: &Pdesc, tag: &Refrag) -> Option<(Vec<u8>, Pdesc)> {
+    let first = crate::frag::refragment_frame(frame, usize::from(pd.l3_off), tag)
+        .ok()?
+        .into_iter()
+        .next()?;
+    match crate::wire::frame::parse_frame(&first, crate::wire::frame::Link::Ethernet) {
+        Ok(crate::wire::frame::Parsed::Ip(fpd)) => Some((first, fpd)),
+        _ => None,
+    }
+}
+
 impl Router {
     /// Forward the packet `pd` describes in `frame`, received on
     /// `in_ifindex`: [`Router::route`] then [`Router::transmit`].
@@ -554,7 +567,15 @@ impl Router {
                     Af::Inet => (icmp::ty::UNREACH, unreach::NEEDFRAG, Drop::NeedFrag),
                     Af::Inet6 => (icmpv6::ty::PACKET_TOO_BIG, 0, Drop::TooBig),
                 };
-                self.send_icmp_error(frame, pd, in_ifindex, t, c, Some(u32::from(mtu)), now, tx);
+                let mtu = Some(u32::from(mtu));
+                match refrag.and_then(|tag| first_fragment(frame, pd, tag)) {
+                    // ip6_forward refuses a fragment pf made: the error
+                    // quotes it, as the source sent it
+                    Some((f, fpd)) => {
+                        self.send_icmp_error(&f, &fpd, in_ifindex, t, c, mtu, now, tx)
+                    }
+                    None => self.send_icmp_error(frame, pd, in_ifindex, t, c, mtu, now, tx),
+                };
                 return Err(d);
             }
         }

@@ -102,8 +102,12 @@ fn fragments_too_big_for_the_link_get_packet_too_big() {
     assert_eq!(res, Err(Drop::TooBig));
     assert_eq!(f, whole, "refused: the frame is untouched");
     assert_eq!(tx.len(), 1);
-    // Packet Too Big back to HA, naming em1's MTU
+    // Packet Too Big back to HA, naming em1's MTU, quoting the first
+    // fragment as HA sent it (as ip6_forward quotes the fragment it
+    // refuses), cut to the minimum MTU
     let e = &tx[0].frame;
+    let quoted = &e[14 + 40 + 8..];
+    assert_eq!(quoted, &sent[0][14..14 + quoted.len()]);
     assert_eq!(
         (
             tx[0].ifindex,
