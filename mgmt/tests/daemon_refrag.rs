@@ -15,6 +15,8 @@ const FW0: [u8; 6] = [2, 0, 0, 0, 1, 1];
 const FW1: [u8; 6] = [2, 0, 0, 0, 1, 2];
 const CLIENT: [u8; 6] = [2, 0, 0, 0, 2, 10];
 const SERVER: [u8; 6] = [2, 0, 0, 0, 3, 10];
+/// A host on veth1 (2001:db8:2::99) that takes dup-to copies.
+const TAP: [u8; 6] = [2, 0, 0, 0, 3, 99];
 const SEC: u64 = 1_000_000_000;
 const ID: u32 = 0x5eed_0001;
 
@@ -190,4 +192,51 @@ fn fragments_too_big_for_the_egress_link_get_packet_too_big() {
         &e[38..54],
         &"2001:db8:1::10".parse::<Ipv6Addr>().unwrap().octets()
     );
+}
+
+#[test]
+fn dup_to_copies_of_a_reassembled_datagram_leave_as_fragments_too() {
+    let (mut p, _d) = pipeline(
+        "dup",
+        "pass\npass in on veth0 inet6 proto udp dup-to 2001:db8:2::99\n",
+    );
+    let sent = fragments(3000, 1232);
+    let mut out = run(&mut p, &sent);
+    let na = advert(TAP, "2001:db8:2::99", "2001:db8:2::1", FW1);
+    out.extend(send(&mut p, 1, 2 * SEC, &na).1);
+    let fwd = ipv6_out(&out, 1);
+    let to =
+        |mac: [u8; 6]| -> Vec<&[u8]> { fwd.iter().copied().filter(|f| f[..6] == mac).collect() };
+    let (orig, copies) = (to(SERVER), to(TAP));
+    assert_eq!((orig.len(), copies.len()), (3, 3), "{out:?}");
+    for ((o, c), s) in orig.iter().zip(&copies).zip(&sent) {
+        let mut hop = s.clone();
+        hop[7] = 63;
+        assert_eq!(&o[14..], &hop[..], "the original, forwarded");
+        // pf's dup-to copy is not forwarding: the hop limit stays
+        assert_eq!(&c[14..], &s[..], "the copy");
+    }
+}
+
+#[test]
+fn route_to_sends_a_reassembled_datagram_as_its_fragments() {
+    let (mut p, _d) = pipeline(
+        "route",
+        "pass\npass in on veth0 inet6 proto udp route-to 2001:db8:2::99\n",
+    );
+    let sent = fragments(3000, 1232);
+    let mut out = Vec::new();
+    for f in &sent {
+        out.extend(send(&mut p, 0, 2 * SEC, &ethernet_wrap(f, CLIENT, FW0, None)).1);
+    }
+    let na = advert(TAP, "2001:db8:2::99", "2001:db8:2::1", FW1);
+    out.extend(send(&mut p, 1, 2 * SEC, &na).1);
+    let fwd = ipv6_out(&out, 1);
+    assert_eq!(fwd.len(), 3, "{out:?}");
+    for (f, s) in fwd.iter().zip(&sent) {
+        assert_eq!(&f[..6], &TAP);
+        let mut hop = s.clone();
+        hop[7] = 63;
+        assert_eq!(&f[14..], &hop[..]);
+    }
 }
