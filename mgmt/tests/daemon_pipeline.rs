@@ -594,6 +594,13 @@ fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
         rules.contains("block return in on veth0 proto tcp from any to any port = 23"),
         "{rules}"
     );
+    // one packet blocked by a rule before the reloads
+    let telnet = syn("192.0.2.10", "198.51.100.10", 23);
+    let (fate, _, _) = l.send(0, SEC, &eth(&telnet, CLIENT, FW0));
+    assert_eq!(fate, Fate::Drop);
+    l.pipe.housekeep(SEC + SEC / 2);
+    let (_, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["reasons"]["match"], 1, "{info}");
     let bad = l.dir().join("bad.conf");
     std::fs::write(&bad, "pass in on veth0 proto tcp port\n").unwrap();
     let r = l.view.handle(Request::LoadRules {
@@ -632,6 +639,11 @@ fn a_reload_keeps_states_and_a_bad_file_changes_nothing() {
     let second = syn("192.0.2.11", "198.51.100.10", 8081);
     let (fate, _, _) = l.send(0, 2 * SEC, &eth(&second, CLIENT, FW0));
     assert_eq!(fate, Fate::Drop, "blocked by the new ruleset");
+    // pf's status counters outlive a ruleset (only pfctl -F info clears
+    // them): the drop before the reloads still counts
+    l.pipe.housekeep(3 * SEC);
+    let (_, info) = l.show(ShowWhat::Info);
+    assert_eq!(info["reasons"]["match"], 2, "{info}");
 }
 
 /// `pfctl -st` and `-sm` answered as pfctl prints them: pfctl's order

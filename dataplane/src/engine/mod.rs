@@ -13,6 +13,8 @@ mod log;
 mod normalize;
 mod overload;
 #[cfg(test)]
+mod purge_tests;
+#[cfg(test)]
 mod refrag_tests;
 mod reply;
 mod route;
@@ -59,9 +61,14 @@ const LIMIT_SRC_NODES: usize = 1;
 const LIMIT_FRAGS: usize = 2;
 /// `set timeout frag` in pf's `PFTM_*` order.
 const PFTM_FRAG: usize = 14;
-/// How many states one purge call looks at (pf walks a slice of the
-/// table per interval, not the whole).
-const PURGE_BUDGET: usize = 4096;
+/// pf's purge thread wakes every second and looks at one
+/// `set timeout interval`'s share of the table (`pf_purge_states`:
+/// `1 + states / interval`), so the whole table is walked once per
+/// interval and a state outlives its timeout by an interval at most.
+const PURGE_STEP_NS: u64 = 1_000_000_000;
+/// Slots one step looks at whatever the table's size: a small table is
+/// walked whole at each step (a thousand checks are microseconds).
+const PURGE_MIN: usize = 1024;
 /// A state's rule reference is `(ruleset | generation << GEN_SHIFT,
 /// index)`.
 const GEN_SHIFT: u32 = 20;
@@ -375,14 +382,14 @@ impl Engine {
         // time, as pf's purge thread would have: a source node released
         // by a state that expired at 24 s goes at 24 s + src.track, even
         // if the next packet comes much later. A first call, or a gap of
-        // more than MAX_TICKS intervals, starts from `now`.
-        let ticks = (now_ns - due) / self.purge_interval_ns;
+        // more than MAX_TICKS steps, starts from `now`.
+        let ticks = (now_ns - due) / PURGE_STEP_NS;
         let first = if due == 0 || ticks > MAX_TICKS {
             now_ns
         } else {
             due
         };
-        let next = now_ns.saturating_add(self.purge_interval_ns);
+        let next = now_ns.saturating_add(PURGE_STEP_NS);
         if self
             .next_purge
             .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
@@ -396,12 +403,14 @@ impl Engine {
             if t >= now_ns {
                 break;
             }
-            t = t.saturating_add(self.purge_interval_ns).min(now_ns);
+            t = t.saturating_add(PURGE_STEP_NS).min(now_ns);
         }
     }
 
     fn expire_at(&self, now_ns: u64) {
-        while self.states.purge(now_ns, PURGE_BUDGET) == PURGE_BUDGET {}
+        let interval_s = (self.purge_interval_ns / 1_000_000_000).max(1) as usize;
+        let share = 1 + self.states.slot_count() / interval_s;
+        self.states.purge(now_ns, share.max(PURGE_MIN));
         self.sticky_expire(now_ns);
         self.route_expire(now_ns);
         if let Ok(mut f) = self.frags.lock() {

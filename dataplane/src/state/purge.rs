@@ -5,6 +5,14 @@ use super::table::{secs, StateTable};
 use super::tracked::StateId;
 
 impl StateTable {
+    /// Slots in every shard, live or free: what one walk of
+    /// [`Self::purge`] covers.
+    pub fn slot_count(&self) -> usize {
+        (0..self.shards.len())
+            .map(|i| self.lock(i).slots.len())
+            .sum()
+    }
+
     /// Examine at most `budget` slots from where the previous call
     /// stopped and remove the states that are due (or doomed). Returns
     /// how many were removed. Call it often enough to walk the table

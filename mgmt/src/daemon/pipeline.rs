@@ -262,13 +262,18 @@ impl Pipeline {
     }
 
     /// After `pfctl -f`: the new engine (same states) and a worker for
-    /// its rules.
+    /// its rules. The per-rule counters start at zero with the new rules,
+    /// as pf's do; the per-reason ones are pf's status counters, which
+    /// a ruleset does not own (only `pfctl -F info` clears them), so
+    /// they go on.
     fn pick_up_reload(&mut self) {
         let g = self.slot.gen();
         if g != self.seen {
             self.seen = g;
             self.engine = self.slot.get();
+            let reasons = std::mem::take(&mut self.worker.reasons);
             self.worker = self.engine.worker();
+            self.worker.reasons = reasons;
         }
     }
 
