@@ -469,4 +469,110 @@ mod tests {
         let v = run(&eng, &mut w, 201 * SEC, syn(5), Dir::In);
         assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::New));
     }
+
+    /// IPv6: the cookie binds all 128 bits of each address, and the
+    /// validated ACK opens the connection to the server as for IPv4.
+    #[test]
+    fn ipv6_cookie_and_proxy() {
+        let eng = engine("set syncookies always\npass in inet6 proto tcp to port 80\n");
+        let mut w = eng.worker();
+        let seg6 = |src: &str, seq, ack, flags| {
+            let ip = tcp_segment(&TcpSegment {
+                af: Af::Inet6,
+                src: addr_key(src.parse().unwrap()),
+                dst: addr_key("2001:db8:1::5".parse().unwrap()),
+                sport: 40000,
+                dport: 80,
+                seq,
+                ack,
+                flags,
+                win: 1000,
+                mss: (flags & tcp_flags::SYN != 0).then_some(1440),
+                ttl: 0,
+            });
+            ethernet_wrap(&ip, PEER, US, None)
+        };
+        let v = run(
+            &eng,
+            &mut w,
+            SEC,
+            seg6("2001:db8::7", 9, 0, tcp_flags::SYN),
+            Dir::In,
+        );
+        let t = tcp_of(&v.emit[0]);
+        assert_eq!(
+            (t.flags, t.ack, t.mss),
+            (tcp_flags::SYN | tcp_flags::ACK, 10, Some(1440))
+        );
+        // the same numbers from a neighbouring address do not validate
+        let forged = seg6("2001:db8::8", 10, t.seq.wrapping_add(1), tcp_flags::ACK);
+        let v = run(&eng, &mut w, SEC, forged, Dir::In);
+        assert_eq!((v.action, v.state), (Action::Pass, StateOutcome::None));
+        assert_eq!(eng.state_count(), 0);
+        let ack = seg6("2001:db8::7", 10, t.seq.wrapping_add(1), tcp_flags::ACK);
+        let v = run(&eng, &mut w, SEC, ack, Dir::In);
+        assert_eq!((v.reason, v.state), (Reason::Synproxy, StateOutcome::New));
+        let syn = tcp_of(&v.emit[0]);
+        // MSS 1440 is in the cookie's table; IPv6 headers leave 1440 on
+        // an Ethernet route
+        assert_eq!((syn.flags, syn.mss), (tcp_flags::SYN, Some(1440)));
+        assert_eq!(eng.states().states()[0].src.state, tcps::PROXY_DST);
+    }
+
+    /// A reload keeps the secrets and the cookies in flight and takes
+    /// the new ruleset's mode: `never` sends no more cookies at once,
+    /// but an ACK of a cookie sent before still validates.
+    #[test]
+    fn reload_keeps_cookies_in_flight() {
+        let eng = engine("set syncookies always\npass in proto tcp to port 80\n");
+        let mut w = eng.worker();
+        let v = run(
+            &eng,
+            &mut w,
+            SEC,
+            frame(C, S, 1000, 0, tcp_flags::SYN, Dir::In),
+            Dir::In,
+        );
+        let cookie = tcp_of(&v.emit[0]).seq;
+        let env = ruleset::hostenv::RegressHost::new();
+        let cfg = ruleset::parse::ParseConfig {
+            env: &env,
+            files: &ruleset::lexer::FsSource,
+            anchor: String::new(),
+            macros: Vec::new(),
+            queues: Vec::new(),
+        };
+        let p = ruleset::parse::parse("t", b"pass in proto tcp to port 80\n".to_vec(), &cfg);
+        let eng = eng
+            .reload(ruleset::compile::compile(&p).unwrap())
+            .expect("reloads");
+        let mut w = eng.worker();
+        assert_eq!(eng.syncookies().mode(), ruleset::ruleset::Syncookies::Never);
+        let v = run(
+            &eng,
+            &mut w,
+            2 * SEC,
+            frame((CLIENT, 40001), S, 5, 0, tcp_flags::SYN, Dir::In),
+            Dir::In,
+        );
+        assert_eq!(
+            (v.action, v.state),
+            (Action::Pass, StateOutcome::New),
+            "no cookie"
+        );
+        let ack = frame(C, S, 1001, cookie.wrapping_add(1), tcp_flags::ACK, Dir::In);
+        let v = run(&eng, &mut w, 2 * SEC, ack, Dir::In);
+        assert_eq!(
+            (v.reason, v.state, v.emit.len()),
+            (Reason::Synproxy, StateOutcome::New, 1)
+        );
+        assert_eq!(
+            eng.syncookies().counters(),
+            crate::syncookie::CookieCounters {
+                synfloods: 0,
+                sent: 1,
+                valid: 1
+            }
+        );
+    }
 }
