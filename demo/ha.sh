@@ -50,11 +50,14 @@ if [ -z "${PFD:-}" ]; then
 fi
 PFCTL=$(dirname "$PFD")/pfctl
 
+# shellcheck source=demo/topology.sh
+. "$ROOT/demo/topology.sh"
+
 cleanup() {
     local p
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do { wait "$p"; } 2>/dev/null || true; done
-    for n in lan wan fw1 fw2 client server; do ip netns del "$P$n" 2>/dev/null || true; done
+    topo_down
     if [ "${KEEP:-0}" = 1 ]; then
         rm -rf /tmp/pfd-demo
         cp -r "$WORK" /tmp/pfd-demo && echo "demo: logs in /tmp/pfd-demo"
@@ -110,51 +113,12 @@ pause() {
     done
 }
 
-master() { grep "$2: state transition" "$WORK/$1.log" 2>/dev/null | tail -1 | grep -q -- '-> MASTER$'; }
-both_master() { master "$1" carp0 && master "$1" carp1; }
-states() {
-    ip netns exec "$P$1" "$PFCTL" --control "$WORK/$1.sock" -si 2>/dev/null |
-        awk '/current entries/ { print $3; exit }'
-}
-
 # --- the network ---------------------------------------------------------
-for n in lan wan fw1 fw2 client server; do
-    ip netns add "$P$n"
-    ip -n "$P$n" link set lo up
-    ip netns exec "$P$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$P$n" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-for sw in lan wan; do
-    ip -n "$P$sw" link add br0 type bridge
-    ip -n "$P$sw" link set br0 type bridge mcast_snooping 0
-    ip -n "$P$sw" link set br0 up
-done
-# switch port, switch, host, the host's NIC
-for c in "p1 lan fw1 eth0" "p2 lan fw2 eth0" "p3 lan client eth0" \
-    "p1 wan fw1 eth1" "p2 wan fw2 eth1" "p3 wan server eth0"; do
-    set -- $c
-    ip -n "$P$2" link add "$1" type veth peer name "$4" netns "$P$3"
-    ip -n "$P$2" link set "$1" master br0 up
-    ip -n "$P$3" link set "$4" up
-done
-ip -n "${P}fw1" link add eth2 type veth peer name eth2 netns "${P}fw2"
-ip -n "${P}fw1" link set eth2 up
-ip -n "${P}fw2" link set eth2 up
-ip -n "${P}client" addr add 192.0.2.10/24 dev eth0
-ip -n "${P}client" route add default via 192.0.2.1
-ip -n "${P}server" addr add 198.51.100.10/24 dev eth0
+topo_up
 
 echo "pfd HA demo: client -- LAN -- fw1 / fw2 -- WAN -- server, pfsync on eth2 (etc/fw1, etc/fw2)"
 
 # --- the firewalls -------------------------------------------------------
-start_fw() {
-    ip netns exec "$P$1" "$PFD" run --etc "$ETC/$1" --control "$WORK/$1.sock" \
-        </dev/null >/dev/null 2>"$WORK/$1.log" &
-    PIDS+=($!)
-    echo $! >"$WORK/$1.pid"
-    # killed on purpose below: no "Killed" notice from bash
-    disown $!
-}
 say "fw1 boots"
 start_fw fw1
 wait_for 20 both_master fw1 || { echo "demo: fw1 did not take the gateways" >&2; cat "$WORK/fw1.log" >&2; exit 1; }

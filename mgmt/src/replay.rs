@@ -49,6 +49,9 @@ pub struct Summary {
     pub blocked: u64,
     pub held: u64,
     pub states: usize,
+    /// Reassembled IPv6 packets pf passed that could not be cut back
+    /// into fragments (not written to `--out`).
+    pub refrag_failed: u64,
 }
 
 use crate::net::in_net;
@@ -233,12 +236,34 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
             },
         );
         sum.packets += 1;
+        let mut line = verdict_json(&engine, index, rec.ts_ns, dir, &v);
         match v.action {
             dataplane::engine::Action::Pass => {
                 sum.passed += 1;
-                if let Some(w) = out.as_mut() {
-                    w.write(rec.ts_ns, &frame)
-                        .map_err(|e| format!("--out: {e}"))?;
+                // what leaves: the packet, or the fragments pf cuts a
+                // reassembled IPv6 packet back into (pf_refragment6)
+                let leaving = match v.refrag {
+                    None => Ok(vec![frame]),
+                    Some(tag) => refragment(&frame, link, &tag),
+                };
+                let map = line.as_object_mut();
+                match leaving {
+                    Ok(frames) => {
+                        if let (Some(map), Some(_)) = (map, v.refrag) {
+                            map.insert("fragments".into(), json!(frames.len()));
+                        }
+                        if let Some(w) = out.as_mut() {
+                            for f in &frames {
+                                w.write(rec.ts_ns, f).map_err(|e| format!("--out: {e}"))?;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        sum.refrag_failed += 1;
+                        if let Some(map) = map {
+                            map.insert("refragment_error".into(), json!(e.to_string()));
+                        }
+                    }
                 }
             }
             dataplane::engine::Action::Block => sum.blocked += 1,
@@ -258,7 +283,6 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
             w.log(rec.ts_ns, &l.record, &l.packet)
                 .map_err(|e| format!("--pflog: {e}"))?;
         }
-        let line = verdict_json(&engine, index, rec.ts_ns, dir, &v);
         writeln!(verdicts, "{line}").map_err(|e| format!("{}: {e}", args.verdicts))?;
     }
     verdicts
@@ -270,6 +294,20 @@ pub fn run(args: &ReplayArgs, env: &dyn ruleset::hostenv::HostEnv) -> Result<Sum
         std::fs::write(p, text + "\n").map_err(|e| format!("{p}: {e}"))?;
     }
     Ok(sum)
+}
+
+/// The fragments of the reassembled IPv6 packet in `frame`.
+fn refragment(
+    frame: &[u8],
+    link: Link,
+    tag: &dataplane::frag::Refrag,
+) -> Result<Vec<Vec<u8>>, dataplane::frag::RefragError> {
+    match dataplane::wire::frame::parse_frame(frame, link) {
+        Ok(dataplane::wire::frame::Parsed::Ip(pd)) => {
+            dataplane::frag::refragment_frame(frame, usize::from(pd.l3_off), tag)
+        }
+        _ => Err(dataplane::frag::RefragError::Malformed),
+    }
 }
 
 fn key_json(k: &dataplane::key::StateKey) -> Value {
@@ -362,6 +400,7 @@ pub fn summary_json(engine: &Engine, w: &dataplane::engine::Worker, sum: &Summar
         "passed": sum.passed,
         "blocked": sum.blocked,
         "held": sum.held,
+        "refrag_failed": sum.refrag_failed,
         "reasons": reasons,
         "rules": rules,
         "states": states,

@@ -785,9 +785,12 @@ fn binat_both_ways() {
     }
 }
 
-/// IPv6 fragments are reassembled too; a lone fragment times out.
+/// IPv6 fragments are reassembled and filtered as one datagram, then
+/// leave as the fragments they came as (pf_refragment6: the largest
+/// fragment's size, the source's ident, in order); a lone fragment
+/// times out.
 #[test]
-fn ipv6_fragments_reassembled() {
+fn ipv6_fragments_reassembled_and_refragmented() {
     let rules = "block all\npass in inet6 proto udp to port 53\n";
     let big = ip6("2001:db8:9::1", "2001:db8:1::1", &udp(3333, 53, 3000));
     let frags = fragment6(&big, 1232, 0x1234);
@@ -803,7 +806,16 @@ fn ipv6_fragments_reassembled() {
         r.actions(),
         ["held/none", "held/none", "pass/new", "held/none"]
     );
-    assert_eq!(&r.out_frame(3).unwrap()[14..], &big[..]);
+    // one state for the datagram, its rule counted once
+    assert_eq!(r.summary["states"].as_array().unwrap().len(), 1);
+    assert_eq!(r.summary["rules"][1]["packets"]["in"], 1);
+    assert_eq!(r.summary["refrag_failed"], 0);
+    let out = r.out_frames(3);
+    assert_eq!(out.len(), 3, "three fragments in, three out");
+    for (got, want) in out.iter().zip(&frags) {
+        assert_eq!(&got[14..], &want[..], "the fragment as the source sent it");
+    }
+    assert_eq!(r.passed.len(), 3);
 }
 
 /// A rule's own timeouts override the global ones.

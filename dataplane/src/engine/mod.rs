@@ -10,7 +10,10 @@
 mod env;
 mod ifaces;
 mod log;
+mod normalize;
 mod overload;
+#[cfg(test)]
+mod refrag_tests;
 mod reply;
 mod route;
 #[cfg(test)]
@@ -408,10 +411,18 @@ impl Engine {
 
     /// Decide on one packet.
     pub fn process(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
-        let v = self.decide(w, now_ns, pkt);
+        let mut refrag = None;
+        let mut v = self.decide(w, now_ns, pkt, &mut refrag);
         let uncounted = std::mem::take(&mut w.uncounted);
         if v.action == Action::Block && !uncounted {
             w.reasons.bump(v.reason);
+        }
+        // pf_test: a reassembled IPv6 packet that passed leaves as
+        // fragments (not one af-to made IPv4)
+        if let Some((tag, l3)) = refrag {
+            if v.action == Action::Pass && pkt.frame.get(l3).map(|b| b >> 4) == Some(6) {
+                v.refrag = Some(tag);
+            }
         }
         for o in self.states.drain_overloads() {
             self.apply_overload(o);
@@ -455,7 +466,15 @@ impl Engine {
         self.overlay.entries(t)
     }
 
-    fn decide(&self, w: &mut Worker, now_ns: u64, pkt: &mut Packet<'_>) -> Verdict {
+    /// `refrag`: the tag and IP offset of an IPv6 packet reassembled
+    /// here.
+    fn decide(
+        &self,
+        w: &mut Worker,
+        now_ns: u64,
+        pkt: &mut Packet<'_>,
+        refrag: &mut Option<(crate::frag::Refrag, usize)>,
+    ) -> Verdict {
         let Some(ifp) = self.ifaces.get(pkt.ifindex) else {
             return Verdict::drop(Reason::NoRoute);
         };
@@ -482,6 +501,7 @@ impl Engine {
                 Ok(FragResult::NotFragment) => {}
                 Ok(FragResult::Held) | Ok(FragResult::Duplicate) => return held(),
                 Ok(FragResult::Complete(r)) => {
+                    *refrag = r.refrag().map(|t| (t, usize::from(pd.l3_off)));
                     pkt.frame.truncate(usize::from(pd.l3_off));
                     pkt.frame.extend_from_slice(&r.packet);
                     match parse_frame_into(pkt.frame, self.cfg.link, &mut pd) {
@@ -494,13 +514,17 @@ impl Engine {
             }
         }
         let len = u32::from(pd.ip_len);
-
         // pf_test: while syncookies are on, an inbound SYN is answered
         // before anything else
         if pd.tcp.is_some() {
             if let Some(v) = self.syncookie_syn(w, now_ns, pkt, &pd) {
                 return v;
             }
+        }
+        // pf_test: then every TCP segment is normalised, before the
+        // state lookup
+        if let Err(r) = normalize::normalize_tcp(pkt.frame, &mut pd) {
+            return Verdict::drop(r);
         }
         // A packet that matches a state skips the rules.
         if !pd.fragment {
@@ -516,6 +540,9 @@ impl Engine {
                     Err(r) => {
                         let mut v = Verdict::drop(r);
                         v.state = StateOutcome::Match;
+                        if let Some(reply) = t.reply {
+                            self.state_reply(pkt, &pd, &t, reply, &mut v);
+                        }
                         v
                     }
                 };
@@ -590,6 +617,7 @@ impl Engine {
             emit: Vec::new(),
             route: self.routes.get(t.id).filter(|r| r.applies_to(t.side)),
             created: None,
+            refrag: None,
         };
         let res = if pd.icmp_inner.is_some() {
             translate::apply_icmp_error(pkt.frame, pd, t)
@@ -621,6 +649,27 @@ impl Engine {
             }
         }
         v
+    }
+
+    /// The segment state tracking answers a dropped packet with (the
+    /// challenge ACK, the handshake RST): back to the sender, marked
+    /// generated as pf's `pf_send_tcp` marks it.
+    fn state_reply(
+        &self,
+        pkt: &Packet<'_>,
+        pd: &Pdesc,
+        t: &Tracked,
+        reply: crate::state::StateReply,
+        v: &mut Verdict,
+    ) {
+        let ttl = reply::return_ttl(self.state_rule(t.rule));
+        if let Some(frame) = reply::for_state(pkt.frame, pd, reply, ttl, self.cfg.link) {
+            v.emit.push(Emitted {
+                frame,
+                toward: Toward::Sender,
+                generated: true,
+            });
+        }
     }
 
     /// The rule a state records, if it is one of this ruleset's.
@@ -657,6 +706,7 @@ fn pass_untouched() -> Verdict {
         emit: Vec::new(),
         route: None,
         created: None,
+        refrag: None,
     }
 }
 

@@ -52,6 +52,7 @@ impl Engine {
             emit: Vec::new(),
             route: None,
             created: None,
+            refrag: None,
         };
         if let Some(r) = res.fail {
             v.action = Action::Block;

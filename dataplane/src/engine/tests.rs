@@ -22,7 +22,7 @@ fn engine() -> Engine {
     engine_with(RULES)
 }
 
-fn engine_with(rules: &str) -> Engine {
+pub(super) fn engine_with(rules: &str) -> Engine {
     Engine::new(
         compiled_of(rules),
         EngineConfig {

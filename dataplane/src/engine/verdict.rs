@@ -103,6 +103,10 @@ pub struct Verdict {
     /// state is `no-sync`: pfsync's `defer` may hold the packet until
     /// the peer has that state (pf_test's `pfsync_defer`).
     pub created: Option<crate::state::SyncId>,
+    /// A passed IPv6 packet pf reassembled: it leaves as fragments again
+    /// (pf's `pf_refragment6`), cut by
+    /// [`refragment6`](crate::frag::refragment6) where it is sent.
+    pub refrag: Option<crate::frag::Refrag>,
 }
 
 /// Where an emitted frame goes.
@@ -151,6 +155,7 @@ impl Verdict {
             emit: Vec::new(),
             route: None,
             created: None,
+            refrag: None,
         }
     }
 

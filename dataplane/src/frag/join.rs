@@ -11,13 +11,18 @@ const IP_MAXPACKET: usize = 65_535;
 const IP_DF: u16 = 0x4000;
 
 /// Join `q` (complete: its first fragment is at offset 0).
-pub(super) fn join(family: Family, q: &FragQueue, maxlen: u16) -> Result<Reassembled, Reason> {
+pub(super) fn join(
+    family: Family,
+    q: &FragQueue,
+    maxlen: u16,
+    ident: u32,
+) -> Result<Reassembled, Reason> {
     let first = q.first().ok_or(Reason::Fragment)?;
     let hdr = first.hdr.as_deref().ok_or(Reason::Fragment)?;
     let total = q.last().map_or(0, |l| l.end()) as usize;
     match family {
-        Family::V4 => join_v4(q, hdr, total, maxlen),
-        Family::V6 => join_v6(q, hdr, first.extoff, total, maxlen),
+        Family::V4 => join_v4(q, hdr, total, maxlen, ident),
+        Family::V6 => join_v6(q, hdr, first.extoff, total, maxlen, ident),
     }
 }
 
@@ -27,7 +32,13 @@ fn append_payloads(out: &mut Vec<u8>, q: &FragQueue) {
     }
 }
 
-fn join_v4(q: &FragQueue, hdr: &[u8], total: usize, maxlen: u16) -> Result<Reassembled, Reason> {
+fn join_v4(
+    q: &FragQueue,
+    hdr: &[u8],
+    total: usize,
+    maxlen: u16,
+    ident: u32,
+) -> Result<Reassembled, Reason> {
     let hlen = hdr.len();
     let len = hlen + total;
     if len > IP_MAXPACKET {
@@ -61,6 +72,7 @@ fn join_v4(q: &FragQueue, hdr: &[u8], total: usize, maxlen: u16) -> Result<Reass
         max_frag_len: maxlen,
         hdr_len: hlen as u16,
         ext_off: None,
+        ident,
     })
 }
 
@@ -70,6 +82,7 @@ fn join_v6(
     extoff: u16,
     total: usize,
     maxlen: u16,
+    ident: u32,
 ) -> Result<Reassembled, Reason> {
     // The unfragmentable part: everything before the fragment header.
     let unfrag = hdr.len().checked_sub(IPV6_FRAG_HDR).ok_or(Reason::Short)?;
@@ -93,5 +106,6 @@ fn join_v6(
         max_frag_len: maxlen,
         hdr_len: u16::try_from(unfrag).map_err(|_| Reason::Short)?,
         ext_off: (extoff != 0).then_some(extoff),
+        ident,
     })
 }

@@ -18,7 +18,12 @@
 //!   only a limit of 0 refuses with `Reason::Memory`;
 //! - `set timeout frag` bounds how long a packet may wait, and a packet
 //!   older than `timeout * 200` newer packets of the same node is stale;
-//! - a reassembled packet longer than 65535 bytes is `Reason::Short`.
+//! - a reassembled packet longer than 65535 bytes is `Reason::Short`;
+//! - a reassembled IPv6 packet that passes leaves as fragments again
+//!   (`pf_refragment6`): [`Reassembled::refrag`] is the tag the verdict
+//!   carries ([`Verdict::refrag`](crate::engine::Verdict::refrag)),
+//!   [`refragment6`] cuts the packet where it is sent (the router's
+//!   transmit, `pfd replay --out`). IPv4 leaves whole, as in pf.
 //!
 //! The reassembler reads no clock: `now_ns` is passed in.
 
@@ -26,11 +31,16 @@ mod join;
 mod parse;
 mod queue;
 mod reassembler;
+mod refrag;
 
+#[cfg(test)]
+mod refrag_tests;
 #[cfg(test)]
 mod tests;
 
 pub use reassembler::Reassembler;
+pub(crate) use refrag::split6;
+pub use refrag::{refragment6, refragment_frame, Refrag, RefragError};
 
 use ruleset::ruleset::{DEFAULT_LIMITS, DEFAULT_TIMEOUTS};
 
@@ -81,6 +91,23 @@ pub struct Reassembled {
     /// fragment header (pf's `ft_extoff`), `None` when the fragment
     /// header followed the IPv6 header. Always `None` for IPv4.
     pub ext_off: Option<u16>,
+    /// The IP identification the fragments shared (IPv4's 16 bits
+    /// widened).
+    pub ident: u32,
+}
+
+impl Reassembled {
+    /// What an IPv6 packet must be refragmented by on output (pf's
+    /// `PACKET_TAG_PF_REASSEMBLED`); `None` for IPv4, which pf forwards
+    /// whole (the router fragments it if DF is clear).
+    pub fn refrag(&self) -> Option<Refrag> {
+        (self.packet.first().map(|b| b >> 4) == Some(6)).then_some(Refrag {
+            max_frag_len: self.max_frag_len,
+            hdr_len: self.hdr_len,
+            ext_off: self.ext_off,
+            ident: self.ident,
+        })
+    }
 }
 
 /// Gauges and event counts.

@@ -172,7 +172,7 @@ impl Reassembler {
             self.stats.held += 1;
             return Ok(FragResult::Held);
         }
-        let joined = join(key.node.family, &p.queue, p.maxlen);
+        let joined = join(key.node.family, &p.queue, p.maxlen, key.id);
         self.free_packet(&key);
         match joined {
             Ok(r) => {

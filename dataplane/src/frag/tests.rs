@@ -9,7 +9,7 @@ use crate::reason::Reason;
 use crate::wire::checksum;
 
 const SEC: u64 = 1_000_000_000;
-const ETH: usize = 14;
+pub(super) const ETH: usize = 14;
 
 /// An IPv4 UDP packet with valid checksums and `n` payload bytes.
 fn v4_udp(id: u16, n: usize) -> Vec<u8> {
@@ -67,11 +67,11 @@ fn v4_split(pkt: &[u8], size: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn push(r: &mut Reassembler, f: &[u8], now: u64) -> Result<FragResult, Reason> {
+pub(super) fn push(r: &mut Reassembler, f: &[u8], now: u64) -> Result<FragResult, Reason> {
     r.push(f, ETH, Dir::In, now)
 }
 
-fn complete(res: Result<FragResult, Reason>) -> Reassembled {
+pub(super) fn complete(res: Result<FragResult, Reason>) -> Reassembled {
     match res {
         Ok(FragResult::Complete(c)) => c,
         other => panic!("expected a complete packet, got {other:?}"),
@@ -440,14 +440,14 @@ fn stale_packets_are_dropped_after_200_generations_per_second() {
 
 // ---- IPv6 ----
 
-const HOPOPTS: u8 = 0;
-const DSTOPTS: u8 = 60;
-const FRAGMENT: u8 = 44;
-const UDP: u8 = 17;
+pub(super) const HOPOPTS: u8 = 0;
+pub(super) const DSTOPTS: u8 = 60;
+pub(super) const FRAGMENT: u8 = 44;
+pub(super) const UDP: u8 = 17;
 
 /// An IPv6 packet: header, then a hop-by-hop and a destination options
 /// header (8 bytes each), then UDP with `n` payload bytes.
-fn v6_udp(n: usize) -> Vec<u8> {
+pub(super) fn v6_udp(n: usize) -> Vec<u8> {
     let src: [u8; 16] = "2001:db8::1"
         .parse::<std::net::Ipv6Addr>()
         .unwrap()
@@ -479,7 +479,7 @@ fn v6_udp(n: usize) -> Vec<u8> {
 /// The fragment of `pkt` (from [`v6_udp`]) carrying bytes `off..off+len`
 /// of the fragmentable part (destination options onwards), with the
 /// fragment header after the hop-by-hop header.
-fn v6_frag(pkt: &[u8], id: u32, off: usize, len: usize, mf: bool) -> Vec<u8> {
+pub(super) fn v6_frag(pkt: &[u8], id: u32, off: usize, len: usize, mf: bool) -> Vec<u8> {
     let unfrag = 48;
     let data = &pkt[unfrag + off..unfrag + off + len];
     let mut h = pkt[..unfrag].to_vec();
@@ -498,7 +498,7 @@ fn v6_frag(pkt: &[u8], id: u32, off: usize, len: usize, mf: bool) -> Vec<u8> {
     f
 }
 
-fn assert_v6_udp_checksum(p: &[u8]) {
+pub(super) fn assert_v6_udp_checksum(p: &[u8]) {
     let src: [u8; 16] = p[8..24].try_into().unwrap();
     let dst: [u8; 16] = p[24..40].try_into().unwrap();
     let l4 = &p[56..];

@@ -9,6 +9,7 @@ use super::neighbor::Resolve;
 use super::node::{martian_v4, martian_v6, Outcome, Router, Tx, TxKind};
 use super::route::NextHop;
 use super::stats::{Drop, Event};
+use crate::frag::Refrag;
 use crate::pdesc::Pdesc;
 use crate::wire::checksum;
 use crate::wire::ethernet::{ethertype, EthernetFrame, EthernetRepr};
@@ -54,6 +55,10 @@ pub struct Routed {
     pub dst: IpAddr,
     /// The interface `frame`'s Ethernet header was made for.
     built_for: u32,
+    /// pf reassembled this IPv6 packet: [`Router::transmit`] sends it as
+    /// fragments again (`pf_refragment6`). Set by the route call, or by
+    /// the caller when pf outbound reassembled it.
+    pub refrag: Option<Refrag>,
 }
 
 /// [`Routed`] for a frame rewritten where it lies
@@ -63,6 +68,8 @@ pub struct RoutedInPlace {
     pub hop: NextHop,
     pub dst: IpAddr,
     built_for: u32,
+    /// As [`Routed::refrag`].
+    pub refrag: Option<Refrag>,
 }
 
 /// What [`Router::transmit_in_place`] did with the caller's frame.
@@ -132,6 +139,19 @@ fn reframe(frame: &mut Vec<u8>, ip_off: usize, ip_len: usize, ifc: &Interface) -
     hl
 }
 
+/// The first fragment a reassembled packet leaves as, framed as the
+/// packet is, and its descriptor.
+fn first_fragment(frame: &[u8], pd: &Pdesc, tag: &Refrag) -> Option<(Vec<u8>, Pdesc)> {
+    let first = crate::frag::refragment_frame(frame, usize::from(pd.l3_off), tag)
+        .ok()?
+        .into_iter()
+        .next()?;
+    match crate::wire::frame::parse_frame(&first, crate::wire::frame::Link::Ethernet) {
+        Ok(crate::wire::frame::Parsed::Ip(fpd)) => Some((first, fpd)),
+        _ => None,
+    }
+}
+
 impl Router {
     /// Forward the packet `pd` describes in `frame`, received on
     /// `in_ifindex`: [`Router::route`] then [`Router::transmit`].
@@ -192,7 +212,7 @@ impl Router {
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Result<Routed, Drop> {
-        let d = self.decide_counted(frame, in_ifindex, pd, via, now, tx)?;
+        let d = self.decide_counted(frame, in_ifindex, pd, via, None, now, tx)?;
         let ip = frame
             .get(d.ip_off..d.ip_off + d.ip_len)
             .ok_or(Drop::Malformed)?;
@@ -210,6 +230,7 @@ impl Router {
             hop: d.hop,
             dst: d.dst,
             built_for: d.hop.ifindex,
+            refrag: None,
         })
     }
 
@@ -226,7 +247,27 @@ impl Router {
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Result<RoutedInPlace, Drop> {
-        let d = self.decide_counted(frame, in_ifindex, pd, via, now, tx)?;
+        self.route_in_place_refrag(frame, in_ifindex, pd, via, None, now, tx)
+    }
+
+    /// [`Router::route_in_place`] for a packet pf passed inbound with
+    /// `refrag` (an IPv6 packet it reassembled): the egress MTU must
+    /// hold the largest fragment it will leave as, not the whole, as
+    /// `ip6_forward` checks the size after pf refragmented
+    /// (answering a fragment too big with Packet Too Big).
+    #[allow(clippy::too_many_arguments)]
+    pub fn route_in_place_refrag(
+        &mut self,
+        frame: &mut Vec<u8>,
+        in_ifindex: u32,
+        pd: &Pdesc,
+        via: Option<NextHop>,
+        refrag: Option<Refrag>,
+        now: u64,
+        tx: &mut Vec<Tx>,
+    ) -> Result<RoutedInPlace, Drop> {
+        let refrag = refrag.filter(|_| pd.af == Af::Inet6);
+        let d = self.decide_counted(frame, in_ifindex, pd, via, refrag.as_ref(), now, tx)?;
         let out_if = self
             .ifaces
             .get(d.hop.ifindex)
@@ -237,6 +278,7 @@ impl Router {
             hop: d.hop,
             dst: d.dst,
             built_for: d.hop.ifindex,
+            refrag,
         })
     }
 
@@ -262,13 +304,14 @@ impl Router {
             return InPlace::Consumed(Outcome::Dropped(Drop::Malformed));
         };
         let eth_len = eth.header_len();
-        if frame.len() - eth_len > mtu {
+        if frame.len() - eth_len > mtu || r.refrag.is_some() {
             // Fragments are new frames: the copying path.
             let routed = Routed {
                 frame: std::mem::take(frame),
                 hop: r.hop,
                 dst: r.dst,
                 built_for: r.built_for,
+                refrag: r.refrag,
             };
             return InPlace::Consumed(self.transmit(routed, now, tx));
         }
@@ -322,16 +365,18 @@ impl Router {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn decide_counted(
         &mut self,
         frame: &[u8],
         in_ifindex: u32,
         pd: &Pdesc,
         via: Option<NextHop>,
+        refrag: Option<&Refrag>,
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Result<Decision, Drop> {
-        let r = self.decide(frame, in_ifindex, pd, via, now, tx);
+        let r = self.decide(frame, in_ifindex, pd, via, refrag, now, tx);
         if let Err(d) = r {
             self.counters.drop(d);
         }
@@ -365,7 +410,18 @@ impl Router {
             .map_err(|_| Drop::Malformed)?
             .header_len();
         let ip = r.frame.get(eth_len..).ok_or(Drop::Malformed)?;
-        let frames = if ip.len() <= mtu {
+        let frames = if let Some(tag) = r.refrag.filter(|_| byte(ip, 0) >> 4 == 6) {
+            // pf_refragment6: the fragments the source sent, each sized
+            // for the egress link by `route`'s check (a pf outbound
+            // route-to or reassembly can still make one too big:
+            // dropped, no error, as below)
+            let v = super::fragment::refragment_v6(ip, &tag)?;
+            if v.iter().any(|f| f.len() > mtu) {
+                return Err(Drop::TooBig);
+            }
+            self.counters.event_n(Event::FragmentsMade, v.len() as u64);
+            v.iter().map(|p| Self::frame_for(ifc, p)).collect()
+        } else if ip.len() <= mtu {
             if r.built_for == r.hop.ifindex {
                 vec![r.frame]
             } else {
@@ -409,12 +465,14 @@ impl Router {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &mut self,
         frame: &[u8],
         in_ifindex: u32,
         pd: &Pdesc,
         via: Option<NextHop>,
+        refrag: Option<&Refrag>,
         now: u64,
         tx: &mut Vec<Tx>,
     ) -> Result<Decision, Drop> {
@@ -497,7 +555,9 @@ impl Router {
             .get(hop.ifindex)
             .ok_or(Drop::UnknownInterface)?
             .mtu;
-        if ip.len() > usize::from(mtu) {
+        // what leaves: the packet, or its largest fragment
+        let size = refrag.map_or(ip.len(), |t| t.largest_fragment(ip.len()));
+        if size > usize::from(mtu) {
             let df = match pd.af {
                 Af::Inet => Ipv4Packet::new_unchecked(ip).dont_frag(),
                 Af::Inet6 => true,
@@ -507,7 +567,15 @@ impl Router {
                     Af::Inet => (icmp::ty::UNREACH, unreach::NEEDFRAG, Drop::NeedFrag),
                     Af::Inet6 => (icmpv6::ty::PACKET_TOO_BIG, 0, Drop::TooBig),
                 };
-                self.send_icmp_error(frame, pd, in_ifindex, t, c, Some(u32::from(mtu)), now, tx);
+                let mtu = Some(u32::from(mtu));
+                match refrag.and_then(|tag| first_fragment(frame, pd, tag)) {
+                    // ip6_forward refuses a fragment pf made: the error
+                    // quotes it, as the source sent it
+                    Some((f, fpd)) => {
+                        self.send_icmp_error(&f, &fpd, in_ifindex, t, c, mtu, now, tx)
+                    }
+                    None => self.send_icmp_error(frame, pd, in_ifindex, t, c, mtu, now, tx),
+                };
                 return Err(d);
             }
         }

@@ -1,12 +1,16 @@
-//! IPv4 fragmentation on output (RFC 791 3.2, the kernel's
+//! Fragmentation on output. IPv4 (RFC 791 3.2, the kernel's
 //! `ip_fragment`): pieces of the payload in multiples of 8 bytes, each
 //! with a copy of the header. Options without the copy flag appear in
 //! the first fragment only; later ones carry NOPs in their place, as
 //! Linux's `ip_options_fragment` does, so every header keeps its length.
+//! IPv6: the router's own packets (`ip6_fragment`), and the packets pf
+//! reassembled, cut back into the fragments they came as
+//! (`pf_refragment6`, see [`crate::frag::refragment6`]).
 
 use super::stats::Drop;
+use crate::frag::{Refrag, RefragError};
 use crate::wire::ipv4::{Ipv4Packet, MF, OFFMASK};
-use crate::wire::ipv6::{self, is_ext, FragRepr, Ipv6Packet, FRAG_HEADER_LEN};
+use crate::wire::ipv6::{self, is_ext, Ipv6Packet, FRAG_HEADER_LEN};
 
 /// The copy flag of an option type.
 const COPIED: u8 = 0x80;
@@ -87,47 +91,35 @@ pub fn fragment_v4(pkt: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>, Drop> {
 /// Split a packet the router itself sends (`ip6_fragment` from
 /// `ip6_output`: an echo reply larger than the egress MTU) into
 /// fragments of at most `mtu` bytes with fragment identification
-/// `ident`. Routers never fragment what they forward (RFC 8200 5); the
+/// `ident`. Routers never fragment what they forward (RFC 8200 5), except
+/// what pf reassembled ([`refragment_v6`]); the
 /// router's own packets carry no extension headers, and one that does
 /// is refused rather than split in the wrong place.
 pub fn fragment_v6(pkt: &[u8], mtu: usize, ident: u32) -> Result<Vec<Vec<u8>>, Drop> {
     let p = Ipv6Packet::new_checked(pkt).map_err(|_| Drop::Malformed)?;
-    let nh = p.next_header();
-    if is_ext(nh) {
+    if is_ext(p.next_header()) {
         return Err(Drop::CantFrag);
     }
-    let payload = p.payload();
-    let step = mtu
+    let piece = mtu
         .checked_sub(ipv6::HEADER_LEN + FRAG_HEADER_LEN)
         .ok_or(Drop::CantFrag)?
         & !7;
-    if step == 0 {
-        return Err(Drop::CantFrag);
+    crate::frag::split6(pkt, ipv6::HEADER_LEN, None, piece, ident).map_err(refrag_drop)
+}
+
+/// A reassembled IPv6 packet pf passed, cut back into fragments no
+/// larger than the largest that came in (`pf_refragment6`); see
+/// [`crate::frag::refragment6`]. Whether each fits the egress MTU is
+/// the caller's check, as `ip6_forward` makes it per fragment.
+pub fn refragment_v6(pkt: &[u8], tag: &Refrag) -> Result<Vec<Vec<u8>>, Drop> {
+    crate::frag::refragment6(pkt, tag).map_err(refrag_drop)
+}
+
+fn refrag_drop(e: RefragError) -> Drop {
+    match e {
+        RefragError::TooSmall => Drop::CantFrag,
+        _ => Drop::Malformed,
     }
-    let hdr = pkt.get(..ipv6::HEADER_LEN).ok_or(Drop::Malformed)?;
-    let mut out = Vec::with_capacity(payload.len() / step + 1);
-    for (i, piece) in payload.chunks(step).enumerate() {
-        let off = i * step;
-        let last = off + piece.len() >= payload.len();
-        let fr = FragRepr {
-            next_header: nh,
-            // `off` is below the 64 KiB payload limit.
-            frag_offset: off as u16,
-            more_frags: !last,
-            ident,
-        };
-        let mut f = Vec::with_capacity(ipv6::HEADER_LEN + FRAG_HEADER_LEN + piece.len());
-        f.extend_from_slice(hdr);
-        f.resize(ipv6::HEADER_LEN + FRAG_HEADER_LEN, 0);
-        fr.emit(&mut f[ipv6::HEADER_LEN..]);
-        f.extend_from_slice(piece);
-        let mut fp = Ipv6Packet::new_unchecked(&mut f[..]);
-        fp.set_next_header(ipv6::nh::FRAGMENT);
-        // At most `mtu`, itself an interface MTU.
-        fp.set_payload_len((FRAG_HEADER_LEN + piece.len()) as u16);
-        out.push(f);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -139,6 +139,7 @@ impl StateTable {
                     .get(profile as usize)
                     .map_or_else(Default::default, |p| p.scrub),
                 allow_opts,
+                reply: None,
             }))
         })
         .flatten()

@@ -67,10 +67,20 @@
 //! the pfsync machine never hears its own changes back; packets and
 //! expiry go on reporting imported states like any other.
 //!
+//! # Segments the state sends
+//!
+//! Two TCP segments pf sends from state tracking come back from
+//! [`StateTable::test_into`] as a [`StateReply`] beside the drop, for
+//! the engine to build (`engine/reply.rs`): the challenge ACK to a SYN
+//! on an established connection (`pf_send_challenge_ack`, RFC 5961:
+//! the state's own sequence numbers, so a rebooted client resets it
+//! and a spoofed SYN changes nothing), and the RST to a segment out of
+//! window while both ends are in SYN_SENT (`pf_tcp_track_full`). pf
+//! rate-limits neither, nor does this.
+//!
 //! # What is not here
 //!
-//! The RST / challenge ACK pf sends on some mismatches are not
-//! implemented. `overload <table>` is reported through
+//! `overload <table>` is reported through
 //! [`StateTable::drain_overloads`] for the engine to apply, so the table
 //! entry lands after the offending packet rather than with it.
 //! `synproxy state` is in `synproxy.rs`; a validated syncookie turns
@@ -111,4 +121,4 @@ pub use sync::{ClearScope, ImportError, ImportState, PFSYNC_RULE};
 pub use synproxy::{ProxySegment, ProxyStep};
 pub use table::{Released, StateCounters, StateTable};
 pub use timeout::*;
-pub use tracked::{Rewrite, Scrub, SeqMod, Side, StateId, Tracked};
+pub use tracked::{Rewrite, Scrub, SeqMod, Side, StateId, StateReply, Tracked};

@@ -224,8 +224,8 @@ pub(crate) fn track_full(
     } else {
         if src.state == tcps::SYN_SENT && dst.state == tcps::SYN_SENT {
             // both ends in SYN_SENT: forget this end's sequence so its
-            // next SYN starts over (pf also sends a RST here, which the
-            // engine does not)
+            // next SYN starts over (the RST pf also sends here is
+            // track.rs's `handshake_rst`)
             src.seqlo = 0;
             src.seqhi = 1;
             src.max_win = 1;

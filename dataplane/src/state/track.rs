@@ -4,15 +4,15 @@
 use super::entry::{PeerState, State, F_MODULATED, F_SLOPPY, F_SRCNODE, F_TCP_EST, X_ALLOWOPTS};
 use super::info::StateEvent;
 use super::packed::PackedKey;
-use super::peer::{tcps, udps};
+use super::peer::{tcps, udps, Peer};
 use super::shard::{modulators, Shard};
 use super::srcnode::{Flush, Overload};
 use super::table::{secs, FlushReq, StateTable};
 use super::tcp::{tcp_timeout, track_full, track_sloppy};
 use super::timeout::{self, PFTM_PURGE};
-use super::tracked::{Rewrite, Scrub, Side, StateId, Tracked};
+use super::tracked::{Rewrite, Scrub, Side, StateId, StateReply, Tracked};
 use crate::key::{didx, sidx, StateKey};
-use crate::pdesc::{proto, tcp_flags, AddrKey, Dir, Pdesc};
+use crate::pdesc::{proto, tcp_flags, AddrKey, Dir, Pdesc, TcpInfo};
 use crate::reason::Reason;
 use ruleset::addr::Af;
 use std::sync::atomic::Ordering::Relaxed;
@@ -124,9 +124,11 @@ impl StateTable {
     ///
     /// `None`: no state (or one that pf would replace: a SYN on a closed
     /// TCP state), evaluate the rules. `Some(Err(StateMismatch))`: out of
-    /// window. `Some(Err(Match))`: dropped without a reason as pf does
-    /// (a SYN on an established state, where pf sends a challenge ACK
-    /// that the engine does not; an ICMP echo in the wrong direction).
+    /// window (while both ends are in SYN_SENT, with a RST to send).
+    /// `Some(Err(Match))`: dropped without a reason as pf does (a SYN on
+    /// an established state, with the challenge ACK to send; an ICMP
+    /// echo in the wrong direction). A segment to send is in `out.reply`
+    /// (with `out.rule`) beside the `Err`.
     /// `Some(Err(Synproxy))`: the state is proxying a handshake
     /// (`synproxy state`): the packet is for
     /// [`StateTable::synproxy_step`].
@@ -215,6 +217,22 @@ impl StateTable {
                         return None;
                     }
                     if src.state >= tcps::ESTABLISHED && dst.state >= tcps::ESTABLISHED {
+                        // pf_send_challenge_ack (RFC 5961 4): answer for
+                        // the other end with the state's own numbers. A
+                        // peer that rebooted answers with a RST that
+                        // resets the state; a spoofed SYN changes nothing.
+                        *out = Tracked {
+                            rule: g
+                                .profiles
+                                .get(st.profile as usize)
+                                .map_or((0, 0), |p| p.rule),
+                            reply: Some(StateReply {
+                                seq: dst.seqlo,
+                                ack: src.seqlo,
+                                flags: tcp_flags::ACK,
+                            }),
+                            ..Tracked::blank()
+                        };
                         return Some(Err(Reason::Match));
                     }
                 }
@@ -247,7 +265,20 @@ impl StateTable {
                 }
                 let (refresh, established) = match r {
                     Ok(v) => v,
-                    Err(r) => return Some(Err(r)),
+                    Err(r) => {
+                        let (s, d) = if tfwd { (&src, &dst) } else { (&dst, &src) };
+                        if let Some(reply) = handshake_rst(s, d, &th) {
+                            *out = Tracked {
+                                rule: g
+                                    .profiles
+                                    .get(st.profile as usize)
+                                    .map_or((0, 0), |p| p.rule),
+                                reply: Some(reply),
+                                ..Tracked::blank()
+                            };
+                        }
+                        return Some(Err(r));
+                    }
                 };
                 if established && st.flags & F_SRCNODE != 0 {
                     st.flags |= F_TCP_EST;
@@ -378,13 +409,95 @@ impl StateTable {
             inner_seq_sub: 0,
             scrub: prof.map_or(Scrub::default(), |p| p.scrub),
             allow_opts,
+            reply: None,
         };
         Some(Ok(()))
     }
+}
+
+/// pf_tcp_track_full's "RST for state mismatches during handshake": a
+/// segment out of window while both ends are in SYN_SENT is answered
+/// with a RST (unless it is one) whose sequence number is the segment's
+/// acknowledgement as pf has it then: demodulated when the sender's
+/// numbers are modulated. `s` sent the segment, `d` is the other end.
+fn handshake_rst(s: &Peer, d: &Peer, th: &TcpInfo) -> Option<StateReply> {
+    if s.state != tcps::SYN_SENT || d.state != tcps::SYN_SENT || th.flags & tcp_flags::RST != 0 {
+        return None;
+    }
+    let seq = if s.seqdiff != 0 {
+        th.ack.wrapping_sub(d.seqdiff)
+    } else {
+        th.ack
+    };
+    Some(StateReply {
+        seq,
+        ack: 0,
+        flags: tcp_flags::RST,
+    })
 }
 
 /// What the fast path copies out of a state's profile.
 struct ProfView {
     rule: (u32, u32),
     scrub: Scrub,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(state: u8, seqdiff: u32) -> Peer {
+        Peer {
+            seqlo: 0,
+            seqhi: 1,
+            seqdiff,
+            max_win: 1,
+            wscale: 0,
+            state,
+        }
+    }
+
+    fn seg(flags: u8, ack: u32) -> TcpInfo {
+        TcpInfo {
+            seq: 5000,
+            ack,
+            win: 1000,
+            flags,
+            hdr_len: 20,
+            data_len: 10,
+            wscale: None,
+            mss: None,
+            ts: None,
+        }
+    }
+
+    #[test]
+    fn handshake_rst_only_in_syn_sent_and_never_to_a_rst() {
+        let (s, d) = (peer(tcps::SYN_SENT, 0), peer(tcps::SYN_SENT, 0));
+        assert_eq!(
+            handshake_rst(&s, &d, &seg(tcp_flags::ACK, 1001)),
+            Some(StateReply {
+                seq: 1001,
+                ack: 0,
+                flags: tcp_flags::RST
+            })
+        );
+        assert_eq!(handshake_rst(&s, &d, &seg(tcp_flags::RST, 1001)), None);
+        let est = peer(tcps::ESTABLISHED, 0);
+        assert_eq!(handshake_rst(&est, &d, &seg(tcp_flags::ACK, 1)), None);
+        assert_eq!(handshake_rst(&s, &est, &seg(tcp_flags::ACK, 1)), None);
+    }
+
+    #[test]
+    fn handshake_rst_demodulates_the_ack_of_a_modulated_sender() {
+        // the sender's numbers are modulated: pf has already rewritten
+        // the segment's ack into the other end's own numbers
+        let (s, d) = (peer(tcps::SYN_SENT, 500), peer(tcps::SYN_SENT, 77));
+        let r = handshake_rst(&s, &d, &seg(tcp_flags::ACK, 1077)).unwrap();
+        assert_eq!(r.seq, 1000);
+        // unmodulated sender: the ack as it came
+        let s = peer(tcps::SYN_SENT, 0);
+        let r = handshake_rst(&s, &d, &seg(tcp_flags::ACK, 1077)).unwrap();
+        assert_eq!(r.seq, 1077);
+    }
 }

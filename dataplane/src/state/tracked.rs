@@ -59,6 +59,21 @@ pub struct Tracked {
     pub scrub: Scrub,
     /// Packets with IP options may pass (pf's `PFSTATE_ALLOWOPTS`).
     pub allow_opts: bool,
+    /// A segment the state answers a dropped packet with (set with an
+    /// `Err` from [`StateTable::test_into`](super::StateTable::test_into),
+    /// `rule` then set too).
+    pub reply: Option<StateReply>,
+}
+
+/// A TCP segment pf sends from state tracking, from the dropped
+/// packet's destination back to its sender, window 0, no options
+/// (`pf_send_tcp` from `pf_test_state` and `pf_tcp_track_full`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateReply {
+    pub seq: u32,
+    pub ack: u32,
+    /// TCP flags byte (`crate::pdesc::tcp_flags`).
+    pub flags: u8,
 }
 
 /// What `scrub (...)` and `set tos` do to every packet of a state (pf's
@@ -97,6 +112,7 @@ impl Tracked {
             inner_seq_sub: 0,
             scrub: Scrub::default(),
             allow_opts: false,
+            reply: None,
         }
     }
 }

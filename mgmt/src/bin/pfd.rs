@@ -60,13 +60,19 @@ REPLAY:
     emit    the frames the firewall sent itself because of this packet,
             in order, each \"sender\" (back to the packet's sender: a
             block return reply; synproxy's SYN|ACK to the client's SYN,
-            its ACK to the server's SYN|ACK) or \"onward\" (on toward
+            its ACK to the server's SYN|ACK; the challenge ACK to a SYN
+            on an established connection; the RST to a segment out of
+            window in a simultaneous open) or \"onward\" (on toward
             the packet's destination: synproxy's SYN to the server on
             the client's ACK, its ACK to the client on the server's
             SYN|ACK); absent when none
+    fragments  a reassembled IPv6 packet that passed: how many
+            fragments it left as (cut back as its source sent them,
+            as pf_refragment6 does); refragment_error instead when it
+            could not be cut (not written to --out)
 
   --out gets, in capture order, each passed packet as it leaves (after
-  translation) followed by the frames the firewall sent onward because
+  translation; a reassembled IPv6 packet as its fragments) followed by the frames the firewall sent onward because
   of it; --replies gets the frames sent back to the sender. With
   synproxy state the server's packets are outbound on the captured
   interface (the state is floating), so a one-interface capture holds
@@ -77,8 +83,9 @@ REPLAY:
 
   --summary writes, at the end, each rule's evaluations, packets, bytes
   and states created (as pfctl -vsr counts them), every remaining state
-  with its keys, rule and counters (pfctl -vss), and the drop reasons
-  (pfctl -si).
+  with its keys, rule and counters (pfctl -vss), the drop reasons
+  (pfctl -si), and refrag_failed (reassembled IPv6 packets that passed
+  but could not be cut back into fragments).
 
 EXAMPLES:
   pfd replay --rules /etc/pf.conf --pcap em0.pcap --if em0 \\

@@ -17,7 +17,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -110,6 +110,8 @@ struct Shared {
     shutdown: AtomicBool,
     handler: Mutex<Box<dyn Handler>>,
     conns: Mutex<HashMap<u64, Conn>>,
+    /// Connections refused for their peer's uid.
+    refused_peers: AtomicU64,
     /// The listening socket again, as a stream only to call shutdown(2)
     /// on it: that wakes accept() even when the socket file is gone or is
     /// now another server's, where a wake-up connection could not reach it.
@@ -201,6 +203,7 @@ impl Server {
             shutdown: AtomicBool::new(false),
             handler: Mutex::new(Box::new(handler)),
             conns: Mutex::new(HashMap::new()),
+            refused_peers: AtomicU64::new(0),
             listener_fd: listener
                 .try_clone()
                 .ok()
@@ -230,6 +233,12 @@ impl Server {
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         self.handle.clone()
+    }
+
+    /// Connections refused because their peer was neither root nor
+    /// this daemon's user.
+    pub fn refused_peers(&self) -> u64 {
+        self.handle.shared.refused_peers.load(Ordering::Relaxed)
     }
 
     /// Connections being served now.
@@ -363,6 +372,14 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        // The socket file is mode 0600, so only its owner reaches it; a
+        // socket chmod'ed open by mistake (or a descriptor passed on)
+        // still serves nobody else, as /dev/pf serves root alone.
+        if let Err(uid) = peer_allowed(&stream) {
+            shared.refused_peers.fetch_add(1, Ordering::Relaxed);
+            refuse_peer(stream, uid);
+            continue;
+        }
         let mut conns = lock(&shared.conns);
         if conns.len() >= shared.cfg.max_connections {
             drop(conns);
@@ -401,6 +418,27 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
             }
         }
     }
+}
+
+/// `Err(uid)` unless the peer is root or the user this daemon runs as.
+/// A peer whose credentials cannot be read is refused too (uid
+/// `u32::MAX` in the message).
+fn peer_allowed(stream: &UnixStream) -> Result<(), u32> {
+    let me = rustix::process::geteuid().as_raw();
+    match rustix::net::sockopt::socket_peercred(stream) {
+        Ok(c) if c.uid.is_root() || c.uid.as_raw() == me => Ok(()),
+        Ok(c) => Err(c.uid.as_raw()),
+        Err(_) => Err(u32::MAX),
+    }
+}
+
+fn refuse_peer(mut stream: UnixStream, uid: u32) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let resp = Response::error(
+        ErrorKind::Failed,
+        format!("permission denied: the control socket serves root only (you are uid {uid})"),
+    );
+    let _ = stream.write_all(&encode_response(&resp));
 }
 
 fn refuse(mut stream: UnixStream, max: usize) {

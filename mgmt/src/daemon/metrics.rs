@@ -218,6 +218,12 @@ impl View {
             num(&j["unsent"]),
         );
         e.single(
+            "pfd_pflog_dropped_total",
+            Counter,
+            "Records of log rules lost because the --pflog writer fell behind.",
+            num(&j["pflog_dropped"]),
+        );
+        e.single(
             "pfd_not_forwarded_total",
             Counter,
             "Packets for other hosts dropped because forwarding is off for \
@@ -474,7 +480,14 @@ impl View {
     /// `netstat -s -p pfsync` (ifctl -s pfsync), and whether pfsync0 is up.
     fn pfsync_metrics(&self, e: &mut Exposition) {
         let Some(h) = &self.pfsync else { return };
-        let Ok((up, stats)) = h.call(|m, _, _, _| (m.is_up(), m.stats().to_array())) else {
+        let Ok((up, stats, defer, held)) = h.call(|m, _, _, _| {
+            (
+                m.is_up(),
+                m.stats().to_array(),
+                m.defer_stats(),
+                m.deferred(),
+            )
+        }) else {
             return;
         };
         e.single(
@@ -489,6 +502,47 @@ impl View {
                 Counter,
                 &format!("{help} (netstat -s -p pfsync, ifctl -s pfsync)."),
                 v,
+            );
+        }
+        // `defer` (ifctl pfsync0's deferrals): OpenBSD's defer kstats,
+        // then what pfd's hand-over between threads adds.
+        e.single(
+            "pfd_pfsync_deferred",
+            Gauge,
+            "First packets of new states held now, waiting for the peer.",
+            held as u64,
+        );
+        let mut f = e.family(
+            "pfd_pfsync_deferrals_total",
+            Counter,
+            "Deferred packets: held (add), released by the peer's ack (ack), \
+             by the 20 ms timeout (run), or because too many were held (over).",
+        );
+        for (what, v) in [
+            ("add", defer.add),
+            ("ack", defer.ack),
+            ("run", defer.run),
+            ("over", defer.over),
+        ] {
+            f.sample(&[("event", what)], v);
+        }
+        let c = h.defer_counters();
+        let mut f = e.family(
+            "pfd_pfsync_defer_not_held_total",
+            Counter,
+            "Packets to defer that were sent at once instead: pfsync's \
+             queue full (queue_full) or pfsync would not hold them \
+             (declined); and released packets that could not be sent \
+             (unsent).",
+        );
+        for (what, a) in [
+            ("queue_full", &c.full),
+            ("declined", &c.declined),
+            ("unsent", &c.unsent),
+        ] {
+            f.sample(
+                &[("why", what)],
+                a.load(std::sync::atomic::Ordering::Relaxed),
             );
         }
     }

@@ -20,6 +20,7 @@ mod feedback;
 mod flush;
 pub mod ifctl;
 mod killby;
+mod linkstate;
 mod listing;
 mod live;
 mod mail;

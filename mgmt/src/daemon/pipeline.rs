@@ -15,6 +15,7 @@ use super::output;
 use super::slot::EngineSlot;
 use super::topology::{port_of, router_index};
 use dataplane::engine::{Action, Emitted, Engine, Packet, RouteTo, Toward, Verdict, Worker};
+use dataplane::frag::Refrag;
 use dataplane::pdesc::Dir;
 use dataplane::router::{Router, Tx, TxKind};
 use dataplane::state::SyncId;
@@ -89,6 +90,9 @@ pub struct Pipeline {
     /// The synced state the last verdict created (see `defer`); taken
     /// by `decide`, ignored elsewhere.
     last_created: Option<SyncId>,
+    /// The last verdict passed an IPv6 packet pf reassembled: it leaves
+    /// as fragments (pf_refragment6). Taken by `decide`.
+    last_refrag: Option<Refrag>,
 }
 
 impl Pipeline {
@@ -122,6 +126,7 @@ impl Pipeline {
             zeroed: Zeroed::default(),
             last_route: None,
             last_created: None,
+            last_refrag: None,
             pflog: None,
         }
     }
@@ -393,6 +398,7 @@ impl Pipeline {
         }
         let route = self.last_route.take();
         let created_in = self.last_created.take();
+        let refrag = self.last_refrag.take();
         // pf may have replaced the frame (a completed reassembly) or
         // changed its destination (rdr-to): look again.
         let pd = match parse_frame(frame, Link::Ethernet) {
@@ -401,7 +407,7 @@ impl Pipeline {
         };
         if let Some(r) = route {
             if let route_to::Routing::Done(f) =
-                self.route_inbound(port, now, frame, &pd, r, created_in)
+                self.route_inbound(port, now, frame, &pd, r, (created_in, refrag))
             {
                 return f;
             }
@@ -417,9 +423,9 @@ impl Pipeline {
             Published::bump(&self.published.cantforward);
             return Fate::Drop;
         }
-        let Ok(routed) = self
-            .router
-            .route_in_place(frame, rif, &pd, None, now, &mut self.tx)
+        let Ok(mut routed) =
+            self.router
+                .route_in_place_refrag(frame, rif, &pd, None, refrag, now, &mut self.tx)
         else {
             return Fate::Drop;
         };
@@ -435,6 +441,8 @@ impl Pipeline {
         // pf outbound's state is the one OpenBSD defers on; a packet
         // that made one inbound only is held for that one
         let created = self.last_created.take().or(created_in);
+        // reassembled by pf outbound (pf_test on the way out)
+        routed.refrag = routed.refrag.or(self.last_refrag.take());
         if let Some(r) = self.last_route.take() {
             if let route_to::Routing::Done(f) = self.route_outbound(now, frame, routed, r, created)
             {
@@ -479,6 +487,7 @@ impl Pipeline {
     fn pf(&mut self, port: usize, eif: usize, dir: Dir, now: u64, frame: &mut Vec<u8>) -> Action {
         self.last_route = None;
         self.last_created = None;
+        self.last_refrag = None;
         // pfctl -d: routed as if pf were not there
         if !self.slot.enabled() {
             return Action::Pass;
@@ -499,6 +508,7 @@ impl Pipeline {
         let d = usize::from(dir == Dir::Out);
         self.last_route = v.route;
         self.last_created = v.created.filter(|_| v.action == Action::Pass);
+        self.last_refrag = v.refrag;
         match v.action {
             Action::Pass => Published::bump(&self.published.passed[d]),
             Action::Block => Published::bump(&self.published.blocked[d]),

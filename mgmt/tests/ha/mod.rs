@@ -15,8 +15,8 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 pub struct Ha {
-    _lsw: Ns,
-    _wsw: Ns,
+    pub lsw: Ns,
+    pub wsw: Ns,
     pub fw: [Ns; 2],
     pub client: Ns,
     pub server: Ns,
@@ -64,8 +64,8 @@ pub fn ha(tag: &str) -> Ha {
     server.ip(&["addr", "add", "198.51.100.10/24", "dev", "sv0"]);
     server.ip(&["route", "add", "default", "via", "198.51.100.1"]);
     Ha {
-        _lsw: lsw,
-        _wsw: wsw,
+        lsw,
+        wsw,
         fw,
         client,
         server,

@@ -571,8 +571,7 @@ impl Replay {
     /// `to` ("sender" or "onward"), in order.
     pub fn emitted(&self, index: usize, to: &str) -> Vec<&[u8]> {
         let (list, start) = if to == "onward" {
-            let pass = usize::from(self.action(index) == "pass");
-            (&self.passed, self.out_before(index) + pass)
+            (&self.passed, self.out_before(index) + self.own_out(index))
         } else {
             let before: usize = (1..index).map(|i| self.emit_count(i, "sender")).sum();
             (&self.replies, before)
@@ -590,10 +589,30 @@ impl Replay {
             .map_or(0, |a| a.iter().filter(|e| e.as_str() == Some(to)).count())
     }
 
+    /// The frames packet `index` left as: itself, or the fragments pf
+    /// cut a reassembled IPv6 packet back into.
+    pub fn out_frames(&self, index: usize) -> Vec<&[u8]> {
+        let start = self.out_before(index);
+        self.passed[start..start + self.own_out(index)]
+            .iter()
+            .map(|(_, f)| f.as_slice())
+            .collect()
+    }
+
+    /// How many frames packet `index` itself put in --out.
+    fn own_out(&self, index: usize) -> usize {
+        if self.action(index) != "pass" {
+            return 0;
+        }
+        self.v(index)["fragments"]
+            .as_u64()
+            .map_or(1, |n| n as usize)
+    }
+
     /// How many frames --out holds before packet `index`'s own.
     fn out_before(&self, index: usize) -> usize {
         (1..index)
-            .map(|i| usize::from(self.action(i) == "pass") + self.emit_count(i, "onward"))
+            .map(|i| self.own_out(i) + self.emit_count(i, "onward"))
             .sum()
     }
 }

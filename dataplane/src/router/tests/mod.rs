@@ -14,6 +14,7 @@ mod forward;
 mod local;
 mod netsim;
 mod prop;
+mod refrag;
 
 const R0: [u8; 6] = [0x52, 0x54, 0, 0, 0, 1];
 const R1: [u8; 6] = [0x52, 0x54, 0, 0, 0, 2];

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod frame;
 
+use super::linkstate::{operstate_up, LINK_CHECK_NS};
 use super::mail::{Address, Mail};
 use super::topology::router_index;
 use ::carp::{CarpHost, Event, Received, SendResult};
@@ -134,6 +135,10 @@ pub struct CarpDriver {
     vips: Vec<VipSet>,
     workers: Vec<Address>,
     ident: u16,
+    /// Each carpdev's link as last seen (`None` before the first
+    /// reading), and when to look again.
+    links: Vec<(String, Option<bool>)>,
+    next_link_check: u64,
 }
 
 /// The host for `plans`, its thread's state and the handle to it.
@@ -166,6 +171,12 @@ pub fn start(
             mac: host.interface(&p.cfg.name).map_or([0; 6], |i| i.lladdr()),
         })
         .collect();
+    let mut links: Vec<(String, Option<bool>)> = Vec::new();
+    for c in carpdevs.iter().flatten() {
+        if !links.iter().any(|(n, _)| *n == c.name) {
+            links.push((c.name.clone(), None));
+        }
+    }
     let d = CarpDriver {
         host,
         rx,
@@ -173,6 +184,8 @@ pub fn start(
         vips,
         workers,
         ident: (seed >> 16) as u16,
+        links,
+        next_link_check: 0,
     };
     let h = CarpHandle {
         tx,
@@ -190,15 +203,16 @@ impl CarpDriver {
 
     /// Run until shut down or every handle is gone.
     pub fn run(mut self) {
-        self.flush(monotonic_ns());
+        let now = monotonic_ns();
+        self.check_links(now);
+        self.flush(now);
         loop {
             let now = monotonic_ns();
-            let wait = self
+            let next = self
                 .host
                 .poll_timeout()
-                .map_or(Duration::from_secs(1), |t| {
-                    Duration::from_nanos(t.saturating_sub(now))
-                });
+                .map_or(self.next_link_check, |t| t.min(self.next_link_check));
+            let wait = Duration::from_nanos(next.saturating_sub(now));
             let msg = match self.rx.recv_timeout(wait) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -239,10 +253,40 @@ impl CarpDriver {
                 }
                 None => {}
             }
+            if now >= self.next_link_check {
+                self.check_links(now);
+            }
             if self.host.poll_timeout().is_some_and(|t| t <= now) {
                 self.host.handle_timeout(now);
             }
             self.flush(now);
+        }
+    }
+
+    /// `carp_carpdev_state`: a carpdev that lost its link (or was set
+    /// down) takes its carp interfaces to INIT and demotes their groups
+    /// by 1, so the peer takes over every gateway in those groups; its
+    /// return lifts that. A carpdev first seen down is applied at once;
+    /// one whose state cannot be read is left as it was.
+    fn check_links(&mut self, now: u64) {
+        self.next_link_check = now + LINK_CHECK_NS;
+        for i in 0..self.links.len() {
+            let Some(up) = operstate_up(&self.links[i].0) else {
+                continue;
+            };
+            let (name, seen) = &mut self.links[i];
+            if *seen == Some(up) || (seen.is_none() && up) {
+                *seen = Some(up);
+                continue;
+            }
+            *seen = Some(up);
+            let name = name.clone();
+            if up {
+                tracing::info!(target: "pfd::carp", "{name}: link up");
+            } else {
+                tracing::warn!(target: "pfd::carp", "{name}: link down");
+            }
+            self.host.set_carpdev_link(now, &name, up);
         }
     }
 

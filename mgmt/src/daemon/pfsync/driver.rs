@@ -16,6 +16,7 @@
 use super::defer::{DeferCounters, Owners};
 use super::store::{local_change, to_sync, EngineStore};
 use crate::daemon::carp::CarpHandle;
+use crate::daemon::linkstate::{operstate_up, LINK_CHECK_NS};
 use crate::daemon::mail::{Address, Mail};
 use crate::daemon::slot::EngineSlot;
 use crossbeam_channel::{bounded, select, Receiver, Sender, TrySendError};
@@ -184,26 +185,6 @@ pub struct PfsyncDriver {
     owners: Owners,
     deferring: Arc<AtomicBool>,
     defer: Arc<DeferCounters>,
-}
-
-/// How often the syncdev's link state is read. Both ends of a cut or
-/// healed sync cable change their CARP demotion when they see it, and
-/// until the second one has, the first may preempt the other (an
-/// OpenBSD pair has the same race, over microseconds: its link events
-/// are interrupts). At 500 ms a healed cable moved the gateways to the
-/// backup, which still lacked the states made during the cut, about
-/// one time in three (ha_sync_cut); 50 ms keeps the window under the
-/// 1 s advertisement interval's tenth for a sysfs read 20 times a
-/// second.
-const LINK_CHECK_NS: u64 = 50_000_000;
-
-/// Whether `dev`'s link is up, from sysfs (`None`: cannot tell).
-fn operstate_up(dev: &str) -> Option<bool> {
-    let p = std::path::Path::new("/sys/class/net")
-        .join(dev)
-        .join("operstate");
-    let s = std::fs::read_to_string(p).ok()?;
-    Some(matches!(s.trim(), "up" | "unknown"))
 }
 
 /// The thread's state and the handle to it. The state table's events

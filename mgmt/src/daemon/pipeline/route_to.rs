@@ -17,6 +17,7 @@ use super::{output, Pipeline};
 use crate::daemon::counters::Published;
 use crate::daemon::topology::{port_of, router_index};
 use dataplane::engine::{Action, RouteKind, RouteTo};
+use dataplane::frag::Refrag;
 use dataplane::pdesc::{Dir, Pdesc};
 use dataplane::router::{InPlace, NextHop, RoutedInPlace};
 use dataplane::state::SyncId;
@@ -45,7 +46,9 @@ impl Pipeline {
     }
 
     /// The verdict of pf inbound on `port` routed the packet (`pd`
-    /// describes `frame` as pf passed it).
+    /// describes `frame` as pf passed it; `inbound` is what else that
+    /// verdict said: the synced state it created, the fragments a
+    /// reassembled packet leaves as, which pf_route6 refragments too).
     pub(super) fn route_inbound(
         &mut self,
         port: usize,
@@ -53,10 +56,11 @@ impl Pipeline {
         frame: &mut Vec<u8>,
         pd: &Pdesc,
         r: RouteTo,
-        created: Option<SyncId>,
+        inbound: (Option<SyncId>, Option<Refrag>),
     ) -> Routing {
+        let (created, refrag) = inbound;
         if r.kind == RouteKind::DupTo {
-            self.send_copy(frame, r.next_hop, true, now);
+            self.send_copy(frame, r.next_hop, true, refrag, now);
             return Routing::Continue;
         }
         let rif = router_index(port);
@@ -65,9 +69,9 @@ impl Pipeline {
                 .refuse_unroutable(frame, pd, rif, now, &mut self.tx);
             return Routing::Done(Fate::Drop);
         };
-        let Ok(routed) = self
-            .router
-            .route_in_place(frame, rif, pd, Some(via), now, &mut self.tx)
+        let Ok(mut routed) =
+            self.router
+                .route_in_place_refrag(frame, rif, pd, Some(via), refrag, now, &mut self.tx)
         else {
             return Routing::Done(Fate::Drop);
         };
@@ -84,6 +88,7 @@ impl Pipeline {
             return Routing::Done(Fate::Drop);
         }
         let created = self.last_created.take().or(created);
+        routed.refrag = routed.refrag.or(self.last_refrag.take());
         Routing::Done(self.transmit(frame, routed, now, created))
     }
 
@@ -99,7 +104,7 @@ impl Pipeline {
         created: Option<SyncId>,
     ) -> Routing {
         if r.kind == RouteKind::DupTo {
-            self.send_copy(frame, r.next_hop, false, now);
+            self.send_copy(frame, r.next_hop, false, routed.refrag, now);
             return Routing::Continue;
         }
         let Some(via) = self.hop_toward(r.next_hop) else {
@@ -133,11 +138,20 @@ impl Pipeline {
     }
 
     /// dup-to: a copy of `frame` toward `next_hop`, through pf outbound
-    /// on its interface when the original was seen inbound. A copy that
-    /// cannot go (no route, too big for the link, refused by pf, next
-    /// hop not answering) is dropped and counted as unsent.
-    fn send_copy(&mut self, frame: &[u8], next_hop: IpAddr, pf_out: bool, now: u64) {
-        if !self.sent_toward(frame, next_hop, pf_out, now) {
+    /// on its interface when the original was seen inbound; a copy of a
+    /// reassembled IPv6 packet (`refrag`) leaves as fragments, as
+    /// pf_route6 refragments it. A copy that cannot go (no route, too
+    /// big for the link, refused by pf, next hop not answering) is
+    /// dropped and counted as unsent.
+    fn send_copy(
+        &mut self,
+        frame: &[u8],
+        next_hop: IpAddr,
+        pf_out: bool,
+        refrag: Option<Refrag>,
+        now: u64,
+    ) {
+        if !self.sent_toward(frame, next_hop, pf_out, refrag, now) {
             Published::bump(&self.published.unsent);
         }
     }
@@ -151,19 +165,27 @@ impl Pipeline {
             return false;
         };
         if r.kind == RouteKind::DupTo {
-            self.send_copy(frame, r.next_hop, false, now);
+            self.send_copy(frame, r.next_hop, false, None, now);
             return false;
         }
-        if !self.sent_toward(frame, r.next_hop, false, now) {
+        if !self.sent_toward(frame, r.next_hop, false, None, now) {
             Published::bump(&self.published.unsent);
         }
         true
     }
 
     /// Send `frame`'s packet toward `next_hop` (see [`Pipeline::hop_toward`]),
-    /// through pf outbound there first if `pf_out`: false when it
-    /// cannot go (no route, too big for the link, refused by pf).
-    fn sent_toward(&mut self, frame: &[u8], next_hop: IpAddr, pf_out: bool, now: u64) -> bool {
+    /// through pf outbound there first if `pf_out`, as fragments if
+    /// `refrag`: false when it cannot go (no route, too big for the
+    /// link, refused by pf).
+    fn sent_toward(
+        &mut self,
+        frame: &[u8],
+        next_hop: IpAddr,
+        pf_out: bool,
+        refrag: Option<Refrag>,
+        now: u64,
+    ) -> bool {
         let Some(hop) = self.hop_toward(next_hop) else {
             return false;
         };
@@ -176,7 +198,8 @@ impl Pipeline {
         else {
             return false;
         };
-        if ip.len() > usize::from(ifc.mtu) {
+        let size = refrag.map_or(ip.len(), |t| t.largest_fragment(ip.len()));
+        if size > usize::from(ifc.mtu) {
             return false;
         }
         let mut copy = ethernet_wrap(ip, ifc.mac, [0; 6], ifc.vlan);
@@ -193,13 +216,30 @@ impl Pipeline {
                 return false;
             }
         }
-        let own = output::Own {
-            hop,
-            dst: next_hop,
-            frame: copy,
+        let frames = match refrag {
+            None => vec![copy],
+            Some(tag) => {
+                let Some(hl) = EthernetFrame::new_checked(&copy[..])
+                    .ok()
+                    .map(|e| e.header_len())
+                else {
+                    return false;
+                };
+                match dataplane::frag::refragment_frame(&copy, hl, &tag) {
+                    Ok(v) => v,
+                    Err(_) => return false,
+                }
+            }
         };
-        if let Some(f) = output::address(&mut self.router, own, now, &mut self.tx) {
-            self.out.push((oport, f));
+        for frame in frames {
+            let own = output::Own {
+                hop,
+                dst: next_hop,
+                frame,
+            };
+            if let Some(f) = output::address(&mut self.router, own, now, &mut self.tx) {
+                self.out.push((oport, f));
+            }
         }
         true
     }
