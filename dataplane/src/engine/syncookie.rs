@@ -576,6 +576,37 @@ mod tests {
         );
     }
 
+    /// A `log` rule that passes the recreated SYN logs that SYN (pf
+    /// logs the packet it rebuilt and ran through the rules), on the
+    /// client's ACK's verdict: the SYN's flags, the client's ISN and
+    /// the MSS the cookie carried.
+    #[test]
+    fn log_rule_logs_the_recreated_syn() {
+        let eng = engine("set syncookies always\nblock all\npass in log proto tcp to port 80\n");
+        let mut w = eng.worker();
+        let v = run(
+            &eng,
+            &mut w,
+            SEC,
+            frame(C, S, 1000, 0, tcp_flags::SYN, Dir::In),
+            Dir::In,
+        );
+        assert!(v.log.is_none(), "the cookie SYN|ACK is not the rules'");
+        let cookie = tcp_of(&v.emit[0]).seq;
+        let ack = frame(C, S, 1001, cookie.wrapping_add(1), tcp_flags::ACK, Dir::In);
+        let v = run(&eng, &mut w, 2 * SEC, ack, Dir::In);
+        let log = v.log.expect("logged");
+        assert_eq!(log.record.action, crate::pflog::PfAction::Pass);
+        assert_eq!((log.record.sport, log.record.dport), (40000, 80));
+        let mut pd = empty_pdesc(Af::Inet);
+        parse_frame_into(&log.packet, Link::RawIp, &mut pd).expect("an IP packet");
+        let t = pd.tcp.expect("TCP");
+        assert_eq!(
+            (t.flags, t.seq, t.ack, t.mss),
+            (tcp_flags::SYN, 1000, 0, Some(1460))
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
