@@ -1,6 +1,7 @@
 //! Arbitrary frames through the packet engine, with a ruleset that
 //! exercises states, NAT, rdr, modulate, synproxy, source tracking,
-//! scrub and fragments: it must never panic. The input is a sequence of
+//! scrub, fragments and syncookies (adaptive: on past 10 half-open
+//! states): it must never panic. The input is a sequence of
 //! records: one byte of flags (bit 0: inbound, bits 1..: seconds to
 //! advance), two bytes of length, then the frame.
 #![no_main]
@@ -16,6 +17,7 @@ use std::sync::OnceLock;
 
 const RULES: &str = "\
 set limit states 1000
+set syncookies adaptive (start 1%)
 table <t> persist { 192.0.2.0/24, !192.0.2.7, 2001:db8::/48 }
 block return all
 match out scrub (max-mss 1200, min-ttl 30, no-df, random-id)

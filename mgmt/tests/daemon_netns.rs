@@ -601,3 +601,42 @@ pass in on veth1 proto tcp to 198.51.100.1 port 8080 rdr-to 192.0.2.10 port 80
     let st = pfd.terminate();
     assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
 }
+
+/// `set syncookies always` between real TCP stacks: the client's SYN is
+/// answered by pfd with a cookie and no state; the client's ACK opens
+/// the connection to the server; the echo goes through with sequence
+/// numbers translated both ways. `pfctl -si -v` counts the cookie sent
+/// and validated.
+#[test]
+fn pfd_run_answers_syns_with_syncookies() {
+    if !netns::can_run("pfd_run_answers_syns_with_syncookies") {
+        return;
+    }
+    let l = lab("k", true);
+    let pf = "set syncookies always\nblock all\npass out\npass in on veth0 proto { tcp, icmp }\n";
+    let etc = Etc::new("cookies", pf);
+    let sock = etc.0.join("pfd.sock");
+    let log = std::env::temp_dir().join(format!("pfd-run-cookies-{}.log", std::process::id()));
+    let mut pfd = Pfd::start(&l.fw, &etc.0, &sock, log);
+    assert!(ping(&l.client, "198.51.100.10"), "{}", pfd.stderr());
+
+    let server = tcp_echo(&l.server, "198.51.100.10:8080");
+    assert_eq!(
+        &tcp_hello(&l.client, "198.51.100.10:8080"),
+        b"hello",
+        "{}",
+        pfd.stderr()
+    );
+    let peer = server.join().expect("tcp server");
+    assert_eq!(peer.ip().to_string(), "192.0.2.10");
+
+    let (_, j) = show(&sock, ShowWhat::Info);
+    assert!(j["limits"]["syncookies sent"].as_u64() >= Some(1), "{j}");
+    assert!(
+        j["limits"]["syncookies validated"].as_u64() >= Some(1),
+        "{j}"
+    );
+    assert_eq!(j["syncookies"]["mode"], "always");
+    let st = pfd.terminate();
+    assert!(st.success(), "pfd exit {st}: {}", pfd.stderr());
+}

@@ -1680,6 +1680,15 @@ fn syncookies_through_the_daemon_and_pfctl_si() {
     assert_eq!(j["syncookies"]["mode"], "always");
     assert_eq!(j["syncookies"]["active"], true);
     assert_eq!(j["syncookies"]["watermarks"]["start"], 250);
+    let m = l.view.metrics();
+    for line in [
+        "pfd_syncookies_active 1\n",
+        "pfd_syncookies_inflight 0\n",
+        "pfd_limit_total{limit=\"syncookies sent\"} 1\n",
+        "pfd_limit_total{limit=\"syncookies validated\"} 1\n",
+    ] {
+        assert!(m.contains(line), "{line} in {m}");
+    }
     let (code, _, _) = pfctl(&sock, &["-F", "info"]);
     assert_eq!(code, 0);
     let (_, j) = l.show(ShowWhat::Info);

@@ -1,6 +1,7 @@
 //! The per-packet pipeline in pf's order (pf's `pf_test`): parse, set
-//! skip, reassembly, state lookup (a packet that matches a state skips
-//! the rules), rule evaluation, `allow-opts`, state creation and
+//! skip, reassembly, syncookies for an inbound SYN, TCP normalisation,
+//! state lookup (a packet that matches a state skips the rules), a
+//! syncookie ACK's recreated SYN (`syncookie.rs`), rule evaluation, `allow-opts`, state creation and
 //! translation, block replies, pflog and counters.
 //!
 //! [`Engine::process`] is a pure function of the engine's tables, the

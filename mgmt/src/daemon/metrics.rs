@@ -121,6 +121,23 @@ impl View {
             "Half-open TCP states now (pfctl -si: half-open tcp).",
             num(&j["half_open_tcp"]),
         );
+        let sc = &j["syncookies"];
+        e.single(
+            "pfd_syncookies_active",
+            Gauge,
+            "1 while inbound SYNs are answered with syncookies (set syncookies; \
+             adaptive: a synflood detected), else 0.",
+            u64::from(sc["active"] == true),
+        );
+        e.single(
+            "pfd_syncookies_inflight",
+            Gauge,
+            "Syncookie SYN|ACKs sent under the secrets still kept and not yet \
+             answered by a valid ACK.",
+            sc["inflight"]
+                .as_array()
+                .map_or(0, |a| a.iter().map(num).sum()),
+        );
         let st = &j["state_table"];
         e.single(
             "pfd_state_searches_total",
