@@ -267,7 +267,8 @@ impl StateTable {
                     Ok(v) => v,
                     Err(r) => {
                         let (s, d) = if tfwd { (&src, &dst) } else { (&dst, &src) };
-                        if let Some(reply) = handshake_rst(s, d, &th) {
+                        let reply = handshake_rst(s, d, &th).filter(|_| r == Reason::StateMismatch);
+                        if let Some(reply) = reply {
                             *out = Tracked {
                                 rule: g
                                     .profiles
