@@ -1,0 +1,45 @@
+//! pf.conf on arbitrary bytes: the parser, the compiler, the printer and
+//! the engine's load check.
+//!
+//! The parser reads untrusted text (house rule 3): whatever the bytes, it
+//! returns errors and never panics. When the input parses cleanly, what
+//! `pfctl -nv` would print (the parse echo, then the loaded ruleset) must
+//! parse cleanly too: the printed form is a fixed point, as the
+//! conformance corpus checks for its `.ok` files. A ruleset that
+//! compiles is then offered to the engine, which refuses what it does not
+//! enforce with errors, not a panic.
+
+use super::rules::{interfaces, parse_text};
+use dataplane::engine::{Engine, EngineConfig};
+use dataplane::wire::frame::Link;
+use ruleset::hostenv::RegressHost;
+use ruleset::print;
+
+pub fn pfconf(data: &[u8]) {
+    let env = RegressHost::new();
+    let first = parse_text("fuzz", data.to_vec(), &env);
+    if first.errors > 0 {
+        return;
+    }
+    let printed = format!("{}{}", first.echo, print::loaded(&first, &env));
+    let second = parse_text("printed", printed.clone().into_bytes(), &env);
+    assert!(
+        second.errors == 0,
+        "the printed form does not parse again\n--- input\n{}\n--- printed\n{}--- errors\n{}",
+        String::from_utf8_lossy(data),
+        printed,
+        second.stderr.join("\n"),
+    );
+    let Ok(compiled) = ruleset::compile::compile(&first) else {
+        return;
+    };
+    let cfg = EngineConfig {
+        interfaces: interfaces(),
+        link: Link::Ethernet,
+        seed: 1,
+    };
+    if let Err(e) = Engine::new(compiled, cfg) {
+        // Every refusal renders as pfctl's FILE:LINE: message.
+        assert!(!e.render("fuzz").is_empty(), "a refusal without text");
+    }
+}
