@@ -60,10 +60,17 @@ for t in "${targets[@]}"; do
 	cp "$corpus"/* "$scratch"/
 	log=$fuzz_dir/artifacts/$t/run.log
 	rc=0
-	"$bin" "$scratch" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-		-jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
-		-artifact_prefix="$fuzz_dir/artifacts/$t/" >"$log" 2>&1 || rc=$?
-	[ "$jobs" -gt 1 ] && cat fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz-*.log
+	par=()
+	[ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
+	# Workers write fuzz-N.log in the current directory: the target's own.
+	(cd "$fuzz_dir/artifacts/$t" && rm -f fuzz-*.log &&
+		"$bin" "$scratch" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+			"${par[@]}" -print_final_stats=1 \
+			-artifact_prefix="$fuzz_dir/artifacts/$t/") >"$log" 2>&1 || rc=$?
+	if [ "$jobs" -gt 1 ]; then
+		cat "$fuzz_dir/artifacts/$t"/fuzz-*.log >>"$log" 2>/dev/null || true
+		rm -f "$fuzz_dir/artifacts/$t"/fuzz-*.log
+	fi
 	if [ "$rc" -ne 0 ]; then
 		failed=1
 		echo "fuzz/run.sh: $t failed (exit $rc); see $log and $fuzz_dir/artifacts/$t/" >&2
