@@ -78,7 +78,7 @@ for t in "${targets[@]}"; do
 	fi
 	# Keep the committed corpus minimal: only inputs that add coverage.
 	merged=$(mktemp -d)
-	"$bin" -merge=1 "$merged" "$corpus" "$scratch" >>"$log" 2>&1 || true
+	"$bin" -merge=1 "$merged" "$corpus" "$scratch" >"$fuzz_dir/artifacts/$t/merge.log" 2>&1 || true
 	if [ -n "$(ls -A "$merged")" ]; then
 		rm -f "$corpus"/*
 		cp "$merged"/* "$corpus"/
@@ -90,7 +90,7 @@ for t in "${targets[@]}"; do
 	cov=$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")
 	ft=$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")
 	files=$(ls "$corpus" | wc -l)
-	size=$(du -sk "$corpus" | cut -f1)
+	size=$(du -sk --apparent-size "$corpus" | cut -f1)
 	summary+=("$(printf '%-9s %8ss %12s %8s %7s %7s %6s %7sK' "$t" "$secs" "$execs" "$rate" "${cov:-?}" "${ft:-?}" "$files" "$size")")
 done
 printf '%-9s %9s %12s %8s %7s %7s %6s %8s\n' target time execs exec/s cov ft inputs corpus
