@@ -9,6 +9,7 @@ pub mod control;
 pub mod daemon;
 pub mod docs;
 pub mod etc;
+pub mod fuzzing;
 pub mod ifctl_args;
 pub mod load;
 pub mod logging;

@@ -294,7 +294,7 @@ fn parser_survives_hostile_input() {
 fn binat_needs_a_specified_source() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../fuzz/regressions/binat-without-source.conf"
+        "/../fuzz/regressions/pfconf/binat-without-source.conf"
     ))
     .unwrap();
     let (p, _) = run(&text);
