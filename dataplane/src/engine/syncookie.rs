@@ -201,10 +201,8 @@ mod tests {
     use ruleset::addr::Af;
     use ruleset::compile::addr_key;
 
-    const US: [u8; 6] = [2, 0, 0, 0, 0, 0xfe];
-    const PEER: [u8; 6] = [2, 0, 0, 0, 0, 1];
-    const CLIENT: &str = "198.51.100.7";
-    const SERVER: &str = "203.0.113.5";
+    // synproxy's test segments and hosts: a cookie handshake ends in one
+    use crate::engine::synproxy::tests::{frame, CLIENT, PEER, SERVER, US};
     const SEC: u64 = 1_000_000_000;
 
     fn engine(rules: &str) -> Engine {
@@ -231,33 +229,6 @@ mod tests {
             },
         )
         .expect("loads")
-    }
-
-    fn frame(
-        src: (&str, u16),
-        dst: (&str, u16),
-        seq: u32,
-        ack: u32,
-        flags: u8,
-        dir: Dir,
-    ) -> Vec<u8> {
-        let ip = tcp_segment(&TcpSegment {
-            af: Af::Inet,
-            src: addr_key(src.0.parse().unwrap()),
-            dst: addr_key(dst.0.parse().unwrap()),
-            sport: src.1,
-            dport: dst.1,
-            seq,
-            ack,
-            flags,
-            win: 1000,
-            mss: (flags & tcp_flags::SYN != 0).then_some(1460),
-            ttl: 0,
-        });
-        match dir {
-            Dir::In => ethernet_wrap(&ip, PEER, US, None),
-            Dir::Out => ethernet_wrap(&ip, US, PEER, None),
-        }
     }
 
     fn run(eng: &Engine, w: &mut Worker, now: u64, f: Vec<u8>, dir: Dir) -> Verdict {

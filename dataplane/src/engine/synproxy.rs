@@ -160,17 +160,17 @@ impl Engine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::engine::{Action, EngineConfig, IfConfig};
     use crate::state::tcps;
     use crate::wire::frame::{parse_frame, Parsed};
     use ruleset::compile::addr_key;
 
-    const US: [u8; 6] = [2, 0, 0, 0, 0, 0xfe];
-    const PEER: [u8; 6] = [2, 0, 0, 0, 0, 1];
-    const CLIENT: &str = "198.51.100.7";
-    const SERVER: &str = "203.0.113.5";
+    pub(crate) const US: [u8; 6] = [2, 0, 0, 0, 0, 0xfe];
+    pub(crate) const PEER: [u8; 6] = [2, 0, 0, 0, 0, 1];
+    pub(crate) const CLIENT: &str = "198.51.100.7";
+    pub(crate) const SERVER: &str = "203.0.113.5";
 
     fn engine(rules: &str) -> Engine {
         let env = ruleset::hostenv::RegressHost::new();
@@ -197,7 +197,7 @@ mod tests {
 
     /// A segment from `src` to `dst`, framed as seen inbound (to us) or
     /// outbound (from us).
-    fn frame(
+    pub(crate) fn frame(
         src: (&str, u16),
         dst: (&str, u16),
         seq: u32,
