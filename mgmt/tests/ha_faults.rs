@@ -74,6 +74,25 @@ fn both_logs(fw1: &Pfd, fw2: &Pfd) -> String {
     format!("\nfw1: {}\nfw2: {}", fw1.stderr(), fw2.stderr())
 }
 
+/// The echo server (room for `server_conns` connections) and the
+/// client's CONNS connections through fw1, one round exchanged.
+fn connections(
+    h: &ha::Ha,
+    fw1: &Pfd,
+    fw2: &Pfd,
+    server_conns: usize,
+) -> (
+    std::sync::mpsc::Receiver<std::net::SocketAddr>,
+    std::sync::mpsc::Sender<ha::Go>,
+    std::sync::mpsc::Receiver<ha::RoundResult>,
+) {
+    let peers = server(&h.server, server_conns);
+    let (go, res) = client(&h.client, CONNS, NATED);
+    let (ok, errs, _, _) = round(&go, &res, 1);
+    assert_eq!(ok, CONNS, "{errs:?}{}", both_logs(fw1, fw2));
+    (peers, go, res)
+}
+
 #[test]
 fn the_masters_lan_cable_pulled_moves_both_gateways_and_connections_survive() {
     if !netns::can_run("the_masters_lan_cable_pulled_moves_both_gateways_and_connections_survive") {
@@ -82,10 +101,7 @@ fn the_masters_lan_cable_pulled_moves_both_gateways_and_connections_survive() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let h = ha("hfl");
     let p = settled_pair(&h, "fl");
-    let _peers = server(&h.server, CONNS);
-    let (go, res) = client(&h.client, CONNS, NATED);
-    let (ok, errs, _, _) = round(&go, &res, 1);
-    assert_eq!(ok, CONNS, "{errs:?}{}", both_logs(&p.fw1, &p.fw2));
+    let (_peers, go, res) = connections(&h, &p.fw1, &p.fw2, CONNS);
     let (n1, n2) = wait_synced(&p.sock[0], &p.sock[1], Duration::from_secs(10));
     assert!(n1 >= 2 * CONNS && n2 == n1, "synced: {n1} / {n2}");
 
@@ -197,10 +213,7 @@ fn a_partition_heals_to_one_master_with_states_reconciled() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let h = ha("hfp");
     let p = settled_pair(&h, "fp");
-    let peers = server(&h.server, CONNS + 1);
-    let (go, res) = client(&h.client, CONNS, NATED);
-    let (ok, errs, _, _) = round(&go, &res, 1);
-    assert_eq!(ok, CONNS, "{errs:?}{}", both_logs(&p.fw1, &p.fw2));
+    let (peers, go, res) = connections(&h, &p.fw1, &p.fw2, CONNS + 1);
     let (n1, n2) = wait_synced(&p.sock[0], &p.sock[1], Duration::from_secs(10));
     assert!(n1 >= 2 * CONNS && n2 == n1, "synced: {n1} / {n2}");
 
@@ -305,10 +318,7 @@ fn the_master_killed_during_a_bulk_update() {
         mut fw2,
     } = settled_pair(&h, "fb");
     let mut fw1 = fw1;
-    let _peers = server(&h.server, CONNS + 1);
-    let (go, res) = client(&h.client, CONNS, NATED);
-    let (ok, errs, _, _) = round(&go, &res, 1);
-    assert_eq!(ok, CONNS, "{errs:?}{}", both_logs(&fw1, &fw2));
+    let (_peers, _go, _res) = connections(&h, &fw1, &fw2, CONNS + 1);
     // Enough states that a bulk update at OpenBSD's pace (one packet per
     // 20 ms step, five states a packet) takes seconds.
     icmp_states(&h.client, 2000);
@@ -435,10 +445,7 @@ fn flaps_reloads_and_a_garbage_flood_under_traffic() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let h = ha("hfr");
     let p = settled_pair(&h, "fr");
-    let _peers = server(&h.server, CONNS);
-    let (go, res) = client(&h.client, CONNS, NATED);
-    let (ok, errs, _, _) = round(&go, &res, 1);
-    assert_eq!(ok, CONNS, "{errs:?}{}", both_logs(&p.fw1, &p.fw2));
+    let (_peers, go, res) = connections(&h, &p.fw1, &p.fw2, CONNS);
 
     let secs = fault_secs();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
