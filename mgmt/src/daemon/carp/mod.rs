@@ -275,11 +275,10 @@ impl CarpDriver {
                 continue;
             };
             let (name, seen) = &mut self.links[i];
-            if *seen == Some(up) || (seen.is_none() && up) {
-                *seen = Some(up);
+            // unchanged, or first seen up (the state CARP starts from)
+            if seen.replace(up).unwrap_or(true) == up {
                 continue;
             }
-            *seen = Some(up);
             let name = name.clone();
             if up {
                 tracing::info!(target: "pfd::carp", "{name}: link up");
